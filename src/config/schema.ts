@@ -1,0 +1,124 @@
+/**
+ * Switchboard configuration schema (JSON file, validated with zod).
+ *
+ * Secrets may be given as `"env:NAME"`; the loader replaces them with the
+ * environment variable's value before validation of the resolved config.
+ * Relative paths are resolved against the directory the service is started from.
+ */
+import { z } from 'zod';
+
+const id = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit');
+
+/** `host:port` to listen on; loopback by default. */
+const listenAddress = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, 'must look like "127.0.0.1:8787"');
+
+export const backoffSchema = z
+  .object({
+    /** First restart delay, ms. */
+    baseMs: z.number().int().positive().default(1000),
+    /** Ceiling of the restart delay, ms. */
+    maxMs: z.number().int().positive().default(30_000),
+  })
+  .strict()
+  .refine((b) => b.maxMs >= b.baseMs, { message: 'maxMs must be >= baseMs', path: ['maxMs'] });
+
+export const codexSchema = z
+  .object({
+    /** Path of the codex binary; default: the native binary of the `@openai/codex` npm dependency. */
+    bin: z.string().min(1).optional(),
+    /** CODEX_HOME for the runtimes; default: inherited (`~/.codex`). */
+    home: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
+    sandbox: z.enum(['read-only', 'workspace-write', 'danger-full-access']).default('workspace-write'),
+    approvalPolicy: z.enum(['never', 'on-request', 'untrusted']).default('never'),
+    /** Extra `-c key=value` overrides passed to `codex app-server` (values are TOML literals). */
+    overrides: z.record(z.string(), z.string()).default({}),
+    /** Timeout of one JSON-RPC request, ms. */
+    requestTimeoutMs: z.number().int().positive().default(30_000),
+    /** Timeout of spawn + initialize + thread start/resume, ms. */
+    startTimeoutMs: z.number().int().positive().default(30_000),
+    /** A running turn longer than this is interrupted and reported failed, ms. */
+    turnTimeoutMs: z.number().int().positive().default(15 * 60_000),
+    restartBackoff: backoffSchema.default({ baseMs: 1000, maxMs: 30_000 }),
+  })
+  .strict();
+
+export const webChannelSchema = z
+  .object({
+    id,
+    type: z.literal('web'),
+    listen: listenAddress.default('127.0.0.1:8787'),
+    /** Largest accepted message text, bytes (UTF-8). */
+    maxTextBytes: z.number().int().positive().default(16_384),
+    /** Messages kept per conversation for the page and GET API. */
+    historyLimit: z.number().int().positive().default(500),
+  })
+  .strict();
+
+export const channelSchema = z.discriminatedUnion('type', [webChannelSchema]);
+
+export const bindingSchema = z
+  .object({
+    /** A declared channel id. */
+    channel: id,
+    /** Platform conversation id (web: conversation name); `*` or absent = every conversation. */
+    conversation: z.string().min(1).default('*'),
+  })
+  .strict();
+
+export const dispatcherSchema = z
+  .object({
+    id,
+    /** Working directory of the dispatcher's runtime (created if missing). */
+    cwd: z.string().min(1).default('./workspace'),
+    role: z.enum(['dispatcher']).default('dispatcher'),
+    bindings: z.array(bindingSchema).min(1, 'a dispatcher needs at least one binding'),
+    /** Accepted, unsettled inbound turns allowed at once; more are refused in chat. */
+    queueLimit: z.number().int().positive().default(100),
+    /** Overrides codex.turnTimeoutMs for this dispatcher, ms. */
+    turnTimeoutMs: z.number().int().positive().optional(),
+    /** Extra developer instructions for this dispatcher's thread. */
+    instructions: z.string().optional(),
+    model: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const skillsSchema = z
+  .object({
+    /** Skill root directories (children are skill dirs) per runtime role. */
+    roots: z.record(z.string(), z.array(z.string().min(1))).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    stateDir: z.string().min(1).default('./.switchboard'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    /** Admin unix socket path; default `<stateDir>/admin.sock`. */
+    adminSocket: z.string().min(1).optional(),
+    codex: codexSchema.default(codexSchema.parse({})),
+    channels: z.array(channelSchema).min(1, 'declare at least one channel'),
+    dispatchers: z.array(dispatcherSchema).min(1, 'declare at least one dispatcher'),
+    routing: z
+      .object({
+        /** Dispatcher for messages from conversations no binding names; absent = ignore them. */
+        defaultDispatcher: id.optional(),
+      })
+      .strict()
+      .default({}),
+    skills: skillsSchema.default({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type CodexConfig = z.infer<typeof codexSchema>;
+export type ChannelConfig = z.infer<typeof channelSchema>;
+export type WebChannelConfig = z.infer<typeof webChannelSchema>;
+export type DispatcherConfig = z.infer<typeof dispatcherSchema>;
+export type BindingConfig = z.infer<typeof bindingSchema>;
+export type BackoffConfig = z.infer<typeof backoffSchema>;
+export type RuntimeRole = 'dispatcher' | 'teammate';
