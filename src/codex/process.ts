@@ -1,0 +1,113 @@
+/**
+ * One `codex app-server` child process listening on a fresh unix socket.
+ *
+ * Spawned with execa; stdout/stderr are appended to per-runtime log files.
+ * `kill()` leaves no process and no socket file behind.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+
+export interface CodexProcessOptions {
+  bin: string;
+  /** Extra PATH entries (bundled tools). */
+  pathDirs: string[];
+  /** `-c key=value` overrides (values are TOML literals). */
+  overrides: Record<string, string>;
+  /** CODEX_HOME; undefined = inherit. */
+  codexHome?: string;
+  cwd: string;
+  /** File that receives the child's stdout and stderr (appended). */
+  logFile: string;
+  logger: Logger;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: string | null;
+}
+
+export class CodexProcess {
+  private exitInfo: ProcessExit | null = null;
+
+  private constructor(
+    private readonly child: ResultPromise,
+    /** Absolute path of the unix socket the app-server listens on. */
+    readonly socketPath: string,
+    private readonly socketDir: string,
+    /** Resolves when the child has exited (never rejects). */
+    readonly exited: Promise<ProcessExit>,
+  ) {
+    void exited.then((e) => (this.exitInfo = e));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Null while running. */
+  get exit(): ProcessExit | null {
+    return this.exitInfo;
+  }
+
+  /**
+   * Spawns the app-server and waits until its socket exists.
+   * @throws Error when the child exits first or the socket does not appear within `timeoutMs`
+   *   (the child is killed and the socket dir removed before throwing).
+   */
+  static async spawn(opts: CodexProcessOptions, timeoutMs: number): Promise<CodexProcess> {
+    // A short path under the OS temp dir: unix socket paths are limited to ~107 bytes.
+    const socketDir = await mkdtemp(path.join(os.tmpdir(), 'sbx-'));
+    const socketPath = path.join(socketDir, 'app-server.sock');
+    const args = ['app-server', '--listen', `unix://${socketPath}`];
+    for (const [k, v] of Object.entries(opts.overrides)) args.push('-c', `${k}=${v}`);
+    const env: Record<string, string> = {};
+    if (opts.codexHome) env.CODEX_HOME = opts.codexHome;
+    if (opts.pathDirs.length) env.PATH = [...opts.pathDirs, process.env.PATH ?? ''].join(path.delimiter);
+    const child = execa(opts.bin, args, {
+      cwd: opts.cwd,
+      env,
+      extendEnv: true,
+      stdin: 'ignore',
+      stdout: { file: opts.logFile, append: true },
+      stderr: { file: opts.logFile, append: true },
+      reject: false,
+      cleanup: true,
+      forceKillAfterDelay: 2000,
+    });
+    const exited: Promise<ProcessExit> = child.then(
+      (r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }),
+      (err: unknown) => ({ code: null, signal: String(err) }),
+    );
+    const proc = new CodexProcess(child, socketPath, socketDir, exited);
+    opts.logger.debug({ pid: child.pid, socketPath }, 'spawned codex app-server');
+    try {
+      await proc.waitForSocket(timeoutMs);
+    } catch (err) {
+      await proc.kill();
+      throw err;
+    }
+    return proc;
+  }
+
+  private async waitForSocket(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.exitInfo) {
+        throw new Error(`codex app-server exited before listening (code ${this.exitInfo.code}, signal ${this.exitInfo.signal}); see its log file`);
+      }
+      if (await stat(this.socketPath).then(() => true, () => false)) return;
+      if (Date.now() > deadline) throw new Error(`codex app-server did not open ${this.socketPath} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after 2 s; waits for exit and removes the socket. Idempotent. */
+  async kill(): Promise<void> {
+    if (!this.exitInfo) this.child.kill('SIGTERM');
+    await this.exited;
+    await rm(this.socketDir, { recursive: true, force: true });
+  }
+}

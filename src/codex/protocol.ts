@@ -1,0 +1,216 @@
+/**
+ * The subset of the Codex app-server v2 JSON-RPC protocol Switchboard uses.
+ *
+ * Source: `codex app-server generate-json-schema --experimental` of
+ * `@openai/codex@0.169.0`. `test/integration/protocol-schema.test.ts` checks
+ * every method, field and enum here against the schema the installed binary
+ * prints, so a codex upgrade that breaks these shapes fails loudly.
+ *
+ * Wire format: one JSON object per WebSocket message, no `"jsonrpc"` field.
+ * request `{id, method, params}`, response `{id, result}` | `{id, error}`,
+ * notification `{method, params}`; a server→client request has `id` and `method`.
+ */
+
+export type RequestId = string | number;
+
+export interface JsonRpcError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/** Error code the app-server answers for an unknown method (`unknown variant \`m\``). */
+export const INVALID_REQUEST = -32600;
+
+// ---- initialize -------------------------------------------------------------
+
+/** `initialize` params. */
+export interface InitializeParams {
+  clientInfo: { name: string; version: string; title?: string | null };
+  capabilities: { experimentalApi: boolean } | null;
+}
+
+/** `initialize` result. */
+export interface InitializeResponse {
+  userAgent: string;
+  codexHome: string;
+  platformFamily: string;
+  platformOs: string;
+}
+
+// ---- skills -------------------------------------------------------------------
+
+/** `skills/extraRoots/set` params: absolute dirs whose children are skill dirs. Result `{}`. */
+export interface SkillsExtraRootsSetParams {
+  extraRoots: string[];
+}
+
+/** `skills/list` params. */
+export interface SkillsListParams {
+  cwds?: string[];
+  forceReload?: boolean;
+}
+
+/** One skill as `skills/list` reports it. */
+export interface SkillMetadata {
+  name: string;
+  description: string;
+  path: string;
+  enabled: boolean;
+}
+
+/** `skills/list` result. */
+export interface SkillsListResponse {
+  data: Array<{ cwd: string; skills: SkillMetadata[]; errors: Array<{ path: string; message: string }> }>;
+}
+
+// ---- threads ------------------------------------------------------------------
+
+export type SandboxMode = 'read-only' | 'workspace-write' | 'danger-full-access';
+export type AskForApproval = 'untrusted' | 'on-request' | 'never';
+
+/** Fields shared by `thread/start` and `thread/resume`. */
+export interface ThreadSettings {
+  cwd?: string | null;
+  model?: string | null;
+  sandbox?: SandboxMode | null;
+  approvalPolicy?: AskForApproval | null;
+  baseInstructions?: string | null;
+  developerInstructions?: string | null;
+}
+
+export type ThreadStartParams = ThreadSettings;
+
+export interface ThreadResumeParams extends ThreadSettings {
+  threadId: string;
+}
+
+export interface Thread {
+  id: string;
+}
+
+/** Result of `thread/start` and `thread/resume`. */
+export interface ThreadStartResponse {
+  thread: Thread;
+}
+
+/** A raw Responses-API item for `thread/inject_items`. */
+export interface InjectedMessageItem {
+  type: 'message';
+  role: 'developer' | 'user';
+  content: Array<{ type: 'input_text'; text: string }>;
+}
+
+/** `thread/inject_items` params; result `{}`. */
+export interface ThreadInjectItemsParams {
+  threadId: string;
+  items: InjectedMessageItem[];
+}
+
+// ---- turns ---------------------------------------------------------------------
+
+export interface TextUserInput {
+  type: 'text';
+  text: string;
+  text_elements: unknown[];
+}
+
+/** `turn/start` params. */
+export interface TurnStartParams {
+  threadId: string;
+  input: TextUserInput[];
+  cwd?: string | null;
+}
+
+export type TurnStatus = 'completed' | 'interrupted' | 'failed' | 'inProgress';
+
+export interface TurnError {
+  message: string;
+  additionalDetails?: string | null;
+}
+
+/** A thread item; Switchboard reads `agentMessage.text` and passes the rest through. */
+export type ThreadItem =
+  | { type: 'agentMessage'; id: string; text: string }
+  | { type: 'userMessage'; id: string }
+  | { type: Exclude<string, 'agentMessage' | 'userMessage'>; id: string; [key: string]: unknown };
+
+export interface Turn {
+  id: string;
+  items: ThreadItem[];
+  status: TurnStatus;
+  error: TurnError | null;
+}
+
+/** `turn/start` result. */
+export interface TurnStartResponse {
+  turn: Turn;
+}
+
+/** `turn/interrupt` params; result `{}`. */
+export interface TurnInterruptParams {
+  threadId: string;
+  turnId: string;
+}
+
+// ---- notifications --------------------------------------------------------------
+
+/** `turn/started` and `turn/completed` params. */
+export interface TurnNotification {
+  threadId: string;
+  turn: Turn;
+}
+
+/** `item/started` and `item/completed` params. */
+export interface ItemNotification {
+  threadId: string;
+  turnId: string;
+  item: ThreadItem;
+}
+
+/** `error` params: `willRetry:false` means the turn failed. */
+export interface ErrorNotification {
+  threadId: string;
+  turnId: string;
+  error: TurnError;
+  willRetry: boolean;
+}
+
+/** Client requests Switchboard sends, with their params and results. */
+export interface ClientRequests {
+  initialize: { params: InitializeParams; result: InitializeResponse };
+  'skills/extraRoots/set': { params: SkillsExtraRootsSetParams; result: Record<string, never> };
+  'skills/list': { params: SkillsListParams; result: SkillsListResponse };
+  'thread/start': { params: ThreadStartParams; result: ThreadStartResponse };
+  'thread/resume': { params: ThreadResumeParams; result: ThreadStartResponse };
+  'thread/inject_items': { params: ThreadInjectItemsParams; result: Record<string, never> };
+  'turn/start': { params: TurnStartParams; result: TurnStartResponse };
+  'turn/interrupt': { params: TurnInterruptParams; result: Record<string, never> };
+}
+
+export type ClientMethod = keyof ClientRequests;
+
+/** Server notifications Switchboard reads. */
+export interface ServerNotifications {
+  'turn/started': TurnNotification;
+  'turn/completed': TurnNotification;
+  'item/started': ItemNotification;
+  'item/completed': ItemNotification;
+  error: ErrorNotification;
+}
+
+/** Client notifications Switchboard sends. */
+export const CLIENT_NOTIFICATIONS = ['initialized'] as const;
+
+/**
+ * Server→client requests Switchboard knows it must decline (approvals fail
+ * fast: the dispatcher runs with approval policy `never` by default). Any
+ * other server request is declined too; these names are checked against the schema.
+ */
+export const DECLINED_SERVER_REQUESTS = [
+  'item/commandExecution/requestApproval',
+  'item/fileChange/requestApproval',
+  'item/tool/requestUserInput',
+  'mcpServer/elicitation/request',
+  'item/permissions/requestApproval',
+] as const;

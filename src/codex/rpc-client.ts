@@ -1,0 +1,209 @@
+/**
+ * JSON-RPC client for `codex app-server --listen unix://PATH` (a WebSocket on a
+ * unix socket). Messages carry no `"jsonrpc"` field; kinds are told apart by
+ * shape (codex app-server v2 wire format).
+ */
+import WebSocket from 'ws';
+import type { Logger } from '../log.js';
+import type { ClientMethod, ClientRequests, JsonRpcError, RequestId } from './protocol.js';
+
+/** The app-server answered a request with an error. */
+export class RpcError extends Error {
+  constructor(
+    readonly method: string,
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(`${method}: ${message} (code ${code})`);
+    this.name = 'RpcError';
+  }
+  /** True when the app-server does not know the method (`unknown variant`). */
+  get isUnknownMethod(): boolean {
+    return /unknown variant/.test(this.message);
+  }
+}
+
+/** No answer within the request timeout. */
+export class RpcTimeoutError extends Error {
+  constructor(readonly method: string, readonly timeoutMs: number) {
+    super(`${method}: no answer within ${timeoutMs} ms`);
+    this.name = 'RpcTimeoutError';
+  }
+}
+
+/** The connection closed before the answer came. */
+export class RpcClosedError extends Error {
+  constructor(readonly method: string, reason: string) {
+    super(`${method}: connection closed (${reason})`);
+    this.name = 'RpcClosedError';
+  }
+}
+
+export type NotificationHandler = (method: string, params: unknown) => void;
+
+interface Pending {
+  method: string;
+  resolve(result: unknown): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface RpcClientOptions {
+  logger: Logger;
+  /** Default timeout of one request, ms. */
+  requestTimeoutMs: number;
+}
+
+export class RpcClient {
+  private nextId = 1;
+  private readonly pending = new Map<RequestId, Pending>();
+  private readonly notificationHandlers = new Set<NotificationHandler>();
+  private readonly closeHandlers = new Set<(reason: string) => void>();
+  private closedReason: string | null = null;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly opts: RpcClientOptions,
+  ) {
+    ws.on('message', (data: WebSocket.RawData) => this.onMessage(data));
+    ws.on('close', (code: number) => this.onClosed(`socket closed (${code})`));
+    ws.on('error', (err: Error) => this.opts.logger.warn({ err: err.message }, 'app-server socket error'));
+  }
+
+  /**
+   * Connects to the app-server's unix socket.
+   * @throws Error when the socket refuses or does not open within `timeoutMs`.
+   */
+  static connect(socketPath: string, opts: RpcClientOptions & { timeoutMs: number }): Promise<RpcClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws+unix://${socketPath}`, { handshakeTimeout: opts.timeoutMs, maxPayload: 256 * 1024 * 1024 });
+      const fail = (err: Error): void => {
+        ws.removeAllListeners();
+        ws.on('error', () => undefined);
+        ws.terminate();
+        reject(err);
+      };
+      ws.once('error', fail);
+      ws.once('open', () => {
+        ws.off('error', fail);
+        resolve(new RpcClient(ws, opts));
+      });
+    });
+  }
+
+  /** Null while open; else why it closed. */
+  get closed(): string | null {
+    return this.closedReason;
+  }
+
+  /**
+   * Sends a typed request and resolves with its result.
+   * @throws RpcError | RpcTimeoutError | RpcClosedError
+   */
+  request<M extends ClientMethod>(
+    method: M,
+    params: ClientRequests[M]['params'],
+    timeoutMs?: number,
+  ): Promise<ClientRequests[M]['result']> {
+    return this.requestRaw(method, params, timeoutMs) as Promise<ClientRequests[M]['result']>;
+  }
+
+  /** Untyped request for methods outside `ClientRequests` (e.g. diagnostics in tests). */
+  requestRaw(method: string, params: unknown, timeoutMs = this.opts.requestTimeoutMs): Promise<unknown> {
+    if (this.closedReason !== null) return Promise.reject(new RpcClosedError(method, this.closedReason));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RpcTimeoutError(method, timeoutMs));
+      }, timeoutMs);
+      this.pending.set(id, { method, resolve, reject, timer });
+      this.send({ id, method, params });
+    });
+  }
+
+  /** Sends a notification (no answer). */
+  notify(method: string, params?: unknown): void {
+    if (this.closedReason !== null) return;
+    this.send(params === undefined ? { method } : { method, params });
+  }
+
+  /** Registers a notification handler; returns its unsubscribe function. */
+  onNotification(handler: NotificationHandler): () => void {
+    this.notificationHandlers.add(handler);
+    return () => this.notificationHandlers.delete(handler);
+  }
+
+  /** Called once when the connection closes (by either side); returns its unsubscribe function. */
+  onClose(handler: (reason: string) => void): () => void {
+    if (this.closedReason !== null) {
+      handler(this.closedReason);
+      return () => undefined;
+    }
+    this.closeHandlers.add(handler);
+    return () => this.closeHandlers.delete(handler);
+  }
+
+  /** Closes the connection; pending requests fail with RpcClosedError. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closedReason !== null) return;
+    const done = new Promise<void>((resolve) => this.ws.once('close', () => resolve()));
+    this.onClosed('closed by client');
+    this.ws.close();
+    await Promise.race([done, new Promise((r) => setTimeout(r, 1000))]);
+    this.ws.terminate();
+  }
+
+  private send(message: object): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  private onMessage(data: WebSocket.RawData): void {
+    // ws hands over whole messages, so decoding here never splits a UTF-8 sequence.
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    let msg: { id?: RequestId; method?: string; params?: unknown; result?: unknown; error?: JsonRpcError };
+    try {
+      msg = JSON.parse(text) as typeof msg;
+    } catch {
+      this.opts.logger.warn({ bytes: text.length }, 'app-server sent a message that is not JSON; ignored');
+      return;
+    }
+    if (msg.id !== undefined && msg.method !== undefined) {
+      this.declineServerRequest(msg.id, msg.method);
+    } else if (msg.id !== undefined) {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      clearTimeout(p.timer);
+      if (msg.error) p.reject(new RpcError(p.method, msg.error.code, msg.error.message, msg.error.data));
+      else p.resolve(msg.result);
+    } else if (msg.method !== undefined) {
+      for (const h of this.notificationHandlers) {
+        try {
+          h(msg.method, msg.params);
+        } catch (err) {
+          this.opts.logger.error({ err, method: msg.method }, 'notification handler threw');
+        }
+      }
+    }
+  }
+
+  /** Approvals and other server→client requests fail fast: Switchboard has no one to ask. */
+  private declineServerRequest(id: RequestId, method: string): void {
+    this.opts.logger.warn({ method }, 'declined app-server request (Switchboard answers approvals with a refusal)');
+    this.send({ id, error: { code: -32000, message: `Switchboard declines ${method}: no interactive approver` } });
+  }
+
+  private onClosed(reason: string): void {
+    if (this.closedReason !== null) return;
+    this.closedReason = reason;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new RpcClosedError(p.method, reason));
+      this.pending.delete(id);
+    }
+    for (const h of this.closeHandlers) h(reason);
+    this.closeHandlers.clear();
+  }
+}

@@ -1,0 +1,309 @@
+/**
+ * CodexRuntime: one `codex app-server` child and its thread, kept alive.
+ *
+ * Lifecycle (persisted with timestamps): declared → starting → ready →
+ * degraded → stopping → stopped. On child exit or socket close the runtime is
+ * degraded and restarts after `min(max, base·2^(n-1))` ms; the counter resets
+ * after a successful start and a stop cancels a pending restart. Every start
+ * runs the handshake: initialize → initialized → skill roots → thread resume|start.
+ */
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { RuntimeRole } from '../config/schema.js';
+import type { DispatcherRecord, RuntimeStatus } from '../state/types.js';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { applySkillRoots, initialize, openThread, type ThreadOpenResult } from './handshake.js';
+import { CodexProcess } from './process.js';
+import type { ClientMethod, ClientRequests, InjectedMessageItem, ThreadSettings } from './protocol.js';
+import { RpcClient } from './rpc-client.js';
+import { TurnRun, type TurnOutcome } from './turn-runner.js';
+
+/** Where a runtime persists its record (a dispatcher's or a teammate's). */
+export interface RuntimeRecordStore {
+  load(): DispatcherRecord | undefined;
+  patch(patch: Partial<DispatcherRecord>): Promise<DispatcherRecord>;
+}
+
+export interface CodexRuntimeOptions {
+  /** Dispatcher id or teammate name; used in logs. */
+  id: string;
+  role: RuntimeRole;
+  cwd: string;
+  bin: string;
+  pathDirs: string[];
+  codexHome?: string;
+  /** `-c key=value` overrides for the app-server. */
+  overrides: Record<string, string>;
+  requestTimeoutMs: number;
+  /** Bound on spawn + handshake + thread open, ms. */
+  startTimeoutMs: number;
+  backoff: BackoffPolicy;
+  thread: ThreadSettings;
+  /** Absolute skill root dirs for this role. */
+  skillRoots: string[];
+  record: RuntimeRecordStore;
+  /** The child's stdout/stderr go here (appended). */
+  logFile: string;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** What one successful start produced. */
+export interface ReadyEvent {
+  thread: ThreadOpenResult;
+  skills: 'applied' | 'unsupported';
+  /** True for the first successful start of this runtime object (service start), false after restarts. */
+  firstStart: boolean;
+}
+
+export type StartResult = { status: 'ready' } | { status: 'failed'; error: string } | { status: 'stopped' };
+
+/** Thrown by operations that need a ready runtime. */
+export class RuntimeNotReadyError extends Error {
+  constructor(id: string, status: RuntimeStatus) {
+    super(`runtime ${id} is ${status}, not ready`);
+    this.name = 'RuntimeNotReadyError';
+  }
+}
+
+interface Generation {
+  n: number;
+  proc: CodexProcess | null;
+  rpc: RpcClient | null;
+  threadId: string | null;
+  /** Set once the child or socket of this generation was seen gone. */
+  lost?: boolean;
+}
+
+export class CodexRuntime {
+  private statusValue: RuntimeStatus = 'declared';
+  private gen: Generation = { n: 0, proc: null, rpc: null, threadId: null };
+  private restartTimer: { cancel(): void } | null = null;
+  private currentTurn: TurnRun | null = null;
+  private readyCount = 0;
+  private stopRequested = false;
+  private readonly readyListeners = new Set<(e: ReadyEvent) => void>();
+  private readonly statusListeners = new Set<(s: RuntimeStatus) => void>();
+  private readyWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
+  private readonly log: Logger;
+
+  constructor(private readonly opts: CodexRuntimeOptions) {
+    this.log = opts.logger;
+  }
+
+  get status(): RuntimeStatus {
+    return this.statusValue;
+  }
+
+  get threadId(): string | null {
+    return this.gen.threadId ?? this.opts.record.load()?.threadId ?? null;
+  }
+
+  /** Pid of the running app-server child, if any. */
+  get pid(): number | undefined {
+    return this.gen.proc?.pid;
+  }
+
+  /** Unix socket of the running app-server, if any. */
+  get socketPath(): string | undefined {
+    return this.gen.proc?.socketPath;
+  }
+
+  /** The running turn, if any. */
+  get runningTurn(): TurnRun | null {
+    return this.currentTurn;
+  }
+
+  onReady(listener: (e: ReadyEvent) => void): () => void {
+    this.readyListeners.add(listener);
+    return () => this.readyListeners.delete(listener);
+  }
+
+  onStatus(listener: (s: RuntimeStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /**
+   * Starts the runtime. Resolves with the first attempt's result; a failed
+   * attempt leaves the runtime degraded with a restart scheduled.
+   */
+  async start(): Promise<StartResult> {
+    if (this.statusValue !== 'declared' && this.statusValue !== 'stopped') {
+      throw new Error(`runtime ${this.opts.id} already started (${this.statusValue})`);
+    }
+    this.stopRequested = false;
+    return this.attempt();
+  }
+
+  /** Resolves when the runtime is ready; rejects when it is stopped first. */
+  whenReady(): Promise<void> {
+    if (this.statusValue === 'ready') return Promise.resolve();
+    if (this.stopRequested) return Promise.reject(new Error(`runtime ${this.opts.id} is stopped`));
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Runs one turn on the thread. At most one turn runs at a time.
+   * @throws RuntimeNotReadyError when not ready; Error when a turn is already running.
+   */
+  runTurn(text: string, timeoutMs: number): Promise<TurnOutcome> {
+    const { rpc, threadId } = this.gen;
+    if (this.statusValue !== 'ready' || !rpc || !threadId) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
+    if (this.currentTurn) throw new Error(`runtime ${this.opts.id} already runs turn ${this.currentTurn.id ?? '(starting)'}`);
+    const run = new TurnRun(rpc, threadId, text, { timeoutMs, logger: this.log });
+    this.currentTurn = run;
+    if (this.opts.record.load()?.threadHasHistory !== true) void this.opts.record.patch({ threadHasHistory: true });
+    return run.outcome.finally(() => {
+      if (this.currentTurn === run) this.currentTurn = null;
+    });
+  }
+
+  /** Interrupts the running turn; false when none runs. */
+  async interruptTurn(): Promise<boolean> {
+    const run = this.currentTurn;
+    if (!run) return false;
+    await run.interrupt('requested');
+    return true;
+  }
+
+  /**
+   * Appends model-visible items to the thread without a turn (`thread/inject_items`).
+   * @throws RuntimeNotReadyError | RpcError
+   */
+  async injectItems(items: InjectedMessageItem[]): Promise<void> {
+    const { rpc, threadId } = this.gen;
+    if (this.statusValue !== 'ready' || !rpc || !threadId) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
+    await rpc.request('thread/inject_items', { threadId, items });
+    if (this.opts.record.load()?.threadHasHistory !== true) await this.opts.record.patch({ threadHasHistory: true });
+  }
+
+  /**
+   * Typed request on the live connection (e.g. `skills/list`).
+   * @throws RuntimeNotReadyError | RpcError | RpcTimeoutError
+   */
+  request<M extends ClientMethod>(method: M, params: ClientRequests[M]['params']): Promise<ClientRequests[M]['result']> {
+    const { rpc } = this.gen;
+    if (this.statusValue !== 'ready' || !rpc) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
+    return rpc.request(method, params);
+  }
+
+  /** Stops the child, cancels a pending restart; leaves no process or socket. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopRequested && (this.statusValue === 'stopped' || this.statusValue === 'stopping')) return;
+    this.stopRequested = true;
+    this.restartTimer?.cancel();
+    this.restartTimer = null;
+    await this.setStatus('stopping');
+    const gen = this.gen;
+    this.gen = { n: gen.n + 1, proc: null, rpc: null, threadId: gen.threadId };
+    await this.teardown(gen);
+    await this.setStatus('stopped');
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const w of waiters) w.reject(new Error(`runtime ${this.opts.id} was stopped`));
+  }
+
+  private async attempt(): Promise<StartResult> {
+    if (this.stopRequested) return { status: 'stopped' };
+    const n = this.gen.n + 1;
+    const gen: Generation = { n, proc: null, rpc: null, threadId: null };
+    this.gen = gen;
+    await this.setStatus('starting', { lastStartedAt: this.opts.clock.now() });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const ready = await Promise.race([
+        this.handshake(gen),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`start did not finish within ${this.opts.startTimeoutMs} ms`)), this.opts.startTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (this.gen !== gen) {
+        await this.teardown(gen);
+        return { status: 'stopped' };
+      }
+      await this.markReady(gen, ready);
+      return { status: 'ready' };
+    } catch (err) {
+      clearTimeout(timer);
+      const error = err instanceof Error ? err.message : String(err);
+      await this.teardown(gen);
+      if (this.gen !== gen || this.stopRequested) return { status: 'stopped' };
+      this.log.error({ err: error }, 'codex runtime start failed');
+      await this.degrade(gen, `start failed: ${error}`);
+      return { status: 'failed', error };
+    }
+  }
+
+  private async handshake(gen: Generation): Promise<Omit<ReadyEvent, 'firstStart'>> {
+    const o = this.opts;
+    gen.proc = await CodexProcess.spawn(
+      { bin: o.bin, pathDirs: o.pathDirs, overrides: o.overrides, codexHome: o.codexHome, cwd: o.cwd, logFile: o.logFile, logger: this.log },
+      o.startTimeoutMs,
+    );
+    gen.rpc = await RpcClient.connect(gen.proc.socketPath, { logger: this.log, requestTimeoutMs: o.requestTimeoutMs, timeoutMs: o.startTimeoutMs });
+    const init = await initialize(gen.rpc, o.requestTimeoutMs);
+    this.log.info({ pid: gen.proc.pid, userAgent: init.userAgent }, 'codex app-server initialized');
+    const skills = await applySkillRoots(gen.rpc, o.skillRoots, this.log);
+    const rec = o.record.load();
+    let thread = await openThread(gen.rpc, rec?.threadId ?? null, { ...o.thread, cwd: o.cwd }, this.log);
+    // codex writes a thread's rollout with its first turn: a thread that never ran one cannot be
+    // resumed, but nothing was lost either, so no warning.
+    if (thread.kind === 'replaced' && rec?.threadHasHistory !== true) thread = { kind: 'started', threadId: thread.threadId };
+    gen.threadId = thread.threadId;
+    // Persist the thread id as soon as the thread exists, so a crash right after still resumes it.
+    if (thread.kind === 'replaced') {
+      await o.record.patch({ threadId: thread.threadId, threadHasHistory: false, lastLostThreadId: thread.lostThreadId, pendingLostThreadWarning: true });
+    } else if (thread.kind === 'started') {
+      await o.record.patch({ threadId: thread.threadId, threadHasHistory: false });
+    }
+    return { thread, skills };
+  }
+
+  private async markReady(gen: Generation, ready: Omit<ReadyEvent, 'firstStart'>): Promise<void> {
+    const watch = (reason: string): void => void this.onLost(gen, reason);
+    gen.rpc?.onClose((r) => watch(`app-server connection closed: ${r}`));
+    void gen.proc?.exited.then((e) => watch(`app-server exited (code ${e.code}, signal ${e.signal})`));
+    await this.setStatus('ready', { lastReadyAt: this.opts.clock.now(), restartAttempts: 0, lastError: null });
+    this.log.info({ threadId: gen.threadId, thread: ready.thread.kind, skills: ready.skills }, 'codex runtime ready');
+    const event: ReadyEvent = { ...ready, firstStart: this.readyCount === 0 };
+    this.readyCount++;
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const w of waiters) w.resolve();
+    for (const l of this.readyListeners) l(event);
+  }
+
+  private async onLost(gen: Generation, reason: string): Promise<void> {
+    if (this.gen !== gen || this.stopRequested || gen.lost) return;
+    gen.lost = true;
+    this.log.warn({ reason }, 'codex runtime lost');
+    await this.teardown(gen);
+    await this.degrade(gen, reason);
+  }
+
+  private async degrade(gen: Generation, reason: string): Promise<void> {
+    if (this.gen !== gen || this.stopRequested) return;
+    const rec = this.opts.record.load();
+    const attempt = (rec?.restartAttempts ?? 0) + 1;
+    const delay = backoffDelay(attempt, this.opts.backoff);
+    await this.setStatus('degraded', { lastError: reason, restartAttempts: attempt, restartCount: (rec?.restartCount ?? 0) + 1 });
+    this.log.info({ attempt, delayMs: delay }, 'codex runtime restart scheduled');
+    this.restartTimer = this.opts.clock.setTimeout(() => {
+      this.restartTimer = null;
+      if (this.gen === gen && !this.stopRequested) void this.attempt();
+    }, delay);
+  }
+
+  private async teardown(gen: Generation): Promise<void> {
+    await gen.rpc?.close().catch(() => undefined);
+    await gen.proc?.kill().catch((err: unknown) => this.log.warn({ err }, 'killing codex app-server failed'));
+  }
+
+  private async setStatus(status: RuntimeStatus, patch: Partial<DispatcherRecord> = {}): Promise<void> {
+    this.statusValue = status;
+    await this.opts.record.patch({ ...patch, status, statusChangedAt: this.opts.clock.now() });
+    for (const l of this.statusListeners) l(status);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Runs one turn on a thread and settles it exactly once.
+ *
+ * codex app-server v2: `turn/start` → `turn/started` → `item/*` → `turn/completed`
+ * `{turn:{status:'completed'|'failed'|'interrupted', items, error}}`; a fatal model
+ * error arrives first as `error` `{willRetry:false}`. Every path ends the run:
+ * completion, failure, interrupt (requested or timeout), or a lost connection.
+ */
+import type { Logger } from '../log.js';
+import type { ErrorNotification, ThreadItem, Turn, TurnNotification, ItemNotification } from './protocol.js';
+import { RpcClosedError, type RpcClient } from './rpc-client.js';
+
+export type TurnOutcome =
+  | { status: 'completed'; turnId: string; text: string }
+  | { status: 'failed'; turnId: string | null; error: string }
+  | { status: 'interrupted'; turnId: string; reason: 'timeout' | 'requested' }
+  /** The app-server connection was lost before the turn settled. */
+  | { status: 'disconnected'; turnId: string | null; error: string };
+
+export interface TurnRunOptions {
+  /** The turn is interrupted after this long, ms. */
+  timeoutMs: number;
+  /** How long to wait for `turn/completed` after an interrupt or fatal error, ms. */
+  settleGraceMs?: number;
+  logger: Logger;
+}
+
+/** Final agent message of a turn: the last `agentMessage` item's text. */
+export function finalAgentText(items: readonly ThreadItem[]): string | null {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i];
+    if (item && item.type === 'agentMessage' && typeof item.text === 'string') return item.text;
+  }
+  return null;
+}
+
+export class TurnRun {
+  /** Settles once with the turn's outcome; never rejects. */
+  readonly outcome: Promise<TurnOutcome>;
+  private turnId: string | null = null;
+  private interruptReason: 'timeout' | 'requested' | null = null;
+  private fatalError: string | null = null;
+  private readonly agentItems: ThreadItem[] = [];
+  private settle!: (o: TurnOutcome) => void;
+  private settled = false;
+  private readonly cleanups: Array<() => void> = [];
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly threadId: string,
+    input: string,
+    private readonly opts: TurnRunOptions,
+  ) {
+    this.outcome = new Promise((resolve) => (this.settle = resolve));
+    this.cleanups.push(rpc.onNotification((m, p) => this.onNotification(m, p)));
+    this.cleanups.push(rpc.onClose((reason) => this.finish({ status: 'disconnected', turnId: this.turnId, error: `app-server connection lost: ${reason}` })));
+    const timer = setTimeout(() => void this.interrupt('timeout'), opts.timeoutMs);
+    this.cleanups.push(() => clearTimeout(timer));
+    void this.begin(input);
+  }
+
+  /** The turn id once `turn/start` answered, else null. */
+  get id(): string | null {
+    return this.turnId;
+  }
+
+  /**
+   * Asks the app-server to interrupt the turn; the outcome becomes `interrupted`
+   * (or whatever settles first). Resolves when the request was sent/answered.
+   */
+  async interrupt(reason: 'timeout' | 'requested' = 'requested'): Promise<void> {
+    if (this.settled || this.interruptReason) return;
+    this.interruptReason = reason;
+    this.opts.logger.info({ turnId: this.turnId, reason }, 'interrupting turn');
+    this.armGrace();
+    if (!this.turnId) return; // begin() interrupts as soon as the id is known
+    await this.sendInterrupt(this.turnId);
+  }
+
+  private async begin(input: string): Promise<void> {
+    try {
+      const res = await this.rpc.request('turn/start', {
+        threadId: this.threadId,
+        input: [{ type: 'text', text: input, text_elements: [] }],
+      });
+      this.turnId = res.turn.id;
+      if (this.interruptReason) await this.sendInterrupt(res.turn.id);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (err instanceof RpcClosedError) this.finish({ status: 'disconnected', turnId: null, error: msg });
+      else this.finish({ status: 'failed', turnId: null, error: `turn/start failed: ${msg}` });
+    }
+  }
+
+  private async sendInterrupt(turnId: string): Promise<void> {
+    try {
+      await this.rpc.request('turn/interrupt', { threadId: this.threadId, turnId });
+    } catch (err) {
+      this.opts.logger.warn({ turnId, err: err instanceof Error ? err.message : String(err) }, 'turn/interrupt failed');
+    }
+  }
+
+  /** After an interrupt or fatal error, settle even if `turn/completed` never comes. */
+  private armGrace(): void {
+    const t = setTimeout(() => {
+      if (this.interruptReason) this.finish({ status: 'interrupted', turnId: this.turnId ?? '', reason: this.interruptReason });
+      else this.finish({ status: 'failed', turnId: this.turnId, error: this.fatalError ?? 'turn did not settle' });
+    }, this.opts.settleGraceMs ?? 10_000);
+    this.cleanups.push(() => clearTimeout(t));
+  }
+
+  private onNotification(method: string, params: unknown): void {
+    const p = params as { threadId?: string; turnId?: string } | undefined;
+    if (!p || p.threadId !== this.threadId) return;
+    if (method === 'item/completed') {
+      const n = params as ItemNotification;
+      if (this.belongs(n.turnId) && n.item.type === 'agentMessage') this.agentItems.push(n.item);
+    } else if (method === 'error') {
+      const n = params as ErrorNotification;
+      if (this.belongs(n.turnId) && !n.willRetry) {
+        this.fatalError = n.error.message;
+        this.armGrace();
+      }
+    } else if (method === 'turn/completed') {
+      const n = params as TurnNotification;
+      if (this.belongs(n.turn.id)) this.onCompleted(n.turn);
+    }
+  }
+
+  /** Notifications may precede the `turn/start` answer; one turn runs per thread, so accept those. */
+  private belongs(turnId: string | undefined): boolean {
+    return this.turnId === null || turnId === this.turnId;
+  }
+
+  private onCompleted(turn: Turn): void {
+    this.turnId ??= turn.id;
+    if (turn.status === 'completed') {
+      const text = finalAgentText(turn.items) ?? finalAgentText(this.agentItems) ?? '';
+      this.finish({ status: 'completed', turnId: turn.id, text });
+    } else if (turn.status === 'interrupted') {
+      this.finish({ status: 'interrupted', turnId: turn.id, reason: this.interruptReason ?? 'requested' });
+    } else {
+      const error = turn.error?.message ?? this.fatalError ?? `turn ended with status ${turn.status}`;
+      this.finish({ status: 'failed', turnId: turn.id, error });
+    }
+  }
+
+  private finish(outcome: TurnOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    for (const c of this.cleanups) c();
+    this.settle(outcome);
+  }
+}

@@ -1,0 +1,430 @@
+/**
+ * Scripted Responses-API endpoint: a tiny local HTTP server that codex can use as its model
+ * provider (see ./codex-home.ts). Used by `switchboard demo` (default script: an obviously fake
+ * echo reply) and by tests (custom scripts: replies, tool calls, HTTP errors, hangs, failed streams).
+ *
+ * Routes:
+ * - `POST /v1/responses` (JSON body `{model, stream, input:[...], tools, ...}`) → `text/event-stream`
+ *   produced from the script's {@link ScriptStep}.
+ * - Anything else → 404 `{"error":{"message":...}}`. A body that is not a JSON object → 400.
+ *   A script that throws → 500.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
+import type { Logger } from 'pino';
+import { silentLogger } from '../log.js';
+
+/** One step of a script: what to answer to one `POST /v1/responses`. */
+export type ScriptStep =
+  /** Assistant message `text`. `delayMs` waits after `response.created`, before the message. */
+  | { kind: 'reply'; text: string; delayMs?: number }
+  /**
+   * A function (tool) call. `arguments` is JSON-encoded on the wire. `callId` defaults to a
+   * generated `call_<n>`. `delayMs` as for reply.
+   */
+  | { kind: 'functionCall'; name: string; arguments: object; callId?: string; delayMs?: number }
+  /** Plain HTTP error with a JSON body (default `{"error":{"message":"scripted HTTP <status>"}}`). */
+  | { kind: 'httpError'; status: number; body?: unknown }
+  /** Never answers (no headers) until the client aborts or the server is closed. */
+  | { kind: 'hang' }
+  /**
+   * SSE `response.created` then `response.failed` with `response.error = {code, message}`, then
+   * the stream ends. `code` defaults to `server_error` (codex treats it as retryable; with
+   * `stream_max_retries = 0` the turn fails). `context_length_exceeded`, `insufficient_quota`
+   * and `usage_not_included` map to codex's dedicated errors.
+   */
+  | { kind: 'streamError'; message: string; code?: string; delayMs?: number };
+
+/** A message item of the request input, flattened to its text. */
+export interface InputMessage {
+  role: string;
+  text: string;
+}
+
+/** A `function_call_output` item of the request input; `output` flattened to a string. */
+export interface FunctionOutput {
+  callId: string;
+  output: string;
+}
+
+/** A `function_call` item echoed back in the request input (an earlier model tool call). */
+export interface EchoedFunctionCall {
+  callId: string;
+  name: string;
+  arguments: string;
+}
+
+/** A parsed `POST /v1/responses` request, handed to the script. */
+export interface ModelRequest {
+  /** The parsed JSON body as sent by the client. */
+  body: unknown;
+  /** `body.model`, if a string. */
+  model: string | undefined;
+  /** `body.input` (raw items), `[]` if absent. */
+  input: unknown[];
+  /** All `type:'message'` items (or role-bearing items without a type), in order. */
+  messages: InputMessage[];
+  /** Texts of all user-role messages, in order (codex also sends context blocks as user messages). */
+  userTexts: string[];
+  /** Text of the last user-role message, `''` if none. */
+  lastUserText: string;
+  /** Every text found in the input (messages and function outputs) joined with `\n`. */
+  allText: string;
+  /** `function_call_output` items, in order. */
+  functionOutputs: FunctionOutput[];
+  /** `function_call` items (previous tool calls) echoed back in the input, in order. */
+  functionCalls: EchoedFunctionCall[];
+  /** Names of the tools offered in `body.tools` (function `name`, else `type`). */
+  toolNames: string[];
+  /** True if the input contains a `function_call_output` for `callId`. */
+  hasFunctionOutput(callId: string): boolean;
+  /** The output for `callId`, or undefined. */
+  functionOutput(callId: string): string | undefined;
+}
+
+/** A request as recorded by the server (only `POST /v1/responses` with a valid body). */
+export interface RecordedRequest extends ModelRequest {
+  method: string;
+  /** Request path, e.g. `/v1/responses`. */
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  /** Epoch milliseconds when the body was fully received. */
+  receivedAt: number;
+}
+
+/** Decides the answer to one request; may be async. A throw becomes an HTTP 500. */
+export type ScriptFn = (req: ModelRequest) => ScriptStep | Promise<ScriptStep>;
+
+export interface ScriptedModelOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** Bind address, default `127.0.0.1`. */
+  host?: string;
+  /** Default {@link demoScript}. */
+  script?: ScriptFn;
+  logger?: Logger;
+}
+
+export interface ScriptedModel {
+  /** Base URL for codex's provider `base_url`, e.g. `http://127.0.0.1:PORT/v1`. */
+  url: string;
+  port: number;
+  /** Recorded requests, in arrival order (live array). */
+  requests: RecordedRequest[];
+  /** Replaces the script for subsequent requests. */
+  setScript(fn: ScriptFn): void;
+  /** Ends hanging/delayed responses, closes all connections and the server. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The demo reply text for a user message. */
+export function demoReplyText(userText: string): string {
+  return (
+    `[scripted demo model] You said: "${userText}". This reply comes from Switchboard's bundled ` +
+    'scripted endpoint, not a real model — log in to Codex (codex login or OPENAI_API_KEY) for real answers.'
+  );
+}
+
+/** Default script: echoes the last user message via {@link demoReplyText}. Deterministic. */
+export const demoScript: ScriptFn = (req) => ({ kind: 'reply', text: demoReplyText(req.lastUserText) });
+
+// ---------------------------------------------------------------------------------------------
+// Request parsing
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Flattens a content value (string, or array of `{text}` parts) to text. */
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : ''))
+      .filter((t) => t !== '')
+      .join('\n');
+  }
+  return '';
+}
+
+/** Flattens a function_call_output `output` (string, content-part array, or object) to a string. */
+function outputText(output: unknown): string {
+  if (typeof output === 'string') return output;
+  if (Array.isArray(output)) return contentText(output);
+  if (isRecord(output) && typeof output.content === 'string') return output.content;
+  return output === undefined ? '' : JSON.stringify(output);
+}
+
+/** Builds a {@link ModelRequest} from a parsed JSON body. */
+export function parseModelRequest(body: unknown): ModelRequest {
+  const obj = isRecord(body) ? body : {};
+  const input = Array.isArray(obj.input) ? (obj.input as unknown[]) : [];
+  const messages: InputMessage[] = [];
+  const functionOutputs: FunctionOutput[] = [];
+  const functionCalls: EchoedFunctionCall[] = [];
+  const texts: string[] = [];
+  for (const item of input) {
+    if (!isRecord(item)) continue;
+    const type = item.type;
+    if ((type === 'message' || type === undefined) && typeof item.role === 'string') {
+      const text = contentText(item.content);
+      messages.push({ role: item.role, text });
+      if (text !== '') texts.push(text);
+    } else if (type === 'function_call_output' || type === 'custom_tool_call_output') {
+      const output = outputText(item.output);
+      functionOutputs.push({ callId: String(item.call_id ?? ''), output });
+      if (output !== '') texts.push(output);
+    } else if (type === 'function_call') {
+      functionCalls.push({
+        callId: String(item.call_id ?? ''),
+        name: String(item.name ?? ''),
+        arguments: typeof item.arguments === 'string' ? item.arguments : JSON.stringify(item.arguments ?? {}),
+      });
+    }
+  }
+  const userTexts = messages.filter((m) => m.role === 'user').map((m) => m.text);
+  const toolNames = (Array.isArray(obj.tools) ? obj.tools : [])
+    .map((t) => (isRecord(t) ? (typeof t.name === 'string' ? t.name : typeof t.type === 'string' ? t.type : '') : ''))
+    .filter((n) => n !== '');
+  return {
+    body,
+    model: typeof obj.model === 'string' ? obj.model : undefined,
+    input,
+    messages,
+    userTexts,
+    lastUserText: userTexts[userTexts.length - 1] ?? '',
+    allText: texts.join('\n'),
+    functionOutputs,
+    functionCalls,
+    toolNames,
+    hasFunctionOutput: (callId) => functionOutputs.some((f) => f.callId === callId),
+    functionOutput: (callId) => functionOutputs.find((f) => f.callId === callId)?.output,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function decodeBody(raw: Buffer, encoding: string | undefined): Buffer {
+  switch ((encoding ?? '').trim().toLowerCase()) {
+    case '':
+    case 'identity':
+      return raw;
+    case 'gzip':
+      return gunzipSync(raw);
+    case 'deflate':
+      return inflateSync(raw);
+    case 'br':
+      return brotliDecompressSync(raw);
+    default:
+      throw new Error(`unsupported content-encoding ${encoding}`);
+  }
+}
+
+/** Rough token estimate (4 chars per token), only for plausible usage numbers. */
+function estimateTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+/**
+ * Starts the scripted endpoint. Resolves once listening; rejects if the port cannot be bound.
+ */
+export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promise<ScriptedModel> {
+  const host = opts.host ?? '127.0.0.1';
+  const log = (opts.logger ?? silentLogger()).child({ component: 'scripted-model' });
+  let script: ScriptFn = opts.script ?? demoScript;
+  const requests: RecordedRequest[] = [];
+  /** Responses still open (hanging, delayed or streaming). */
+  const open = new Set<http.ServerResponse>();
+  const timers = new Set<NodeJS.Timeout>();
+  let seq = 0;
+  let closed = false;
+
+  /** Resolves true after `ms`, or false as soon as the response is closed. */
+  const wait = (res: http.ServerResponse, ms: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (res.destroyed || res.writableEnded) return resolve(false);
+      const onClose = (): void => {
+        clearTimeout(t);
+        timers.delete(t);
+        resolve(false);
+      };
+      const t = setTimeout(() => {
+        timers.delete(t);
+        res.off('close', onClose);
+        resolve(!res.destroyed);
+      }, ms);
+      timers.add(t);
+      res.once('close', onClose);
+    });
+
+  const sse = (res: http.ServerResponse, type: string, data: Record<string, unknown>): void => {
+    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+  };
+
+  async function answer(res: http.ServerResponse, req: ModelRequest, step: ScriptStep): Promise<void> {
+    const n = ++seq;
+    const responseId = `resp_scripted_${n}`;
+    switch (step.kind) {
+      case 'httpError': {
+        const body = step.body ?? { error: { message: `scripted HTTP ${step.status}`, type: 'scripted_error' } };
+        if (typeof body === 'string') {
+          res.writeHead(step.status, { 'content-type': 'text/plain' });
+          res.end(body);
+        } else {
+          sendJson(res, step.status, body);
+        }
+        return;
+      }
+      case 'hang':
+        // Leave the response open; close() or a client abort ends it.
+        return;
+      default:
+        break;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    sse(res, 'response.created', { response: { id: responseId, status: 'in_progress' } });
+    if (step.delayMs && step.delayMs > 0 && !(await wait(res, step.delayMs))) return;
+    if (res.destroyed) return;
+
+    let outputText = '';
+    if (step.kind === 'streamError') {
+      sse(res, 'response.failed', {
+        response: { id: responseId, status: 'failed', error: { code: step.code ?? 'server_error', message: step.message } },
+      });
+      res.end();
+      return;
+    }
+    if (step.kind === 'reply') {
+      const itemId = `msg_scripted_${n}`;
+      outputText = step.text;
+      sse(res, 'response.output_item.added', {
+        output_index: 0,
+        item: { type: 'message', role: 'assistant', id: itemId, content: [] },
+      });
+      sse(res, 'response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: step.text });
+      sse(res, 'response.output_item.done', {
+        output_index: 0,
+        item: { type: 'message', role: 'assistant', id: itemId, content: [{ type: 'output_text', text: step.text }] },
+      });
+    } else {
+      const args = JSON.stringify(step.arguments);
+      outputText = args;
+      sse(res, 'response.output_item.done', {
+        output_index: 0,
+        item: {
+          type: 'function_call',
+          id: `fc_scripted_${n}`,
+          call_id: step.callId ?? `call_scripted_${n}`,
+          name: step.name,
+          arguments: args,
+        },
+      });
+    }
+    const inputTokens = estimateTokens(req.allText);
+    const outputTokens = estimateTokens(outputText);
+    sse(res, 'response.completed', {
+      response: {
+        id: responseId,
+        status: 'completed',
+        usage: {
+          input_tokens: inputTokens,
+          input_tokens_details: { cached_tokens: 0 },
+          output_tokens: outputTokens,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: inputTokens + outputTokens,
+        },
+      },
+    });
+    res.end();
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method !== 'POST' || path !== '/v1/responses') {
+      log.debug({ method: req.method, path }, 'unknown route');
+      req.resume();
+      sendJson(res, 404, { error: { message: `no route for ${req.method} ${path}`, type: 'not_found' } });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let body: unknown;
+    try {
+      const raw = decodeBody(Buffer.concat(chunks), req.headers['content-encoding']);
+      body = JSON.parse(raw.toString('utf8'));
+      if (!isRecord(body)) throw new Error('body is not a JSON object');
+    } catch (err) {
+      log.debug({ err }, 'malformed request body');
+      sendJson(res, 400, { error: { message: `malformed JSON body: ${(err as Error).message}`, type: 'invalid_request_error' } });
+      return;
+    }
+    const parsed = parseModelRequest(body);
+    requests.push({ ...parsed, method: req.method, path, headers: req.headers, receivedAt: Date.now() });
+    let step: ScriptStep;
+    try {
+      step = await script(parsed);
+    } catch (err) {
+      log.warn({ err }, 'script threw');
+      sendJson(res, 500, { error: { message: `script failed: ${(err as Error).message}`, type: 'server_error' } });
+      return;
+    }
+    log.debug({ kind: step.kind, lastUserText: parsed.lastUserText }, 'scripted step');
+    if (closed) {
+      res.destroy();
+      return;
+    }
+    await answer(res, parsed, step);
+  }
+
+  const server = http.createServer((req, res) => {
+    open.add(res);
+    res.once('close', () => open.delete(res));
+    handle(req, res).catch((err: unknown) => {
+      log.warn({ err }, 'request handler failed');
+      if (!res.headersSent) sendJson(res, 500, { error: { message: String(err), type: 'server_error' } });
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}/v1`;
+  log.info({ url }, 'scripted model listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    requests,
+    setScript(fn) {
+      script = fn;
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        closed = true;
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
+        for (const res of open) res.destroy();
+        open.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * CodexRuntime against the real codex app-server and the scripted model.
+ */
+import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CodexRuntime } from '../../src/codex/runtime.js';
+import { openStateStore } from '../../src/state/open.js';
+import type { StateStore } from '../../src/state/types.js';
+import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
+import { FakeClock, waitFor } from '../support/fake-clock.js';
+import { testRuntime } from '../support/runtime.js';
+
+let env: CodexTestEnv;
+let store: StateStore;
+const runtimes: CodexRuntime[] = [];
+
+function track(r: CodexRuntime): CodexRuntime {
+  runtimes.push(r);
+  return r;
+}
+
+/** True while a process with this pid exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeEach(async () => {
+  env = await codexTestEnv((req) => ({ kind: 'reply', text: `echo: ${req.lastUserText}` }));
+  store = await openStateStore(env.stateDir);
+});
+
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((r) => r.stop()));
+  await store.close();
+  await env.cleanup();
+});
+
+describe('CodexRuntime (real codex)', () => {
+  it('handshakes, persists the thread id and runs a turn', async () => {
+    const rt = track(testRuntime(env, store));
+    expect(await rt.start()).toEqual({ status: 'ready' });
+    const rec = store.getDispatcher('main');
+    expect(rec?.status).toBe('ready');
+    expect(rec?.threadId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rec?.lastReadyAt).toBeTypeOf('number');
+    const outcome = await rt.runTurn('hello there', 20_000);
+    expect(outcome).toMatchObject({ status: 'completed', text: 'echo: hello there' });
+  });
+
+  it('applies role-gated skill roots: the bundled dispatcher skill is listed', async () => {
+    const rt = track(testRuntime(env, store));
+    await rt.start();
+    const res = await rt.request('skills/list', { cwds: [env.workDir], forceReload: true });
+    const names = res.data.flatMap((d) => d.skills.map((s) => s.name));
+    expect(names).toContain('chat-dispatcher');
+    expect(names).not.toContain('teammate-basics');
+  });
+
+  it('resumes the persisted thread after a runtime restart', async () => {
+    const first = track(testRuntime(env, store));
+    await first.start();
+    await first.runTurn('remember me', 20_000);
+    const threadId = first.threadId;
+    await first.stop();
+    const ready: string[] = [];
+    const second = track(testRuntime(env, store));
+    second.onReady((e) => ready.push(e.thread.kind));
+    await second.start();
+    expect(second.threadId).toBe(threadId);
+    expect(ready).toEqual(['resumed']);
+    // The resumed thread carries the earlier turn into the next model request.
+    await second.runTurn('again', 20_000);
+    expect(env.model.requests.at(-1)?.allText).toContain('remember me');
+  });
+
+  it('starts a fresh thread and flags a warning when the rollout is gone', async () => {
+    const first = track(testRuntime(env, store));
+    await first.start();
+    await first.runTurn('one', 20_000);
+    const lost = first.threadId;
+    await first.stop();
+    await rm(path.join(env.codexHome, 'sessions'), { recursive: true, force: true });
+    const second = track(testRuntime(env, store));
+    const kinds: string[] = [];
+    second.onReady((e) => kinds.push(e.thread.kind));
+    expect(await second.start()).toEqual({ status: 'ready' });
+    expect(kinds).toEqual(['replaced']);
+    const rec = store.getDispatcher('main');
+    expect(rec?.threadId).not.toBe(lost);
+    expect(rec?.lastLostThreadId).toBe(lost);
+    expect(rec?.pendingLostThreadWarning).toBe(true);
+  });
+
+  it('replaces a thread that never ran a turn without a lost-history warning', async () => {
+    const clock = new FakeClock();
+    const rt = track(testRuntime(env, store, { clock }));
+    await rt.start();
+    const first = rt.threadId;
+    process.kill(rt.pid!, 'SIGKILL');
+    await waitFor(() => clock.pending().length === 1, 10_000, 'restart scheduled');
+    clock.fireNext();
+    await waitFor(() => rt.status === 'ready', 20_000, 'ready again');
+    const rec = store.getDispatcher('main');
+    expect(rec?.threadId).not.toBe(first);
+    expect(rec?.pendingLostThreadWarning).toBe(false);
+    expect(rec?.lastLostThreadId).toBeNull();
+  });
+
+  it('restarts after kill -9 with backoff and leaves nothing behind on stop', async () => {
+    const clock = new FakeClock();
+    const rt = track(testRuntime(env, store, { clock }));
+    await rt.start();
+    await rt.runTurn('before crash', 20_000);
+    const pid = rt.pid!;
+    const threadId = rt.threadId;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => clock.pending().length === 1, 10_000, 'restart scheduled');
+    expect(rt.status).toBe('degraded');
+    expect(store.getDispatcher('main')?.lastError).toMatch(/exited|closed/);
+    expect(clock.pending().map((t) => t.delayMs)).toEqual([1000]);
+    clock.fireNext();
+    await waitFor(() => rt.status === 'ready', 20_000, 'ready again');
+    expect(rt.pid).not.toBe(pid);
+    expect(rt.threadId).toBe(threadId);
+    const rec = store.getDispatcher('main');
+    expect(rec?.restartAttempts).toBe(0);
+    expect(rec?.restartCount).toBe(1);
+    expect(await rt.runTurn('after crash', 20_000)).toMatchObject({ status: 'completed', text: 'echo: after crash' });
+    const pid2 = rt.pid!;
+    const socket = rt.socketPath!;
+    await stat(socket); // exists while running
+    await rt.stop();
+    await rt.stop(); // idempotent
+    expect(rt.status).toBe('stopped');
+    expect(alive(pid2)).toBe(false);
+    await expect(stat(path.dirname(socket))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('backs off 1 s doubling to the 30 s cap while starts fail, and resets after success', async () => {
+    const clock = new FakeClock();
+    // A real wrapper that fails its first 7 starts, then execs the real codex.
+    const counter = path.join(env.stateDir, 'attempts');
+    const wrapper = path.join(env.stateDir, 'flaky-codex.sh');
+    await writeFile(counter, '0');
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\nn=$(cat "${counter}"); n=$((n+1)); echo $n > "${counter}"\n[ "$n" -le 7 ] && exit 1\nexec "${env.codexBin}" "$@"\n`,
+    );
+    await chmod(wrapper, 0o755);
+    const rt = track(testRuntime(env, store, { clock, bin: wrapper }));
+    expect((await rt.start()).status).toBe('failed');
+    const delays: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      await waitFor(() => clock.pending().length === 1, 10_000, `restart ${i + 1} scheduled`);
+      expect(rt.status).toBe('degraded');
+      delays.push(clock.fireNext());
+    }
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+    await waitFor(() => rt.status === 'ready', 20_000, 'ready after flaky starts');
+    expect(store.getDispatcher('main')?.restartAttempts).toBe(0);
+    // After a successful start the next crash starts again at the base delay.
+    process.kill(rt.pid!, 'SIGKILL');
+    await waitFor(() => clock.pending().length === 1, 10_000, 'restart after crash');
+    expect(clock.pending()[0]?.delayMs).toBe(1000);
+    // A stop cancels the pending restart.
+    await rt.stop();
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('interrupts a turn that exceeds its timeout', async () => {
+    env.model.setScript(() => ({ kind: 'hang' }));
+    const rt = track(testRuntime(env, store));
+    await rt.start();
+    const outcome = await rt.runTurn('never answered', 1500);
+    expect(outcome).toMatchObject({ status: 'interrupted', reason: 'timeout' });
+    // The runtime is free for the next turn.
+    env.model.setScript((req) => ({ kind: 'reply', text: `echo: ${req.lastUserText}` }));
+    expect(await rt.runTurn('next', 20_000)).toMatchObject({ status: 'completed', text: 'echo: next' });
+  });
+
+  it('reports a fatal model error as a failed turn', async () => {
+    env.model.setScript(() => ({ kind: 'streamError', message: 'model exploded' }));
+    const rt = track(testRuntime(env, store));
+    await rt.start();
+    const outcome = await rt.runTurn('boom', 20_000);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.status === 'failed' && outcome.error).toContain('model exploded');
+  });
+
+  it('a failed start leaves no process and no socket dir behind', async () => {
+    // Socket dirs are made under os.tmpdir(); point it at an empty dir for this test.
+    const tmp = path.join(env.stateDir, 'tmp');
+    await mkdir(tmp);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const rt = track(testRuntime(env, store, { bin: '/bin/false' }));
+      const res = await rt.start();
+      expect(res).toMatchObject({ status: 'failed', error: expect.stringMatching(/exited before listening/) });
+      expect(rt.pid).toBeUndefined();
+      expect(await readdir(tmp)).toEqual([]);
+      await rt.stop();
+      expect(store.getDispatcher('main')?.status).toBe('stopped');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Offline codex environment for integration tests: a scripted model, a CODEX_HOME pointing at it,
+ * temp state/work dirs, and the native codex binary from node_modules.
+ */
+import { resolveBundledCodex } from '../../src/codex/binary.js';
+import { writeCodexHome } from '../../src/demo/codex-home.js';
+import { startScriptedModel, type ScriptFn, type ScriptedModel } from '../../src/demo/scripted-model.js';
+import { makeTempDir, removeTempDir } from './temp.js';
+
+export interface CodexTestEnv {
+  model: ScriptedModel;
+  /** Temp CODEX_HOME containing config.toml for the scripted model. */
+  codexHome: string;
+  /** Temp dir for Switchboard state. */
+  stateDir: string;
+  /** Temp dir to use as thread cwd. */
+  workDir: string;
+  /** Absolute path of the native codex binary. */
+  codexBin: string;
+  /** Closes the model and removes the three temp dirs. */
+  cleanup(): Promise<void>;
+}
+
+/** Absolute path of the native codex binary shipped in node_modules (same resolution as the service). */
+export function codexBinPath(): string {
+  return resolveBundledCodex().bin;
+}
+
+/** Starts a scripted model (default: demo script) and prepares temp dirs; call cleanup() in afterAll. */
+export async function codexTestEnv(script?: ScriptFn): Promise<CodexTestEnv> {
+  const codexBin = codexBinPath();
+  const model = await startScriptedModel(script ? { script } : {});
+  const codexHome = makeTempDir('sb-codex-home-');
+  const stateDir = makeTempDir('sb-state-');
+  const workDir = makeTempDir('sb-work-');
+  try {
+    await writeCodexHome(codexHome, model.url);
+  } catch (err) {
+    await model.close();
+    throw err;
+  }
+  return {
+    model,
+    codexHome,
+    stateDir,
+    workDir,
+    codexBin,
+    async cleanup() {
+      await model.close();
+      await Promise.all([removeTempDir(codexHome), removeTempDir(stateDir), removeTempDir(workDir)]);
+    },
+  };
+}
