@@ -1,0 +1,23 @@
+/**
+ * Channel adapter factory: one adapter per configured channel.
+ */
+import type { Clock } from '../clock.js';
+import type { ChannelConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { StateStore } from '../state/types.js';
+import type { ChannelAdapter } from './types.js';
+import { createWebChannel } from './web/index.js';
+
+export interface ChannelDeps {
+  store: StateStore;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** Creates the adapter for `config` (not started). */
+export function createChannel(config: ChannelConfig, deps: ChannelDeps): ChannelAdapter {
+  switch (config.type) {
+    case 'web':
+      return createWebChannel(config, { ...deps, logger: deps.logger.child({ channel: config.id }) });
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The channel adapter contract: how a chat platform (local web chat, Slack,
+ * Feishu/Lark) hands inbound messages to Switchboard and receives replies.
+ *
+ * Required core: `start`, `stop`, `send`. Optional capabilities are marked `?`
+ * and the dispatcher checks for them before use.
+ */
+import type { EnqueueResult, ReplyAddress } from '../state/types.js';
+
+export type ChannelType = 'web' | 'slack' | 'feishu';
+
+/** A normalised chat message from any platform. */
+export interface InboundMessage {
+  /** Config channel id the message arrived on. */
+  channelId: string;
+  /** Platform conversation id (Slack channel/DM id, Feishu chat_id, web conversation name). */
+  conversation: string;
+  /** Platform thread (Slack `thread_ts`, Feishu thread/root id); absent = top level. */
+  thread?: string;
+  /** Platform message id; the dedup key together with channelId. */
+  messageId: string;
+  sender: { id: string; name?: string };
+  /** Plain text as the agent should see it (mentions of the bot removed). */
+  text: string;
+  /** Arrival time, ms since the epoch. */
+  receivedAt: number;
+}
+
+/** What became of an inbound message offered to the service. */
+export type AcceptResult =
+  | EnqueueResult
+  /** No binding and no default dispatcher: ignored (logged once). */
+  | { status: 'unrouted' }
+  /** Accepted but the service could not persist it; the sender must be told. */
+  | { status: 'failed'; error: string };
+
+/**
+ * Called by an adapter for each inbound message. Resolves after the message is
+ * durably queued (or refused), so the adapter may acknowledge the platform then.
+ */
+export type InboundHandler = (message: InboundMessage) => Promise<AcceptResult>;
+
+/**
+ * What to post. `text` is Markdown (as Codex writes it); the adapter renders
+ * it for its platform and splits it at the platform's limits.
+ */
+export interface OutboundMessage {
+  /** answer: a turn's final agent message; error: a failed turn; notice: service notices (queue full, restarts). */
+  kind: 'answer' | 'error' | 'notice';
+  text: string;
+  /** Stable key per reply (e.g. queue entry id), so a retried send can be recognised. */
+  idempotencyKey: string;
+}
+
+export type SendResult =
+  | { status: 'sent'; messageIds: string[] }
+  | { status: 'failed'; error: string; retryable: boolean };
+
+/** Progress of an inbound message shown on the source message (reaction, "working…" mark). */
+export type ProgressState = 'queued' | 'running' | 'done' | 'failed';
+
+export interface ChannelAdapter {
+  readonly id: string;
+  readonly type: ChannelType;
+  /** Connects/listens and starts delivering inbound messages to `onMessage`. */
+  start(onMessage: InboundHandler): Promise<void>;
+  /** Stops delivering; idempotent. */
+  stop(): Promise<void>;
+  /** Posts `message` as a reply to `to` (in its thread where the platform has threads). */
+  send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult>;
+  /** Optional: mark the source message with the turn's progress; failures are logged, never thrown. */
+  setProgress?(to: ReplyAddress, state: ProgressState): Promise<void>;
+}

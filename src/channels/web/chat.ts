@@ -1,0 +1,171 @@
+/**
+ * The web chat's shared state: conversation history in the StateStore, the
+ * latest progress per user message (memory only), and live fan-out to SSE
+ * clients. Appends to one conversation are serialised so check-then-append
+ * (idempotency) is race free.
+ */
+import type { Logger } from '../../log.js';
+import type { ReplyAddress, StateStore, WebMessage } from '../../state/types.js';
+import type { OutboundMessage, ProgressState, SendResult } from '../types.js';
+import type { SseHub } from './api/sse.js';
+import { toOutboundWebMessage } from './format/outbound.js';
+
+/** A history item as the API returns it. */
+export interface WebMessageView extends WebMessage {
+  /** Present on user messages whose turn is still queued or running. */
+  progress?: 'queued' | 'running';
+}
+
+/** Progress states remembered at most (oldest forgotten first). */
+const MAX_TRACKED_PROGRESS = 10_000;
+/** Outbound ids remembered for idempotency beyond the bounded history. */
+const MAX_REMEMBERED_SENT = 5_000;
+
+export interface WebChatOptions {
+  channelId: string;
+  historyLimit: number;
+  store: StateStore;
+  hub: SseHub;
+  logger: Logger;
+}
+
+export class WebChat {
+  private readonly locks = new Map<string, Promise<void>>();
+  private readonly progress = new Map<string, 'queued' | 'running'>();
+  /** Keys (conversation + id) of progress that reached done/failed, to ignore late "queued" marks. */
+  private readonly settled = new Set<string>();
+  private readonly sent = new Set<string>();
+
+  constructor(private readonly opts: WebChatOptions) {}
+
+  /** Conversation names with history. */
+  conversations(): string[] {
+    return [...this.opts.store.listWebConversations(this.opts.channelId)];
+  }
+
+  /** History of `conversation`, oldest first, with pending progress on user messages. */
+  list(conversation: string): WebMessageView[] {
+    return this.history(conversation).map((m) => {
+      const view: WebMessageView = { ...m };
+      const state = m.role === 'user' ? this.progress.get(key(conversation, m.id)) : undefined;
+      if (state) view.progress = state;
+      return view;
+    });
+  }
+
+  /**
+   * Appends a user message unless a message with its id is already in the
+   * history (an idempotent retry). Rejects when the store fails.
+   */
+  async recordUserMessage(conversation: string, message: WebMessage): Promise<{ appended: boolean }> {
+    const appended = await this.appendOnce(conversation, message);
+    return { appended };
+  }
+
+  /** Appends a system note (e.g. why a message was refused); failures are logged only. */
+  async addNote(conversation: string, note: WebMessage): Promise<void> {
+    try {
+      await this.appendOnce(conversation, note);
+    } catch (err) {
+      this.opts.logger.warn({ err, conversation }, 'could not store a web chat note');
+    }
+  }
+
+  /** Stores and broadcasts a reply; idempotent per `message.idempotencyKey`. */
+  async send(to: ReplyAddress, message: OutboundMessage, now: number): Promise<SendResult> {
+    if (to.channelId !== this.opts.channelId) {
+      return {
+        status: 'failed',
+        error: `reply address is for channel "${to.channelId}", not web channel "${this.opts.channelId}"`,
+        retryable: false,
+      };
+    }
+    const webMessage = toOutboundWebMessage(to, message, new Date(now).toISOString());
+    const sentKey = key(to.conversation, webMessage.id);
+    if (this.sent.has(sentKey)) return { status: 'sent', messageIds: [webMessage.id] };
+    try {
+      await this.appendOnce(to.conversation, webMessage);
+    } catch (err) {
+      this.opts.logger.warn({ err, conversation: to.conversation }, 'web chat reply could not be stored');
+      return { status: 'failed', error: `web chat history store: ${errorText(err)}`, retryable: true };
+    }
+    remember(this.sent, sentKey, MAX_REMEMBERED_SENT);
+    return { status: 'sent', messageIds: [webMessage.id] };
+  }
+
+  /** Records and broadcasts the progress of a user message. */
+  setProgress(conversation: string, messageId: string, state: ProgressState): void {
+    const k = key(conversation, messageId);
+    if (state === 'queued' || state === 'running') {
+      this.settled.delete(k);
+      this.progress.delete(k);
+      this.progress.set(k, state);
+      while (this.progress.size > MAX_TRACKED_PROGRESS) {
+        const oldest = this.progress.keys().next().value;
+        if (oldest === undefined) break;
+        this.progress.delete(oldest);
+      }
+    } else {
+      this.progress.delete(k);
+      remember(this.settled, k, MAX_TRACKED_PROGRESS);
+    }
+    this.opts.hub.broadcast(conversation, 'progress', { messageId, state });
+  }
+
+  /** Marks a just-accepted message "queued" unless the dispatcher already reported a state. */
+  markQueued(conversation: string, messageId: string): void {
+    const k = key(conversation, messageId);
+    if (this.progress.has(k) || this.settled.has(k)) return;
+    this.setProgress(conversation, messageId, 'queued');
+  }
+
+  /** Stored history of `conversation` (an empty list when the store has none). */
+  private history(conversation: string): readonly WebMessage[] {
+    const list = this.opts.store.listWebMessages(this.opts.channelId, conversation);
+    return Array.isArray(list) ? list : [];
+  }
+
+  /** Appends `message` unless its id is present; broadcasts when appended. */
+  private appendOnce(conversation: string, message: WebMessage): Promise<boolean> {
+    const { store, channelId, historyLimit, hub } = this.opts;
+    // Broadcast inside the lock so SSE clients see messages in history order.
+    return this.exclusive(conversation, async () => {
+      if (this.history(conversation).some((m) => m.id === message.id)) return false;
+      await store.appendWebMessage(channelId, conversation, message, historyLimit);
+      hub.broadcast(conversation, 'message', message);
+      return true;
+    });
+  }
+
+  /** Runs `fn` after every earlier call for the same conversation settled. */
+  private exclusive<T>(conversation: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(conversation) ?? Promise.resolve();
+    const run = previous.then(fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(conversation, tail);
+    void tail.then(() => {
+      if (this.locks.get(conversation) === tail) this.locks.delete(conversation);
+    });
+    return run;
+  }
+}
+
+function key(conversation: string, messageId: string): string {
+  return `${conversation}\u0000${messageId}`;
+}
+
+function remember(set: Set<string>, value: string, max: number): void {
+  set.delete(value);
+  set.add(value);
+  if (set.size > max) {
+    const oldest = set.values().next().value;
+    if (oldest !== undefined) set.delete(oldest);
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

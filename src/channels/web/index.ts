@@ -1,0 +1,122 @@
+/**
+ * The built-in local web chat channel: an HTTP server with a small chat page,
+ * a JSON API and Server-Sent Events, keeping history in the StateStore.
+ */
+import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../../clock.js';
+import type { WebChannelConfig } from '../../config/schema.js';
+import type { Logger } from '../../log.js';
+import type { ReplyAddress, StateStore } from '../../state/types.js';
+import type { ChannelAdapter, InboundHandler, OutboundMessage, ProgressState, SendResult } from '../types.js';
+import type { ApiContext } from './api/handlers.js';
+import { describeListenError, parseListenAddress, startWebServer, urlOf, type RunningServer } from './api/server.js';
+import { SseHub } from './api/sse.js';
+import { WebChat } from './chat.js';
+
+export type { WebMessageView } from './chat.js';
+
+/** The web channel adapter; `url` is the page address (the real bound port once started). */
+export interface WebChannel extends ChannelAdapter {
+  readonly type: 'web';
+  readonly url: string;
+}
+
+export interface WebChannelDeps {
+  store: StateStore;
+  logger: Logger;
+  clock?: Clock;
+}
+
+/** Creates (does not start) the web channel described by `config`. */
+export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps): WebChannel {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger.child({ component: 'web-channel', channel: config.id });
+  const listen = parseListenAddress(config.listen);
+  const hub = new SseHub({ clock, logger });
+  const chat = new WebChat({
+    channelId: config.id,
+    historyLimit: config.historyLimit,
+    store: deps.store,
+    hub,
+    logger,
+  });
+
+  let running: RunningServer | undefined;
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+  let onMessage: InboundHandler | undefined;
+
+  const ctx: ApiContext = {
+    channelId: config.id,
+    maxTextBytes: config.maxTextBytes,
+    logger,
+    chat,
+    hub,
+    inbound: () => onMessage,
+    now: () => clock.now(),
+    newMessageId: () => `web-${randomUUID()}`,
+  };
+
+  async function doStop(): Promise<void> {
+    await starting?.catch(() => undefined);
+    onMessage = undefined;
+    const server = running;
+    running = undefined;
+    hub.closeAll();
+    if (server) {
+      await server.close();
+      logger.info('web chat stopped');
+    }
+  }
+
+  return {
+    id: config.id,
+    type: 'web',
+
+    get url(): string {
+      return urlOf(listen.host, running?.port ?? listen.port);
+    },
+
+    async start(handler: InboundHandler): Promise<void> {
+      if (running || starting) throw new Error(`web channel "${config.id}" is already started`);
+      await stopping;
+      stopping = undefined;
+      // `running` is set inside the chain so a concurrent stop() (which awaits `starting`) sees it.
+      const pending = startWebServer(ctx, listen, (err) => describeListenError(err, config.id, config.listen)).then(
+        (started) => {
+          running = started;
+          onMessage = handler;
+          return started;
+        },
+      );
+      starting = pending.then(
+        () => undefined,
+        () => undefined,
+      );
+      let server: RunningServer;
+      try {
+        server = await pending;
+      } finally {
+        starting = undefined;
+      }
+      logger.info({ url: urlOf(listen.host, server.port) }, 'web chat listening');
+    },
+
+    stop(): Promise<void> {
+      stopping ??= doStop();
+      return stopping;
+    },
+
+    send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult> {
+      return chat.send(to, message, clock.now());
+    },
+
+    async setProgress(to: ReplyAddress, state: ProgressState): Promise<void> {
+      try {
+        chat.setProgress(to.conversation, to.messageId, state);
+      } catch (err) {
+        logger.warn({ err, messageId: to.messageId }, 'web progress update failed');
+      }
+    },
+  };
+}
