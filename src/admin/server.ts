@@ -1,0 +1,86 @@
+/**
+ * Admin API on a unix socket (mode 0600): HTTP/1.1 with JSON bodies.
+ *
+ * - `GET /status` → ServiceStatus
+ * - `POST /dispatchers/:id/interrupt` → `{interrupted: boolean}`
+ *
+ * A stale socket file from a crashed service is replaced; a live one means
+ * another service owns this state dir, and startup fails.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import type { Service } from '../service.js';
+
+export interface AdminServer {
+  readonly socketPath: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `socketPath`.
+ * @throws Error when another live service listens there.
+ */
+export async function createAdminServer(socketPath: string, deps: { service: Service; logger: Logger }): Promise<AdminServer> {
+  await mkdir(path.dirname(socketPath), { recursive: true });
+  if (await isLive(socketPath)) {
+    throw new Error(`another Switchboard service is already running on ${socketPath}; stop it or use a different stateDir`);
+  }
+  await rm(socketPath, { force: true });
+  const server = http.createServer((req, res) => {
+    void handle(req, res, deps).catch((err: unknown) => {
+      deps.logger.error({ err }, 'admin request failed');
+      if (!res.headersSent) json(res, 500, { error: 'internal', message: err instanceof Error ? err.message : String(err) });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // Restrictive umask window is not portable; chmod right after listen instead.
+    server.listen(socketPath, () => resolve());
+  });
+  await chmod(socketPath, 0o600);
+  let closed: Promise<void> | null = null;
+  return {
+    socketPath,
+    close: () =>
+      (closed ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }).then(() => rm(socketPath, { force: true }))),
+  };
+}
+
+async function handle(req: http.IncomingMessage, res: http.ServerResponse, deps: { service: Service }): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  if (url.pathname === '/status') {
+    if (req.method !== 'GET') return json(res, 405, { error: 'method_not_allowed' });
+    return json(res, 200, deps.service.status());
+  }
+  const m = /^\/dispatchers\/([^/]+)\/interrupt$/.exec(url.pathname);
+  if (m?.[1]) {
+    if (req.method !== 'POST') return json(res, 405, { error: 'method_not_allowed' });
+    const d = deps.service.dispatchers.get(decodeURIComponent(m[1]));
+    if (!d) return json(res, 404, { error: 'unknown_dispatcher', message: `no dispatcher "${m[1]}"` });
+    return json(res, 200, { interrupted: await d.interrupt() });
+  }
+  json(res, 404, { error: 'not_found', message: `no admin route ${req.method} ${url.pathname}` });
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** True when something accepts connections on the socket. */
+function isLive(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socketPath);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+/**
+ * The `switchboard` command: serve | status | demo | config check.
+ *
+ * Exit codes: 0 ok, 1 runtime failure, 2 bad config/usage, 3 service not running.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { adminRequest, ServiceNotRunningError } from '../admin/client.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { startDemo } from '../demo/run-demo.js';
+import { createLogger, type Logger } from '../log.js';
+import { adminSocketPath, startService, type ServiceStatus } from '../service.js';
+import { formatStatusTable } from './format-status.js';
+
+const DEFAULT_CONFIG = 'config/switchboard.example.json';
+
+const EXIT = { ok: 0, failure: 1, config: 2, notRunning: 3 } as const;
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0–65535');
+  return n;
+}
+
+/** Prints a config error and exits 2; other errors exit 1. */
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(EXIT.config);
+  }
+  if (err instanceof ServiceNotRunningError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(EXIT.notRunning);
+  }
+  process.stderr.write(`switchboard: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(EXIT.failure);
+}
+
+/** Stops the service on SIGINT/SIGTERM, then exits. */
+function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
+  let stopping = false;
+  const handler = (sig: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal: sig }, 'stopping');
+    void stop().then(
+      () => process.exit(EXIT.ok),
+      (err: unknown) => {
+        log.error({ err }, 'stop failed');
+        process.exit(EXIT.failure);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+/** Warns, with the fix, when Codex has no credentials (turns would fail with an auth error). */
+function warnIfNoCredentials(config: Config, log: Logger): void {
+  const home = config.codex.home ?? process.env.CODEX_HOME ?? path.join(os.homedir(), '.codex');
+  if (process.env.OPENAI_API_KEY || existsSync(path.join(home, 'auth.json')) || Object.keys(config.codex.overrides).length > 0) return;
+  log.warn(
+    { codexHome: home },
+    'no Codex credentials found: run `npx codex login` (or set OPENAI_API_KEY), or try `npm run demo` for a scripted model; until then turns fail and the chat shows Codex\'s error',
+  );
+}
+
+const program = new Command()
+  .name('switchboard')
+  .description('Chat channels (local web chat, Slack, Feishu/Lark) ↔ OpenAI Codex dispatchers')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the service')
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .action(async (opts: { config: string }) => {
+    try {
+      const { config } = await loadConfig(opts.config);
+      const log = createLogger(config.logLevel);
+      warnIfNoCredentials(config, log);
+      const service = await startService(config, { logger: log });
+      for (const c of service.channels.values()) {
+        const url = (c as { url?: string }).url;
+        if (url) log.info({ channel: c.id, url }, `web chat: ${url}`);
+      }
+      stopOnSignals(() => service.stop(), log);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('status')
+  .description('show dispatchers of the running service')
+  .option('-c, --config <file>', 'config file (to find the admin socket)', DEFAULT_CONFIG)
+  .option('-s, --socket <path>', 'admin socket path (overrides --config)')
+  .option('--json', 'print JSON')
+  .action(async (opts: { config: string; socket?: string; json?: boolean }) => {
+    try {
+      const socket = opts.socket ? path.resolve(opts.socket) : adminSocketPath((await loadConfig(opts.config)).config);
+      const status = await adminRequest<ServiceStatus>(socket, 'GET', '/status');
+      process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatusTable(status)}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('demo')
+  .description('run with a bundled scripted model (no Codex account needed)')
+  .option('-p, --port <port>', 'web chat port (0 = any free port)', parsePort, 8787)
+  .option('--host <host>', 'web chat host', '127.0.0.1')
+  .option('--state-dir <dir>', 'state directory of the demo', './.switchboard-demo')
+  .action(async (opts: { port: number; host: string; stateDir: string }) => {
+    try {
+      const log = createLogger('info');
+      const demo = await startDemo({ port: opts.port, host: opts.host, stateDir: opts.stateDir, logger: log });
+      log.info({ url: demo.url, adminSocket: demo.service.adminSocket }, `demo ready: open ${demo.url} (replies come from a scripted model)`);
+      stopOnSignals(() => demo.stop(), log);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('config')
+  .description('config file tools')
+  .command('check')
+  .argument('<file>', 'config file')
+  .description('validate a config file')
+  .action(async (file: string) => {
+    try {
+      const { config, file: abs } = await loadConfig(file);
+      process.stdout.write(
+        `${abs}: ok — ${config.channels.length} channel(s) [${config.channels.map((c) => `${c.id}:${c.type}`).join(', ')}], ` +
+          `${config.dispatchers.length} dispatcher(s) [${config.dispatchers.map((d) => d.id).join(', ')}], state in ${config.stateDir}\n`,
+      );
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,62 @@
+/**
+ * `switchboard demo`: the whole round trip with no account. Codex is pointed
+ * at the bundled scripted Responses endpoint on loopback (its replies say they
+ * are scripted); the local web chat is bound to one dispatcher.
+ */
+import path from 'node:path';
+import { parseConfig } from '../config/load.js';
+import type { Logger } from '../log.js';
+import { startService, type Service } from '../service.js';
+import { writeCodexHome } from './codex-home.js';
+import { startScriptedModel, type ScriptedModel } from './scripted-model.js';
+
+export interface DemoOptions {
+  /** Web chat port; 0 = a free one. */
+  port: number;
+  host: string;
+  /** State dir of the demo (thread ids, queue, codex home). */
+  stateDir: string;
+  logger: Logger;
+}
+
+export interface Demo {
+  service: Service;
+  model: ScriptedModel;
+  /** URL of the local web chat. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the scripted model and a service wired to it. */
+export async function startDemo(opts: DemoOptions): Promise<Demo> {
+  const stateDir = path.resolve(opts.stateDir);
+  const model = await startScriptedModel({ logger: opts.logger.child({ component: 'scripted-model' }) });
+  try {
+    const codexHome = path.join(stateDir, 'codex-home');
+    await writeCodexHome(codexHome, model.url);
+    const config = parseConfig(
+      {
+        stateDir,
+        codex: { home: codexHome, sandbox: 'read-only' },
+        channels: [{ id: 'local', type: 'web', listen: `${opts.host}:${opts.port}` }],
+        dispatchers: [{ id: 'main', cwd: path.join(stateDir, 'workspace'), bindings: [{ channel: 'local' }] }],
+      },
+      { file: '<demo>' },
+    );
+    const service = await startService(config, { logger: opts.logger });
+    const web = service.channels.get('local') as { url?: string } | undefined;
+    const url = web?.url ?? `http://${opts.host}:${opts.port}`;
+    return {
+      service,
+      model,
+      url,
+      stop: async () => {
+        await service.stop();
+        await model.close();
+      },
+    };
+  } catch (err) {
+    await model.close();
+    throw err;
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * Dispatcher: one Codex runtime fed by a durable FIFO queue of inbound turns.
+ *
+ * - An inbound message is persisted (deduplicated, bounded) before the sender
+ *   is acknowledged; overflow is answered in chat.
+ * - Exactly one turn runs at a time, in arrival order; the next starts when the
+ *   previous settles (completed, failed, interrupted, timed out, or the runtime
+ *   was lost — then the turn is re-run once after the restart).
+ * - The final agent message goes back to the message's own conversation/thread.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ChannelAdapter, InboundMessage, AcceptResult, OutboundMessage, ProgressState } from '../channels/types.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { CodexRuntime, ReadyEvent } from '../codex/runtime.js';
+import { RuntimeNotReadyError } from '../codex/runtime.js';
+import type { TurnOutcome } from '../codex/turn-runner.js';
+import type { QueuedTurn, ReplyAddress, RuntimeStatus, StateStore } from '../state/types.js';
+import { failureText, lostThreadWarning, restartNoticeText, queueFullText } from './messages.js';
+
+/** A running turn that lost its runtime is re-run this many times in total before it is reported failed. */
+const MAX_TURN_ATTEMPTS = 2;
+
+/** One row of `switchboard status`. */
+export interface DispatcherStatus {
+  id: string;
+  status: RuntimeStatus;
+  threadId: string | null;
+  queueDepth: number;
+  /** Age of the running turn, ms; null when idle. */
+  runningTurnAgeMs: number | null;
+  restartCount: number;
+  lastError: string | null;
+}
+
+export interface DispatcherOptions {
+  id: string;
+  runtime: CodexRuntime;
+  store: StateStore;
+  /** Adapters by channel id, for replies. */
+  channels: ReadonlyMap<string, ChannelAdapter>;
+  queueLimit: number;
+  /** Turn timeout, ms. */
+  turnTimeoutMs: number;
+  logger: Logger;
+  clock: Clock;
+}
+
+export class Dispatcher {
+  private pumping = false;
+  private stopping = false;
+  private liveMessageArrived = false;
+  private runningSince: number | null = null;
+  /** Work to finish after each (re)start before turns run (restart notice). */
+  private preparing: Promise<void> = Promise.resolve();
+  private idleWaiters: Array<() => void> = [];
+  private readonly log: Logger;
+
+  constructor(private readonly opts: DispatcherOptions) {
+    this.log = opts.logger;
+    opts.runtime.onReady((e) => {
+      this.preparing = this.onRuntimeReady(e);
+    });
+  }
+
+  get id(): string {
+    return this.opts.id;
+  }
+
+  /** Starts the runtime (a failed first start keeps retrying with backoff) and the queue. */
+  async start(): Promise<void> {
+    const res = await this.opts.runtime.start();
+    if (res.status === 'failed') this.log.error({ err: res.error }, 'dispatcher runtime failed to start; retrying with backoff');
+    this.kick();
+  }
+
+  /** Stops taking turns and stops the runtime; queued turns stay persisted. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.opts.runtime.stop();
+  }
+
+  /**
+   * Offers an inbound message. Resolves after it is persisted (accepted),
+   * recognised as a duplicate, or refused because the queue is full (the
+   * refusal is also posted to the conversation).
+   */
+  async accept(msg: InboundMessage): Promise<AcceptResult> {
+    const address: ReplyAddress = { channelId: msg.channelId, conversation: msg.conversation, messageId: msg.messageId };
+    if (msg.thread !== undefined) address.thread = msg.thread;
+    const sender: QueuedTurn['sender'] = { id: msg.sender.id };
+    if (msg.sender.name !== undefined) sender.name = msg.sender.name;
+    const entry: QueuedTurn = {
+      id: randomUUID(),
+      dedupKey: `${msg.channelId}:${msg.messageId}`,
+      kind: 'message',
+      address,
+      sender,
+      text: msg.text,
+      acceptedAt: this.opts.clock.now(),
+      attempts: 0,
+    };
+    let result: AcceptResult;
+    try {
+      result = await this.opts.store.enqueue(this.opts.id, entry, this.opts.queueLimit);
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.log.error({ err: error, conversation: msg.conversation }, 'could not persist inbound message');
+      return { status: 'failed', error };
+    }
+    if (result.status === 'accepted') {
+      this.liveMessageArrived = true;
+      this.log.info({ entry: entry.id, channel: msg.channelId, conversation: msg.conversation, position: result.position }, 'inbound turn queued');
+      void this.progress(address, 'queued');
+      this.kick();
+    } else if (result.status === 'full') {
+      this.log.warn({ channel: msg.channelId, conversation: msg.conversation, limit: result.limit }, 'queue full; message refused');
+      await this.reply(address, { kind: 'notice', text: queueFullText(result.limit), idempotencyKey: `full:${entry.dedupKey}` });
+    } else {
+      this.log.debug({ dedupKey: entry.dedupKey }, 'duplicate inbound message dropped');
+    }
+    return result;
+  }
+
+  /** Interrupts the running turn; false when idle. */
+  interrupt(): Promise<boolean> {
+    return this.opts.runtime.interruptTurn();
+  }
+
+  status(): DispatcherStatus {
+    const rec = this.opts.store.getDispatcher(this.opts.id);
+    return {
+      id: this.opts.id,
+      status: this.opts.runtime.status,
+      threadId: this.opts.runtime.threadId,
+      queueDepth: this.opts.store.listQueue(this.opts.id).length,
+      runningTurnAgeMs: this.runningSince === null ? null : this.opts.clock.now() - this.runningSince,
+      restartCount: rec?.restartCount ?? 0,
+      lastError: rec?.lastError ?? null,
+    };
+  }
+
+  /** Resolves when the queue is empty and no turn runs (tests, graceful shutdown). */
+  whenIdle(): Promise<void> {
+    if (!this.pumping && this.opts.store.listQueue(this.opts.id).length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private kick(): void {
+    if (this.pumping || this.stopping) return;
+    this.pumping = true;
+    void this.pump()
+      .catch((err: unknown) => this.log.error({ err }, 'dispatcher queue pump crashed'))
+      .finally(() => {
+        this.pumping = false;
+        if (!this.stopping && this.opts.store.listQueue(this.opts.id).length > 0) this.kick();
+        else this.notifyIdle();
+      });
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      if (this.stopping) return;
+      const entry = this.opts.store.listQueue(this.opts.id)[0];
+      if (!entry) return;
+      try {
+        await this.opts.runtime.whenReady();
+        await this.preparing;
+      } catch {
+        return; // stopped
+      }
+      await this.runEntry(entry);
+    }
+  }
+
+  private async runEntry(entry: QueuedTurn): Promise<void> {
+    const attempts = entry.attempts + 1;
+    await this.opts.store.updateQueued(this.opts.id, entry.id, { attempts });
+    let outcome: TurnOutcome;
+    try {
+      this.runningSince = this.opts.clock.now();
+      void this.progress(entry.address, 'running');
+      outcome = await this.opts.runtime.runTurn(this.turnInput(entry), this.opts.turnTimeoutMs);
+    } catch (err) {
+      // The runtime went away between whenReady and turn/start: not an attempt.
+      if (err instanceof RuntimeNotReadyError) {
+        await this.opts.store.updateQueued(this.opts.id, entry.id, { attempts: entry.attempts });
+        return;
+      }
+      throw err;
+    } finally {
+      this.runningSince = null;
+    }
+    this.log.info({ entry: entry.id, status: outcome.status, turnId: outcome.turnId }, 'turn settled');
+    if (outcome.status === 'disconnected' && attempts < MAX_TURN_ATTEMPTS && !this.stopping) {
+      this.log.warn({ entry: entry.id, err: outcome.error }, 'runtime lost mid-turn; the turn will re-run after restart');
+      return;
+    }
+    if (outcome.status === 'disconnected' && this.stopping) return; // re-run after the service restarts
+    const reply: OutboundMessage =
+      outcome.status === 'completed'
+        ? { kind: 'answer', text: outcome.text.trim() || '(the agent finished without a message)', idempotencyKey: entry.id }
+        : { kind: 'error', text: failureText(outcome, this.opts.turnTimeoutMs), idempotencyKey: entry.id };
+    await this.reply(entry.address, reply);
+    void this.progress(entry.address, outcome.status === 'completed' ? 'done' : 'failed');
+    await this.opts.store.removeQueued(this.opts.id, entry.id);
+  }
+
+  /** The turn input carries who is talking, so the agent can tell chat users apart. */
+  private turnInput(entry: QueuedTurn): string {
+    if (entry.kind === 'notice') return entry.text;
+    const who = entry.sender.name ?? entry.sender.id;
+    return `[${who} via ${entry.address.channelId}/${entry.address.conversation}]\n${entry.text}`;
+  }
+
+  private async onRuntimeReady(e: ReadyEvent): Promise<void> {
+    if (!(e.firstStart && e.thread.kind === 'resumed' && !this.liveMessageArrived)) return;
+    const queued = this.opts.store.listQueue(this.opts.id).length;
+    try {
+      await this.opts.runtime.injectItems([
+        { type: 'message', role: 'developer', content: [{ type: 'input_text', text: restartNoticeText(new Date(this.opts.clock.now()), queued) }] },
+      ]);
+      this.log.info('restart notice injected');
+    } catch (err) {
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'restart notice could not be injected');
+    }
+  }
+
+  /** Posts a reply (retried once when retryable); prefixes a pending lost-thread warning. */
+  private async reply(to: ReplyAddress, message: OutboundMessage): Promise<void> {
+    const adapter = this.opts.channels.get(to.channelId);
+    if (!adapter) {
+      this.log.error({ channel: to.channelId, conversation: to.conversation }, 'reply dropped: channel is not running');
+      return;
+    }
+    const rec = this.opts.store.getDispatcher(this.opts.id);
+    const warn = rec?.pendingLostThreadWarning === true;
+    const text = warn ? `${lostThreadWarning(rec.lastLostThreadId)}\n\n${message.text}` : message.text;
+    let res = await adapter.send(to, { ...message, text });
+    if (res.status === 'failed' && res.retryable) res = await adapter.send(to, { ...message, text });
+    if (res.status === 'failed') {
+      this.log.error({ channel: to.channelId, conversation: to.conversation, err: res.error }, 'reply could not be posted');
+      return;
+    }
+    if (warn) await this.opts.store.patchDispatcher(this.opts.id, { pendingLostThreadWarning: false });
+  }
+
+  private async progress(to: ReplyAddress, state: ProgressState): Promise<void> {
+    const adapter = this.opts.channels.get(to.channelId);
+    if (!adapter?.setProgress) return;
+    try {
+      await adapter.setProgress(to, state);
+    } catch (err) {
+      this.log.debug({ err, state }, 'progress mark failed');
+    }
+  }
+}

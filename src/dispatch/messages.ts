@@ -1,0 +1,35 @@
+/**
+ * User-visible texts the dispatcher posts or injects (Markdown; adapters render them).
+ */
+import type { TurnOutcome } from '../codex/turn-runner.js';
+
+/** Reply text for a turn that did not complete. */
+export function failureText(outcome: Exclude<TurnOutcome, { status: 'completed' }>, turnTimeoutMs: number): string {
+  switch (outcome.status) {
+    case 'interrupted':
+      return outcome.reason === 'timeout'
+        ? `⚠️ The agent took longer than ${Math.round(turnTimeoutMs / 1000)} s, so the turn was interrupted. Try again or split the request.`
+        : '⏹️ The turn was stopped.';
+    case 'disconnected':
+      return `⚠️ The agent's runtime stopped while working on this message (${outcome.error}). Please send it again.`;
+    case 'failed':
+      return `⚠️ The agent could not answer: ${outcome.error}`;
+  }
+}
+
+/** Prefix of the first reply after a thread could not be resumed. */
+export function lostThreadWarning(lostThreadId: string | null): string {
+  const which = lostThreadId ? ` (thread ${lostThreadId})` : '';
+  return `⚠️ **Conversation history was lost**: the previous Codex thread${which} could not be resumed, so this answer starts a fresh thread without earlier context.`;
+}
+
+/** Posted when the dispatcher's queue is full. */
+export function queueFullText(limit: number): string {
+  return `⚠️ The agent is busy and ${limit} messages are already waiting, so this message was **not** queued. Please send it again later.`;
+}
+
+/** Developer note injected after a service restart that resumed the thread. */
+export function restartNoticeText(at: Date, queued: number): string {
+  const pending = queued > 0 ? ` ${queued} message(s) received before the restart are queued and follow now.` : '';
+  return `[Switchboard notice] The Switchboard service restarted at ${at.toISOString()} and resumed this thread; any turn that was running was cut off.${pending}`;
+}

@@ -1,0 +1,165 @@
+/**
+ * The Switchboard service: state store, one Dispatcher (+ CodexRuntime) per
+ * configured dispatcher, channel adapters, router, and the admin socket.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createAdminServer, type AdminServer } from './admin/server.js';
+import { createChannel } from './channels/index.js';
+import type { AcceptResult, ChannelAdapter, InboundMessage } from './channels/types.js';
+import { systemClock, type Clock } from './clock.js';
+import { resolveBundledCodex } from './codex/binary.js';
+import { CodexRuntime } from './codex/runtime.js';
+import type { Config, DispatcherConfig } from './config/schema.js';
+import { Dispatcher, type DispatcherStatus } from './dispatch/dispatcher.js';
+import { Router } from './dispatch/router.js';
+import type { Logger } from './log.js';
+import { skillRootsFor } from './skills/roots.js';
+import { openStateStore } from './state/open.js';
+import type { StateStore } from './state/types.js';
+
+export interface ServiceStatus {
+  pid: number;
+  /** ISO-8601. */
+  startedAt: string;
+  dispatchers: DispatcherStatus[];
+  channels: Array<{ id: string; type: string }>;
+}
+
+export interface Service {
+  readonly config: Config;
+  readonly store: StateStore;
+  readonly dispatchers: ReadonlyMap<string, Dispatcher>;
+  readonly channels: ReadonlyMap<string, ChannelAdapter>;
+  /** Absolute path of the admin socket. */
+  readonly adminSocket: string;
+  status(): ServiceStatus;
+  /** Stops channels, runtimes and the admin socket; queued turns stay persisted. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  logger: Logger;
+  clock?: Clock;
+}
+
+/** Default admin socket path for a config. */
+export function adminSocketPath(config: Pick<Config, 'adminSocket' | 'stateDir'>): string {
+  return config.adminSocket ?? path.join(config.stateDir, 'admin.sock');
+}
+
+/**
+ * Starts the service. Resolves once channels listen and runtimes were started
+ * once (a runtime whose first start failed keeps retrying with backoff).
+ * @throws StateError for a corrupt/unknown state file; Error when a channel or the admin socket cannot listen.
+ */
+export async function startService(config: Config, opts: ServiceOptions): Promise<Service> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger;
+  const startedAt = new Date(clock.now()).toISOString();
+  const store = await openStateStore(config.stateDir);
+  const logDir = path.join(config.stateDir, 'logs');
+  await mkdir(logDir, { recursive: true });
+
+  const channels = new Map<string, ChannelAdapter>();
+  for (const c of config.channels) channels.set(c.id, createChannel(c, { store, logger: log, clock }));
+
+  const codex = config.codex.bin ? { bin: config.codex.bin, pathDirs: [] } : resolveBundledCodex();
+  const dispatchers = new Map<string, Dispatcher>();
+  for (const d of config.dispatchers) {
+    dispatchers.set(d.id, await createDispatcher(config, d, { store, channels, codex, logDir, logger: log.child({ dispatcher: d.id }), clock }));
+  }
+
+  const router = new Router(config);
+  const onMessage = async (msg: InboundMessage): Promise<AcceptResult> => {
+    const target = router.resolve(msg.channelId, msg.conversation);
+    const dispatcher = target ? dispatchers.get(target) : undefined;
+    if (!dispatcher) {
+      log.info({ channel: msg.channelId, conversation: msg.conversation }, 'message from an unbound conversation ignored');
+      return { status: 'unrouted' };
+    }
+    return dispatcher.accept(msg);
+  };
+
+  const socket = adminSocketPath(config);
+  let admin: AdminServer | null = null;
+  const service: Service = {
+    config,
+    store,
+    dispatchers,
+    channels,
+    adminSocket: socket,
+    status: () => ({
+      pid: process.pid,
+      startedAt,
+      dispatchers: [...dispatchers.values()].map((d) => d.status()),
+      channels: config.channels.map((c) => ({ id: c.id, type: c.type })),
+    }),
+    stop: once(async () => {
+      await admin?.close();
+      await Promise.allSettled([...channels.values()].map((c) => c.stop()));
+      await Promise.allSettled([...dispatchers.values()].map((d) => d.stop()));
+      await store.close();
+      log.info('switchboard stopped');
+    }),
+  };
+
+  try {
+    admin = await createAdminServer(socket, { service, logger: log.child({ component: 'admin' }) });
+    // Channels first: a port clash fails fast before any codex child is spawned.
+    for (const c of channels.values()) await c.start(onMessage);
+    await Promise.all([...dispatchers.values()].map((d) => d.start()));
+  } catch (err) {
+    await service.stop();
+    throw err;
+  }
+  log.info({ dispatchers: [...dispatchers.keys()], channels: [...channels.keys()], adminSocket: socket }, 'switchboard started');
+  return service;
+}
+
+async function createDispatcher(
+  config: Config,
+  d: DispatcherConfig,
+  deps: { store: StateStore; channels: Map<string, ChannelAdapter>; codex: { bin: string; pathDirs: string[] }; logDir: string; logger: Logger; clock: Clock },
+): Promise<Dispatcher> {
+  await mkdir(d.cwd, { recursive: true });
+  const c = config.codex;
+  const runtime = new CodexRuntime({
+    id: d.id,
+    role: d.role,
+    cwd: d.cwd,
+    bin: deps.codex.bin,
+    pathDirs: deps.codex.pathDirs,
+    ...(c.home ? { codexHome: c.home } : {}),
+    overrides: c.overrides,
+    requestTimeoutMs: c.requestTimeoutMs,
+    startTimeoutMs: c.startTimeoutMs,
+    backoff: c.restartBackoff,
+    thread: {
+      sandbox: c.sandbox,
+      approvalPolicy: c.approvalPolicy,
+      model: d.model ?? c.model ?? null,
+      developerInstructions: d.instructions ?? null,
+    },
+    skillRoots: skillRootsFor(d.role, config.skills.roots),
+    record: { load: () => deps.store.getDispatcher(d.id), patch: (p) => deps.store.patchDispatcher(d.id, p) },
+    logFile: path.join(deps.logDir, `codex-${d.id}.log`),
+    logger: deps.logger,
+    clock: deps.clock,
+  });
+  return new Dispatcher({
+    id: d.id,
+    runtime,
+    store: deps.store,
+    channels: deps.channels,
+    queueLimit: d.queueLimit,
+    turnTimeoutMs: d.turnTimeoutMs ?? c.turnTimeoutMs,
+    logger: deps.logger,
+    clock: deps.clock,
+  });
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | null = null;
+  return () => (p ??= fn());
+}
