@@ -18,6 +18,6 @@ export interface ChannelDeps {
 export function createChannel(config: ChannelConfig, deps: ChannelDeps): ChannelAdapter {
   switch (config.type) {
     case 'web':
-      return createWebChannel(config, { ...deps, logger: deps.logger.child({ channel: config.id }) });
+      return createWebChannel(config, deps);
   }
 }

@@ -149,7 +149,7 @@ export class CodexRuntime {
    */
   runTurn(text: string, timeoutMs: number): Promise<TurnOutcome> {
     const { rpc, threadId } = this.gen;
-    if (this.statusValue !== 'ready' || !rpc || !threadId) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
+    if (this.statusValue !== 'ready' || !rpc || !threadId || rpc.closed !== null) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
     if (this.currentTurn) throw new Error(`runtime ${this.opts.id} already runs turn ${this.currentTurn.id ?? '(starting)'}`);
     const run = new TurnRun(rpc, threadId, text, { timeoutMs, logger: this.log });
     this.currentTurn = run;
@@ -278,6 +278,8 @@ export class CodexRuntime {
   private async onLost(gen: Generation, reason: string): Promise<void> {
     if (this.gen !== gen || this.stopRequested || gen.lost) return;
     gen.lost = true;
+    // Not ready from this instant: the queue must wait for the restart, not race the teardown.
+    this.statusValue = 'degraded';
     this.log.warn({ reason }, 'codex runtime lost');
     await this.teardown(gen);
     await this.degrade(gen, reason);

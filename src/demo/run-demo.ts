@@ -30,7 +30,7 @@ export interface Demo {
 /** Starts the scripted model and a service wired to it. */
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const stateDir = path.resolve(opts.stateDir);
-  const model = await startScriptedModel({ logger: opts.logger.child({ component: 'scripted-model' }) });
+  const model = await startScriptedModel({ logger: opts.logger });
   try {
     const codexHome = path.join(stateDir, 'codex-home');
     await writeCodexHome(codexHome, model.url);

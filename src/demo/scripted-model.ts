@@ -126,8 +126,14 @@ export function demoReplyText(userText: string): string {
   );
 }
 
-/** Default script: echoes the last user message via {@link demoReplyText}. Deterministic. */
-export const demoScript: ScriptFn = (req) => ({ kind: 'reply', text: demoReplyText(req.lastUserText) });
+/**
+ * Default script: echoes the last user message via {@link demoReplyText}. Deterministic.
+ * Switchboard's `[sender via channel/conversation]` header line is left out of the echo.
+ */
+export const demoScript: ScriptFn = (req) => ({
+  kind: 'reply',
+  text: demoReplyText(req.lastUserText.replace(/^\[[^\]\n]+ via [^\]\n]+\]\n/, '')),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Request parsing

@@ -27,6 +27,8 @@ export interface DispatcherStatus {
   status: RuntimeStatus;
   threadId: string | null;
   queueDepth: number;
+  /** Pid of the codex app-server child; null when none runs. */
+  pid: number | null;
   /** Age of the running turn, ms; null when idle. */
   runningTurnAgeMs: number | null;
   restartCount: number;
@@ -47,7 +49,7 @@ export interface DispatcherOptions {
 }
 
 export class Dispatcher {
-  private pumping = false;
+  private pumping: Promise<void> | null = null;
   private stopping = false;
   private liveMessageArrived = false;
   private runningSince: number | null = null;
@@ -78,6 +80,8 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.opts.runtime.stop();
+    // Let the pump record how the running turn ended before the store closes.
+    await this.pumping;
   }
 
   /**
@@ -133,6 +137,7 @@ export class Dispatcher {
       id: this.opts.id,
       status: this.opts.runtime.status,
       threadId: this.opts.runtime.threadId,
+      pid: this.opts.runtime.pid ?? null,
       queueDepth: this.opts.store.listQueue(this.opts.id).length,
       runningTurnAgeMs: this.runningSince === null ? null : this.opts.clock.now() - this.runningSince,
       restartCount: rec?.restartCount ?? 0,
@@ -142,17 +147,16 @@ export class Dispatcher {
 
   /** Resolves when the queue is empty and no turn runs (tests, graceful shutdown). */
   whenIdle(): Promise<void> {
-    if (!this.pumping && this.opts.store.listQueue(this.opts.id).length === 0) return Promise.resolve();
+    if (this.pumping === null && this.opts.store.listQueue(this.opts.id).length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private kick(): void {
-    if (this.pumping || this.stopping) return;
-    this.pumping = true;
-    void this.pump()
+    if (this.pumping !== null || this.stopping) return;
+    this.pumping = this.pump()
       .catch((err: unknown) => this.log.error({ err }, 'dispatcher queue pump crashed'))
       .finally(() => {
-        this.pumping = false;
+        this.pumping = null;
         if (!this.stopping && this.opts.store.listQueue(this.opts.id).length > 0) this.kick();
         else this.notifyIdle();
       });
@@ -198,6 +202,11 @@ export class Dispatcher {
       this.runningSince = null;
     }
     this.log.info({ entry: entry.id, status: outcome.status, turnId: outcome.turnId }, 'turn settled');
+    if (outcome.status === 'disconnected' && outcome.turnId === null) {
+      // turn/start never reached the app-server: not an attempt, run it again after the restart.
+      await this.opts.store.updateQueued(this.opts.id, entry.id, { attempts: entry.attempts });
+      return;
+    }
     if (outcome.status === 'disconnected' && attempts < MAX_TURN_ATTEMPTS && !this.stopping) {
       this.log.warn({ entry: entry.id, err: outcome.error }, 'runtime lost mid-turn; the turn will re-run after restart');
       return;

@@ -68,14 +68,14 @@ export class LowdbStateStore implements StateStore {
   }
 
   getDispatcher(id: string): DispatcherRecord | undefined {
-    return this.#data.dispatchers[id];
+    return own(this.#data.dispatchers, id);
   }
 
   /** Also stamps `statusChangedAt` when `status` changes and the patch does not set it. */
   patchDispatcher(id: string, patch: Partial<DispatcherRecord>): Promise<DispatcherRecord> {
     return this.#mutate((data) => {
       const now = this.#opts.clock.now();
-      const prev = data.dispatchers[id] ?? defaultDispatcher(now);
+      const prev = own(data.dispatchers, id) ?? defaultDispatcher(now);
       const next: DispatcherRecord = { ...prev, ...patch };
       if (patch.status !== undefined && patch.status !== prev.status && patch.statusChangedAt === undefined) {
         next.statusChangedAt = now;
@@ -90,8 +90,8 @@ export class LowdbStateStore implements StateStore {
     let result: EnqueueResult;
     try {
       const data = this.#data;
-      const queue = data.queue[dispatcherId] ?? [];
-      const seen = data.seen[dispatcherId] ?? [];
+      const queue = own(data.queue, dispatcherId) ?? [];
+      const seen = own(data.seen, dispatcherId) ?? [];
       if (seen.includes(entry.dedupKey) || queue.some((q) => q.dedupKey === entry.dedupKey)) {
         return Promise.resolve({ status: 'duplicate' });
       }
@@ -107,7 +107,7 @@ export class LowdbStateStore implements StateStore {
   }
 
   listQueue(dispatcherId: string): readonly QueuedTurn[] {
-    return this.#data.queue[dispatcherId] ?? [];
+    return own(this.#data.queue, dispatcherId) ?? [];
   }
 
   /** No-op (no write) when the entry is absent; `id` cannot be changed. */
@@ -123,7 +123,7 @@ export class LowdbStateStore implements StateStore {
   #mutateQueue(dispatcherId: string, entryId: string, fn: (q: QueuedTurn[]) => QueuedTurn[]): Promise<void> {
     try {
       const data = this.#data;
-      const queue = data.queue[dispatcherId] ?? [];
+      const queue = own(data.queue, dispatcherId) ?? [];
       if (!queue.some((q) => q.id === entryId)) return Promise.resolve();
       data.queue = { ...data.queue, [dispatcherId]: fn(queue) };
     } catch (err) {
@@ -135,18 +135,19 @@ export class LowdbStateStore implements StateStore {
   /** Keeps the newest `limit` messages of the conversation. */
   appendWebMessage(channelId: string, conversation: string, message: WebMessage, limit: number): Promise<void> {
     return this.#mutate((data) => {
-      const channel = data.web[channelId] ?? {};
-      const list = [...(channel[conversation] ?? []), { ...message }].slice(-Math.max(1, limit));
+      const channel = own(data.web, channelId) ?? {};
+      const list = [...(own(channel, conversation) ?? []), { ...message }].slice(-Math.max(1, limit));
       data.web = { ...data.web, [channelId]: { ...channel, [conversation]: list } };
     });
   }
 
   listWebMessages(channelId: string, conversation: string): readonly WebMessage[] {
-    return this.#data.web[channelId]?.[conversation] ?? [];
+    const channel = own(this.#data.web, channelId);
+    return (channel && own(channel, conversation)) ?? [];
   }
 
   listWebConversations(channelId: string): string[] {
-    return Object.keys(this.#data.web[channelId] ?? {});
+    return Object.keys(own(this.#data.web, channelId) ?? {});
   }
 
   close(): Promise<void> {
@@ -169,4 +170,9 @@ function defaultDispatcher(now: number): DispatcherRecord {
     restartAttempts: 0,
     restartCount: 0,
   };
+}
+
+/** Own-property lookup: ids such as `constructor` or `__proto__` must not reach Object.prototype. */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }

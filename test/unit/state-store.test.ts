@@ -200,6 +200,22 @@ describe('web messages', () => {
   });
 });
 
+describe('ids that are Object.prototype keys', () => {
+  it('treats "constructor" and "__proto__" as ordinary ids, also after reopen', async () => {
+    const store = await openStore();
+    expect(store.getDispatcher('constructor')).toBeUndefined();
+    expect(store.listQueue('constructor')).toEqual([]);
+    expect(store.listWebMessages('web', '__proto__')).toEqual([]);
+    expect((await store.enqueue('constructor', turn(1), 10)).status).toBe('accepted');
+    await store.appendWebMessage('web', '__proto__', msg(1), 10);
+    await store.close();
+    const again = await openStore();
+    expect(again.listQueue('constructor').map((e) => e.id)).toEqual(['q1']);
+    expect(again.listWebMessages('web', '__proto__').map((m) => m.id)).toEqual(['w1']);
+    expect(again.listWebConversations('web')).toEqual(['__proto__']);
+  });
+});
+
 describe('close', () => {
   it('is idempotent and later calls fail clearly', async () => {
     const store = await openStore();

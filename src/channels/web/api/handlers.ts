@@ -124,7 +124,8 @@ export async function handlePostMessage(
       return sendJson(res, 200, { messageId, duplicate: true });
     default: {
       const reason = describeRefusal(result) ?? 'unknown result';
-      await ctx.chat.addNote(conversation.value, {
+      // A full queue is announced in the chat by the dispatcher itself (as on every platform).
+      if (result.status !== 'full') await ctx.chat.addNote(conversation.value, {
         id: ctx.newMessageId(),
         role: 'system',
         text: refusalNoteText(reason),

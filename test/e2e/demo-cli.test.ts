@@ -1,0 +1,191 @@
+/**
+ * End-to-end through the built CLI: `switchboard demo`, `status`, `config check`,
+ * graceful SIGTERM shutdown and thread resumption across restarts.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  childPids,
+  commandLine,
+  isAlive,
+  killLeftoverClis,
+  pollUntil,
+  runCli,
+  startDemoCli,
+  type DemoCli,
+} from '../support/e2e-cli.js';
+import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
+
+interface StatusJson {
+  pid: number;
+  startedAt: string;
+  dispatchers: Array<{
+    id: string;
+    status: string;
+    threadId: string | null;
+    queueDepth: number;
+    restartCount: number;
+    lastError: string | null;
+    runningTurnAgeMs: number | null;
+  }>;
+  channels: Array<{ id: string; type: string }>;
+}
+
+interface WebMessageJson {
+  id: string;
+  role: string;
+  text: string;
+  replyTo?: string;
+}
+
+async function statusJson(socket: string): Promise<StatusJson> {
+  const r = await runCli(['status', '--socket', socket, '--json']);
+  expect(r.code, `status --json failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
+  return JSON.parse(r.stdout) as StatusJson;
+}
+
+afterAll(async () => {
+  await killLeftoverClis();
+  await cleanupTempDirs();
+});
+
+describe('switchboard demo (CLI)', () => {
+  let demo: DemoCli;
+  let stateDir: string;
+
+  beforeAll(async () => {
+    stateDir = makeTempDir('sb-e2e-demo-');
+    demo = await startDemoCli(stateDir);
+  });
+
+  afterAll(async () => {
+    await demo?.proc.stop().catch(() => undefined);
+  });
+
+  it('logs the web chat URL', async () => {
+    const listening = await demo.proc.waitForLog((l) => l.msg === 'web chat listening', { what: '"web chat listening"' });
+    expect(listening.url).toBe(demo.url);
+    expect(demo.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(demo.adminSocket).toBe(path.join(stateDir, 'admin.sock'));
+  });
+
+  it('status prints a table with the ready dispatcher', async () => {
+    const r = await runCli(['status', '--socket', demo.adminSocket]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^DISPATCHER\s+STATUS\s+THREAD\s+QUEUE/);
+    const row = lines.find((l) => l.startsWith('main'));
+    expect(row, r.stdout).toBeDefined();
+    expect(row!.split(/\s+/)[1]).toBe('ready');
+  });
+
+  it('status --json describes the service and its dispatcher', async () => {
+    const status = await statusJson(demo.adminSocket);
+    expect(status.pid).toBe(demo.proc.pid);
+    expect(status.channels).toEqual([{ id: 'local', type: 'web' }]);
+    expect(status.dispatchers).toHaveLength(1);
+    expect(status.dispatchers[0]).toEqual({
+      id: 'main',
+      status: 'ready',
+      threadId: expect.any(String),
+      queueDepth: expect.any(Number),
+      restartCount: 0,
+      lastError: null,
+      runningTurnAgeMs: null,
+    });
+  });
+
+  it('answers a message posted through the HTTP API with the scripted reply', async () => {
+    const text = `hello e2e ${Date.now()}`;
+    const post = await fetch(`${demo.url}/api/conversations/general/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text }),
+    });
+    const accepted = (await post.json()) as { messageId?: string; position?: number };
+    expect(post.status, JSON.stringify(accepted)).toBe(202);
+    expect(accepted.messageId).toEqual(expect.any(String));
+    expect(accepted.position).toEqual(expect.any(Number));
+
+    const reply = await pollUntil(async () => {
+      const res = await fetch(`${demo.url}/api/conversations/general/messages`);
+      const body = (await res.json()) as { messages: WebMessageJson[] };
+      return body.messages.find((m) => m.role === 'assistant' && m.replyTo === accepted.messageId);
+    }, `the assistant reply to ${accepted.messageId}`);
+    expect(reply.text).toContain('[scripted demo model]');
+    expect(reply.text).toContain(text);
+
+    const history = (await (await fetch(`${demo.url}/api/conversations/general/messages`)).json()) as { messages: WebMessageJson[] };
+    expect(history.messages.find((m) => m.id === accepted.messageId)).toMatchObject({ role: 'user', text });
+  });
+
+  it('stops on SIGTERM: exit 0, admin socket removed, codex child gone', async () => {
+    const servicePid = (await statusJson(demo.adminSocket)).pid;
+    expect(servicePid).toBe(demo.proc.pid);
+    const children = childPids(servicePid);
+    const codexChildren = children.filter((p) => /codex.*app-server/.test(commandLine(p)));
+    expect(codexChildren.length, `children of ${servicePid}: ${children.map((p) => `${p}: ${commandLine(p)}`).join('; ')}`).toBeGreaterThan(0);
+    if (demo.codexPid !== undefined) expect(codexChildren).toContain(demo.codexPid);
+    expect(existsSync(demo.adminSocket)).toBe(true);
+
+    const exit = await demo.proc.stop();
+    expect(exit, demo.proc.output()).toEqual({ code: 0, signal: null });
+    expect(isAlive(servicePid)).toBe(false);
+    expect(existsSync(demo.adminSocket)).toBe(false);
+    // The service waits for its codex child before exiting; allow a moment for reparenting edge cases.
+    await pollUntil(() => (codexChildren.some(isAlive) ? undefined : true), 'the codex app-server child to exit', 3000);
+    expect(demo.proc.lines.some((l) => l.msg === 'switchboard stopped')).toBe(true);
+  });
+});
+
+describe('switchboard status / config check (CLI)', () => {
+  it('status on a socket nobody listens on exits 3 with "not running"', async () => {
+    const dir = makeTempDir('sb-e2e-nosock-');
+    const r = await runCli(['status', '--socket', path.join(dir, 'nope.sock')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('not running');
+  });
+
+  it('config check accepts the example config', async () => {
+    const r = await runCli(['config', 'check', 'config/switchboard.example.json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('ok');
+  });
+
+  it('config check rejects a binding to an unknown channel with exit 2 and the path', async () => {
+    const dir = makeTempDir('sb-e2e-badcfg-');
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        stateDir: path.join(dir, 'state'),
+        channels: [{ id: 'local', type: 'web', listen: '127.0.0.1:0' }],
+        dispatchers: [{ id: 'main', cwd: path.join(dir, 'work'), bindings: [{ channel: 'no-such-channel' }] }],
+      }),
+    );
+    const r = await runCli(['config', 'check', file]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(2);
+    expect(r.stdout + r.stderr).toContain('config error at dispatchers[0].bindings[0].channel');
+  });
+});
+
+describe('restart through the CLI', () => {
+  it('resumes the same thread after SIGTERM and a new start on the same state dir', async () => {
+    const stateDir = makeTempDir('sb-e2e-restart-');
+
+    const first = await startDemoCli(stateDir);
+    const before = (await statusJson(first.adminSocket)).dispatchers[0];
+    expect(before?.threadId).toEqual(expect.any(String));
+    expect(await first.proc.stop(), first.proc.output()).toEqual({ code: 0, signal: null });
+
+    const second = await startDemoCli(stateDir);
+    try {
+      const after = (await statusJson(second.adminSocket)).dispatchers[0];
+      expect(after?.status).toBe('ready');
+      expect(after?.threadId).toBe(before?.threadId);
+    } finally {
+      expect(await second.proc.stop(), second.proc.output()).toEqual({ code: 0, signal: null });
+    }
+  });
+});
