@@ -25,6 +25,8 @@ interface StatusJson {
     status: string;
     threadId: string | null;
     queueDepth: number;
+    /** Pid of the dispatcher's codex app-server child. */
+    pid: number | null;
     restartCount: number;
     lastError: string | null;
     runningTurnAgeMs: number | null;
@@ -43,6 +45,26 @@ async function statusJson(socket: string): Promise<StatusJson> {
   const r = await runCli(['status', '--socket', socket, '--json']);
   expect(r.code, `status --json failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
   return JSON.parse(r.stdout) as StatusJson;
+}
+
+/** POSTs `text` to the general conversation and polls (≤ 15 s) until the assistant reply to it is stored. */
+async function sendAndAwaitReply(url: string, text: string): Promise<{ messageId: string; reply: WebMessageJson }> {
+  const post = await fetch(`${url}/api/conversations/general/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text }),
+  });
+  const accepted = (await post.json()) as { messageId?: string; position?: number };
+  expect(post.status, JSON.stringify(accepted)).toBe(202);
+  expect(accepted.messageId).toEqual(expect.any(String));
+  expect(accepted.position).toEqual(expect.any(Number));
+  const messageId = accepted.messageId!;
+  const reply = await pollUntil(async () => {
+    const res = await fetch(`${url}/api/conversations/general/messages`);
+    const body = (await res.json()) as { messages: WebMessageJson[] };
+    return body.messages.find((m) => m.role === 'assistant' && m.replyTo === messageId);
+  }, `the assistant reply to ${messageId}`);
+  return { messageId, reply };
 }
 
 afterAll(async () => {
@@ -90,6 +112,7 @@ describe('switchboard demo (CLI)', () => {
       status: 'ready',
       threadId: expect.any(String),
       queueDepth: expect.any(Number),
+      pid: expect.any(Number),
       restartCount: 0,
       lastError: null,
       runningTurnAgeMs: null,
@@ -98,43 +121,33 @@ describe('switchboard demo (CLI)', () => {
 
   it('answers a message posted through the HTTP API with the scripted reply', async () => {
     const text = `hello e2e ${Date.now()}`;
-    const post = await fetch(`${demo.url}/api/conversations/general/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text }),
-    });
-    const accepted = (await post.json()) as { messageId?: string; position?: number };
-    expect(post.status, JSON.stringify(accepted)).toBe(202);
-    expect(accepted.messageId).toEqual(expect.any(String));
-    expect(accepted.position).toEqual(expect.any(Number));
-
-    const reply = await pollUntil(async () => {
-      const res = await fetch(`${demo.url}/api/conversations/general/messages`);
-      const body = (await res.json()) as { messages: WebMessageJson[] };
-      return body.messages.find((m) => m.role === 'assistant' && m.replyTo === accepted.messageId);
-    }, `the assistant reply to ${accepted.messageId}`);
+    const { messageId, reply } = await sendAndAwaitReply(demo.url, text);
     expect(reply.text).toContain('[scripted demo model]');
     expect(reply.text).toContain(text);
 
     const history = (await (await fetch(`${demo.url}/api/conversations/general/messages`)).json()) as { messages: WebMessageJson[] };
-    expect(history.messages.find((m) => m.id === accepted.messageId)).toMatchObject({ role: 'user', text });
+    expect(history.messages.find((m) => m.id === messageId)).toMatchObject({ role: 'user', text });
   });
 
   it('stops on SIGTERM: exit 0, admin socket removed, codex child gone', async () => {
-    const servicePid = (await statusJson(demo.adminSocket)).pid;
+    const status = await statusJson(demo.adminSocket);
+    const servicePid = status.pid;
     expect(servicePid).toBe(demo.proc.pid);
+    const codexPid = status.dispatchers[0]?.pid;
     const children = childPids(servicePid);
-    const codexChildren = children.filter((p) => /codex.*app-server/.test(commandLine(p)));
-    expect(codexChildren.length, `children of ${servicePid}: ${children.map((p) => `${p}: ${commandLine(p)}`).join('; ')}`).toBeGreaterThan(0);
-    if (demo.codexPid !== undefined) expect(codexChildren).toContain(demo.codexPid);
+    const describeChildren = `children of ${servicePid}: ${children.map((p) => `${p}: ${commandLine(p)}`).join('; ') || 'none'}`;
+    expect(codexPid, describeChildren).toEqual(expect.any(Number));
+    expect(children, describeChildren).toContain(codexPid);
+    expect(commandLine(codexPid!)).toMatch(/codex.*app-server/);
+    if (demo.codexPid !== undefined) expect(codexPid).toBe(demo.codexPid);
     expect(existsSync(demo.adminSocket)).toBe(true);
 
     const exit = await demo.proc.stop();
     expect(exit, demo.proc.output()).toEqual({ code: 0, signal: null });
     expect(isAlive(servicePid)).toBe(false);
     expect(existsSync(demo.adminSocket)).toBe(false);
-    // The service waits for its codex child before exiting; allow a moment for reparenting edge cases.
-    await pollUntil(() => (codexChildren.some(isAlive) ? undefined : true), 'the codex app-server child to exit', 3000);
+    // The service waits for its codex child before exiting, so it should already be gone; allow a moment anyway.
+    await pollUntil(() => (children.some(isAlive) ? undefined : true), `the children of ${servicePid} (${children.join(', ')}) to exit`, 3000);
     expect(demo.proc.lines.some((l) => l.msg === 'switchboard stopped')).toBe(true);
   });
 });
@@ -177,6 +190,8 @@ describe('restart through the CLI', () => {
     const first = await startDemoCli(stateDir);
     const before = (await statusJson(first.adminSocket)).dispatchers[0];
     expect(before?.threadId).toEqual(expect.any(String));
+    // codex persists a thread with its first turn; one that never ran a turn is not resumable.
+    await sendAndAwaitReply(first.url, 'remember me');
     expect(await first.proc.stop(), first.proc.output()).toEqual({ code: 0, signal: null });
 
     const second = await startDemoCli(stateDir);
@@ -184,6 +199,8 @@ describe('restart through the CLI', () => {
       const after = (await statusJson(second.adminSocket)).dispatchers[0];
       expect(after?.status).toBe('ready');
       expect(after?.threadId).toBe(before?.threadId);
+      const ready = await second.proc.waitForLog((l) => l.msg === 'codex runtime ready', { what: '"codex runtime ready"' });
+      expect(ready.thread).toBe('resumed');
     } finally {
       expect(await second.proc.stop(), second.proc.output()).toEqual({ code: 0, signal: null });
     }
