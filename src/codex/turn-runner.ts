@@ -117,10 +117,13 @@ export class TurnRun {
       if (this.belongs(n.turnId) && n.item.type === 'agentMessage') this.agentItems.push(n.item);
     } else if (method === 'error') {
       const n = params as ErrorNotification;
-      if (this.belongs(n.turnId) && !n.willRetry) {
-        this.fatalError = n.error.message;
-        this.armGrace();
+      if (!this.belongs(n.turnId)) return;
+      if (n.willRetry) {
+        this.opts.logger.warn({ turnId: n.turnId, err: n.error.message }, 'codex reports an error and retries');
+        return;
       }
+      this.fatalError = n.error.message;
+      this.armGrace();
     } else if (method === 'turn/completed') {
       const n = params as TurnNotification;
       if (this.belongs(n.turn.id)) this.onCompleted(n.turn);
