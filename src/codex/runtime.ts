@@ -16,7 +16,7 @@ import { applySkillRoots, initialize, openThread, type ThreadOpenResult } from '
 import { CodexProcess } from './process.js';
 import type { ClientMethod, ClientRequests, InjectedMessageItem, ThreadSettings } from './protocol.js';
 import { RpcClient } from './rpc-client.js';
-import { TurnRun, type TurnOutcome } from './turn-runner.js';
+import { TurnRun, type TurnOutcome, type TurnRunOptions } from './turn-runner.js';
 
 /** Where a runtime persists its record (a dispatcher's or a teammate's). */
 export interface RuntimeRecordStore {
@@ -147,11 +147,11 @@ export class CodexRuntime {
    * Runs one turn on the thread. At most one turn runs at a time.
    * @throws RuntimeNotReadyError when not ready; Error when a turn is already running.
    */
-  runTurn(text: string, timeoutMs: number): Promise<TurnOutcome> {
+  runTurn(text: string, timeoutMs: number, hooks: Pick<TurnRunOptions, 'onRetry'> = {}): Promise<TurnOutcome> {
     const { rpc, threadId } = this.gen;
     if (this.statusValue !== 'ready' || !rpc || !threadId || rpc.closed !== null) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
     if (this.currentTurn) throw new Error(`runtime ${this.opts.id} already runs turn ${this.currentTurn.id ?? '(starting)'}`);
-    const run = new TurnRun(rpc, threadId, text, { timeoutMs, logger: this.log });
+    const run = new TurnRun(rpc, threadId, text, { ...hooks, timeoutMs, logger: this.log });
     this.currentTurn = run;
     if (this.opts.record.load()?.threadHasHistory !== true) void this.opts.record.patch({ threadHasHistory: true });
     return run.outcome.finally(() => {

@@ -23,6 +23,8 @@ export interface TurnRunOptions {
   /** How long to wait for `turn/completed` after an interrupt or fatal error, ms. */
   settleGraceMs?: number;
   logger: Logger;
+  /** Called for each retryable error codex reports during the turn (`error` with `willRetry:true`). */
+  onRetry?: (message: string) => void;
 }
 
 /** Final agent message of a turn: the last `agentMessage` item's text. */
@@ -120,6 +122,7 @@ export class TurnRun {
       if (!this.belongs(n.turnId)) return;
       if (n.willRetry) {
         this.opts.logger.warn({ turnId: n.turnId, err: n.error.message }, 'codex reports an error and retries');
+        this.opts.onRetry?.(n.error.message);
         return;
       }
       this.fatalError = n.error.message;

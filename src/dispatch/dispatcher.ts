@@ -16,7 +16,7 @@ import type { CodexRuntime, ReadyEvent } from '../codex/runtime.js';
 import { RuntimeNotReadyError } from '../codex/runtime.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
 import type { QueuedTurn, ReplyAddress, RuntimeStatus, StateStore } from '../state/types.js';
-import { failureText, lostThreadWarning, restartNoticeText, queueFullText } from './messages.js';
+import { failureText, lostThreadWarning, queueFullText, restartNoticeText, retryingText } from './messages.js';
 
 /** A running turn that lost its runtime is re-run this many times in total before it is reported failed. */
 const MAX_TURN_ATTEMPTS = 2;
@@ -184,41 +184,53 @@ export class Dispatcher {
   }
 
   private async runEntry(entry: QueuedTurn): Promise<void> {
-    const attempts = entry.attempts + 1;
-    await this.opts.store.updateQueued(this.opts.id, entry.id, { attempts });
+    const q = { dispatcher: this.opts.id, entry: entry.id };
+    let retryNoticed = false;
+    let attemptRecorded: Promise<void>;
     let outcome: TurnOutcome;
     try {
+      const turn = this.opts.runtime.runTurn(this.turnInput(entry), this.opts.turnTimeoutMs, {
+        // One quiet notice per turn, so a chat user is not left in silence while codex retries.
+        onRetry: (message) => {
+          if (retryNoticed) return;
+          retryNoticed = true;
+          void this.reply(entry.address, { kind: 'notice', text: retryingText(message), idempotencyKey: `${entry.id}:retrying` });
+        },
+      });
       this.runningSince = this.opts.clock.now();
       void this.progress(entry.address, 'running');
-      outcome = await this.opts.runtime.runTurn(this.turnInput(entry), this.opts.turnTimeoutMs);
+      // Recorded alongside turn/start, off the reply's critical path; awaited before acting on the outcome.
+      attemptRecorded = this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts + 1 });
+      outcome = await turn;
     } catch (err) {
-      // The runtime went away between whenReady and turn/start: not an attempt.
-      if (err instanceof RuntimeNotReadyError) {
-        await this.opts.store.updateQueued(this.opts.id, entry.id, { attempts: entry.attempts });
-        return;
-      }
+      // The runtime went away between whenReady and turn/start: the pump waits for the restart.
+      if (err instanceof RuntimeNotReadyError) return;
       throw err;
     } finally {
       this.runningSince = null;
     }
+    await attemptRecorded;
     this.log.info({ entry: entry.id, status: outcome.status, turnId: outcome.turnId }, 'turn settled');
-    if (outcome.status === 'disconnected' && outcome.turnId === null) {
-      // turn/start never reached the app-server: not an attempt, run it again after the restart.
-      await this.opts.store.updateQueued(this.opts.id, entry.id, { attempts: entry.attempts });
-      return;
+    if (outcome.status === 'disconnected') {
+      if (outcome.turnId === null) {
+        // turn/start never reached the app-server: not an attempt; run it after the restart.
+        await this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts });
+        return;
+      }
+      // Stopping: re-run after the service restarts. Otherwise re-run once after the runtime restarts.
+      if (this.stopping) return;
+      if (entry.attempts + 1 < MAX_TURN_ATTEMPTS) {
+        this.log.warn({ entry: entry.id, err: outcome.error }, 'runtime lost mid-turn; the turn will re-run after restart');
+        return;
+      }
     }
-    if (outcome.status === 'disconnected' && attempts < MAX_TURN_ATTEMPTS && !this.stopping) {
-      this.log.warn({ entry: entry.id, err: outcome.error }, 'runtime lost mid-turn; the turn will re-run after restart');
-      return;
-    }
-    if (outcome.status === 'disconnected' && this.stopping) return; // re-run after the service restarts
     const reply: OutboundMessage =
       outcome.status === 'completed'
         ? { kind: 'answer', text: outcome.text.trim() || '(the agent finished without a message)', idempotencyKey: entry.id }
         : { kind: 'error', text: failureText(outcome, this.opts.turnTimeoutMs), idempotencyKey: entry.id };
     await this.reply(entry.address, reply);
     void this.progress(entry.address, outcome.status === 'completed' ? 'done' : 'failed');
-    await this.opts.store.removeQueued(this.opts.id, entry.id);
+    await this.opts.store.removeQueued(q.dispatcher, q.entry);
   }
 
   /** The turn input carries who is talking, so the agent can tell chat users apart. */
@@ -249,7 +261,8 @@ export class Dispatcher {
       return;
     }
     const rec = this.opts.store.getDispatcher(this.opts.id);
-    const warn = rec?.pendingLostThreadWarning === true;
+    // The lost-history warning belongs on the next answer (or failure), not on a service notice.
+    const warn = rec?.pendingLostThreadWarning === true && message.kind !== 'notice';
     const text = warn ? `${lostThreadWarning(rec.lastLostThreadId)}\n\n${message.text}` : message.text;
     let res = await adapter.send(to, { ...message, text });
     if (res.status === 'failed' && res.retryable) res = await adapter.send(to, { ...message, text });

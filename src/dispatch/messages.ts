@@ -33,3 +33,8 @@ export function restartNoticeText(at: Date, queued: number): string {
   const pending = queued > 0 ? ` ${queued} message(s) received before the restart are queued and follow now.` : '';
   return `[Switchboard notice] The Switchboard service restarted at ${at.toISOString()} and resumed this thread; any turn that was running was cut off.${pending}`;
 }
+
+/** Posted once per turn when codex reports a retryable error (e.g. the model endpoint is unreachable). */
+export function retryingText(codexMessage: string): string {
+  return `⏳ Codex ran into a problem and keeps retrying: ${codexMessage}`;
+}

@@ -136,6 +136,22 @@ describe('dispatcher (real codex through the web channel)', () => {
     expect(reply?.text).toMatch(/could not answer: .*model exploded/);
   });
 
+  it('tells the chat once when codex retries a turn, then answers', async () => {
+    // Let codex retry a broken stream twice: the first two model requests fail, the third answers.
+    const s = await start({ overrides: { 'model_providers.mock.stream_max_retries': '2' } });
+    let calls = 0;
+    env.model.setScript((req) => {
+      calls++;
+      return calls <= 2 ? { kind: 'streamError', message: 'flaky upstream' } : { kind: 'reply', text: `echo: ${stripHeader(req.lastUserText)}` };
+    });
+    await s.post('general', 'are you there?');
+    const replies = await s.waitForReplies('general', 2);
+    expect(calls).toBe(3);
+    expect(replies[0]).toMatchObject({ role: 'system', text: expect.stringMatching(/^⏳ Codex ran into a problem and keeps retrying: .*1\/2/) });
+    expect(replies[1]).toMatchObject({ role: 'assistant', text: 'echo: are you there?' });
+    expect(replies).toHaveLength(2);
+  });
+
   it('keeps accepted messages across a service restart and injects a restart notice', async () => {
     env.model.setScript(() => ({ kind: 'hang' }));
     const first = await start();

@@ -24,13 +24,21 @@ export interface TestServiceOptions {
   turnTimeoutMs?: number;
   /** Bound conversation (default: every conversation). */
   conversation?: string;
+  /** Extra `-c key=value` codex overrides. */
+  overrides?: Record<string, string>;
 }
 
 export async function startTestService(env: CodexTestEnv, opts: TestServiceOptions = {}): Promise<TestService> {
   const config = parseConfig(
     {
       stateDir: env.stateDir,
-      codex: { bin: env.codexBin, home: env.codexHome, sandbox: 'read-only', restartBackoff: { baseMs: 200, maxMs: 1000 } },
+      codex: {
+        bin: env.codexBin,
+        home: env.codexHome,
+        sandbox: 'read-only',
+        restartBackoff: { baseMs: 200, maxMs: 1000 },
+        overrides: opts.overrides ?? {},
+      },
       channels: [{ id: 'local', type: 'web', listen: '127.0.0.1:0' }],
       dispatchers: [
         {
