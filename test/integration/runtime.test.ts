@@ -193,6 +193,23 @@ describe('CodexRuntime (real codex)', () => {
     expect(outcome.status === 'failed' && outcome.error).toContain('model exploded');
   });
 
+  it('declines approval requests at once: the command does not run and the turn still completes', async () => {
+    let call = 0;
+    env.model.setScript((req) => {
+      call++;
+      if (call === 1) return { kind: 'functionCall', name: 'exec_command', arguments: { cmd: 'touch approved.txt' }, callId: 'call-1' };
+      return { kind: 'reply', text: `tool said: ${req.functionOutput('call-1') ?? '(nothing)'}` };
+    });
+    const rt = track(testRuntime(env, store, { overrides: { thread: { sandbox: 'read-only', approvalPolicy: 'untrusted' } } }));
+    await rt.start();
+    const outcome = await rt.runTurn('please touch a file', 20_000);
+    expect(outcome.status).toBe('completed');
+    expect(call).toBe(2);
+    await expect(stat(path.join(env.workDir, 'approved.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // codex 0.169 reports our refusal to the model as `Rejected("approval request failed")`.
+    expect(outcome.status === 'completed' && outcome.text).toMatch(/tool said: exec_command failed: .*Rejected.*approval request failed/);
+  });
+
   it('a failed start leaves no process and no socket dir behind', async () => {
     // Socket dirs are made under os.tmpdir(); point it at an empty dir for this test.
     const tmp = path.join(env.stateDir, 'tmp');
