@@ -1,15 +1,30 @@
 /**
- * `StateStore` on an embedded lowdb JSON file. lowdb's JSONFile (steno) writes
- * each snapshot to `.<name>.tmp` and renames it over the file, so a crash
- * leaves either the old or the new document, never a torn one.
+ * `StateStore` on embedded lowdb JSON files in the state directory:
  *
- * Mutations apply to the in-memory document synchronously, then join one
- * serialized write chain; the returned promise resolves once a snapshot that
- * includes the change is on disk. Arrays and records are replaced, never
- * mutated in place, so values handed out by reads do not change under callers.
+ * - `state.json`: dispatchers, queues and seen keys (its `web` object stays
+ *   empty; older files that still carry history are migrated on open);
+ * - `web-<channel>.json`: the local web chat history of one web channel, so
+ *   queue writes (on a turn's critical path) stay small instead of rewriting
+ *   up to `historyLimit` messages per conversation.
+ *
+ * lowdb's JSONFile (steno) writes each snapshot to `.<name>.tmp` and renames it
+ * over the file, so a crash leaves either the old or the new document of a
+ * file, never a torn one.
+ *
+ * Mutations apply to the in-memory document synchronously and join the next
+ * *batch* of their file; the returned promise settles once a snapshot that
+ * includes the change is on disk (or rejects, together with every other
+ * mutation of that batch, when that write fails). Writes of one file are
+ * coalesced and serialized (`CoalescingWriter`); all files share one
+ * `WriteLane`, so one write runs at a time and `state.json` goes first when
+ * several are due (parallel renames measured slower than one after another).
+ *
+ * Arrays and records are replaced, never mutated in place, so values handed out
+ * by reads do not change under callers.
  */
 import type { Low } from 'lowdb';
 import type { Clock } from '../clock.js';
+import { CoalescingWriter, WriteLane } from './write-queue.js';
 import type {
   DispatcherRecord, EnqueueResult, QueuedTurn, StateData, StateStore, WebMessage,
 } from './types.js';
@@ -19,42 +34,78 @@ export class StateError extends Error {
   override readonly name = 'StateError';
 }
 
+/** Schema version of the per-channel web history files. */
+export const WEB_FILE_VERSION = 1;
+
+/** Contents of `web-<channel>.json`. */
+export interface WebFileData {
+  version: number;
+  /** The web channel id (authoritative; the file name is derived from it). */
+  channel: string;
+  /** conversation → messages (oldest first, bounded). */
+  conversations: Record<string, WebMessage[]>;
+}
+
+/**
+ * File name of a channel's history: `web-<id>.json`, with every character
+ * other than lowercase ASCII letters, digits, `-` and `_` written as `%XX`
+ * (UTF-8), so any id gives one safe path component, distinct even on
+ * case-insensitive file systems.
+ */
+export function webFileName(channelId: string): string {
+  let out = '';
+  for (const byte of Buffer.from(channelId, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[a-z0-9_-]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return `web-${out}.json`;
+}
+
 export interface LowdbStoreOptions {
   /** Dedup keys kept per dispatcher (oldest dropped first). */
   seenLimit: number;
   clock: Clock;
+  /** Web history files found on open, by channel id (`data` already valid). */
+  webFiles: Map<string, Low<WebFileData>>;
+  /** Creates the (not yet existing) history file of a channel; written on its first append. */
+  createWebFile(channelId: string): Low<WebFileData>;
+}
+
+interface WebFile {
+  db: Low<WebFileData>;
+  writer: CoalescingWriter;
 }
 
 export class LowdbStateStore implements StateStore {
   #db: Low<StateData>;
   #opts: LowdbStoreOptions;
-  /** Tail of the write chain; never rejects. */
-  #chain: Promise<void> = Promise.resolve();
-  /** A write scheduled but not yet started; later mutations ride on it. */
-  #queued: Promise<void> | null = null;
+  #writer: CoalescingWriter;
+  #web = new Map<string, WebFile>();
+  /** One write at a time across all files; state.json first. */
+  #lane = new WriteLane();
   #closing: Promise<void> | null = null;
 
   /** `db.data` must already be valid; see `openStateStore`. */
   constructor(db: Low<StateData>, readonly location: string, opts: LowdbStoreOptions) {
     this.#db = db;
     this.#opts = opts;
+    this.#writer = new CoalescingWriter(() => db.write(), this.#lane, true);
+    for (const [channelId, file] of opts.webFiles) {
+      this.#web.set(channelId, { db: file, writer: new CoalescingWriter(() => file.write(), this.#lane, false) });
+    }
   }
 
   get #data(): StateData {
-    if (this.#closing) throw new StateError(`state store ${this.location} is closed`);
+    this.#checkOpen();
     return this.#db.data;
   }
 
-  /** Schedules a write of the current document; resolves when it is on disk. */
+  #checkOpen(): void {
+    if (this.#closing) throw new StateError(`state store ${this.location} is closed`);
+  }
+
   #persist(): Promise<void> {
-    if (this.#queued) return this.#queued;
-    const write = this.#chain.then(() => {
-      this.#queued = null; // the snapshot is taken now; later changes need another write
-      return this.#db.write();
-    });
-    this.#queued = write;
-    this.#chain = write.catch(() => undefined);
-    return write;
+    return this.#writer.persist();
   }
 
   /** Runs `fn` against the live document and persists; rejects if closed. */
@@ -132,26 +183,43 @@ export class LowdbStateStore implements StateStore {
     return this.#persist();
   }
 
-  /** Keeps the newest `limit` messages of the conversation. */
+  /** Keeps the newest `limit` messages of the conversation (in the channel's own file). */
   appendWebMessage(channelId: string, conversation: string, message: WebMessage, limit: number): Promise<void> {
-    return this.#mutate((data) => {
-      const channel = own(data.web, channelId) ?? {};
-      const list = [...(own(channel, conversation) ?? []), { ...message }].slice(-Math.max(1, limit));
-      data.web = { ...data.web, [channelId]: { ...channel, [conversation]: list } };
-    });
+    try {
+      this.#checkOpen();
+      let file = this.#web.get(channelId);
+      if (!file) {
+        const db = this.#opts.createWebFile(channelId);
+        file = { db, writer: new CoalescingWriter(() => db.write(), this.#lane, false) };
+        this.#web.set(channelId, file);
+      }
+      const data = file.db.data;
+      const list = [...(own(data.conversations, conversation) ?? []), { ...message }].slice(-Math.max(1, limit));
+      data.conversations = { ...data.conversations, [conversation]: list };
+      return file.writer.persist();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   listWebMessages(channelId: string, conversation: string): readonly WebMessage[] {
-    const channel = own(this.#data.web, channelId);
-    return (channel && own(channel, conversation)) ?? [];
+    return own(this.#webConversations(channelId), conversation) ?? [];
   }
 
   listWebConversations(channelId: string): string[] {
-    return Object.keys(own(this.#data.web, channelId) ?? {});
+    return Object.keys(this.#webConversations(channelId));
   }
 
+  #webConversations(channelId: string): Record<string, WebMessage[]> {
+    this.#checkOpen();
+    return this.#web.get(channelId)?.db.data.conversations ?? {};
+  }
+
+  /** Stops accepting calls and resolves once every pending batch was written (or failed). */
   close(): Promise<void> {
-    this.#closing ??= this.#chain;
+    this.#closing ??= Promise.all([this.#writer, ...[...this.#web.values()].map((f) => f.writer)].map((w) => w.drain())).then(
+      () => undefined,
+    );
     return this.#closing;
   }
 }

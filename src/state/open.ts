@@ -1,15 +1,21 @@
 /**
- * Opens the embedded state store `<stateDir>/state.json`, creating it when
- * missing. An existing file that cannot be used is never modified: opening
- * fails with a `StateError` saying which file, what is wrong and what to do.
+ * Opens the embedded state store in `<stateDir>`: `state.json` (created when
+ * missing) plus one `web-<channel>.json` per web channel with history. An
+ * existing file that cannot be used is never modified: opening fails with a
+ * `StateError` saying which file, what is wrong and what to do.
+ *
+ * Migration: web history that an earlier version kept in `state.json`'s `web`
+ * object is moved to the per-channel files (those are written first, then
+ * `state.json` without it, so a crash in between loses nothing). If a channel
+ * already has a file, that file wins and the leftover copy is dropped.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { systemClock, type Clock } from '../clock.js';
-import { LowdbStateStore, StateError } from './lowdb-store.js';
-import { STATE_VERSION, type StateData, type StateStore } from './types.js';
+import { LowdbStateStore, StateError, WEB_FILE_VERSION, webFileName, type WebFileData } from './lowdb-store.js';
+import { STATE_VERSION, type StateData, type StateStore, type WebMessage } from './types.js';
 
 export { StateError } from './lowdb-store.js';
 
@@ -20,8 +26,11 @@ export interface OpenStateOptions {
   clock?: Clock;
 }
 
+/** Web history files are `web-<encoded channel id>.json` (see `webFileName`). */
+const WEB_FILE_RE = /^web-.+\.json$/;
+
 /**
- * @throws StateError when the existing file is not valid JSON, has the wrong
+ * @throws StateError when an existing file is not valid JSON, has the wrong
  *   shape or another `version`; other I/O errors propagate as they are.
  */
 export async function openStateStore(stateDir: string, opts: OpenStateOptions = {}): Promise<StateStore> {
@@ -32,21 +41,57 @@ export async function openStateStore(stateDir: string, opts: OpenStateOptions = 
   const fresh: StateData = { version: STATE_VERSION, dispatchers: {}, queue: {}, seen: {}, web: {} };
   const db = new Low<StateData>(new JSONFile<StateData>(file), fresh);
 
-  let text: string | null = null;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  const text = await readIfExists(file);
+  if (text !== null) db.data = validate(text, file);
+
+  // Every file is checked before anything is written.
+  const webFiles = new Map<string, Low<WebFileData>>();
+  for (const name of (await readdir(dir)).filter((n) => WEB_FILE_RE.test(n)).sort()) {
+    const webPath = path.join(dir, name);
+    const webText = await readIfExists(webPath);
+    if (webText === null) continue; // removed meanwhile
+    const data = validateWebFile(webText, webPath, name);
+    const webDb = new Low<WebFileData>(new JSONFile<WebFileData>(webPath), data);
+    webFiles.set(data.channel, webDb);
   }
-  if (text === null) {
+
+  const createWebFile = (channelId: string): Low<WebFileData> =>
+    new Low<WebFileData>(new JSONFile<WebFileData>(path.join(dir, webFileName(channelId))), {
+      version: WEB_FILE_VERSION,
+      channel: channelId,
+      conversations: {},
+    });
+
+  const legacy = Object.entries(db.data.web);
+  if (legacy.length > 0) {
+    for (const [channelId, conversations] of legacy) {
+      if (webFiles.has(channelId) || Object.keys(conversations).length === 0) continue;
+      const webDb = createWebFile(channelId);
+      webDb.data.conversations = conversations;
+      await webDb.write();
+      webFiles.set(channelId, webDb);
+    }
+    db.data = { ...db.data, web: {} };
     await db.write();
-  } else {
-    db.data = validate(text, file);
+  } else if (text === null) {
+    await db.write();
   }
+
   return new LowdbStateStore(db, file, {
     seenLimit: opts.seenLimit ?? 1000,
     clock: opts.clock ?? systemClock,
+    webFiles,
+    createWebFile,
   });
+}
+
+async function readIfExists(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }
 
 /** Parses and checks the top-level shape; throws StateError describing the first problem. */
@@ -79,9 +124,42 @@ function validate(text: string, file: string): StateData {
   lists('queue');
   lists('seen');
   for (const [ch, convs] of Object.entries(doc.web as object)) {
-    if (!isRecord(convs) || !Object.values(convs).every(Array.isArray)) fail(`has a malformed "web.${ch}"`);
+    if (!isConversations(convs)) fail(`has a malformed "web.${ch}"`);
   }
   return doc as unknown as StateData;
+}
+
+/** Checks a `web-<channel>.json` file; throws StateError describing the first problem. */
+function validateWebFile(text: string, file: string, name: string): WebFileData {
+  const fail = (what: string, todo = 'move it aside to start that chat history fresh, or restore a backup'): never => {
+    throw new StateError(`Web history file ${file} ${what}. Switchboard has not modified it; ${todo}.`);
+  };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return fail(`is not valid JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (!isRecord(doc)) return fail('is not a JSON object');
+  if (doc.version !== WEB_FILE_VERSION) {
+    const v = JSON.stringify(doc.version);
+    return typeof doc.version === 'number' && doc.version > WEB_FILE_VERSION
+      ? fail(`has version ${v}, newer than this Switchboard supports (${WEB_FILE_VERSION})`,
+          'upgrade Switchboard, or move it aside to start that chat history fresh')
+      : fail(`has unsupported version ${v} (expected ${WEB_FILE_VERSION})`);
+  }
+  if (typeof doc.channel !== 'string') return fail('has no "channel" string');
+  if (webFileName(doc.channel) !== name) {
+    return fail(`belongs to channel ${JSON.stringify(doc.channel)}, whose history file is ${webFileName(doc.channel)}`,
+      'rename it to that name, or move it aside');
+  }
+  if (!isConversations(doc.conversations)) return fail('has no well-formed "conversations" object');
+  return doc as unknown as WebFileData;
+}
+
+/** conversation → array of messages (the messages themselves are not checked). */
+function isConversations(v: unknown): v is Record<string, WebMessage[]> {
+  return isRecord(v) && Object.values(v).every(Array.isArray);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

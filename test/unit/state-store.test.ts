@@ -1,7 +1,10 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Low } from 'lowdb';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { webFileName } from '../../src/state/lowdb-store.js';
 import { openStateStore, StateError } from '../../src/state/open.js';
 import { STATE_VERSION, type QueuedTurn, type StateStore, type WebMessage } from '../../src/state/types.js';
 import type { Clock } from '../../src/clock.js';
@@ -13,6 +16,7 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'sb-state-'));
 });
 afterEach(async () => {
+  vi.restoreAllMocks();
   await Promise.all(open.splice(0).map((s) => s.close()));
   await rm(dir, { recursive: true, force: true });
 });
@@ -42,6 +46,11 @@ function msg(n: number): WebMessage {
 
 async function onDisk(): Promise<any> {
   return JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8'));
+}
+
+/** A web channel's history file as on disk. */
+async function webOnDisk(channelId: string): Promise<any> {
+  return JSON.parse(await readFile(path.join(dir, webFileName(channelId)), 'utf8'));
 }
 
 async function openError(): Promise<StateError> {
@@ -197,6 +206,202 @@ describe('web messages', () => {
     expect(store.listWebMessages('local', 'nope')).toEqual([]);
     await store.close();
     expect((await openStore()).listWebMessages('local', 'general')).toEqual([msg(3), msg(4), msg(5)]);
+  });
+
+  it('live in one file per web channel, so queue writes do not rewrite the history', async () => {
+    const store = await openStore();
+    await store.appendWebMessage('local', 'general', msg(1), 10);
+    await store.appendWebMessage('team', 'general', msg(2), 10);
+    expect((await readdir(dir)).sort()).toEqual(['state.json', 'web-local.json', 'web-team.json']);
+    expect(await webOnDisk('local')).toEqual({ version: 1, channel: 'local', conversations: { general: [msg(1)] } });
+    expect((await onDisk()).web).toEqual({});
+
+    const before = (await stat(path.join(dir, 'web-local.json'))).mtimeMs;
+    const write = vi.spyOn(Low.prototype, 'write');
+    await store.enqueue('main', turn(1), 10);
+    await store.removeQueued('main', 'q1');
+    expect(write).toHaveBeenCalledTimes(2);
+    // Both writes were of state.json's document.
+    for (const db of write.mock.contexts) expect((db as Low<Record<string, unknown>>).data).toHaveProperty('queue');
+    expect((await stat(path.join(dir, 'web-local.json'))).mtimeMs).toBe(before);
+    expect((await onDisk()).queue.main).toEqual([]);
+  });
+
+  it('file names encode any channel id into one safe, case-distinct path component', () => {
+    expect(webFileName('local-web_1')).toBe('web-local-web_1.json');
+    expect(webFileName('Web')).toBe('web-%57eb.json');
+    expect(webFileName('../x y')).toBe('web-%2E%2E%2Fx%20y.json');
+    expect(webFileName('é')).toBe('web-%C3%A9.json');
+  });
+
+  it('moves history kept in state.json by an earlier version into the channel files', async () => {
+    const legacy = {
+      version: STATE_VERSION,
+      dispatchers: {},
+      queue: { main: [turn(1)] },
+      seen: { main: ['web:m1'] },
+      web: { local: { general: [msg(1), msg(2)], empty: [] }, other: {} },
+    };
+    await writeFile(path.join(dir, 'state.json'), JSON.stringify(legacy));
+    const store = await openStore();
+    expect(store.listWebMessages('local', 'general')).toEqual([msg(1), msg(2)]);
+    expect(store.listWebConversations('local').sort()).toEqual(['empty', 'general']);
+    expect(store.listQueue('main')).toEqual([turn(1)]);
+    expect(await webOnDisk('local')).toEqual({ version: 1, channel: 'local', conversations: { general: [msg(1), msg(2)], empty: [] } });
+    expect(await onDisk()).toEqual({ ...legacy, web: {} });
+    expect((await readdir(dir)).sort()).toEqual(['state.json', 'web-local.json']);
+  });
+
+  it('after a crash mid-migration the channel file wins over the leftover copy', async () => {
+    await writeFile(path.join(dir, 'web-local.json'), JSON.stringify({ version: 1, channel: 'local', conversations: { general: [msg(1), msg(2)] } }));
+    await writeFile(
+      path.join(dir, 'state.json'),
+      JSON.stringify({ version: STATE_VERSION, dispatchers: {}, queue: {}, seen: {}, web: { local: { general: [msg(1)] } } }),
+    );
+    const store = await openStore();
+    expect(store.listWebMessages('local', 'general')).toEqual([msg(1), msg(2)]);
+    expect((await onDisk()).web).toEqual({});
+  });
+
+  it('refuses an unusable history file without touching any file', async () => {
+    const state = path.join(dir, 'state.json');
+    const stateBytes = JSON.stringify({ version: STATE_VERSION, dispatchers: {}, queue: {}, seen: {}, web: { x: { c: [msg(1)] } } });
+    await writeFile(state, stateBytes);
+    const file = path.join(dir, 'web-local.json');
+    const cases: [string, RegExp][] = [
+      ['{"version": 1, ', /not valid JSON/],
+      [JSON.stringify({ version: 2, channel: 'local', conversations: {} }), /version 2, newer than this Switchboard supports/],
+      [JSON.stringify({ version: 1, channel: 'other', conversations: {} }), /belongs to channel "other", whose history file is web-other\.json/],
+      [JSON.stringify({ version: 1, channel: 'local', conversations: { c: {} } }), /"conversations"/],
+    ];
+    for (const [bytes, why] of cases) {
+      await writeFile(file, bytes);
+      const err = await openError();
+      expect(err.message).toContain(file);
+      expect(err.message).toMatch(why);
+      expect(await readFile(file, 'utf8')).toBe(bytes);
+      expect(await readFile(state, 'utf8')).toBe(stateBytes);
+      expect((await readdir(dir)).sort()).toEqual(['state.json', 'web-local.json']);
+    }
+  });
+});
+
+describe('write coalescing', () => {
+  it('20 concurrent mutations share far fewer than 20 writes, each durable when it resolves', async () => {
+    const store = await openStore();
+    const write = vi.spyOn(Low.prototype, 'write');
+    const checks: Promise<void>[] = [];
+    /** At resolution, the change must already be in the file (read synchronously, right then). */
+    const durable = (p: Promise<unknown>, onFile: (disk: any) => boolean): void => {
+      checks.push(p.then(() => {
+        expect(onFile(JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')))).toBe(true);
+      }));
+    };
+    for (let n = 0; n < 10; n++) {
+      durable(store.enqueue('main', turn(n), 100), (d) => d.queue.main.some((q: QueuedTurn) => q.id === `q${n}`));
+    }
+    for (let n = 0; n < 5; n++) {
+      durable(store.patchDispatcher(`d${n}`, { restartCount: n }), (d) => d.dispatchers[`d${n}`]?.restartCount === n);
+    }
+    await new Promise((r) => setImmediate(r)); // the first batch is being written now
+    expect(write).toHaveBeenCalledTimes(1);
+    for (let n = 0; n < 5; n++) {
+      durable(store.updateQueued('main', `q${n}`, { attempts: 1 }), (d) => d.queue.main[n].attempts === 1);
+    }
+    await Promise.all(checks);
+    expect(checks).toHaveLength(20);
+    expect(write).toHaveBeenCalledTimes(2); // one batch per tick, the second after the first finished
+
+    await store.close();
+    const again = await openStore();
+    expect(again.listQueue('main').map((q) => [q.id, q.attempts])).toEqual(
+      Array.from({ length: 10 }, (_, n) => [`q${n}`, n < 5 ? 1 : 0]),
+    );
+    expect(again.getDispatcher('d4')?.restartCount).toBe(4);
+  });
+
+  it('mutations issued across awaits of the same tick share one write', async () => {
+    const store = await openStore();
+    const write = vi.spyOn(Low.prototype, 'write');
+    // Like a web POST: one change, then a chain of async calls ending in another change.
+    const chained = async (n: number): Promise<unknown> => {
+      const first = store.patchDispatcher('main', { restartCount: n });
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      return Promise.all([first, store.enqueue('main', turn(n), 10)]);
+    };
+    await Promise.all([chained(1), chained(2)]);
+    expect(write).toHaveBeenCalledTimes(1);
+    expect((await onDisk()).queue.main.map((q: QueuedTurn) => q.id)).toEqual(['q1', 'q2']);
+  });
+
+  it('history appends of one channel coalesce too, in call order', async () => {
+    const store = await openStore();
+    const write = vi.spyOn(Low.prototype, 'write');
+    await Promise.all(Array.from({ length: 20 }, (_, n) => store.appendWebMessage('local', 'c', msg(n), 100)));
+    expect(write).toHaveBeenCalledTimes(1);
+    expect((await webOnDisk('local')).conversations.c.map((m: WebMessage) => m.id)).toEqual(
+      Array.from({ length: 20 }, (_, n) => `w${n}`),
+    );
+  });
+
+  it('writes one file at a time, state.json first, and a file passed over goes next', async () => {
+    const store = await openStore();
+    const original = Low.prototype.write;
+    const order: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    vi.spyOn(Low.prototype, 'write').mockImplementation(async function (this: Low<Record<string, unknown>>) {
+      order.push('queue' in this.data ? 'state' : 'web');
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      try {
+        await original.call(this);
+      } finally {
+        inFlight--;
+      }
+    });
+    // The history append comes first, as in a web POST; the queue write still goes first.
+    const first = [store.appendWebMessage('local', 'c', msg(1), 10), store.enqueue('main', turn(1), 10)];
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(['state']);
+    // Due while state.json is being written: the waiting history write goes before it.
+    const second = store.patchDispatcher('main', { restartCount: 1 });
+    await Promise.all([...first, second]);
+    expect(order).toEqual(['state', 'web', 'state']);
+    expect(maxInFlight).toBe(1);
+  });
+
+  it('a failed write rejects every mutation of its batch; the next batch writes them all', async () => {
+    const store = await openStore();
+    await store.enqueue('main', turn(0), 100);
+    // A directory where steno writes its temp file makes the next write fail.
+    const tmp = path.join(dir, '.state.json.tmp');
+    await mkdir(tmp);
+    const batch = [
+      store.enqueue('main', turn(1), 100),
+      store.patchDispatcher('main', { restartCount: 7 }),
+      store.removeQueued('main', 'q0'),
+    ];
+    const results = await Promise.allSettled(batch);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const r of results) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'EISDIR' });
+    expect((await onDisk()).queue.main.map((q: QueuedTurn) => q.id)).toEqual(['q0']);
+
+    await rm(tmp, { recursive: true });
+    await store.enqueue('main', turn(2), 100);
+    const disk = await onDisk();
+    expect(disk.queue.main.map((q: QueuedTurn) => q.id)).toEqual(['q1', 'q2']);
+    expect(disk.dispatchers.main.restartCount).toBe(7);
+  });
+
+  it('close() waits for a batch that has not started writing yet', async () => {
+    const store = await openStore();
+    const pending = [store.enqueue('main', turn(1), 10), store.appendWebMessage('local', 'c', msg(1), 10)];
+    await store.close();
+    expect((await onDisk()).queue.main).toHaveLength(1);
+    expect((await webOnDisk('local')).conversations.c).toEqual([msg(1)]);
+    await expect(Promise.all(pending)).resolves.toBeDefined();
+    expect(() => store.listWebMessages('local', 'c')).toThrow(/closed/);
+    await expect(store.appendWebMessage('local', 'c', msg(2), 10)).rejects.toThrow(StateError);
   });
 });
 

@@ -2,7 +2,9 @@
  * Web chat channel: HTTP API, SSE, send/setProgress, lifecycle, and the pure
  * request helpers. Uses the real state store in a temp directory.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import type { AcceptResult, InboundMessage, OutboundMessage } from '../../src/channels/types.js';
@@ -20,6 +22,7 @@ import {
 import { PAGE_SCRIPT } from '../../src/channels/web/page/page.js';
 import type { WebChannelConfig } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
+import { webFileName } from '../../src/state/lowdb-store.js';
 import { openStateStore } from '../../src/state/open.js';
 import type { QueuedTurn, ReplyAddress, StateStore, WebMessage } from '../../src/state/types.js';
 import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
@@ -310,6 +313,101 @@ describe('web channel: POST messages', () => {
       ['user', 'quick?'],
       ['assistant', 'instant'],
     ]);
+  });
+
+  it('SSE carries the question before an immediate answer; both are on disk by the 202', async () => {
+    const sse = await openSse('general');
+    try {
+      // The handler answers at once, before its first await (the fastest possible reply).
+      h.script.push((m) => {
+        const sent = h.channel.send(addr(m.messageId), { kind: 'answer', text: 'instant', idempotencyKey: 'k-now' });
+        return sent.then((r) => {
+          expect(r.status).toBe('sent');
+          return accepted(m, 1);
+        });
+      });
+      const res = await post('general', { text: 'now?', id: 'n1' });
+      expect(res.status).toBe(202);
+      const disk = JSON.parse(readFileSync(path.join(path.dirname(h.store.location), webFileName('web')), 'utf8')) as {
+        conversations: Record<string, WebMessage[]>;
+      };
+      expect(disk.conversations.general!.map((m) => m.id)).toEqual(['n1', outboundMessageId('k-now')]);
+
+      await sse.waitFor((e) => e.event === 'message' && e.data.includes('instant'));
+      const messages = sse.events.filter((e) => e.event === 'message').map((e) => JSON.parse(e.data) as WebMessage);
+      expect(messages.map((m) => [m.role, m.id])).toEqual([
+        ['user', 'n1'],
+        ['assistant', outboundMessageId('k-now')],
+      ]);
+    } finally {
+      sse.close();
+    }
+  });
+
+  it('runs the handler while the question is being stored, and answers once both are done', async () => {
+    const file = path.join(path.dirname(h.store.location), webFileName('web'));
+    const onDisk = (): string[] => {
+      try {
+        const doc = JSON.parse(readFileSync(file, 'utf8')) as { conversations: Record<string, WebMessage[]> };
+        return (doc.conversations.general ?? []).map((m) => m.id);
+      } catch {
+        return [];
+      }
+    };
+    let seenByHandler: { memory: string[]; disk: string[] } | undefined;
+    h.script.push((m) => {
+      seenByHandler = { memory: h.store.listWebMessages('web', 'general').map((x) => x.id), disk: onDisk() };
+      return accepted(m, 1);
+    });
+    const res = await post('general', { text: 'parallel', id: 'c1' });
+    expect(res.status).toBe(202);
+    expect(seenByHandler).toEqual({ memory: ['c1'], disk: [] });
+    expect(onDisk()).toEqual(['c1']);
+  });
+
+  it('concurrent posts of one id append the question once', async () => {
+    const sse = await openSse('general');
+    try {
+      let calls = 0;
+      const once = (m: InboundMessage): AcceptResult => (++calls === 1 ? accepted(m, 1) : { status: 'duplicate' });
+      h.script.push(once, once);
+      const res = await Promise.all([post('general', { text: 'twice', id: 'd2' }), post('general', { text: 'twice', id: 'd2' })]);
+      expect(res.map((r) => r.status).sort()).toEqual([200, 202]);
+      expect((await history('general')).map((m) => m.id)).toEqual(['d2']);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(sse.events.filter((e) => e.event === 'message')).toHaveLength(1);
+    } finally {
+      sse.close();
+    }
+  });
+
+  it('a history write failure answers 500 failed, saying when the message was queued anyway', async () => {
+    const failing: StateStore = Object.create(h.store) as StateStore;
+    failing.appendWebMessage = () => Promise.reject(new Error('EIO: disk gone'));
+    failing.listWebMessages = (c, v) => h.store.listWebMessages(c, v);
+    const ch = createWebChannel(config(), { store: failing, logger: silentLogger(), clock: h.clock });
+    const offered: InboundMessage[] = [];
+    await ch.start(async (m) => {
+      offered.push(m);
+      return m.messageId === 'x1' ? accepted(m, 1) : { status: 'unrouted' };
+    });
+    try {
+      const post1 = (id: string): Promise<Response> =>
+        fetch(`${ch.url}/api/conversations/general/messages`, { method: 'POST', body: JSON.stringify({ text: 'hi', id }) });
+      const r1 = await post1('x1');
+      expect(r1.status).toBe(500);
+      expect(await r1.json()).toEqual({
+        error: 'failed',
+        message: 'the message could not be stored: EIO: disk gone (it was queued anyway and should still be answered)',
+        messageId: 'x1',
+      });
+      const r2 = await post1('x2');
+      expect(r2.status).toBe(500);
+      expect(await r2.json()).toEqual({ error: 'failed', message: 'the message could not be stored: EIO: disk gone', messageId: 'x2' });
+      expect(offered.map((m) => m.messageId)).toEqual(['x1', 'x2']);
+    } finally {
+      await ch.stop();
+    }
   });
 
   it('a retried duplicate answers 200 and keeps one history entry', async () => {

@@ -1,8 +1,13 @@
 /**
  * The web chat's shared state: conversation history in the StateStore, the
  * latest progress per user message (memory only), and live fan-out to SSE
- * clients. Appends to one conversation are serialised so check-then-append
- * (idempotency) is race free.
+ * clients.
+ *
+ * An append is issued to the store and broadcast in one synchronous step, so
+ * SSE clients see messages in history order and check-then-append
+ * (idempotency) needs no lock; callers then await the returned `stored`
+ * promise for durability. A message whose write is still in flight counts as
+ * present: a concurrent duplicate is not appended again and shares that write.
  */
 import type { Logger } from '../../log.js';
 import type { ReplyAddress, StateStore, WebMessage } from '../../state/types.js';
@@ -29,8 +34,20 @@ export interface WebChatOptions {
   logger: Logger;
 }
 
+/** Outcome of an append: whether it added the message, and when that is durable. */
+export interface AppendResult {
+  /** False when a message with this id is already in (or on its way into) the history. */
+  appended: boolean;
+  /**
+   * Resolves once the message is durably stored (immediately when it already
+   * was); rejects when its store write failed.
+   */
+  stored: Promise<void>;
+}
+
 export class WebChat {
-  private readonly locks = new Map<string, Promise<void>>();
+  /** Appends issued to the store whose write has not settled yet, by key(conversation, id). */
+  private readonly pendingWrites = new Map<string, Promise<void>>();
   private readonly progress = new Map<string, 'queued' | 'running'>();
   /** Keys (conversation + id) of progress that reached done/failed, to ignore late "queued" marks. */
   private readonly settled = new Set<string>();
@@ -54,24 +71,31 @@ export class WebChat {
   }
 
   /**
-   * Appends a user message unless a message with its id is already in the
-   * history (an idempotent retry). Rejects when the store fails.
+   * Appends a user message to the history and broadcasts it right away, unless
+   * a message with its id is already there (an idempotent retry). Does not wait
+   * for the store: `stored` settles when the write does. Throws when the store
+   * cannot be used at all (e.g. closed).
    */
-  async recordUserMessage(conversation: string, message: WebMessage): Promise<{ appended: boolean }> {
-    const appended = await this.appendOnce(conversation, message);
-    return { appended };
+  recordUserMessage(conversation: string, message: WebMessage): AppendResult {
+    return this.appendOnce(conversation, message);
   }
 
   /** Appends a system note (e.g. why a message was refused); failures are logged only. */
   async addNote(conversation: string, note: WebMessage): Promise<void> {
     try {
-      await this.appendOnce(conversation, note);
+      await this.appendOnce(conversation, note).stored;
     } catch (err) {
       this.opts.logger.warn({ err, conversation }, 'could not store a web chat note');
     }
   }
 
-  /** Stores and broadcasts a reply; idempotent per `message.idempotencyKey`. */
+  /**
+   * Stores and broadcasts a reply; idempotent per `message.idempotencyKey`.
+   * SSE clients get the reply as soon as it is in the in-memory history;
+   * `sent` is answered only once it is durable (so the dispatcher keeps the
+   * queue entry until then; a crash in between re-runs the turn and the page
+   * dedups the repeated reply by id).
+   */
   async send(to: ReplyAddress, message: OutboundMessage, now: number): Promise<SendResult> {
     if (to.channelId !== this.opts.channelId) {
       return {
@@ -84,7 +108,7 @@ export class WebChat {
     const sentKey = key(to.conversation, webMessage.id);
     if (this.sent.has(sentKey)) return { status: 'sent', messageIds: [webMessage.id] };
     try {
-      await this.appendOnce(to.conversation, webMessage);
+      await this.appendOnce(to.conversation, webMessage).stored;
     } catch (err) {
       this.opts.logger.warn({ err, conversation: to.conversation }, 'web chat reply could not be stored');
       return { status: 'failed', error: `web chat history store: ${errorText(err)}`, retryable: true };
@@ -125,31 +149,33 @@ export class WebChat {
     return Array.isArray(list) ? list : [];
   }
 
-  /** Appends `message` unless its id is present; broadcasts when appended. */
-  private appendOnce(conversation: string, message: WebMessage): Promise<boolean> {
+  /**
+   * Appends `message` unless its id is present or pending, and broadcasts it
+   * when appended; all in one synchronous step, so issue order = history order
+   * = SSE order. Throws only when the store cannot be read.
+   */
+  private appendOnce(conversation: string, message: WebMessage): AppendResult {
     const { store, channelId, historyLimit, hub } = this.opts;
-    // Broadcast inside the lock so SSE clients see messages in history order.
-    return this.exclusive(conversation, async () => {
-      if (this.history(conversation).some((m) => m.id === message.id)) return false;
-      await store.appendWebMessage(channelId, conversation, message, historyLimit);
-      hub.broadcast(conversation, 'message', message);
-      return true;
-    });
-  }
-
-  /** Runs `fn` after every earlier call for the same conversation settled. */
-  private exclusive<T>(conversation: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(conversation) ?? Promise.resolve();
-    const run = previous.then(fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.locks.set(conversation, tail);
-    void tail.then(() => {
-      if (this.locks.get(conversation) === tail) this.locks.delete(conversation);
-    });
-    return run;
+    const k = key(conversation, message.id);
+    const pending = this.pendingWrites.get(k);
+    if (pending) return { appended: false, stored: pending };
+    if (this.history(conversation).some((m) => m.id === message.id)) {
+      return { appended: false, stored: Promise.resolve() };
+    }
+    let stored: Promise<void>;
+    try {
+      stored = store.appendWebMessage(channelId, conversation, message, historyLimit);
+    } catch (err) {
+      stored = Promise.reject(err);
+    }
+    this.pendingWrites.set(k, stored);
+    const clear = (): void => {
+      if (this.pendingWrites.get(k) === stored) this.pendingWrites.delete(k);
+    };
+    // Also marks the rejection handled here; callers get `stored` itself and handle it.
+    stored.then(clear, clear);
+    hub.broadcast(conversation, 'message', message);
+    return { appended: true, stored };
   }
 }
 

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../../log.js';
 import type { WebMessage } from '../../../state/types.js';
-import type { AcceptResult, InboundHandler } from '../../types.js';
+import type { AcceptResult, InboundHandler, InboundMessage } from '../../types.js';
 import type { WebChat } from '../chat.js';
 import { describeRefusal, refusalNoteText } from '../format/outbound.js';
 import { isAllowedOrigin } from '../inbound/guard.js';
@@ -99,22 +99,46 @@ export async function handlePostMessage(
   };
   if (parsed.value.sender !== undefined) userMessage.sender = parsed.value.sender;
 
-  // History first, so the page shows the question before any (fast) answer.
+  // The question goes into the in-memory history and out over SSE before the
+  // handler runs, so the page shows it before any (fast) answer. Its durable
+  // write and the handler (which enqueues) then run concurrently: both
+  // mutations land in one coalesced store write instead of two in a row.
+  let stored: Promise<void>;
   try {
-    await ctx.chat.recordUserMessage(conversation.value, userMessage);
+    stored = ctx.chat.recordUserMessage(conversation.value, userMessage).stored;
   } catch (err) {
     ctx.logger.error({ err, conversation: conversation.value }, 'could not store a web chat message');
-    return sendError(res, 500, 'failed', `the message could not be stored: ${(err as Error).message ?? String(err)}`);
+    return sendError(res, 500, 'failed', `the message could not be stored: ${errorText(err)}`);
   }
-
-  let result: AcceptResult;
-  try {
-    result = await onMessage(inbound);
-  } catch (err) {
-    ctx.logger.error({ err, messageId }, 'inbound handler threw');
-    result = { status: 'failed', error: err instanceof Error ? err.message : String(err) };
-  }
+  const [storeError, result] = await Promise.all([
+    stored.then(
+      () => null,
+      (err: unknown) => ({ err }),
+    ),
+    offer(ctx, onMessage, inbound),
+  ]);
   ctx.logger.debug({ conversation: conversation.value, messageId, status: result.status }, 'web message offered');
+
+  if (storeError) {
+    // The answer is 500 because the question is not known to be in the history.
+    // The handler already ran, though: an accepted message stays queued and will
+    // be answered. Say so (in the log and the answer) rather than pretend it was
+    // dropped; a retry with the same id is deduplicated by the dispatcher.
+    const queued = result.status === 'accepted';
+    ctx.logger.error(
+      { err: storeError.err, conversation: conversation.value, messageId, handlerResult: result.status },
+      queued
+        ? 'could not store a web chat message in the history; the message was queued anyway and will be answered'
+        : 'could not store a web chat message in the history',
+    );
+    if (queued) ctx.chat.markQueued(conversation.value, messageId);
+    const suffix = queued ? ' (it was queued anyway and should still be answered)' : '';
+    return sendJson(res, 500, {
+      error: 'failed',
+      message: `the message could not be stored: ${errorText(storeError.err)}${suffix}`,
+      messageId,
+    });
+  }
 
   switch (result.status) {
     case 'accepted':
@@ -137,4 +161,18 @@ export async function handlePostMessage(
       return sendJson(res, 500, { error: 'failed', message: reason, messageId });
     }
   }
+}
+
+/** Offers `inbound` to the handler; a throw (sync or async) becomes a `failed` result. */
+async function offer(ctx: ApiContext, onMessage: InboundHandler, inbound: InboundMessage): Promise<AcceptResult> {
+  try {
+    return await onMessage(inbound);
+  } catch (err) {
+    ctx.logger.error({ err, messageId: inbound.messageId }, 'inbound handler threw');
+    return { status: 'failed', error: errorText(err) };
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
