@@ -10,8 +10,9 @@ import type { AcceptResult, ChannelAdapter, InboundMessage } from './channels/ty
 import { systemClock, type Clock } from './clock.js';
 import { resolveBundledCodex } from './codex/binary.js';
 import { CodexRuntime } from './codex/runtime.js';
-import type { Config, DispatcherConfig } from './config/schema.js';
+import type { ChannelConfig, Config, DispatcherConfig } from './config/schema.js';
 import { Dispatcher, type DispatcherStatus } from './dispatch/dispatcher.js';
+import { AccessGate, type ChannelAccess } from './dispatch/gate.js';
 import { Router } from './dispatch/router.js';
 import type { Logger } from './log.js';
 import { skillRootsFor } from './skills/roots.js';
@@ -70,14 +71,21 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     dispatchers.set(d.id, await createDispatcher(config, d, { store, channels, codex, logDir, logger: log.child({ dispatcher: d.id }), clock }));
   }
 
-  const router = new Router(config);
+  const gate = new AccessGate(new Router(config), new Map(config.channels.map((c) => [c.id, channelAccess(c)])));
   const onMessage = async (msg: InboundMessage): Promise<AcceptResult> => {
-    const target = router.resolve(msg.channelId, msg.conversation);
-    const dispatcher = target ? dispatchers.get(target) : undefined;
-    if (!dispatcher) {
-      log.info({ channel: msg.channelId, conversation: msg.conversation }, 'message from an unbound conversation ignored');
-      return { status: 'unrouted' };
+    const decision = gate.decide(msg);
+    const where = { channel: msg.channelId, conversation: msg.conversation };
+    if (decision.action === 'ignore') {
+      if (decision.reason === 'unrouted') {
+        log.info(where, 'message from an unbound conversation ignored');
+        return { status: 'unrouted' };
+      }
+      log.debug({ ...where, sender: msg.sender.id, reason: decision.reason }, 'message ignored');
+      return { status: 'ignored', reason: decision.reason };
     }
+    const dispatcher = dispatchers.get(decision.dispatcherId);
+    if (!dispatcher) return { status: 'unrouted' }; // config validation makes this unreachable
+    if (decision.action === 'command') return dispatcher.command(msg, decision.command, decision.allowed);
     return dispatcher.accept(msg);
   };
 
@@ -157,6 +165,11 @@ async function createDispatcher(
     logger: deps.logger,
     clock: deps.clock,
   });
+}
+
+/** Access rules per channel type: the local web chat is loopback-only, so everyone there is an admin. */
+function channelAccess(c: ChannelConfig): ChannelAccess {
+  return c.type === 'web' ? { everyoneIsAdmin: true } : {};
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

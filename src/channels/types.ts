@@ -22,6 +22,10 @@ export interface InboundMessage {
   sender: { id: string; name?: string };
   /** Plain text as the agent should see it (mentions of the bot removed). */
   text: string;
+  /** A direct message to the bot (Slack DM, Feishu p2p, the local web chat). */
+  isDirect: boolean;
+  /** The message mentions the bot (its mention is already stripped from `text`). */
+  mentionsBot: boolean;
   /** Arrival time, ms since the epoch. */
   receivedAt: number;
 }
@@ -31,6 +35,10 @@ export type AcceptResult =
   | EnqueueResult
   /** No binding and no default dispatcher: ignored (logged once). */
   | { status: 'unrouted' }
+  /** Not for the bot: sender or conversation not allowed, or no mention where one is required. */
+  | { status: 'ignored'; reason: 'user_not_allowed' | 'conversation_not_allowed' | 'no_mention' }
+  /** An operator command (`stop`, `status`), answered in the conversation instead of becoming a turn. */
+  | { status: 'handled'; command: 'stop' | 'status' }
   /** Accepted but the service could not persist it; the sender must be told. */
   | { status: 'failed'; error: string };
 

@@ -40,6 +40,8 @@ export class TurnRun {
   /** Settles once with the turn's outcome; never rejects. */
   readonly outcome: Promise<TurnOutcome>;
   private turnId: string | null = null;
+  /** `turn/started` seen: codex drops a `turn/interrupt` that arrives before it (0.169, measured). */
+  private started = false;
   private interruptReason: 'timeout' | 'requested' | null = null;
   private fatalError: string | null = null;
   private readonly agentItems: ThreadItem[] = [];
@@ -75,7 +77,7 @@ export class TurnRun {
     this.interruptReason = reason;
     this.opts.logger.info({ turnId: this.turnId, reason }, 'interrupting turn');
     this.armGrace();
-    if (!this.turnId) return; // begin() interrupts as soon as the id is known
+    if (!this.turnId || !this.started) return; // sent on `turn/started`
     await this.sendInterrupt(this.turnId);
   }
 
@@ -86,7 +88,7 @@ export class TurnRun {
         input: [{ type: 'text', text: input, text_elements: [] }],
       });
       this.turnId = res.turn.id;
-      if (this.interruptReason) await this.sendInterrupt(res.turn.id);
+      if (this.interruptReason && this.started) await this.sendInterrupt(res.turn.id);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (err instanceof RpcClosedError) this.finish({ status: 'disconnected', turnId: null, error: msg });
@@ -114,7 +116,13 @@ export class TurnRun {
   private onNotification(method: string, params: unknown): void {
     const p = params as { threadId?: string; turnId?: string } | undefined;
     if (!p || p.threadId !== this.threadId) return;
-    if (method === 'item/completed') {
+    if (method === 'turn/started') {
+      const n = params as TurnNotification;
+      if (!this.belongs(n.turn.id) || this.started) return;
+      this.started = true;
+      this.turnId ??= n.turn.id;
+      if (this.interruptReason) void this.sendInterrupt(n.turn.id);
+    } else if (method === 'item/completed') {
       const n = params as ItemNotification;
       if (this.belongs(n.turnId) && n.item.type === 'agentMessage') this.agentItems.push(n.item);
     } else if (method === 'error') {

@@ -59,6 +59,18 @@ export const webChannelSchema = z
   })
   .strict();
 
+/** Who may use a chat channel; absent lists = no restriction (admins: nobody). */
+export const accessSchema = z
+  .object({
+    /** Platform user ids allowed to talk to the bot (Slack `U…`, Feishu `open_id`); absent = everyone. */
+    users: z.array(z.string().min(1)).optional(),
+    /** Platform conversation ids the bot answers in (Slack channel/DM ids, Feishu `chat_id`); absent = all. */
+    conversations: z.array(z.string().min(1)).optional(),
+    /** Platform user ids allowed to run the `stop` and `status` commands. */
+    admins: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
 export const channelSchema = z.discriminatedUnion('type', [webChannelSchema]);
 
 export const bindingSchema = z
@@ -67,6 +79,8 @@ export const bindingSchema = z
     channel: id,
     /** Platform conversation id (web: conversation name); `*` or absent = every conversation. */
     conversation: z.string().min(1).default('*'),
+    /** In shared conversations only messages that mention the bot start turns; direct messages always do. */
+    requireMention: z.boolean().default(true),
   })
   .strict();
 
@@ -118,6 +132,7 @@ export type Config = z.infer<typeof configSchema>;
 export type CodexConfig = z.infer<typeof codexSchema>;
 export type ChannelConfig = z.infer<typeof channelSchema>;
 export type WebChannelConfig = z.infer<typeof webChannelSchema>;
+export type AccessConfig = z.infer<typeof accessSchema>;
 export type DispatcherConfig = z.infer<typeof dispatcherSchema>;
 export type BindingConfig = z.infer<typeof bindingSchema>;
 export type BackoffConfig = z.infer<typeof backoffSchema>;

@@ -16,7 +16,10 @@ import type { CodexRuntime, ReadyEvent } from '../codex/runtime.js';
 import { RuntimeNotReadyError } from '../codex/runtime.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
 import type { QueuedTurn, ReplyAddress, RuntimeStatus, StateStore } from '../state/types.js';
-import { failureText, lostThreadWarning, queueFullText, restartNoticeText, retryingText } from './messages.js';
+import type { Command } from './gate.js';
+import {
+  commandRefusedText, failureText, lostThreadWarning, queueFullText, restartNoticeText, retryingText, statusLineText, stopResultText,
+} from './messages.js';
 
 /** A running turn that lost its runtime is re-run this many times in total before it is reported failed. */
 const MAX_TURN_ATTEMPTS = 2;
@@ -90,13 +93,13 @@ export class Dispatcher {
    * refusal is also posted to the conversation).
    */
   async accept(msg: InboundMessage): Promise<AcceptResult> {
-    const address: ReplyAddress = { channelId: msg.channelId, conversation: msg.conversation, messageId: msg.messageId };
-    if (msg.thread !== undefined) address.thread = msg.thread;
+    const address = replyAddressOf(msg);
     const sender: QueuedTurn['sender'] = { id: msg.sender.id };
     if (msg.sender.name !== undefined) sender.name = msg.sender.name;
     const entry: QueuedTurn = {
       id: randomUUID(),
-      dedupKey: `${msg.channelId}:${msg.messageId}`,
+      // Platform message ids are only unique per conversation (Slack `ts`), so the key names both.
+      dedupKey: `${msg.channelId}:${msg.conversation}:${msg.messageId}`,
       kind: 'message',
       address,
       sender,
@@ -129,6 +132,22 @@ export class Dispatcher {
   /** Interrupts the running turn; false when idle. */
   interrupt(): Promise<boolean> {
     return this.opts.runtime.interruptTurn();
+  }
+
+  /**
+   * Runs an operator command from chat and answers it in the message's
+   * conversation; a sender who is not allowed gets a polite refusal.
+   */
+  async command(msg: InboundMessage, command: Command, allowed: boolean): Promise<AcceptResult> {
+    const to = replyAddressOf(msg);
+    const key = `command:${msg.channelId}:${msg.conversation}:${msg.messageId}`;
+    this.log.info({ command, allowed, channel: msg.channelId, conversation: msg.conversation, sender: msg.sender.id }, 'chat command');
+    let text: string;
+    if (!allowed) text = commandRefusedText(command);
+    else if (command === 'stop') text = stopResultText(await this.interrupt());
+    else text = statusLineText(this.status());
+    await this.reply(to, { kind: 'notice', text, idempotencyKey: key });
+    return { status: 'handled', command };
   }
 
   status(): DispatcherStatus {
@@ -282,4 +301,11 @@ export class Dispatcher {
       this.log.debug({ err, state }, 'progress mark failed');
     }
   }
+}
+
+/** Where the answer to `msg` goes: its conversation, its thread, replying to it. */
+function replyAddressOf(msg: InboundMessage): ReplyAddress {
+  const address: ReplyAddress = { channelId: msg.channelId, conversation: msg.conversation, messageId: msg.messageId };
+  if (msg.thread !== undefined) address.thread = msg.thread;
+  return address;
 }

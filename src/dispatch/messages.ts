@@ -38,3 +38,29 @@ export function restartNoticeText(at: Date, queued: number): string {
 export function retryingText(codexMessage: string): string {
   return `⏳ Codex ran into a problem and keeps retrying: ${codexMessage}`;
 }
+
+/** One-line dispatcher status for the `status` chat command. */
+export function statusLineText(s: {
+  id: string;
+  status: string;
+  threadId: string | null;
+  queueDepth: number;
+  runningTurnAgeMs: number | null;
+  restartCount: number;
+  lastError: string | null;
+}): string {
+  const turn = s.runningTurnAgeMs === null ? 'idle' : `turn running for ${Math.round(s.runningTurnAgeMs / 1000)} s`;
+  const parts = [`**${s.id}**: ${s.status}`, turn, `${s.queueDepth} queued`, `${s.restartCount} restarts`, `thread \`${s.threadId ?? 'none'}\``];
+  if (s.lastError) parts.push(`last error: ${s.lastError}`);
+  return parts.join(' · ');
+}
+
+/** Answer to `stop`. */
+export function stopResultText(interrupted: boolean): string {
+  return interrupted ? '⏹️ Stopping the running turn.' : 'Nothing is running right now.';
+}
+
+/** Answer to a command from someone who is not an admin of the channel. */
+export function commandRefusedText(command: string): string {
+  return `Sorry, only admins of this channel can use \`${command}\`. An operator can add your user id to the channel's \`access.admins\`.`;
+}

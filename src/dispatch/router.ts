@@ -1,30 +1,35 @@
 /**
- * Router: (channel id, conversation) → dispatcher id, from config bindings.
+ * Router: (channel id, conversation) → dispatcher, from config bindings.
  * An exact conversation binding wins over a channel-wide (`*`) one; unbound
- * conversations go to `routing.defaultDispatcher` or nowhere.
+ * conversations go to `routing.defaultDispatcher` (mention required) or nowhere.
  */
 import type { Config } from '../config/schema.js';
 
+export interface Route {
+  dispatcherId: string;
+  /** Whether messages in shared conversations must mention the bot (from the binding). */
+  requireMention: boolean;
+}
+
 export class Router {
-  private readonly exact = new Map<string, string>();
-  private readonly wildcard = new Map<string, string>();
+  private readonly exact = new Map<string, Route>();
+  private readonly wildcard = new Map<string, Route>();
 
   constructor(private readonly config: Pick<Config, 'dispatchers' | 'routing'>) {
     for (const d of config.dispatchers) {
       for (const b of d.bindings) {
-        if (b.conversation === '*') this.wildcard.set(b.channel, d.id);
-        else this.exact.set(`${b.channel}\u0000${b.conversation}`, d.id);
+        const route: Route = { dispatcherId: d.id, requireMention: b.requireMention };
+        if (b.conversation === '*') this.wildcard.set(b.channel, route);
+        else this.exact.set(`${b.channel}\u0000${b.conversation}`, route);
       }
     }
   }
 
-  /** The dispatcher for a conversation, or null when nothing is bound and there is no default. */
-  resolve(channelId: string, conversation: string): string | null {
-    return (
-      this.exact.get(`${channelId}\u0000${conversation}`) ??
-      this.wildcard.get(channelId) ??
-      this.config.routing.defaultDispatcher ??
-      null
-    );
+  /** The route for a conversation, or null when nothing is bound and there is no default. */
+  route(channelId: string, conversation: string): Route | null {
+    const bound = this.exact.get(`${channelId}\u0000${conversation}`) ?? this.wildcard.get(channelId);
+    if (bound) return bound;
+    const fallback = this.config.routing.defaultDispatcher;
+    return fallback ? { dispatcherId: fallback, requireMention: true } : null;
   }
 }

@@ -50,7 +50,7 @@ export interface ReplyAddress {
 export interface QueuedTurn {
   /** Queue entry id (unique per dispatcher). */
   id: string;
-  /** Dedup key: `<channelId>:<platform message id>`. */
+  /** Dedup key: `<channelId>:<conversation>:<platform message id>`. */
   dedupKey: string;
   kind: 'message' | 'notice';
   address: ReplyAddress;

@@ -186,6 +186,27 @@ describe('dispatcher (real codex through the web channel)', () => {
     expect(replies[2]?.text).toBe('echo: and now?');
   });
 
+  it('answers the status and stop commands in the chat without starting turns', async () => {
+    const s = await start();
+    await s.post('general', 'hang until stopped');
+    const d = s.service.dispatchers.get('main')!;
+    await waitFor(() => d.status().runningTurnAgeMs !== null, 10_000, 'running turn');
+    const status = await s.post('general', 'status');
+    expect(status).toMatchObject({ status: 200, body: { command: 'status' } });
+    const stop = await s.post('general', '/stop');
+    expect(stop).toMatchObject({ status: 200, body: { command: 'stop' } });
+    await s.post('general', 'after stop');
+    const replies = await s.waitForReplies('general', 4);
+    expect(replies[0]?.text).toMatch(/^\*\*main\*\*: ready · turn running for \d+ s · 1 queued · 0 restarts/);
+    expect(replies[1]?.text).toBe('⏹️ Stopping the running turn.');
+    expect(replies[2]?.text).toBe('⚠️ ⏹️ The turn was stopped.');
+    expect(replies[3]).toMatchObject({ role: 'assistant', text: 'echo: after stop' });
+    // Commands never reach the model (the stopped turn may end before its model request is sent).
+    const asked = env.model.requests.map((r) => stripHeader(r.lastUserText));
+    expect(asked.at(-1)).toBe('after stop');
+    expect(asked.filter((t) => t === 'status' || t === '/stop')).toEqual([]);
+  });
+
   it('ignores conversations no binding names (unrouted, no turn)', async () => {
     const s = await start({ conversation: 'general' });
     const res = await s.post('elsewhere', 'anyone?');

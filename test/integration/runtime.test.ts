@@ -184,6 +184,19 @@ describe('CodexRuntime (real codex)', () => {
     expect(await rt.runTurn('next', 20_000)).toMatchObject({ status: 'completed', text: 'echo: next' });
   });
 
+  it('does not lose an interrupt requested right after turn/start (codex drops one sent before turn/started)', async () => {
+    env.model.setScript(() => ({ kind: 'hang' }));
+    const rt = track(testRuntime(env, store));
+    await rt.start();
+    // Without waiting for turn/started each of these settles only by the 10 s fallback; the test
+    // timeout below (well under 3 × 10 s) is what fails then.
+    for (let i = 0; i < 3; i++) {
+      const turn = rt.runTurn(`hang ${i}`, 60_000);
+      expect(await rt.interruptTurn()).toBe(true);
+      expect(await turn).toMatchObject({ status: 'interrupted', reason: 'requested' });
+    }
+  }, 9_000);
+
   it('reports a fatal model error as a failed turn', async () => {
     env.model.setScript(() => ({ kind: 'streamError', message: 'model exploded' }));
     const rt = track(testRuntime(env, store));

@@ -3,7 +3,7 @@
  * a free port) plus small HTTP helpers for tests.
  */
 import { parseConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger, type LogLevel } from '../../src/log.js';
 import { startService, type Service } from '../../src/service.js';
 import type { WebMessage } from '../../src/state/types.js';
 import type { CodexTestEnv } from './codex-env.js';
@@ -52,7 +52,9 @@ export async function startTestService(env: CodexTestEnv, opts: TestServiceOptio
     },
     { file: '<test>' },
   );
-  const service = await startService(config, { logger: silentLogger() });
+  // SB_TEST_LOG=debug shows the service log while debugging a test.
+  const level = process.env.SB_TEST_LOG as LogLevel | undefined;
+  const service = await startService(config, { logger: level ? createLogger(level) : silentLogger() });
   const url = (service.channels.get('local') as unknown as { url: string }).url;
   const messages = async (conversation: string): Promise<WebMessage[]> => {
     const res = await fetch(`${url}/api/conversations/${conversation}/messages`);

@@ -277,6 +277,8 @@ describe('web channel: POST messages', () => {
         sender: { id: 'web-user' },
         text: 'hello\nworld',
         receivedAt: NOW,
+        isDirect: true,
+        mentionsBot: true,
       },
     ]);
     const msgs = await history('general');

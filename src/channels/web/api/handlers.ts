@@ -146,6 +146,9 @@ export async function handlePostMessage(
       return sendJson(res, 202, { messageId, position: result.position });
     case 'duplicate':
       return sendJson(res, 200, { messageId, duplicate: true });
+    case 'handled':
+      // A command (`status`, `stop`): its answer is already in the conversation.
+      return sendJson(res, 200, { messageId, command: result.command });
     default: {
       const reason = describeRefusal(result) ?? 'unknown result';
       // A full queue is announced in the chat by the dispatcher itself (as on every platform).
@@ -158,6 +161,7 @@ export async function handlePostMessage(
       });
       if (result.status === 'full') return sendJson(res, 429, { error: 'queue_full', message: reason, messageId });
       if (result.status === 'unrouted') return sendJson(res, 404, { error: 'unrouted', message: reason, messageId });
+      if (result.status === 'ignored') return sendJson(res, 403, { error: 'ignored', message: reason, messageId });
       return sendJson(res, 500, { error: 'failed', message: reason, messageId });
     }
   }

@@ -51,6 +51,8 @@ export function describeRefusal(result: AcceptResult): string | undefined {
       return 'no dispatcher is bound to this conversation';
     case 'failed':
       return `the message could not be queued: ${result.error}`;
+    case 'ignored':
+      return `the message was not accepted (${result.reason.replace(/_/g, ' ')})`;
     default:
       return undefined;
   }

@@ -131,5 +131,8 @@ export function toInboundMessage(args: {
     sender: body.sender === undefined ? { id: DEFAULT_SENDER_ID } : { id: body.sender, name: body.sender },
     text: body.text,
     receivedAt: args.receivedAt,
+    // The local chat talks to the bot alone: every message is addressed to it.
+    isDirect: true,
+    mentionsBot: true,
   };
 }

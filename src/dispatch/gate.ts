@@ -1,0 +1,54 @@
+/**
+ * AccessGate: decides what an inbound chat message is before it reaches a
+ * dispatcher — ignored (not allowed, no mention, unbound), an operator command
+ * (`stop`, `status`), or a turn. Platform-neutral: adapters report who wrote,
+ * where, whether it was a direct message and whether it mentioned the bot.
+ */
+import type { InboundMessage } from '../channels/types.js';
+import type { AccessConfig } from '../config/schema.js';
+import type { Router } from './router.js';
+
+export type Command = 'stop' | 'status';
+
+export type GateDecision =
+  | { action: 'ignore'; reason: 'user_not_allowed' | 'conversation_not_allowed' | 'no_mention' | 'unrouted' }
+  | { action: 'command'; command: Command; dispatcherId: string; allowed: boolean }
+  | { action: 'turn'; dispatcherId: string };
+
+/** Per channel: access lists, and whether everyone counts as admin (the loopback web chat). */
+export interface ChannelAccess {
+  access?: AccessConfig;
+  everyoneIsAdmin?: boolean;
+}
+
+/** `stop`, `/stop`, `status`, `/status` (any case, surrounding space ignored) → the command. */
+export function parseCommand(text: string): Command | null {
+  const m = /^\/?(stop|status)$/i.exec(text.trim());
+  return m?.[1] ? (m[1].toLowerCase() as Command) : null;
+}
+
+export class AccessGate {
+  constructor(
+    private readonly router: Router,
+    private readonly channels: ReadonlyMap<string, ChannelAccess>,
+  ) {}
+
+  decide(msg: InboundMessage): GateDecision {
+    const ch = this.channels.get(msg.channelId) ?? {};
+    const access = ch.access;
+    if (access?.users && !access.users.includes(msg.sender.id)) return { action: 'ignore', reason: 'user_not_allowed' };
+    if (access?.conversations && !access.conversations.includes(msg.conversation)) {
+      return { action: 'ignore', reason: 'conversation_not_allowed' };
+    }
+    const route = this.router.route(msg.channelId, msg.conversation);
+    if (!route) return { action: 'ignore', reason: 'unrouted' };
+    // In shared conversations only messages addressed to the bot count (unless the binding says otherwise).
+    if (!msg.isDirect && !msg.mentionsBot && route.requireMention) return { action: 'ignore', reason: 'no_mention' };
+    const command = parseCommand(msg.text);
+    if (command) {
+      const allowed = ch.everyoneIsAdmin === true || (access?.admins ?? []).includes(msg.sender.id);
+      return { action: 'command', command, dispatcherId: route.dispatcherId, allowed };
+    }
+    return { action: 'turn', dispatcherId: route.dispatcherId };
+  }
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { InboundMessage } from '../../src/channels/types.js';
+import { parseConfig } from '../../src/config/load.js';
+import { AccessGate, parseCommand, type ChannelAccess } from '../../src/dispatch/gate.js';
+import { Router } from '../../src/dispatch/router.js';
+
+const config = parseConfig({
+  channels: [{ id: 'local', type: 'web' }, { id: 'team', type: 'web', listen: '127.0.0.1:0' }],
+  dispatchers: [
+    { id: 'main', bindings: [{ channel: 'local' }, { channel: 'team', conversation: 'C-ops' }] },
+    { id: 'loose', bindings: [{ channel: 'team', conversation: 'C-chatty', requireMention: false }] },
+  ],
+  routing: { defaultDispatcher: 'main' },
+});
+
+function msg(over: Partial<InboundMessage> = {}): InboundMessage {
+  return {
+    channelId: 'team', conversation: 'C-ops', messageId: '1.0', sender: { id: 'U1' }, text: 'hello',
+    receivedAt: 0, isDirect: false, mentionsBot: true, ...over,
+  };
+}
+
+function gate(access: Record<string, ChannelAccess>): AccessGate {
+  return new AccessGate(new Router(config), new Map(Object.entries(access)));
+}
+
+describe('parseCommand', () => {
+  it('recognises stop and status with or without a slash, in any case', () => {
+    expect(['stop', '/stop', ' STOP ', 'status', '/Status'].map(parseCommand)).toEqual(['stop', 'stop', 'stop', 'status', 'status']);
+  });
+  it('leaves ordinary sentences alone', () => {
+    expect(['stop it', 'what is the status?', '//stop', ''].map(parseCommand)).toEqual([null, null, null, null]);
+  });
+});
+
+describe('AccessGate', () => {
+  const open = gate({ team: {}, local: { everyoneIsAdmin: true } });
+
+  it('routes a mentioned message to the bound dispatcher', () => {
+    expect(open.decide(msg())).toEqual({ action: 'turn', dispatcherId: 'main' });
+  });
+
+  it('ignores a shared-conversation message without a mention, unless the binding allows it', () => {
+    expect(open.decide(msg({ mentionsBot: false }))).toEqual({ action: 'ignore', reason: 'no_mention' });
+    expect(open.decide(msg({ mentionsBot: false, conversation: 'C-chatty' }))).toEqual({ action: 'turn', dispatcherId: 'loose' });
+    expect(open.decide(msg({ mentionsBot: false, isDirect: true, conversation: 'D1' }))).toEqual({ action: 'turn', dispatcherId: 'main' });
+  });
+
+  it('sends unbound conversations to the default dispatcher, mention required', () => {
+    expect(open.decide(msg({ conversation: 'C-other' }))).toEqual({ action: 'turn', dispatcherId: 'main' });
+    expect(open.decide(msg({ conversation: 'C-other', mentionsBot: false }))).toEqual({ action: 'ignore', reason: 'no_mention' });
+  });
+
+  it('enforces user and conversation allowlists before anything else', () => {
+    const strict = gate({ team: { access: { users: ['U1'], conversations: ['C-ops'], admins: [] } } });
+    expect(strict.decide(msg({ sender: { id: 'U2' } }))).toEqual({ action: 'ignore', reason: 'user_not_allowed' });
+    expect(strict.decide(msg({ conversation: 'C-chatty' }))).toEqual({ action: 'ignore', reason: 'conversation_not_allowed' });
+    expect(strict.decide(msg({ text: 'stop', sender: { id: 'U9' } }))).toEqual({ action: 'ignore', reason: 'user_not_allowed' });
+  });
+
+  it('marks commands allowed only for admins (everyone on the local web chat)', () => {
+    const admins = gate({ team: { access: { admins: ['U-admin'] } }, local: { everyoneIsAdmin: true } });
+    expect(admins.decide(msg({ text: 'stop', sender: { id: 'U-admin' } }))).toEqual({ action: 'command', command: 'stop', dispatcherId: 'main', allowed: true });
+    expect(admins.decide(msg({ text: '/status' }))).toEqual({ action: 'command', command: 'status', dispatcherId: 'main', allowed: false });
+    expect(admins.decide(msg({ channelId: 'local', conversation: 'general', text: 'status', isDirect: true }))).toMatchObject({ allowed: true });
+  });
+});
