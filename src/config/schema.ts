@@ -71,6 +71,47 @@ export const accessSchema = z
   })
   .strict();
 
+/** Progress reactions on the source message (Slack emoji names without colons). */
+export const slackProgressSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** While queued or running. */
+    working: z.string().min(1).default('eyes'),
+    done: z.string().min(1).default('white_check_mark'),
+    failed: z.string().min(1).default('x'),
+  })
+  .strict();
+
+export const slackChannelSchema = z
+  .object({
+    id,
+    type: z.literal('slack'),
+    /** `socket`: Socket Mode (no public URL; needs appToken). `http`: Events API (needs signingSecret). */
+    mode: z.enum(['socket', 'http']).default('socket'),
+    botToken: z.string().regex(/^xoxb-/, 'must be a bot token starting with "xoxb-"'),
+    appToken: z.string().regex(/^xapp-/, 'must be an app-level token starting with "xapp-"').optional(),
+    signingSecret: z.string().min(1).optional(),
+    /** HTTP mode: where the Events API endpoint listens. */
+    listen: listenAddress.default('127.0.0.1:3000'),
+    /** HTTP mode: request path of the Events API endpoint. */
+    path: z.string().regex(/^\//, 'must start with "/"').default('/slack/events'),
+    /** Web API base URL (tests point it at a fake); default Slack's `https://slack.com/api/`. */
+    apiUrl: z.string().url().optional(),
+    /** Answer messages from other bots too. */
+    allowBots: z.boolean().default(false),
+    access: accessSchema.default({ admins: [] }),
+    progress: slackProgressSchema.default({ enabled: true, working: 'eyes', done: 'white_check_mark', failed: 'x' }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.mode === 'socket' && !c.appToken) {
+      ctx.addIssue({ code: 'custom', path: ['appToken'], message: 'Socket Mode needs an app-level token (xapp-…); or set "mode": "http" with a signingSecret' });
+    }
+    if (c.mode === 'http' && !c.signingSecret) {
+      ctx.addIssue({ code: 'custom', path: ['signingSecret'], message: "HTTP mode needs the app's signing secret to verify requests" });
+    }
+  });
+
 export const channelSchema = z.discriminatedUnion('type', [webChannelSchema]);
 
 export const bindingSchema = z
@@ -133,6 +174,7 @@ export type CodexConfig = z.infer<typeof codexSchema>;
 export type ChannelConfig = z.infer<typeof channelSchema>;
 export type WebChannelConfig = z.infer<typeof webChannelSchema>;
 export type AccessConfig = z.infer<typeof accessSchema>;
+export type SlackChannelConfig = z.infer<typeof slackChannelSchema>;
 export type DispatcherConfig = z.infer<typeof dispatcherSchema>;
 export type BindingConfig = z.infer<typeof bindingSchema>;
 export type BackoffConfig = z.infer<typeof backoffSchema>;
