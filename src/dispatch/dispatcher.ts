@@ -24,6 +24,9 @@ import {
 /** A running turn that lost its runtime is re-run this many times in total before it is reported failed. */
 const MAX_TURN_ATTEMPTS = 2;
 
+/** Failed replies kept per dispatcher for operators. */
+const FAILED_REPLIES_KEPT = 100;
+
 /** One row of `switchboard status`. */
 export interface DispatcherStatus {
   id: string;
@@ -36,6 +39,8 @@ export interface DispatcherStatus {
   runningTurnAgeMs: number | null;
   restartCount: number;
   lastError: string | null;
+  /** Replies that could not be posted (kept in state, newest 100). */
+  failedReplies: number;
 }
 
 export interface DispatcherOptions {
@@ -161,6 +166,7 @@ export class Dispatcher {
       runningTurnAgeMs: this.runningSince === null ? null : this.opts.clock.now() - this.runningSince,
       restartCount: rec?.restartCount ?? 0,
       lastError: rec?.lastError ?? null,
+      failedReplies: this.opts.store.listFailedReplies(this.opts.id).length,
     };
   }
 
@@ -275,21 +281,24 @@ export class Dispatcher {
   /** Posts a reply (retried once when retryable); prefixes a pending lost-thread warning. */
   private async reply(to: ReplyAddress, message: OutboundMessage): Promise<void> {
     const adapter = this.opts.channels.get(to.channelId);
-    if (!adapter) {
-      this.log.error({ channel: to.channelId, conversation: to.conversation }, 'reply dropped: channel is not running');
-      return;
-    }
+    if (!adapter) return this.replyFailed(to, message, `channel ${to.channelId} is not running`);
     const rec = this.opts.store.getDispatcher(this.opts.id);
     // The lost-history warning belongs on the next answer (or failure), not on a service notice.
     const warn = rec?.pendingLostThreadWarning === true && message.kind !== 'notice';
     const text = warn ? `${lostThreadWarning(rec.lastLostThreadId)}\n\n${message.text}` : message.text;
     let res = await adapter.send(to, { ...message, text });
     if (res.status === 'failed' && res.retryable) res = await adapter.send(to, { ...message, text });
-    if (res.status === 'failed') {
-      this.log.error({ channel: to.channelId, conversation: to.conversation, err: res.error }, 'reply could not be posted');
-      return;
-    }
+    if (res.status === 'failed') return this.replyFailed(to, { ...message, text }, res.error);
     if (warn) await this.opts.store.patchDispatcher(this.opts.id, { pendingLostThreadWarning: false });
+  }
+
+  /** A reply that finally failed is kept in state (and counted in status), never dropped silently. */
+  private async replyFailed(to: ReplyAddress, message: OutboundMessage, error: string): Promise<void> {
+    this.log.error({ channel: to.channelId, conversation: to.conversation, err: error, kind: message.kind }, 'reply could not be posted; recorded as failed');
+    const record = { idempotencyKey: message.idempotencyKey, address: to, kind: message.kind, text: message.text, error, failedAt: this.opts.clock.now() };
+    await this.opts.store.recordFailedReply(this.opts.id, record, FAILED_REPLIES_KEPT).catch((err: unknown) => {
+      this.log.error({ err }, 'could not record the failed reply');
+    });
   }
 
   private async progress(to: ReplyAddress, state: ProgressState): Promise<void> {

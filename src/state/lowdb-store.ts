@@ -26,7 +26,7 @@ import type { Low } from 'lowdb';
 import type { Clock } from '../clock.js';
 import { CoalescingWriter, WriteLane } from './write-queue.js';
 import type {
-  DispatcherRecord, EnqueueResult, QueuedTurn, StateData, StateStore, WebMessage,
+  DispatcherRecord, EnqueueResult, FailedReply, QueuedTurn, StateData, StateStore, WebMessage,
 } from './types.js';
 
 /** Raised for unusable state files and for use of a closed store. */
@@ -165,6 +165,23 @@ export class LowdbStateStore implements StateStore {
   updateQueued(dispatcherId: string, entryId: string, patch: Partial<QueuedTurn>): Promise<void> {
     return this.#mutateQueue(dispatcherId, entryId, (queue) =>
       queue.map((q) => (q.id === entryId ? { ...q, ...patch, id: q.id } : q)));
+  }
+
+  recordFailedReply(dispatcherId: string, reply: FailedReply, limit: number): Promise<void> {
+    try {
+      const data = this.#data;
+      const all = data.failedReplies ?? {};
+      const list = [...(own(all, dispatcherId) ?? []), { ...reply }].slice(-Math.max(1, limit));
+      data.failedReplies = { ...all, [dispatcherId]: list };
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#persist();
+  }
+
+  listFailedReplies(dispatcherId: string): readonly FailedReply[] {
+    const all = this.#data.failedReplies;
+    return (all && own(all, dispatcherId)) ?? [];
   }
 
   removeQueued(dispatcherId: string, entryId: string): Promise<void> {

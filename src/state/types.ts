@@ -74,12 +74,26 @@ export interface WebMessage {
   createdAt: string;
 }
 
+/** A reply the channel adapter could not post, kept so it is not lost silently. */
+export interface FailedReply {
+  /** Queue entry (or command) the reply belonged to. */
+  idempotencyKey: string;
+  address: ReplyAddress;
+  kind: 'answer' | 'error' | 'notice';
+  text: string;
+  error: string;
+  /** ms since the epoch. */
+  failedAt: number;
+}
+
 export interface StateData {
   version: number;
   dispatchers: Record<string, DispatcherRecord>;
   queue: Record<string, QueuedTurn[]>;
   /** Recent dedup keys per dispatcher, oldest first, bounded. */
   seen: Record<string, string[]>;
+  /** Replies that could not be posted, per dispatcher, newest last, bounded. Absent in older files. */
+  failedReplies?: Record<string, FailedReply[]>;
   /** `<channelId>` → conversation → messages (oldest first, bounded). */
   web: Record<string, Record<string, WebMessage[]>>;
 }
@@ -113,6 +127,10 @@ export interface StateStore {
   updateQueued(dispatcherId: string, entryId: string, patch: Partial<QueuedTurn>): Promise<void>;
   /** Removes a settled entry; no-op when absent. */
   removeQueued(dispatcherId: string, entryId: string): Promise<void>;
+
+  /** Keeps a reply that could not be posted (newest `limit` per dispatcher). */
+  recordFailedReply(dispatcherId: string, reply: FailedReply, limit: number): Promise<void>;
+  listFailedReplies(dispatcherId: string): readonly FailedReply[];
 
   appendWebMessage(channelId: string, conversation: string, message: WebMessage, limit: number): Promise<void>;
   listWebMessages(channelId: string, conversation: string): readonly WebMessage[];

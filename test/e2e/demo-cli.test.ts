@@ -116,6 +116,7 @@ describe('switchboard demo (CLI)', () => {
       restartCount: 0,
       lastError: null,
       runningTurnAgeMs: null,
+      failedReplies: 0,
     });
   });
 

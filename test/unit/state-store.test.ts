@@ -405,6 +405,27 @@ describe('write coalescing', () => {
   });
 });
 
+describe('failed replies', () => {
+  it('keeps the newest `limit` per dispatcher across reopen', async () => {
+    const store = await openStore();
+    const address = { channelId: 'slack', conversation: 'C1', messageId: '1.0' };
+    for (let i = 1; i <= 4; i++) {
+      await store.recordFailedReply('main', { idempotencyKey: `k${i}`, address, kind: 'answer', text: `t${i}`, error: 'channel_not_found', failedAt: i }, 3);
+    }
+    expect(store.listFailedReplies('main').map((r) => r.idempotencyKey)).toEqual(['k2', 'k3', 'k4']);
+    expect(store.listFailedReplies('other')).toEqual([]);
+    await store.close();
+    const again = await openStore();
+    expect(again.listFailedReplies('main').map((r) => r.text)).toEqual(['t2', 't3', 't4']);
+  });
+
+  it('opens a state file written before failed replies existed', async () => {
+    await writeFile(path.join(dir, 'state.json'), JSON.stringify({ version: STATE_VERSION, dispatchers: {}, queue: {}, seen: {}, web: {} }));
+    const store = await openStore();
+    expect(store.listFailedReplies('main')).toEqual([]);
+  });
+});
+
 describe('ids that are Object.prototype keys', () => {
   it('treats "constructor" and "__proto__" as ordinary ids, also after reopen', async () => {
     const store = await openStore();
