@@ -2,7 +2,8 @@
  * Dispatcher behaviour through the real service: web channel → FIFO queue →
  * real codex app-server (scripted model) → reply in the same conversation.
  */
-import { rm } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScriptFn } from '../../src/demo/scripted-model.js';
@@ -33,6 +34,18 @@ function echoScript(delayMs = 0): { script: ScriptFn; maxInFlight: () => number 
       }
     },
   };
+}
+
+/** A port that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 async function start(opts: Parameters<typeof startTestService>[1] = {}): Promise<TestService> {
@@ -167,6 +180,36 @@ describe('dispatcher (real codex through the web channel)', () => {
     expect(replies.map((r) => r.text)).toEqual(['echo: warm up the thread', 'echo: queued before restart']);
     const after = env.model.requests.slice(before);
     expect(after[0]?.allText).toContain('[Switchboard notice] The Switchboard service restarted');
+  });
+
+  it('skips the restart notice when a live message arrives before the runtime is ready', async () => {
+    const first = await start();
+    await first.post('general', 'build some history');
+    await first.waitForReplies('general', 1);
+    await stop(first);
+    // A real codex that starts 1 s late, so the live message surely lands first.
+    const slow = path.join(env.stateDir, 'slow-codex.sh');
+    await writeFile(slow, `#!/bin/sh\nsleep 1\nexec "${env.codexBin}" "$@"\n`);
+    await chmod(slow, 0o755);
+    const port = await freePort();
+    const before = env.model.requests.length;
+    const starting = startTestService(env, { bin: slow, port });
+    let accepted = 0;
+    for (let i = 0; i < 200 && accepted === 0; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/api/conversations/general/messages`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'live during start' }),
+      }).catch(() => null);
+      if (res?.status === 202) accepted++;
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(accepted).toBe(1);
+    const second = await starting;
+    running.push(second);
+    expect(second.service.store.getDispatcher('main')?.status).toBe('ready');
+    const replies = await second.waitForReplies('general', 2);
+    expect(replies[1]?.text).toBe('echo: live during start');
+    const after = env.model.requests.slice(before);
+    expect(after.some((r) => r.allText.includes('[Switchboard notice]'))).toBe(false);
   });
 
   it('warns visibly in the first reply after the thread could not be resumed', async () => {

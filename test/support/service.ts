@@ -26,6 +26,10 @@ export interface TestServiceOptions {
   conversation?: string;
   /** Extra `-c key=value` codex overrides. */
   overrides?: Record<string, string>;
+  /** codex executable (default: the bundled binary). */
+  bin?: string;
+  /** Web chat port (default: any free port). */
+  port?: number;
 }
 
 export async function startTestService(env: CodexTestEnv, opts: TestServiceOptions = {}): Promise<TestService> {
@@ -33,13 +37,13 @@ export async function startTestService(env: CodexTestEnv, opts: TestServiceOptio
     {
       stateDir: env.stateDir,
       codex: {
-        bin: env.codexBin,
+        bin: opts.bin ?? env.codexBin,
         home: env.codexHome,
         sandbox: 'read-only',
         restartBackoff: { baseMs: 200, maxMs: 1000 },
         overrides: opts.overrides ?? {},
       },
-      channels: [{ id: 'local', type: 'web', listen: '127.0.0.1:0' }],
+      channels: [{ id: 'local', type: 'web', listen: `127.0.0.1:${opts.port ?? 0}` }],
       dispatchers: [
         {
           id: 'main',
