@@ -11,13 +11,30 @@ export class ServiceNotRunningError extends Error {
   }
 }
 
+/** The admin API answered with a non-2xx status; `body` is its parsed JSON. */
+export class AdminApiError extends Error {
+  constructor(message: string, readonly status: number, readonly body: unknown) {
+    super(message);
+    this.name = 'AdminApiError';
+  }
+}
+
 /**
- * Sends one request and parses the JSON answer.
- * @throws ServiceNotRunningError when the socket is missing/refuses; Error on a non-2xx answer or timeout.
+ * Sends one request (with an optional JSON body) and parses the JSON answer.
+ * @throws ServiceNotRunningError when the socket is missing/refuses; AdminApiError on a non-2xx
+ *   answer; Error on a timeout or a non-JSON answer.
  */
-export function adminRequest<T>(socketPath: string, method: 'GET' | 'POST', route: string, timeoutMs = 5000): Promise<T> {
+export function adminRequest<T>(
+  socketPath: string,
+  method: 'GET' | 'POST',
+  route: string,
+  opts: { body?: unknown; timeoutMs?: number } = {},
+): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path: route, timeout: timeoutMs }, (res) => {
+    const headers = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const req = http.request({ socketPath, method, path: route, timeout: timeoutMs, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -29,8 +46,9 @@ export function adminRequest<T>(socketPath: string, method: 'GET' | 'POST', rout
           return reject(new Error(`admin API answered non-JSON (${res.statusCode}): ${body.slice(0, 200)}`));
         }
         if ((res.statusCode ?? 500) >= 300) {
-          const msg = (parsed as { message?: string }).message ?? body;
-          return reject(new Error(`admin API ${method} ${route} failed (${res.statusCode}): ${msg}`));
+          const p = parsed as { message?: string; error?: string };
+          const msg = p.message ?? p.error ?? body;
+          return reject(new AdminApiError(`admin API ${method} ${route} failed (${res.statusCode}): ${msg}`, res.statusCode ?? 500, parsed));
         }
         resolve(parsed as T);
       });
@@ -40,6 +58,6 @@ export function adminRequest<T>(socketPath: string, method: 'GET' | 'POST', rout
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new ServiceNotRunningError(socketPath, err.code));
       else reject(err);
     });
-    req.end();
+    req.end(payload);
   });
 }

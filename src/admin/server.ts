@@ -3,6 +3,7 @@
  *
  * - `GET /status` → ServiceStatus
  * - `POST /dispatchers/:id/interrupt` → `{interrupted: boolean}`
+ * - `POST /completions` → see `completion-route.ts`
  *
  * A stale socket file from a crashed service is replaced; a live one means
  * another service owns this state dir, and startup fails.
@@ -13,6 +14,7 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import type { Service } from '../service.js';
+import { handleCompletion } from './completion-route.js';
 
 export interface AdminServer {
   readonly socketPath: string;
@@ -57,6 +59,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, deps:
   if (url.pathname === '/status') {
     if (req.method !== 'GET') return json(res, 405, { error: 'method_not_allowed' });
     return json(res, 200, deps.service.status());
+  }
+  if (url.pathname === '/completions') {
+    if (req.method !== 'POST') return json(res, 405, { error: 'method_not_allowed' });
+    return handleCompletion(req, (status, body) => json(res, status, body), deps.service);
   }
   const m = /^\/dispatchers\/([^/]+)\/interrupt$/.exec(url.pathname);
   if (m?.[1]) {

@@ -6,9 +6,12 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { adminRequest, ServiceNotRunningError } from '../admin/client.js';
+import { AdminApiError, adminRequest, ServiceNotRunningError } from '../admin/client.js';
+import type { CompletionRequestBody } from '../admin/completion-route.js';
+import type { DeliverResult } from '../dispatch/completions.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startDemo } from '../demo/run-demo.js';
@@ -24,6 +27,35 @@ function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0–65535');
   return n;
+}
+
+/** Prints a usage error and exits 2. */
+function usage(message: string): never {
+  process.stderr.write(`switchboard: ${message}\n`);
+  process.exit(EXIT.config);
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (c: string) => (data += c));
+    process.stdin.on('end', () => resolve(data));
+    process.stdin.on('error', reject);
+  });
+}
+
+function describeDelivery(id: string, res: DeliverResult): string {
+  switch (res.status) {
+    case 'submitted':
+      return `completion ${id} submitted (queue position ${res.position})`;
+    case 'duplicate':
+      return `completion ${id} was already delivered or queued (${res.state}); nothing sent again`;
+    case 'failed':
+      return `completion ${id} not delivered: ${res.error}`;
+    case 'stopped':
+      return `completion ${id} not delivered: the dispatcher is stopping`;
+  }
 }
 
 /** Prints a config error and exits 2; other errors exit 1. */
@@ -123,6 +155,50 @@ program
       log.info({ url: demo.url, adminSocket: demo.service.adminSocket }, `demo ready: open ${demo.url} (replies come from a scripted model)`);
       stopOnSignals(() => demo.stop(), log);
     } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('completion')
+  .description('completions for dispatchers')
+  .command('deliver')
+  .description('deliver a completion (an external agent\'s result) to a dispatcher of the running service')
+  .requiredOption('-d, --dispatcher <id>', 'dispatcher id')
+  .requiredOption('-i, --id <id>', 'completion id (a replay of the same id is accepted once)')
+  .option('-t, --text <text>', 'completion text')
+  .option('-f, --text-file <file>', 'read the completion text from a file (- = stdin)')
+  .option('--status <status>', 'completed | failed | interrupted', 'completed')
+  .option('--teammate <name>', 'name of the agent that did the work')
+  .option('--channel <id>', 'channel of the conversation the answer goes to')
+  .option('--conversation <id>', 'conversation the answer goes to (with --channel)')
+  .option('--thread <id>', 'thread/message to answer under (Slack ts, Feishu message id)')
+  .option('-c, --config <file>', 'config file (to find the admin socket)', DEFAULT_CONFIG)
+  .option('-s, --socket <path>', 'admin socket path (overrides --config)')
+  .option('--json', 'print the JSON answer')
+  .action(async (opts: {
+    dispatcher: string; id: string; text?: string; textFile?: string; status: string; teammate?: string;
+    channel?: string; conversation?: string; thread?: string; config: string; socket?: string; json?: boolean;
+  }) => {
+    try {
+      if ((opts.text === undefined) === (opts.textFile === undefined)) usage('give exactly one of --text and --text-file');
+      if ((opts.channel === undefined) !== (opts.conversation === undefined)) usage('--channel and --conversation go together');
+      const text = opts.text ?? (opts.textFile === '-' ? await readStdin() : await readFile(opts.textFile!, 'utf8'));
+      const body: CompletionRequestBody = { dispatcher: opts.dispatcher, id: opts.id, text, status: opts.status as CompletionRequestBody['status'] };
+      if (opts.teammate) body.teammate = opts.teammate;
+      if (opts.channel && opts.conversation) {
+        body.origin = { channel: opts.channel, conversation: opts.conversation };
+        if (opts.thread) body.origin.thread = opts.thread;
+      }
+      const socket = opts.socket ? path.resolve(opts.socket) : adminSocketPath((await loadConfig(opts.config)).config);
+      const res = await adminRequest<DeliverResult>(socket, 'POST', '/completions', { body, timeoutMs: 30_000 });
+      process.stdout.write(opts.json ? `${JSON.stringify(res)}\n` : `${describeDelivery(opts.id, res)}\n`);
+    } catch (err) {
+      if (err instanceof AdminApiError) {
+        const b = err.body as { error?: string };
+        process.stderr.write(`switchboard: completion ${opts.id} not delivered: ${b.error ?? err.message}\n`);
+        process.exit(err.status === 404 || err.status === 400 || err.status === 413 ? EXIT.config : EXIT.failure);
+      }
       fail(err);
     }
   });

@@ -166,6 +166,16 @@ export const configSchema = z
       .strict()
       .default({}),
     skills: skillsSchema.default({}),
+    /** Completions delivered to dispatchers (teammates, external agents). */
+    completions: z
+      .object({
+        /** Larger completions are refused, bytes. */
+        maxBytes: z.number().int().positive().default(8 * 1024 * 1024),
+        /** Larger completions are spilled to `<stateDir>/completions/<dispatcher>/<id>.md`, bytes. */
+        spillBytes: z.number().int().positive().default(32 * 1024),
+      })
+      .strict()
+      .default({ maxBytes: 8 * 1024 * 1024, spillBytes: 32 * 1024 }),
   })
   .strict();
 

@@ -15,7 +15,15 @@ import type { Logger } from '../log.js';
 import type { CodexRuntime, ReadyEvent } from '../codex/runtime.js';
 import { RuntimeNotReadyError } from '../codex/runtime.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
-import type { QueuedTurn, ReplyAddress, RuntimeStatus, StateStore } from '../state/types.js';
+import type {
+  CompletionRecord, QueuedCompletion, QueuedMessage, QueuedTurn, ReplyAddress, RuntimeStatus, StateStore,
+} from '../state/types.js';
+import { backoffDelay } from '../codex/backoff.js';
+import { RpcError } from '../codex/rpc-client.js';
+import {
+  COMPLETIONS_KEPT, MAX_TRIGGER_ATTEMPTS, completionItemText, spillIfLarge, triggerTurnText, validateCompletion,
+  type CompletionInput, type CompletionLimits, type DeliverResult,
+} from './completions.js';
 import type { Command } from './gate.js';
 import {
   commandRefusedText, failureText, lostThreadWarning, queueFullText, restartNoticeText, retryingText, statusLineText, stopResultText,
@@ -23,6 +31,9 @@ import {
 
 /** A running turn that lost its runtime is re-run this many times in total before it is reported failed. */
 const MAX_TURN_ATTEMPTS = 2;
+
+/** Delay between failed completion trigger turns: 1 s, 2 s, … (see MAX_TRIGGER_ATTEMPTS). */
+const TRIGGER_BACKOFF = { baseMs: 1000, maxMs: 10_000 };
 
 /** Failed replies kept per dispatcher for operators. */
 const FAILED_REPLIES_KEPT = 100;
@@ -50,6 +61,9 @@ export interface DispatcherOptions {
   /** Adapters by channel id, for replies. */
   channels: ReadonlyMap<string, ChannelAdapter>;
   queueLimit: number;
+  /** Where completions larger than `completionLimits.spillBytes` are written. */
+  spillDir: string;
+  completionLimits: CompletionLimits;
   /** Turn timeout, ms. */
   turnTimeoutMs: number;
   logger: Logger;
@@ -64,6 +78,8 @@ export class Dispatcher {
   /** Work to finish after each (re)start before turns run (restart notice). */
   private preparing: Promise<void> = Promise.resolve();
   private idleWaiters: Array<() => void> = [];
+  /** Completion submissions in flight, by id (concurrent duplicates coalesce). */
+  private readonly submitting = new Map<string, Promise<DeliverResult>>();
   private readonly log: Logger;
 
   constructor(private readonly opts: DispatcherOptions) {
@@ -99,9 +115,9 @@ export class Dispatcher {
    */
   async accept(msg: InboundMessage): Promise<AcceptResult> {
     const address = replyAddressOf(msg);
-    const sender: QueuedTurn['sender'] = { id: msg.sender.id };
+    const sender: QueuedMessage['sender'] = { id: msg.sender.id };
     if (msg.sender.name !== undefined) sender.name = msg.sender.name;
-    const entry: QueuedTurn = {
+    const entry: QueuedMessage = {
       id: randomUUID(),
       // Platform message ids are only unique per conversation (Slack `ts`), so the key names both.
       dedupKey: `${msg.channelId}:${msg.conversation}:${msg.messageId}`,
@@ -209,60 +225,176 @@ export class Dispatcher {
   }
 
   private async runEntry(entry: QueuedTurn): Promise<void> {
-    const q = { dispatcher: this.opts.id, entry: entry.id };
-    let retryNoticed = false;
-    let attemptRecorded: Promise<void>;
-    let outcome: TurnOutcome;
-    try {
-      const turn = this.opts.runtime.runTurn(this.turnInput(entry), this.opts.turnTimeoutMs, {
-        // One quiet notice per turn, so a chat user is not left in silence while codex retries.
-        onRetry: (message) => {
-          if (retryNoticed) return;
-          retryNoticed = true;
-          void this.reply(entry.address, { kind: 'notice', text: retryingText(message), idempotencyKey: `${entry.id}:retrying` });
-        },
-      });
-      this.runningSince = this.opts.clock.now();
-      void this.progress(entry.address, 'running');
-      // Recorded alongside turn/start, off the reply's critical path; awaited before acting on the outcome.
-      attemptRecorded = this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts + 1 });
-      outcome = await turn;
-    } catch (err) {
-      // The runtime went away between whenReady and turn/start: the pump waits for the restart.
-      if (err instanceof RuntimeNotReadyError) return;
-      throw err;
-    } finally {
-      this.runningSince = null;
-    }
-    await attemptRecorded;
-    this.log.info({ entry: entry.id, status: outcome.status, turnId: outcome.turnId }, 'turn settled');
-    if (outcome.status === 'disconnected') {
-      if (outcome.turnId === null) {
-        // turn/start never reached the app-server: not an attempt; run it after the restart.
-        await this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts });
-        return;
-      }
-      // Stopping: re-run after the service restarts. Otherwise re-run once after the runtime restarts.
-      if (this.stopping) return;
-      if (entry.attempts + 1 < MAX_TURN_ATTEMPTS) {
-        this.log.warn({ entry: entry.id, err: outcome.error }, 'runtime lost mid-turn; the turn will re-run after restart');
-        return;
-      }
-    }
+    if (entry.kind === 'completion') return this.runCompletion(entry);
+    const outcome = await this.runTurnFor(entry, this.turnInput(entry), entry.address);
+    if (!outcome) return;
     const reply: OutboundMessage =
       outcome.status === 'completed'
         ? { kind: 'answer', text: outcome.text.trim() || '(the agent finished without a message)', idempotencyKey: entry.id }
         : { kind: 'error', text: failureText(outcome, this.opts.turnTimeoutMs), idempotencyKey: entry.id };
     await this.reply(entry.address, reply);
     void this.progress(entry.address, outcome.status === 'completed' ? 'done' : 'failed');
-    await this.opts.store.removeQueued(q.dispatcher, q.entry);
+    await this.opts.store.removeQueued(this.opts.id, entry.id);
+  }
+
+  /**
+   * Runs one turn for a queue entry and records the attempt. Returns null when
+   * the entry must stay at the head and run again after the runtime restarts
+   * (the runtime went away before or during the turn).
+   */
+  private async runTurnFor(entry: QueuedTurn, input: string, address: ReplyAddress | null): Promise<TurnOutcome | null> {
+    const q = { dispatcher: this.opts.id, entry: entry.id };
+    let retryNoticed = false;
+    let attemptRecorded: Promise<void>;
+    let outcome: TurnOutcome;
+    try {
+      const turn = this.opts.runtime.runTurn(input, this.opts.turnTimeoutMs, {
+        // One quiet notice per turn, so a chat user is not left in silence while codex retries.
+        onRetry: (message) => {
+          if (retryNoticed || !address) return;
+          retryNoticed = true;
+          void this.reply(address, { kind: 'notice', text: retryingText(message), idempotencyKey: `${entry.id}:retrying` });
+        },
+      });
+      this.runningSince = this.opts.clock.now();
+      if (address && entry.kind === 'message') void this.progress(address, 'running');
+      // Recorded alongside turn/start, off the reply's critical path; awaited before acting on the outcome.
+      attemptRecorded = this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts + 1 });
+      outcome = await turn;
+    } catch (err) {
+      // The runtime went away between whenReady and turn/start: the pump waits for the restart.
+      if (err instanceof RuntimeNotReadyError) return null;
+      throw err;
+    } finally {
+      this.runningSince = null;
+    }
+    await attemptRecorded;
+    this.log.info({ entry: entry.id, kind: entry.kind, status: outcome.status, turnId: outcome.turnId }, 'turn settled');
+    if (outcome.status === 'disconnected') {
+      if (outcome.turnId === null) {
+        // turn/start never reached the app-server: not an attempt; run it after the restart.
+        await this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts });
+        return null;
+      }
+      // Stopping: re-run after the service restarts. Otherwise re-run once after the runtime restarts.
+      if (this.stopping) return null;
+      if (entry.attempts + 1 < MAX_TURN_ATTEMPTS) {
+        this.log.warn({ entry: entry.id, err: outcome.error }, 'runtime lost mid-turn; the turn will re-run after restart');
+        return null;
+      }
+    }
+    return outcome;
   }
 
   /** The turn input carries who is talking, so the agent can tell chat users apart. */
-  private turnInput(entry: QueuedTurn): string {
-    if (entry.kind === 'notice') return entry.text;
+  private turnInput(entry: QueuedMessage): string {
     const who = entry.sender.name ?? entry.sender.id;
     return `[${who} via ${entry.address.channelId}/${entry.address.conversation}]\n${entry.text}`;
+  }
+
+  /**
+   * Accepts a completion for delivery: validated, spilled when large, recorded
+   * and queued (FIFO, never racing a user turn) in one durable write. Replays
+   * of a known id are accepted without a second injection or trigger; concurrent
+   * duplicates share one submission.
+   */
+  deliverCompletion(input: CompletionInput): Promise<DeliverResult> {
+    const pending = this.submitting.get(input.id);
+    if (pending) return pending.then((r): DeliverResult => (r.status === 'submitted' ? { status: 'duplicate', state: 'accepted' } : r));
+    const p = this.submitCompletion(input).finally(() => this.submitting.delete(input.id));
+    this.submitting.set(input.id, p);
+    return p;
+  }
+
+  private async submitCompletion(input: CompletionInput): Promise<DeliverResult> {
+    const invalid = validateCompletion(input, this.opts.completionLimits);
+    if (invalid) return { status: 'failed', error: invalid };
+    if (this.stopping) return { status: 'stopped' };
+    const known = this.opts.store.getCompletion(this.opts.id, input.id);
+    if (known) return { status: 'duplicate', state: known.state };
+    try {
+      const { text, spillPath } = await spillIfLarge(input.id, input.text, this.opts.spillDir, this.opts.completionLimits.spillBytes);
+      const now = this.opts.clock.now();
+      const record: CompletionRecord = {
+        id: input.id, teammate: input.teammate ?? null, status: input.status ?? 'completed', text, spillPath,
+        turnId: input.turnId ?? null, origin: input.origin ?? null, state: 'accepted', deliveredAsTurn: false,
+        acceptedAt: now, injectedAt: null, settledAt: null, answer: null, lastError: null,
+      };
+      const entry: QueuedCompletion = {
+        id: randomUUID(), dedupKey: `completion:${input.id}`, kind: 'completion', completionId: input.id,
+        address: input.origin ?? null, acceptedAt: now, attempts: 0,
+      };
+      // Both mutations land in one write; completions are never refused for a full queue.
+      const [, queued] = await Promise.all([
+        this.opts.store.putCompletion(this.opts.id, record, COMPLETIONS_KEPT),
+        this.opts.store.enqueue(this.opts.id, entry, Number.MAX_SAFE_INTEGER),
+      ]);
+      this.log.info({ completion: input.id, teammate: record.teammate, spilled: spillPath !== null }, 'completion accepted');
+      this.kick();
+      return queued.status === 'accepted' ? { status: 'submitted', position: queued.position } : { status: 'duplicate', state: 'accepted' };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.log.error({ completion: input.id, err: error }, 'could not accept completion');
+      return { status: 'failed', error };
+    }
+  }
+
+  /** At the queue head: inject once (recorded before moving on), then run the trigger turn. */
+  private async runCompletion(entry: QueuedCompletion): Promise<void> {
+    const store = this.opts.store;
+    const found = store.getCompletion(this.opts.id, entry.completionId);
+    if (!found || found.state === 'delivered' || found.state === 'failed') {
+      await store.removeQueued(this.opts.id, entry.id);
+      return;
+    }
+    let rec: CompletionRecord = found;
+    const save = async (patch: Partial<CompletionRecord>): Promise<void> => {
+      rec = { ...rec, ...patch };
+      await store.putCompletion(this.opts.id, rec, COMPLETIONS_KEPT);
+    };
+    // After a crash inside the injection we cannot know whether it landed: never inject twice,
+    // let the trigger turn carry the text instead.
+    let bodyInTurn = rec.state === 'injecting' || rec.deliveredAsTurn;
+    if (rec.state === 'accepted') {
+      await save({ state: 'injecting' });
+      try {
+        await this.opts.runtime.injectItems([{ type: 'message', role: 'developer', content: [{ type: 'input_text', text: completionItemText(rec) }] }]);
+        await save({ state: 'injected', injectedAt: this.opts.clock.now() });
+      } catch (err) {
+        if (err instanceof RpcError && err.isUnknownMethod) {
+          this.log.warn({ completion: rec.id }, 'this codex app-server has no thread/inject_items (@openai/codex 0.169 or newer has it); delivering the completion as a plain turn');
+          await save({ state: 'injected', deliveredAsTurn: true });
+          bodyInTurn = true;
+        } else {
+          // The injection did not happen (runtime not ready, request refused): start over at the head.
+          await save({ state: 'accepted', lastError: err instanceof Error ? err.message : String(err) });
+          return;
+        }
+      }
+    }
+    const outcome = await this.runTurnFor(entry, triggerTurnText(rec, bodyInTurn), entry.address);
+    if (!outcome) return;
+    if (outcome.status === 'completed') {
+      const answer = outcome.text.trim() || '(the agent finished without a message)';
+      if (entry.address) await this.reply(entry.address, { kind: 'answer', text: answer, idempotencyKey: entry.id });
+      await save({ state: 'delivered', settledAt: this.opts.clock.now(), answer });
+      await store.removeQueued(this.opts.id, entry.id);
+      return;
+    }
+    const error = outcome.status === 'failed' ? outcome.error : `trigger turn ${outcome.status}`;
+    const attempts = entry.attempts + 1;
+    if (this.stopping) return;
+    if (attempts < MAX_TRIGGER_ATTEMPTS) {
+      const delay = backoffDelay(attempts, TRIGGER_BACKOFF);
+      this.log.warn({ completion: rec.id, attempts, delayMs: delay, err: error }, 'completion trigger turn failed; retrying without re-injecting');
+      await save({ lastError: error });
+      await new Promise<void>((resolve) => this.opts.clock.setTimeout(resolve, delay));
+      return;
+    }
+    this.log.error({ completion: rec.id, err: error }, 'completion trigger turn failed for good');
+    if (entry.address) await this.reply(entry.address, { kind: 'error', text: failureText(outcome, this.opts.turnTimeoutMs), idempotencyKey: entry.id });
+    await save({ state: 'failed', settledAt: this.opts.clock.now(), lastError: error });
+    await store.removeQueued(this.opts.id, entry.id);
   }
 
   private async onRuntimeReady(e: ReadyEvent): Promise<void> {

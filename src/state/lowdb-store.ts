@@ -26,7 +26,7 @@ import type { Low } from 'lowdb';
 import type { Clock } from '../clock.js';
 import { CoalescingWriter, WriteLane } from './write-queue.js';
 import type {
-  DispatcherRecord, EnqueueResult, FailedReply, QueuedTurn, StateData, StateStore, WebMessage,
+  CompletionRecord, DispatcherRecord, EnqueueResult, FailedReply, QueuedTurn, StateData, StateStore, WebMessage,
 } from './types.js';
 
 /** Raised for unusable state files and for use of a closed store. */
@@ -161,10 +161,41 @@ export class LowdbStateStore implements StateStore {
     return own(this.#data.queue, dispatcherId) ?? [];
   }
 
-  /** No-op (no write) when the entry is absent; `id` cannot be changed. */
-  updateQueued(dispatcherId: string, entryId: string, patch: Partial<QueuedTurn>): Promise<void> {
+  /** No-op (no write) when the entry is absent. */
+  updateQueued(dispatcherId: string, entryId: string, patch: Pick<QueuedTurn, 'attempts'>): Promise<void> {
     return this.#mutateQueue(dispatcherId, entryId, (queue) =>
-      queue.map((q) => (q.id === entryId ? { ...q, ...patch, id: q.id } : q)));
+      queue.map((q) => (q.id === entryId ? { ...q, attempts: patch.attempts } : q)));
+  }
+
+  getCompletion(dispatcherId: string, id: string): CompletionRecord | undefined {
+    return this.listCompletions(dispatcherId).find((c) => c.id === id);
+  }
+
+  listCompletions(dispatcherId: string): readonly CompletionRecord[] {
+    const all = this.#data.completions;
+    return (all && own(all, dispatcherId)) ?? [];
+  }
+
+  putCompletion(dispatcherId: string, record: CompletionRecord, limit: number): Promise<void> {
+    try {
+      const data = this.#data;
+      const all = data.completions ?? {};
+      const list = (own(all, dispatcherId) ?? []).filter((c) => c.id !== record.id);
+      list.push({ ...record });
+      // Drop the oldest settled records beyond the limit; unsettled ones are still owed work.
+      let excess = list.length - Math.max(1, limit);
+      const kept = list.filter((c) => {
+        if (excess > 0 && (c.state === 'delivered' || c.state === 'failed') && c.id !== record.id) {
+          excess--;
+          return false;
+        }
+        return true;
+      });
+      data.completions = { ...all, [dispatcherId]: kept };
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#persist();
   }
 
   recordFailedReply(dispatcherId: string, reply: FailedReply, limit: number): Promise<void> {

@@ -116,16 +116,17 @@ function validate(text: string, file: string): StateData {
   for (const key of ['dispatchers', 'queue', 'seen', 'web'] as const) {
     if (!isRecord(doc[key])) fail(`has no "${key}" object`);
   }
-  const lists = (key: 'queue' | 'seen' | 'failedReplies'): void => {
+  const lists = (key: 'queue' | 'seen' | 'failedReplies' | 'completions'): void => {
     for (const [id, v] of Object.entries(doc[key] as object)) {
       if (!Array.isArray(v)) fail(`has a non-array "${key}.${id}"`);
     }
   };
   lists('queue');
   lists('seen');
-  if (doc.failedReplies !== undefined) {
-    if (!isRecord(doc.failedReplies)) fail('has a non-object "failedReplies"');
-    lists('failedReplies');
+  for (const key of ['failedReplies', 'completions'] as const) {
+    if (doc[key] === undefined) continue;
+    if (!isRecord(doc[key])) fail(`has a non-object "${key}"`);
+    lists(key);
   }
   for (const [ch, convs] of Object.entries(doc.web as object)) {
     if (!isConversations(convs)) fail(`has a malformed "web.${ch}"`);

@@ -46,20 +46,62 @@ export interface ReplyAddress {
   messageId: string;
 }
 
-/** One accepted inbound turn, persisted before the sender is acknowledged. */
-export interface QueuedTurn {
+interface QueuedBase {
   /** Queue entry id (unique per dispatcher). */
   id: string;
-  /** Dedup key: `<channelId>:<conversation>:<platform message id>`. */
+  /** Dedup key: `<channelId>:<conversation>:<platform message id>`, or `completion:<id>`. */
   dedupKey: string;
-  kind: 'message' | 'notice';
+  acceptedAt: number;
+  /** Attempts to run this turn so far (a crash mid-turn re-runs it once; failed completion triggers retry). */
+  attempts: number;
+}
+
+/** An accepted chat message, persisted before the sender is acknowledged. */
+export interface QueuedMessage extends QueuedBase {
+  kind: 'message';
   address: ReplyAddress;
   sender: { id: string; name?: string };
-  /** Text sent to Codex as the turn's input. */
+  /** The message text (the turn input adds who sent it). */
   text: string;
+}
+
+/** The trigger turn of a completion (see `CompletionRecord`). */
+export interface QueuedCompletion extends QueuedBase {
+  kind: 'completion';
+  completionId: string;
+  /** Where the dispatcher's answer goes; null = kept in state only. */
+  address: ReplyAddress | null;
+}
+
+/** One entry of a dispatcher's FIFO queue. */
+export type QueuedTurn = QueuedMessage | QueuedCompletion;
+
+/**
+ * Delivery of one completion to a dispatcher (teammate result or external agent):
+ * accepted → injecting → injected → delivered | failed. `injecting` that survives a
+ * crash means the injection may have landed: it is never repeated (at most once),
+ * the trigger turn then carries the text itself.
+ */
+export interface CompletionRecord {
+  id: string;
+  /** Teammate name; null for an external completion. */
+  teammate: string | null;
+  status: 'completed' | 'failed' | 'interrupted';
+  /** The completion text, or its first part when spilled. */
+  text: string;
+  /** Absolute path of the whole text when it was larger than the spill limit. */
+  spillPath: string | null;
+  turnId: string | null;
+  origin: ReplyAddress | null;
+  state: 'accepted' | 'injecting' | 'injected' | 'delivered' | 'failed';
+  /** True when the app-server lacks `thread/inject_items` and the text went into a plain turn. */
+  deliveredAsTurn: boolean;
   acceptedAt: number;
-  /** Attempts to run this turn so far (a crash mid-turn re-runs it once). */
-  attempts: number;
+  injectedAt: number | null;
+  settledAt: number | null;
+  /** The dispatcher's answer to the trigger turn, or the last error. */
+  answer: string | null;
+  lastError: string | null;
 }
 
 /** One message in a local web chat conversation. */
@@ -94,6 +136,8 @@ export interface StateData {
   seen: Record<string, string[]>;
   /** Replies that could not be posted, per dispatcher, newest last, bounded. Absent in older files. */
   failedReplies?: Record<string, FailedReply[]>;
+  /** Completion deliveries per dispatcher, oldest first, bounded. Absent in older files. */
+  completions?: Record<string, CompletionRecord[]>;
   /** `<channelId>` → conversation → messages (oldest first, bounded). */
   web: Record<string, Record<string, WebMessage[]>>;
 }
@@ -124,9 +168,18 @@ export interface StateStore {
   enqueue(dispatcherId: string, entry: QueuedTurn, limit: number): Promise<EnqueueResult>;
   /** Queued entries in FIFO order. */
   listQueue(dispatcherId: string): readonly QueuedTurn[];
-  updateQueued(dispatcherId: string, entryId: string, patch: Partial<QueuedTurn>): Promise<void>;
+  /** Updates the entry's attempt count (the only field that changes while queued). */
+  updateQueued(dispatcherId: string, entryId: string, patch: Pick<QueuedTurn, 'attempts'>): Promise<void>;
   /** Removes a settled entry; no-op when absent. */
   removeQueued(dispatcherId: string, entryId: string): Promise<void>;
+
+  getCompletion(dispatcherId: string, id: string): CompletionRecord | undefined;
+  listCompletions(dispatcherId: string): readonly CompletionRecord[];
+  /**
+   * Inserts or replaces (by id) a completion record; keeps the newest `limit`,
+   * never dropping one that is not yet delivered or failed.
+   */
+  putCompletion(dispatcherId: string, record: CompletionRecord, limit: number): Promise<void>;
 
   /** Keeps a reply that could not be posted (newest `limit` per dispatcher). */
   recordFailedReply(dispatcherId: string, reply: FailedReply, limit: number): Promise<void>;

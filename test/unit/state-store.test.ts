@@ -158,7 +158,7 @@ describe('queue', () => {
   it('removeQueued and updateQueued change only the named entry', async () => {
     const store = await openStore();
     for (const n of [1, 2, 3]) await store.enqueue('main', turn(n), 10);
-    await store.updateQueued('main', 'q3', { attempts: 1, id: 'hijack' });
+    await store.updateQueued('main', 'q3', { attempts: 1 });
     await store.removeQueued('main', 'q2');
     await store.removeQueued('main', 'absent');
     await store.removeQueued('nobody', 'q1');
