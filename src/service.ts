@@ -161,6 +161,8 @@ async function createDispatcher(
     store: deps.store,
     channels: deps.channels,
     queueLimit: d.queueLimit,
+    spillDir: path.join(config.stateDir, 'completions', d.id),
+    completionLimits: config.completions,
     turnTimeoutMs: d.turnTimeoutMs ?? c.turnTimeoutMs,
     logger: deps.logger,
     clock: deps.clock,
