@@ -169,9 +169,12 @@ async function createDispatcher(
   });
 }
 
-/** Access rules per channel type: the local web chat is loopback-only, so everyone there is an admin. */
+/**
+ * Access rules per channel type: the local web chat is loopback-only, so everyone there is an admin;
+ * chat platforms use the channel's `access` lists (users, conversations, admins).
+ */
 function channelAccess(c: ChannelConfig): ChannelAccess {
-  return c.type === 'web' ? { everyoneIsAdmin: true } : {};
+  return c.type === 'web' ? { everyoneIsAdmin: true } : { access: c.access };
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

@@ -6,6 +6,7 @@ import type { ChannelConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { StateStore } from '../state/types.js';
 import type { ChannelAdapter } from './types.js';
+import { createSlackChannel } from './slack/index.js';
 import { createWebChannel } from './web/index.js';
 
 export interface ChannelDeps {
@@ -19,5 +20,7 @@ export function createChannel(config: ChannelConfig, deps: ChannelDeps): Channel
   switch (config.type) {
     case 'web':
       return createWebChannel(config, deps);
+    case 'slack':
+      return createSlackChannel(config, deps);
   }
 }

@@ -112,7 +112,7 @@ export const slackChannelSchema = z
     }
   });
 
-export const channelSchema = z.discriminatedUnion('type', [webChannelSchema]);
+export const channelSchema = z.discriminatedUnion('type', [webChannelSchema, slackChannelSchema]);
 
 export const bindingSchema = z
   .object({

@@ -1,0 +1,94 @@
+/**
+ * The Bolt `App` of a Slack channel, for either mode, and starting/stopping it.
+ *
+ * Facts (checked in node_modules/@slack/bolt/dist and test/integration/fake-slack.test.ts):
+ * - With `token`, `botId` and `botUserId` given, the App constructor makes no Web API call (it
+ *   would call `auth.test` itself otherwise); we pass the ids from our own `auth.test`.
+ * - Socket Mode: an explicit `SocketModeReceiver` whose `installerOptions.clientOptions` carry
+ *   `slackApiUrl` (its own WebClient calls `apps.connections.open` with the app-level token and
+ *   dials the WebSocket URL it returns). Its WebClient keeps the SocketModeClient's long
+ *   reconnect-friendly retry policy; our calls use the channel's own client.
+ * - HTTP (Events API): Bolt's `HTTPReceiver` verifies `X-Slack-Signature` (v0 HMAC-SHA256 of
+ *   `v0:{timestamp}:{body}`) and rejects requests more than 5 minutes old with 401, answers
+ *   `url_verification`, acks events with an empty 200 before listeners run, 400 for a signed
+ *   non-JSON body, 404 for other paths. `app.start({port, host})` resolves with the `http.Server`.
+ * - Events are acked before listeners run (`App.processEvent`), in both modes.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, SocketModeReceiver, type Logger as SlackLogger } from '@slack/bolt';
+import type { SlackChannelConfig } from '../../../config/schema.js';
+import type { BotIdentity } from '../inbound/event.js';
+import { AUTH_ERRORS, classifySlackError, slackClientOptions, withTrailingSlash } from './client.js';
+
+export interface SlackAppOptions {
+  config: SlackChannelConfig;
+  identity: BotIdentity;
+  logger: SlackLogger;
+}
+
+/** Builds (does not start) the App for `config.mode`. */
+export function createSlackApp(opts: SlackAppOptions): App {
+  const { config, identity, logger } = opts;
+  const base = {
+    token: config.botToken,
+    botId: identity.botId,
+    botUserId: identity.userId,
+    logger,
+    clientOptions: slackClientOptions({ ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}), logger }),
+    // No per-conversation state store: nothing here uses Bolt's conversation context.
+    convoStore: false as const,
+  };
+  if (config.mode === 'socket') {
+    const receiver = new SocketModeReceiver({
+      appToken: config.appToken ?? '',
+      logger,
+      installerOptions: { clientOptions: config.apiUrl ? { slackApiUrl: withTrailingSlash(config.apiUrl) } : {} },
+    });
+    return new App({ ...base, receiver });
+  }
+  return new App({ ...base, signingSecret: config.signingSecret ?? '', endpoints: config.path });
+}
+
+/** A parsed `host:port`. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon);
+  const port = Number(listen.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address "${listen}"`);
+  return { host, port };
+}
+
+/**
+ * Starts the App: Socket Mode connects; HTTP mode listens on `config.listen`.
+ * @returns the bound port in HTTP mode.
+ * @throws Error naming the channel: app-level token rejected, Slack unreachable, or the port taken.
+ */
+export async function startSlackApp(app: App, config: SlackChannelConfig): Promise<{ port?: number }> {
+  if (config.mode === 'socket') {
+    try {
+      await app.start();
+    } catch (err) {
+      const f = classifySlackError(err);
+      if (AUTH_ERRORS.has(f.error)) {
+        throw new Error(
+          `slack channel "${config.id}": Slack rejected the app-level token (apps.connections.open: ${f.error}); ` +
+            'check channels[].appToken (an xapp-… token with the connections:write scope) and that Socket Mode is enabled for the app',
+          { cause: err },
+        );
+      }
+      throw new Error(`slack channel "${config.id}": could not open the Socket Mode connection (${f.error}: ${f.detail})`, { cause: err });
+    }
+    return {};
+  }
+  const { host, port } = parseListen(config.listen);
+  let server: Server;
+  try {
+    server = (await app.start({ port, host })) as Server;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new Error(`slack channel "${config.id}" cannot listen on ${config.listen}: ${why}; set another channels[].listen`, { cause: err });
+  }
+  return { port: (server.address() as AddressInfo).port };
+}

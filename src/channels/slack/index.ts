@@ -1,0 +1,168 @@
+/**
+ * The Slack channel adapter: Bolt (Socket Mode or HTTP Events API) for inbound events, the Web API
+ * for replies and progress reactions.
+ *
+ * - start(): `auth.test` (bot identity), then the App connects (Socket Mode) or listens (HTTP).
+ *   A rejected token or an unusable listen address makes start() throw an Error naming the
+ *   channel id, so the service fails at startup instead of running deaf.
+ * - Inbound: `app_mention` and `message` events → InboundMessage (./inbound); access lists,
+ *   requireMention and the `stop` / `status` commands are the service's business (AccessGate).
+ * - send(): Markdown → mrkdwn parts, threaded, idempotent per key (./outbound/send.ts).
+ * - setProgress(): reactions on the source message when `progress.enabled` (./outbound/progress.ts).
+ * - Files attached to messages are not downloaded: their names and permalinks are appended to the
+ *   text (`[file: name — permalink]`).
+ */
+import type { App } from '@slack/bolt';
+import { systemClock, type Clock } from '../../clock.js';
+import type { SlackChannelConfig } from '../../config/schema.js';
+import type { Logger } from '../../log.js';
+import type { ReplyAddress } from '../../state/types.js';
+import type { ChannelAdapter, InboundHandler, InboundMessage, OutboundMessage, ProgressState, SendResult } from '../types.js';
+import { createSlackApp, parseListen, startSlackApp } from './api/app.js';
+import { createSlackClient } from './api/client.js';
+import { fetchBotIdentity, type SlackIdentity } from './api/identity.js';
+import { createSlackLogger } from './api/logger.js';
+import { createUserDirectory } from './api/users.js';
+import { registerInboundListeners } from './inbound/listener.js';
+import { SlackProgress } from './outbound/progress.js';
+import { SlackSender } from './outbound/send.js';
+
+export interface SlackChannel extends ChannelAdapter {
+  readonly type: 'slack';
+  readonly mode: 'socket' | 'http';
+  /** HTTP mode, once started: the Events API Request URL on the bound address (real port). */
+  readonly eventsUrl: string | undefined;
+  /** The bot's identity from `auth.test`, once started. */
+  readonly identity: SlackIdentity | undefined;
+}
+
+export interface SlackChannelDeps {
+  logger: Logger;
+  clock?: Clock;
+}
+
+/** Text posted in the thread when the service could not persist an inbound message. */
+export function notQueuedText(error: string): string {
+  return `⚠️ Switchboard could not queue this message (${error}). Please send it again.`;
+}
+
+/** Creates (does not start) the Slack channel described by `config`. */
+export function createSlackChannel(config: SlackChannelConfig, deps: SlackChannelDeps): SlackChannel {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger.child({ component: 'slack-channel', channel: config.id });
+  const sdkLogger = createSlackLogger(deps.logger.child({ component: 'slack-sdk', channel: config.id }));
+  const client = createSlackClient(config.botToken, { ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}), logger: sdkLogger });
+  const users = createUserDirectory({ client, clock, logger });
+  const sender = new SlackSender({ client, logger });
+  const progress = new SlackProgress({ client, logger, reactions: config.progress });
+
+  let app: App | undefined;
+  let identity: SlackIdentity | undefined;
+  let boundPort: number | undefined;
+  let onMessage: InboundHandler | undefined;
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  async function deliver(msg: InboundMessage): Promise<void> {
+    const handler = onMessage;
+    if (!handler) {
+      logger.debug({ conversation: msg.conversation, ts: msg.messageId }, 'slack message dropped: channel is stopping');
+      return;
+    }
+    const result = await handler(msg);
+    logger.debug({ conversation: msg.conversation, ts: msg.messageId, result: result.status }, 'slack message offered');
+    if (result.status === 'failed') {
+      const to: ReplyAddress = { channelId: config.id, conversation: msg.conversation, messageId: msg.messageId };
+      if (msg.thread !== undefined) to.thread = msg.thread;
+      await sender.send(to, { kind: 'error', text: notQueuedText(result.error), idempotencyKey: `not-queued:${msg.conversation}:${msg.messageId}` });
+    }
+  }
+
+  async function doStart(handler: InboundHandler): Promise<void> {
+    const id = await fetchBotIdentity(client, config.id);
+    const a = createSlackApp({ config, identity: id, logger: sdkLogger });
+    // Last resort only: our listeners catch their own errors.
+    a.error(async (err) => {
+      logger.error({ err }, 'slack event processing failed');
+    });
+    registerInboundListeners(a, { channelId: config.id, bot: id, allowBots: config.allowBots, users, clock, logger, deliver });
+    onMessage = handler;
+    try {
+      boundPort = (await startSlackApp(a, config)).port;
+    } catch (err) {
+      onMessage = undefined;
+      await a.stop().catch(() => undefined);
+      throw err;
+    }
+    app = a;
+    identity = id;
+    logger.info(
+      { mode: config.mode, botUserId: id.userId, botId: id.botId, ...(config.mode === 'http' ? { eventsUrl: eventsUrl() } : {}) },
+      'slack channel started',
+    );
+  }
+
+  async function doStop(): Promise<void> {
+    await starting?.catch(() => undefined);
+    onMessage = undefined;
+    const a = app;
+    app = undefined;
+    boundPort = undefined;
+    if (a) {
+      try {
+        await a.stop();
+      } catch (err) {
+        logger.warn({ err }, 'slack app did not stop cleanly');
+      }
+      logger.info('slack channel stopped');
+    }
+  }
+
+  function eventsUrl(): string | undefined {
+    if (config.mode !== 'http' || boundPort === undefined) return undefined;
+    const { host } = parseListen(config.listen);
+    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    return `http://${shown.includes(':') ? `[${shown}]` : shown}:${boundPort}${config.path}`;
+  }
+
+  return {
+    id: config.id,
+    type: 'slack',
+    mode: config.mode,
+
+    get eventsUrl(): string | undefined {
+      return eventsUrl();
+    },
+
+    get identity(): SlackIdentity | undefined {
+      return identity;
+    },
+
+    async start(handler: InboundHandler): Promise<void> {
+      if (app || starting) throw new Error(`slack channel "${config.id}" is already started`);
+      await stopping;
+      stopping = undefined;
+      const pending = doStart(handler);
+      starting = pending.catch(() => undefined);
+      try {
+        await pending;
+      } finally {
+        starting = undefined;
+      }
+    },
+
+    stop(): Promise<void> {
+      stopping ??= doStop();
+      return stopping;
+    },
+
+    send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult> {
+      return sender.send(to, message);
+    },
+
+    async setProgress(to: ReplyAddress, state: ProgressState): Promise<void> {
+      if (!config.progress.enabled) return;
+      await progress.set(to, state);
+    },
+  };
+}

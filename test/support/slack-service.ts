@@ -1,0 +1,116 @@
+/**
+ * A real Switchboard service (real codex, scripted model) whose only channel is Slack, talking to
+ * the fake Slack platform — in HTTP (Events API) or Socket Mode — plus helpers to deliver events
+ * the way Slack would and to wait for the bot's posts.
+ *
+ * Secrets go through `env:NAME` like an operator's config would.
+ */
+import { parseConfig } from '../../src/config/load.js';
+import type { SlackChannel } from '../../src/channels/slack/index.js';
+import { createLogger, silentLogger, type LogLevel } from '../../src/log.js';
+import { startService, type Service } from '../../src/service.js';
+import type { CodexTestEnv } from './codex-env.js';
+import type { FakeSlack, RecordedCall, SlackEvent } from './fake-slack/index.js';
+
+export const SLACK_BOT_TOKEN = 'xoxb-e2e-bot-token';
+export const SLACK_APP_TOKEN = 'xapp-1-e2e-app-token';
+export const SLACK_SIGNING_SECRET = 'e2e-signing-secret';
+
+export interface SlackTestServiceOptions {
+  mode: 'http' | 'socket';
+  /** Channel access lists (users, conversations, admins). */
+  access?: { users?: string[]; conversations?: string[]; admins?: string[] };
+  /** Bindings of dispatcher `main` (default: every conversation, mention required). */
+  bindings?: Array<{ conversation?: string; requireMention?: boolean }>;
+  turnTimeoutMs?: number;
+}
+
+export interface SlackTestService {
+  service: Service;
+  channel: SlackChannel;
+  /** Delivers `event` like Slack: a signed POST (HTTP) or an envelope (Socket Mode); resolves once acked. */
+  deliver(event: SlackEvent, opts?: { retryNum?: number; eventId?: string }): Promise<void>;
+  /** The bot's chat.postMessage calls in the thread `threadTs` of `channel`, oldest first. */
+  postsIn(channel: string, threadTs: string): RecordedCall[];
+  /** Waits until the thread has `n` posts and returns them. */
+  waitForPosts(channel: string, threadTs: string, n: number, timeoutMs?: number): Promise<RecordedCall[]>;
+  stop(): Promise<void>;
+}
+
+export async function startSlackTestService(env: CodexTestEnv, fake: FakeSlack, opts: SlackTestServiceOptions): Promise<SlackTestService> {
+  const secrets =
+    opts.mode === 'socket'
+      ? { appToken: 'env:E2E_SLACK_APP_TOKEN' }
+      : { mode: 'http', signingSecret: 'env:E2E_SLACK_SIGNING_SECRET', listen: '127.0.0.1:0' };
+  const config = parseConfig(
+    {
+      stateDir: env.stateDir,
+      codex: {
+        bin: env.codexBin,
+        home: env.codexHome,
+        sandbox: 'read-only',
+        restartBackoff: { baseMs: 200, maxMs: 1000 },
+      },
+      channels: [
+        {
+          id: 'slack',
+          type: 'slack',
+          botToken: 'env:E2E_SLACK_BOT_TOKEN',
+          ...secrets,
+          apiUrl: fake.apiUrl,
+          ...(opts.access ? { access: opts.access } : {}),
+        },
+      ],
+      dispatchers: [
+        {
+          id: 'main',
+          cwd: env.workDir,
+          bindings: (opts.bindings ?? [{}]).map((b) => ({ channel: 'slack', conversation: '*', ...b })),
+          ...(opts.turnTimeoutMs ? { turnTimeoutMs: opts.turnTimeoutMs } : {}),
+        },
+      ],
+    },
+    {
+      file: '<slack-e2e>',
+      env: { E2E_SLACK_BOT_TOKEN: SLACK_BOT_TOKEN, E2E_SLACK_APP_TOKEN: SLACK_APP_TOKEN, E2E_SLACK_SIGNING_SECRET: SLACK_SIGNING_SECRET },
+    },
+  );
+  // SB_TEST_LOG=debug shows the service log while debugging a test.
+  const level = process.env.SB_TEST_LOG as LogLevel | undefined;
+  const service = await startService(config, { logger: level ? createLogger(level) : silentLogger() });
+  const channel = service.channels.get('slack') as SlackChannel;
+  const postsIn = (conv: string, threadTs: string): RecordedCall[] =>
+    fake.callsTo('chat.postMessage').filter((c) => c.body.channel === conv && c.body.thread_ts === threadTs && c.response.ok === true);
+
+  return {
+    service,
+    channel,
+    async deliver(event, o = {}) {
+      if (opts.mode === 'socket') {
+        const res = await fake.sendEvent(event, { ...(o.retryNum !== undefined ? { retryNum: o.retryNum } : {}), ...(o.eventId ? { eventId: o.eventId } : {}) });
+        if (!res.acked) throw new Error('the Socket Mode envelope was not acked');
+        return;
+      }
+      const url = channel.eventsUrl;
+      if (!url) throw new Error('the Slack channel has no events URL (not started in HTTP mode?)');
+      const res = await fake.postEvent(url, SLACK_SIGNING_SECRET, fake.eventCallback(event, o.eventId ? { eventId: o.eventId } : {}), {
+        ...(o.retryNum !== undefined ? { retryNum: o.retryNum } : {}),
+      });
+      if (res.status !== 200) throw new Error(`events URL answered ${res.status}: ${res.body}`);
+    },
+    postsIn,
+    async waitForPosts(conv, threadTs, n, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const posts = postsIn(conv, threadTs);
+        if (posts.length >= n) return posts;
+        if (Date.now() > deadline) {
+          const all = fake.callsTo('chat.postMessage').map((c) => `${String(c.body.channel)}/${String(c.body.thread_ts)}: ${String(c.body.text).slice(0, 80)}`);
+          throw new Error(`expected ${n} posts in ${conv}/${threadTs}, got ${posts.length}; all posts: ${JSON.stringify(all)}`);
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    stop: () => service.stop(),
+  };
+}
