@@ -63,7 +63,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   await mkdir(logDir, { recursive: true });
 
   const channels = new Map<string, ChannelAdapter>();
-  for (const c of config.channels) channels.set(c.id, createChannel(c, { store, logger: log, clock }));
+  for (const c of config.channels) channels.set(c.id, createChannel(c, { store, logger: log, clock, stateDir: config.stateDir }));
 
   const codex = config.codex.bin ? { bin: config.codex.bin, pathDirs: [] } : resolveBundledCodex();
   const dispatchers = new Map<string, Dispatcher>();

@@ -6,6 +6,7 @@ import type { ChannelConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { StateStore } from '../state/types.js';
 import type { ChannelAdapter } from './types.js';
+import { createFeishuChannel } from './feishu/index.js';
 import { createSlackChannel } from './slack/index.js';
 import { createWebChannel } from './web/index.js';
 
@@ -13,6 +14,8 @@ export interface ChannelDeps {
   store: StateStore;
   logger: Logger;
   clock: Clock;
+  /** Absolute state directory (adapters keep caches below it, e.g. Feishu downloads). */
+  stateDir: string;
 }
 
 /** Creates the adapter for `config` (not started). */
@@ -22,5 +25,7 @@ export function createChannel(config: ChannelConfig, deps: ChannelDeps): Channel
       return createWebChannel(config, deps);
     case 'slack':
       return createSlackChannel(config, deps);
+    case 'feishu':
+      return createFeishuChannel(config, deps);
   }
 }

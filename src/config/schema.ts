@@ -112,7 +112,60 @@ export const slackChannelSchema = z
     }
   });
 
-export const channelSchema = z.discriminatedUnion('type', [webChannelSchema, slackChannelSchema]);
+/** Progress reactions on the source message (Feishu `emoji_type` names, e.g. `OnIt`, `DONE`, `CrossMark`). */
+export const feishuProgressSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** While queued or running. */
+    working: z.string().min(1).default('OnIt'),
+    done: z.string().min(1).default('DONE'),
+    failed: z.string().min(1).default('CrossMark'),
+  })
+  .strict();
+
+/** Images and files sent to the bot: downloaded into `<stateDir>/feishu/<channel id>/files/` and passed as paths. */
+export const feishuFilesSchema = z
+  .object({
+    /** Download images/files of messages (off: the agent gets a short note instead). */
+    download: z.boolean().default(true),
+    /** Larger resources are not downloaded (the agent is told), bytes. Feishu serves at most 100 MB. */
+    maxBytes: z.number().int().positive().default(20 * 1024 * 1024),
+  })
+  .strict();
+
+export const feishuChannelSchema = z
+  .object({
+    id,
+    type: z.literal('feishu'),
+    /** `websocket`: long connection (no public URL). `webhook`: HTTP event subscription (needs verificationToken). */
+    mode: z.enum(['websocket', 'webhook']).default('websocket'),
+    /** `feishu` (open.feishu.cn), `lark` (open.larksuite.com), or an Open API base URL (tests point it at a fake). */
+    domain: z.union([z.enum(['feishu', 'lark']), z.string().url()]).default('feishu'),
+    appId: z.string().regex(/^cli_[0-9a-zA-Z]+$/, 'must be an app id starting with "cli_"'),
+    appSecret: z.string().min(1),
+    /** Event subscription verification token; required in webhook mode, checked in both modes when set. */
+    verificationToken: z.string().min(1).optional(),
+    /** Event subscription encrypt key (webhook mode): events are then encrypted and signed. */
+    encryptKey: z.string().min(1).optional(),
+    /** Webhook mode: where the event endpoint listens. */
+    listen: listenAddress.default('127.0.0.1:3001'),
+    /** Webhook mode: request path of the event endpoint. */
+    path: z.string().regex(/^\//, 'must start with "/"').default('/feishu/events'),
+    access: accessSchema.default({ admins: [] }),
+    progress: feishuProgressSchema.default({ enabled: true, working: 'OnIt', done: 'DONE', failed: 'CrossMark' }),
+    files: feishuFilesSchema.default({ download: true, maxBytes: 20 * 1024 * 1024 }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.mode === 'webhook' && !c.verificationToken) {
+      ctx.addIssue({ code: 'custom', path: ['verificationToken'], message: "webhook mode needs the app's event subscription Verification Token" });
+    }
+    if (c.mode === 'websocket' && !/^cli_[0-9a-fA-F]{16}$/.test(c.appId)) {
+      ctx.addIssue({ code: 'custom', path: ['appId'], message: 'the long connection needs an app id of the form cli_ + 16 hex digits' });
+    }
+  });
+
+export const channelSchema = z.discriminatedUnion('type', [webChannelSchema, slackChannelSchema, feishuChannelSchema]);
 
 export const bindingSchema = z
   .object({
@@ -185,6 +238,7 @@ export type ChannelConfig = z.infer<typeof channelSchema>;
 export type WebChannelConfig = z.infer<typeof webChannelSchema>;
 export type AccessConfig = z.infer<typeof accessSchema>;
 export type SlackChannelConfig = z.infer<typeof slackChannelSchema>;
+export type FeishuChannelConfig = z.infer<typeof feishuChannelSchema>;
 export type DispatcherConfig = z.infer<typeof dispatcherSchema>;
 export type BindingConfig = z.infer<typeof bindingSchema>;
 export type BackoffConfig = z.infer<typeof backoffSchema>;

@@ -127,7 +127,7 @@ describe('parseConfig: schema issues', () => {
   it('unknown channel type says which types exist', () => {
     const issue = issueAt(issuesOf(base({ channels: [{ id: 'local', type: 'irc' }] })), 'channels[0].type');
     expect(issue.problem).toBe('unsupported value "irc"');
-    expect(issue.fix).toBe('use one of "web", "slack"');
+    expect(issue.fix).toBe('use one of "web", "slack", "feishu"');
   });
 
   it('missing required value says to add it', () => {

@@ -1,0 +1,123 @@
+/**
+ * Downloading the image/file of a received message into the channel's cache dir
+ * (`GET /open-apis/im/v1/messages/:message_id/resources/:file_key?type=image|file`).
+ *
+ * SDK fact (1.74): `client.im.messageResource.get` requests `responseType: 'stream'` and resolves
+ * with `{getReadableStream(), writeFile(), headers}`; on an HTTP error it rejects and the error
+ * body is a stream (read by ../api/call.ts). Feishu serves resources up to 100 MB.
+ *
+ * Size limit: a declared `content-length` over the limit is refused before reading; otherwise the
+ * bytes are counted while streaming and the download is aborted (partial file removed) as soon as
+ * the limit is passed. Files land as `<dir>/<message_id>/<name>` via a temp file + rename, so a
+ * path handed to the agent always holds a complete file. Never throws.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type * as lark from '@larksuiteoapi/node-sdk';
+import { callFeishu, type CallContext } from './call.js';
+
+/** Longest a download may take once the answer started, ms. */
+export const DOWNLOAD_TIMEOUT_MS = 120_000;
+
+export interface DownloadArgs {
+  messageId: string;
+  /** `image_key` or `file_key`. */
+  key: string;
+  type: 'image' | 'file';
+  /** Cache dir of the channel. */
+  dir: string;
+  /** Original file name (files); images are named after their key. */
+  fileName?: string;
+  maxBytes: number;
+}
+
+export type DownloadResult =
+  | { ok: true; path: string; bytes: number }
+  | { ok: false; reason: 'too_large'; bytes: number | undefined }
+  | { ok: false; reason: 'failed'; error: string };
+
+class TooLarge extends Error {}
+
+export async function downloadResource(client: lark.Client, ctx: CallContext, args: DownloadArgs): Promise<DownloadResult> {
+  const res = await callFeishu(
+    ctx,
+    'im.messageResource.get',
+    () => client.im.messageResource.get({ path: { message_id: args.messageId, file_key: args.key }, params: { type: args.type } }),
+    { retryTransient: true },
+  );
+  if (!res.ok) return { ok: false, reason: 'failed', error: `${res.error}: ${res.msg}` };
+  let stream: Readable;
+  try {
+    stream = res.value.getReadableStream();
+  } catch (err) {
+    return { ok: false, reason: 'failed', error: err instanceof Error ? err.message : String(err) };
+  }
+  const headers = (res.value.headers ?? {}) as Record<string, unknown>;
+  const declared = Number(headers['content-length']);
+  if (Number.isFinite(declared) && declared > args.maxBytes) {
+    stream.destroy();
+    return { ok: false, reason: 'too_large', bytes: declared };
+  }
+
+  const name = args.fileName ? safeFileName(args.fileName) : `${safeFileName(args.key)}${imageExtension(headers['content-type'])}`;
+  const folder = path.join(args.dir, safeFileName(args.messageId));
+  const target = path.join(folder, name);
+  const temp = `${target}.part-${randomBytes(4).toString('hex')}`;
+  let seen = 0;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > args.maxBytes) cb(new TooLarge());
+      else cb(null, chunk);
+    },
+  });
+  try {
+    await mkdir(folder, { recursive: true });
+    await pipeline(stream, limiter, createWriteStream(temp, { mode: 0o600 }), { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
+    await rename(temp, target);
+    return { ok: true, path: target, bytes: seen };
+  } catch (err) {
+    stream.destroy();
+    await rm(temp, { force: true }).catch(() => undefined);
+    if (err instanceof TooLarge) return { ok: false, reason: 'too_large', bytes: undefined };
+    return { ok: false, reason: 'failed', error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * A file name safe to use inside the cache dir: no directories, no control characters, no leading
+ * dot, at most 150 characters (extension kept).
+ */
+export function safeFileName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  let s = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').trim();
+  s = s.replace(/^\.+/, '_');
+  if (s === '' || s === '.' || s === '..') s = 'file';
+  if (s.length > 150) {
+    const ext = path.extname(s).slice(0, 20);
+    s = s.slice(0, 150 - ext.length) + ext;
+  }
+  return s;
+}
+
+const IMAGE_TYPES: Record<string, string> = {
+  'image/png': '.png',
+  'image/jpeg': '.jpg',
+  'image/jpg': '.jpg',
+  'image/gif': '.gif',
+  'image/webp': '.webp',
+  'image/bmp': '.bmp',
+  'image/tiff': '.tiff',
+  'image/heic': '.heic',
+  'image/svg+xml': '.svg',
+};
+
+function imageExtension(contentType: unknown): string {
+  if (typeof contentType !== 'string') return '';
+  return IMAGE_TYPES[contentType.split(';')[0]!.trim().toLowerCase()] ?? '';
+}

@@ -1,0 +1,104 @@
+/**
+ * The `im.message.receive_v1` handler both connection modes register on the SDK's EventDispatcher:
+ * verify, drop re-deliveries, normalise, hand to the service.
+ *
+ * SDK facts (1.74; test/integration/fake-feishu.test.ts):
+ * - EventDispatcher never checks the verification token (and the long connection calls it with
+ *   `needCheck: false`): the flattened `token` (schema 2.0 `header.token`) is compared here.
+ * - The long connection acks a frame only after the handler settles (`{code: 200}`, or `{code: 500}`
+ *   when it threw), so the handler does only the hand-over: the service's handler resolves once the
+ *   message is persisted; turns run later, never inside it.
+ *
+ * A handler failure (normalising or handing over threw) forgets the event id, so Feishu's
+ * re-delivery is handled again, and rethrows (the long connection then acks 500, the webhook
+ * answers 500). Everything that is not a failure resolves.
+ *
+ * Events of one chat are handed over in arrival order (a chain per chat_id): the SDK runs frame
+ * handlers concurrently, and a message whose image is still downloading must not be overtaken by
+ * the text sent after it.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../../../clock.js';
+import type { Logger } from '../../../log.js';
+import type { InboundMessage } from '../../types.js';
+import type { RecentIds } from './dedup.js';
+import { normaliseEvent, type FeishuMessageEvent, type ResourceFetcher } from './event.js';
+
+export interface ReceiveHandlerOptions {
+  channelId: string;
+  appId: string;
+  /** Compared with the event's token when set. */
+  verificationToken?: string;
+  botOpenId: string;
+  resource: ResourceFetcher;
+  seen: RecentIds;
+  clock: Clock;
+  logger: Logger;
+  /** Hands a normalised message to the service (resolves after it was queued or refused). */
+  deliver(message: InboundMessage): Promise<void>;
+}
+
+export type ReceiveOutcome = 'delivered' | 'skipped' | 'duplicate' | 'rejected';
+
+/** Thrown by `deliver` while the channel stops: the event stays unacknowledged, Feishu delivers it again later. */
+export class ChannelStoppingError extends Error {
+  constructor() {
+    super('the channel is stopping');
+  }
+}
+
+/** Constant-time string comparison. */
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function createReceiveHandler(opts: ReceiveHandlerOptions): (data: FeishuMessageEvent) => Promise<ReceiveOutcome> {
+  const { logger } = opts;
+  const chains = new Map<string, Promise<unknown>>();
+  /** Runs `fn` after every earlier task of `chat` settled. */
+  const inOrder = <T>(chat: string, fn: () => Promise<T>): Promise<T> => {
+    const run = (chains.get(chat) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    chains.set(chat, tail);
+    void tail.then(() => {
+      if (chains.get(chat) === tail) chains.delete(chat);
+    });
+    return run;
+  };
+  return async (data) => {
+    const where = { eventId: data.event_id, messageId: data.message?.message_id, conversation: data.message?.chat_id };
+    if (opts.verificationToken !== undefined && !sameSecret(String(data.token ?? ''), opts.verificationToken)) {
+      logger.warn(where, 'feishu event rejected: wrong verification token');
+      return 'rejected';
+    }
+    if (data.app_id !== undefined && data.app_id !== opts.appId) {
+      logger.warn({ ...where, appId: data.app_id }, 'feishu event rejected: it is for another app');
+      return 'rejected';
+    }
+    const eventId = data.event_id;
+    if (eventId && !opts.seen.add(eventId)) {
+      logger.debug(where, 'feishu event re-delivered; ignored');
+      return 'duplicate';
+    }
+    const now = opts.clock.now();
+    try {
+      return await inOrder(data.message?.chat_id ?? '', async (): Promise<ReceiveOutcome> => {
+        const res = await normaliseEvent(data, { channelId: opts.channelId, botOpenId: opts.botOpenId, resource: opts.resource, now });
+        if (res.status === 'skip') {
+          logger.debug({ ...where, reason: res.reason, detail: res.detail }, 'feishu event skipped');
+          return 'skipped';
+        }
+        logger.debug({ ...where, text: res.message.text }, 'feishu message received');
+        await opts.deliver(res.message);
+        return 'delivered';
+      });
+    } catch (err) {
+      if (eventId) opts.seen.delete(eventId);
+      if (err instanceof ChannelStoppingError) logger.info(where, 'feishu event not handed over: the channel is stopping (Feishu will deliver it again)');
+      else logger.error({ ...where, err }, 'feishu event handling failed');
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * The Feishu/Lark channel adapter on @larksuiteoapi/node-sdk: the long connection (`WSClient`,
+ * default) or HTTP event subscription (our server + `EventDispatcher`) for inbound messages, the Open
+ * API (`lark.Client`) for replies, reactions and downloads.
+ *
+ * - start(): `GET /open-apis/bot/v3/info` (the bot's open_id; proves the credentials), then the long
+ *   connection is opened (waiting for the SDK's onReady) or the webhook server listens. A rejected
+ *   secret, an unreachable platform or an unusable listen address makes start() throw an Error
+ *   naming the channel, so the service fails at startup instead of running deaf.
+ * - Inbound: `im.message.receive_v1` → InboundMessage (./inbound); the verification token is checked
+ *   here (the SDK does not); re-delivered event ids are dropped; images/files are downloaded into
+ *   `<stateDir>/feishu/<channel id>/files/<message_id>/` (size-limited) and passed as paths. Access
+ *   lists, requireMention and the `stop` / `status` commands are the service's business (AccessGate);
+ *   the adapter only skips downloads for senders/chats outside the channel's access lists.
+ * - send(): Markdown → `post` parts with an `md` element, replies to the source message, idempotent
+ *   per key (./outbound/send.ts); setProgress(): reactions (./outbound/progress.ts).
+ * - Every Open API call refreshes a rejected token once and waits out rate limits (./api/call.ts).
+ */
+import path from 'node:path';
+import * as lark from '@larksuiteoapi/node-sdk';
+import { systemClock, type Clock } from '../../clock.js';
+import type { FeishuChannelConfig } from '../../config/schema.js';
+import type { Logger } from '../../log.js';
+import type { ReplyAddress } from '../../state/types.js';
+import type { ChannelAdapter, InboundHandler, InboundMessage, OutboundMessage, ProgressState, SendResult } from '../types.js';
+import type { CallContext } from './api/call.js';
+import { createFeishuClient } from './api/client.js';
+import { fetchBotIdentity, type FeishuBotIdentity } from './api/identity.js';
+import { createLarkLogger, SDK_LOGGER_LEVEL } from './api/logger.js';
+import { downloadResource } from './api/resources.js';
+import type { ResourceRef } from './inbound/content.js';
+import { RecentIds } from './inbound/dedup.js';
+import type { FeishuMessageEvent } from './inbound/event.js';
+import { ChannelStoppingError, createReceiveHandler } from './inbound/handler.js';
+import { startLongConnection } from './inbound/long-connection.js';
+import { parseListen, startWebhook, type RunningWebhook } from './inbound/webhook.js';
+import { FeishuProgress } from './outbound/progress.js';
+import { FeishuSender } from './outbound/send.js';
+
+export interface FeishuChannel extends ChannelAdapter {
+  readonly type: 'feishu';
+  readonly mode: 'websocket' | 'webhook';
+  /** Webhook mode, once started: the event Request URL on the bound address (real port). */
+  readonly eventsUrl: string | undefined;
+  /** The bot's identity from bot/v3/info, once started. */
+  readonly identity: FeishuBotIdentity | undefined;
+  /** Where images and files of received messages are downloaded. */
+  readonly filesDir: string;
+}
+
+export interface FeishuChannelDeps {
+  logger: Logger;
+  /** Absolute state directory; downloads go to `<stateDir>/feishu/<channel id>/files/`. */
+  stateDir: string;
+  clock?: Clock;
+  /** Overrides the 30 s budget for waiting out rate limits per call (tests). */
+  retryBudgetMs?: number;
+  /** Overrides the 20 s wait for the first long connection (tests). */
+  connectTimeoutMs?: number;
+}
+
+/** Text posted in reply when the service could not persist an inbound message. */
+export function notQueuedText(error: string): string {
+  return `⚠️ Switchboard could not queue this message (${error}). Please send it again.`;
+}
+
+/** Creates (does not start) the Feishu channel described by `config`. */
+export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuChannelDeps): FeishuChannel {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger.child({ component: 'feishu-channel', channel: config.id });
+  const sdkLogger = deps.logger.child({ component: 'feishu-sdk', channel: config.id });
+  const secrets = [config.appSecret, config.verificationToken, config.encryptKey].filter((s): s is string => s !== undefined);
+  const { client, cache } = createFeishuClient({ appId: config.appId, appSecret: config.appSecret, domain: config.domain, logger: sdkLogger, secrets });
+  const ctx: CallContext = { cache, clock, logger, ...(deps.retryBudgetMs !== undefined ? { retryBudgetMs: deps.retryBudgetMs } : {}) };
+  const sender = new FeishuSender({ client, ctx, logger });
+  const progress = new FeishuProgress({ client, ctx, logger, reactions: config.progress });
+  const filesDir = path.join(deps.stateDir, 'feishu', config.id, 'files');
+  const seen = new RecentIds();
+
+  let identity: FeishuBotIdentity | undefined;
+  let ws: lark.WSClient | undefined;
+  let webhook: RunningWebhook | undefined;
+  let onMessage: InboundHandler | undefined;
+  let running = false;
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  async function deliver(msg: InboundMessage): Promise<void> {
+    const handler = onMessage;
+    if (!handler) throw new ChannelStoppingError();
+    const result = await handler(msg);
+    logger.debug({ conversation: msg.conversation, messageId: msg.messageId, result: result.status }, 'feishu message offered');
+    if (result.status === 'failed') {
+      const to: ReplyAddress = { channelId: config.id, conversation: msg.conversation, messageId: msg.messageId };
+      if (msg.thread !== undefined) to.thread = msg.thread;
+      await sender.send(to, { kind: 'error', text: notQueuedText(result.error), idempotencyKey: `not-queued:${msg.conversation}:${msg.messageId}` });
+    }
+  }
+
+  /** Downloads are skipped for senders and chats the channel's access lists leave out (the gate drops those anyway). */
+  function mayDownload(where: { chatId: string; senderId: string }): boolean {
+    const { users, conversations } = config.access;
+    return (users === undefined || users.includes(where.senderId)) && (conversations === undefined || conversations.includes(where.chatId));
+  }
+
+  async function fetchResource(ref: ResourceRef, where: { messageId: string; chatId: string; senderId: string }): Promise<string> {
+    const label = ref.type === 'image' ? 'image' : `file "${ref.fileName ?? ref.key}"`;
+    if (!config.files.download) return `[${label} attached; downloads are turned off for this channel]`;
+    if (!mayDownload(where)) return `[${label} attached; not downloaded]`;
+    const res = await downloadResource(client, ctx, {
+      messageId: where.messageId,
+      key: ref.key,
+      type: ref.type,
+      dir: filesDir,
+      ...(ref.fileName !== undefined ? { fileName: ref.fileName } : {}),
+      maxBytes: config.files.maxBytes,
+    });
+    if (res.ok) {
+      logger.debug({ messageId: where.messageId, type: ref.type, bytes: res.bytes }, 'feishu resource downloaded');
+      return `[${label}: ${res.path}]`;
+    }
+    if (res.reason === 'too_large') {
+      logger.info({ messageId: where.messageId, type: ref.type, bytes: res.bytes, limit: config.files.maxBytes }, 'feishu resource over the size limit; not downloaded');
+      const size = res.bytes !== undefined ? `${formatBytes(res.bytes)}, ` : '';
+      return `[${label} not downloaded: ${size}over the ${formatBytes(config.files.maxBytes)} limit]`;
+    }
+    logger.warn({ messageId: where.messageId, type: ref.type, err: res.error }, 'feishu resource download failed');
+    return `[${label} could not be downloaded: ${res.error}]`;
+  }
+
+  async function doStart(handler: InboundHandler): Promise<void> {
+    const id = await fetchBotIdentity(client, ctx, config.id);
+    const receive = createReceiveHandler({
+      channelId: config.id,
+      appId: config.appId,
+      ...(config.verificationToken !== undefined ? { verificationToken: config.verificationToken } : {}),
+      botOpenId: id.openId,
+      resource: fetchResource,
+      seen,
+      clock,
+      logger,
+      deliver,
+    });
+    const dispatcher = new lark.EventDispatcher({
+      ...(config.verificationToken !== undefined ? { verificationToken: config.verificationToken } : {}),
+      ...(config.encryptKey !== undefined ? { encryptKey: config.encryptKey } : {}),
+      logger: createLarkLogger(sdkLogger, secrets),
+      loggerLevel: SDK_LOGGER_LEVEL,
+    }).register({
+      'im.message.receive_v1': async (data: unknown) => {
+        await receive(data as FeishuMessageEvent);
+      },
+    });
+    identity = id;
+    onMessage = handler;
+    try {
+      if (config.mode === 'websocket') {
+        ws = await startLongConnection({
+          channelId: config.id,
+          appId: config.appId,
+          appSecret: config.appSecret,
+          domain: config.domain,
+          dispatcher,
+          logger,
+          sdkLogger,
+          secrets,
+          ...(deps.connectTimeoutMs !== undefined ? { timeoutMs: deps.connectTimeoutMs } : {}),
+        });
+      } else {
+        if (config.encryptKey === undefined) {
+          logger.warn('feishu webhook runs without an encryptKey: requests are not signed, only the verification token protects the endpoint');
+        }
+        webhook = await startWebhook({
+          channelId: config.id,
+          listen: config.listen,
+          path: config.path,
+          verificationToken: config.verificationToken ?? '',
+          ...(config.encryptKey !== undefined ? { encryptKey: config.encryptKey } : {}),
+          dispatcher,
+          logger,
+        });
+      }
+    } catch (err) {
+      onMessage = undefined;
+      throw err;
+    }
+    running = true;
+    logger.info(
+      { mode: config.mode, domain: config.domain, botOpenId: id.openId, ...(config.mode === 'webhook' ? { eventsUrl: eventsUrl() } : {}) },
+      'feishu channel started',
+    );
+  }
+
+  async function doStop(): Promise<void> {
+    await starting?.catch(() => undefined);
+    onMessage = undefined;
+    const socket = ws;
+    const server = webhook;
+    ws = undefined;
+    webhook = undefined;
+    const wasRunning = running;
+    running = false;
+    socket?.close({ force: true });
+    await server?.close();
+    if (wasRunning) logger.info('feishu channel stopped');
+  }
+
+  function eventsUrl(): string | undefined {
+    if (config.mode !== 'webhook' || !webhook) return undefined;
+    const { host } = parseListen(config.listen);
+    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    return `http://${shown.includes(':') ? `[${shown}]` : shown}:${webhook.port}${config.path}`;
+  }
+
+  return {
+    id: config.id,
+    type: 'feishu',
+    mode: config.mode,
+    filesDir,
+
+    get eventsUrl(): string | undefined {
+      return eventsUrl();
+    },
+
+    get identity(): FeishuBotIdentity | undefined {
+      return identity;
+    },
+
+    async start(handler: InboundHandler): Promise<void> {
+      if (running || starting) throw new Error(`feishu channel "${config.id}" is already started`);
+      await stopping;
+      stopping = undefined;
+      const pending = doStart(handler);
+      starting = pending.catch(() => undefined);
+      try {
+        await pending;
+      } finally {
+        starting = undefined;
+      }
+    },
+
+    stop(): Promise<void> {
+      stopping ??= doStop();
+      return stopping;
+    },
+
+    send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult> {
+      return sender.send(to, message);
+    },
+
+    async setProgress(to: ReplyAddress, state: ProgressState): Promise<void> {
+      if (!config.progress.enabled) return;
+      await progress.set(to, state);
+    },
+  };
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1).replace(/\.0$/, '')} KB`;
+  return `${n} bytes`;
+}

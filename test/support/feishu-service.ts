@@ -1,0 +1,121 @@
+/**
+ * A real Switchboard service (real codex, scripted model) whose only channel is Feishu, talking to
+ * the fake Feishu platform over the long connection (default) or the webhook, plus helpers to
+ * deliver events the way Feishu would and to wait for the bot's replies.
+ *
+ * Secrets go through `env:NAME` like an operator's config would.
+ */
+import type { FeishuChannel } from '../../src/channels/feishu/index.js';
+import { parseConfig } from '../../src/config/load.js';
+import { createLogger, silentLogger, type LogLevel } from '../../src/log.js';
+import { startService, type Service } from '../../src/service.js';
+import type { CodexTestEnv } from './codex-env.js';
+import type { FakeFeishu, FeishuEvent, StoredMessage } from './fake-feishu/index.js';
+
+export const FEISHU_ENCRYPT_KEY = 'e2e-encrypt-key';
+
+export interface FeishuTestServiceOptions {
+  mode?: 'websocket' | 'webhook';
+  /** Channel access lists (open_ids, chat_ids, admin open_ids). */
+  access?: { users?: string[]; conversations?: string[]; admins?: string[] };
+  /** Bindings of dispatcher `main` (default: every conversation, mention required). */
+  bindings?: Array<{ conversation?: string; requireMention?: boolean }>;
+  turnTimeoutMs?: number;
+}
+
+export interface FeishuTestService {
+  service: Service;
+  channel: FeishuChannel;
+  /** Delivers `event` like Feishu: over the long connection (resolves once acked 200) or as an encrypted, signed webhook POST. */
+  deliver(event: FeishuEvent): Promise<void>;
+  /** The bot's replies to message `messageId`, oldest first. */
+  repliesTo(messageId: string): StoredMessage[];
+  /** Waits until `messageId` has `n` replies and returns them. */
+  waitForReplies(messageId: string, n: number, timeoutMs?: number): Promise<StoredMessage[]>;
+  stop(): Promise<void>;
+}
+
+/** The Markdown of a reply the adapter sent (a post with one `md` element). */
+export function replyMarkdown(m: StoredMessage): string {
+  return JSON.parse(m.content).zh_cn.content[0][0].text as string;
+}
+
+export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu, opts: FeishuTestServiceOptions = {}): Promise<FeishuTestService> {
+  const mode = opts.mode ?? 'websocket';
+  const config = parseConfig(
+    {
+      stateDir: env.stateDir,
+      codex: {
+        bin: env.codexBin,
+        home: env.codexHome,
+        sandbox: 'read-only',
+        restartBackoff: { baseMs: 200, maxMs: 1000 },
+      },
+      channels: [
+        {
+          id: 'feishu',
+          type: 'feishu',
+          mode,
+          domain: fake.url,
+          appId: 'env:E2E_FEISHU_APP_ID',
+          appSecret: 'env:E2E_FEISHU_APP_SECRET',
+          verificationToken: 'env:E2E_FEISHU_VERIFICATION_TOKEN',
+          ...(mode === 'webhook' ? { encryptKey: 'env:E2E_FEISHU_ENCRYPT_KEY', listen: '127.0.0.1:0' } : {}),
+          ...(opts.access ? { access: opts.access } : {}),
+        },
+      ],
+      dispatchers: [
+        {
+          id: 'main',
+          cwd: env.workDir,
+          bindings: (opts.bindings ?? [{}]).map((b) => ({ channel: 'feishu', conversation: '*', ...b })),
+          ...(opts.turnTimeoutMs ? { turnTimeoutMs: opts.turnTimeoutMs } : {}),
+        },
+      ],
+    },
+    {
+      file: '<feishu-e2e>',
+      env: {
+        E2E_FEISHU_APP_ID: fake.appId,
+        E2E_FEISHU_APP_SECRET: fake.appSecret,
+        E2E_FEISHU_VERIFICATION_TOKEN: fake.verificationToken,
+        E2E_FEISHU_ENCRYPT_KEY: FEISHU_ENCRYPT_KEY,
+      },
+    },
+  );
+  // SB_TEST_LOG=debug shows the service log while debugging a test.
+  const level = process.env.SB_TEST_LOG as LogLevel | undefined;
+  const service = await startService(config, { logger: level ? createLogger(level) : silentLogger() });
+  const channel = service.channels.get('feishu') as FeishuChannel;
+  const repliesTo = (messageId: string): StoredMessage[] => fake.sentMessages().filter((m) => m.parent_id === messageId && m.via === 'reply');
+
+  return {
+    service,
+    channel,
+    async deliver(event) {
+      if (mode === 'websocket') {
+        const res = await fake.sendEvent(event);
+        if (!res.acked || res.code !== 200) throw new Error(`the long-connection event was not acked with 200: ${JSON.stringify(res)}`);
+        return;
+      }
+      const url = channel.eventsUrl;
+      if (!url) throw new Error('the Feishu channel has no events URL (not started in webhook mode?)');
+      const res = await fake.postWebhook(url, { payload: event, encryptKey: FEISHU_ENCRYPT_KEY });
+      if (res.status !== 200) throw new Error(`events URL answered ${res.status}: ${res.body}`);
+    },
+    repliesTo,
+    async waitForReplies(messageId, n, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const replies = repliesTo(messageId);
+        if (replies.length >= n) return replies;
+        if (Date.now() > deadline) {
+          const all = fake.sentMessages().map((m) => `${String(m.parent_id)}: ${m.content.slice(0, 100)}`);
+          throw new Error(`expected ${n} replies to ${messageId}, got ${replies.length}; all sent: ${JSON.stringify(all)}`);
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    stop: () => service.stop(),
+  };
+}
