@@ -15,15 +15,20 @@ import { Dispatcher, type DispatcherStatus } from './dispatch/dispatcher.js';
 import { AccessGate, type ChannelAccess } from './dispatch/gate.js';
 import { Router } from './dispatch/router.js';
 import type { Logger } from './log.js';
+import { mcpServerScript, switchboardMcpOverrides, type McpRegistration } from './mcp/registration.js';
 import { skillRootsFor } from './skills/roots.js';
 import { openStateStore } from './state/open.js';
 import type { StateStore } from './state/types.js';
+import type { TeammateStatus } from './teammates/api.js';
+import { TeammateManager } from './teammates/manager.js';
 
 export interface ServiceStatus {
   pid: number;
   /** ISO-8601. */
   startedAt: string;
   dispatchers: DispatcherStatus[];
+  /** Teammates (open ones and the newest closed ones), oldest first. */
+  teammates: TeammateStatus[];
   channels: Array<{ id: string; type: string }>;
 }
 
@@ -32,6 +37,7 @@ export interface Service {
   readonly store: StateStore;
   readonly dispatchers: ReadonlyMap<string, Dispatcher>;
   readonly channels: ReadonlyMap<string, ChannelAdapter>;
+  readonly teammates: TeammateManager;
   /** Absolute path of the admin socket. */
   readonly adminSocket: string;
   status(): ServiceStatus;
@@ -58,6 +64,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const clock = opts.clock ?? systemClock;
   const log = opts.logger;
   const startedAt = new Date(clock.now()).toISOString();
+  // Switchboard's MCP server (teammate tools) for every runtime; fails here, clearly, when it was not built.
+  const mcp: McpRegistration = { script: mcpServerScript(), adminSocket: path.resolve(adminSocketPath(config)) };
   const store = await openStateStore(config.stateDir);
   const logDir = path.join(config.stateDir, 'logs');
   await mkdir(logDir, { recursive: true });
@@ -68,8 +76,9 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const codex = config.codex.bin ? { bin: config.codex.bin, pathDirs: [] } : resolveBundledCodex();
   const dispatchers = new Map<string, Dispatcher>();
   for (const d of config.dispatchers) {
-    dispatchers.set(d.id, await createDispatcher(config, d, { store, channels, codex, logDir, logger: log.child({ dispatcher: d.id }), clock }));
+    dispatchers.set(d.id, await createDispatcher(config, d, { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock }));
   }
+  const teammates = new TeammateManager({ config, store, dispatchers, codex, logDir, mcp, logger: log, clock });
 
   const gate = new AccessGate(new Router(config), new Map(config.channels.map((c) => [c.id, channelAccess(c)])));
   const onMessage = async (msg: InboundMessage): Promise<AcceptResult> => {
@@ -96,16 +105,20 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     store,
     dispatchers,
     channels,
+    teammates,
     adminSocket: socket,
     status: () => ({
       pid: process.pid,
       startedAt,
       dispatchers: [...dispatchers.values()].map((d) => d.status()),
+      teammates: teammates.all(),
       channels: config.channels.map((c) => ({ id: c.id, type: c.type })),
     }),
     stop: once(async () => {
       await admin?.close();
       await Promise.allSettled([...channels.values()].map((c) => c.stop()));
+      // Teammates first: a result that settles meanwhile is still handed to a running dispatcher.
+      await teammates.stop();
       await Promise.allSettled([...dispatchers.values()].map((d) => d.stop()));
       await store.close();
       log.info('switchboard stopped');
@@ -117,6 +130,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     // Channels first: a port clash fails fast before any codex child is spawned.
     for (const c of channels.values()) await c.start(onMessage);
     await Promise.all([...dispatchers.values()].map((d) => d.start()));
+    // After the dispatchers: a task cut off by the restart is reported to its dispatcher at once.
+    await teammates.start();
   } catch (err) {
     await service.stop();
     throw err;
@@ -128,7 +143,10 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
 async function createDispatcher(
   config: Config,
   d: DispatcherConfig,
-  deps: { store: StateStore; channels: Map<string, ChannelAdapter>; codex: { bin: string; pathDirs: string[] }; logDir: string; logger: Logger; clock: Clock },
+  deps: {
+    store: StateStore; channels: Map<string, ChannelAdapter>; codex: { bin: string; pathDirs: string[] }; mcp: McpRegistration;
+    logDir: string; logger: Logger; clock: Clock;
+  },
 ): Promise<Dispatcher> {
   await mkdir(d.cwd, { recursive: true });
   const c = config.codex;
@@ -139,7 +157,7 @@ async function createDispatcher(
     bin: deps.codex.bin,
     pathDirs: deps.codex.pathDirs,
     ...(c.home ? { codexHome: c.home } : {}),
-    overrides: c.overrides,
+    overrides: { ...c.overrides, ...switchboardMcpOverrides(deps.mcp, d.role, d.id) },
     requestTimeoutMs: c.requestTimeoutMs,
     startTimeoutMs: c.startTimeoutMs,
     backoff: c.restartBackoff,
@@ -171,7 +189,7 @@ async function createDispatcher(
 
 /**
  * Access rules per channel type: the local web chat is loopback-only, so everyone there is an admin;
- * chat platforms use the channel's `access` lists (users, conversations, admins).
+ * Slack and Feishu use the channel's `access` lists (users, conversations, admins; Feishu: open_ids and chat_ids).
  */
 function channelAccess(c: ChannelConfig): ChannelAccess {
   return c.type === 'web' ? { everyoneIsAdmin: true } : { access: c.access };

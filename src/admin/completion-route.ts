@@ -36,7 +36,7 @@ export type CompletionRequestBody = z.input<typeof bodySchema>;
 type Reply = (status: number, body: unknown) => void;
 
 /** Reads at most `limit` bytes; null when the body is larger. */
-function readBody(req: http.IncomingMessage, limit: number): Promise<string | null> {
+export function readBody(req: http.IncomingMessage, limit: number): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -4,6 +4,7 @@
  * - `GET /status` → ServiceStatus
  * - `POST /dispatchers/:id/interrupt` → `{interrupted: boolean}`
  * - `POST /completions` → see `completion-route.ts`
+ * - `GET /teammates`, `POST /teammates/{spawn,send,status,close}` → see `teammate-routes.ts`
  *
  * A stale socket file from a crashed service is replaced; a live one means
  * another service owns this state dir, and startup fails.
@@ -15,6 +16,7 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import type { Service } from '../service.js';
 import { handleCompletion } from './completion-route.js';
+import { handleTeammates } from './teammate-routes.js';
 
 export interface AdminServer {
   readonly socketPath: string;
@@ -64,6 +66,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, deps:
     if (req.method !== 'POST') return json(res, 405, { error: 'method_not_allowed' });
     return handleCompletion(req, (status, body) => json(res, status, body), deps.service);
   }
+  if (await handleTeammates(req, url.pathname, (status, body) => json(res, status, body), deps.service)) return;
   const m = /^\/dispatchers\/([^/]+)\/interrupt$/.exec(url.pathname);
   if (m?.[1]) {
     if (req.method !== 'POST') return json(res, 405, { error: 'method_not_allowed' });

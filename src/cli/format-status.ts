@@ -14,19 +14,51 @@ export function formatAge(ms: number | null): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** One header line plus one row per dispatcher. */
-export function formatStatusTable(status: ServiceStatus): string {
-  const header = ['DISPATCHER', 'STATUS', 'THREAD', 'QUEUE', 'TURN AGE', 'RESTARTS', 'LAST ERROR'];
-  const rows = status.dispatchers.map((d) => [
-    d.id,
-    d.status,
-    d.threadId ?? '-',
-    String(d.queueDepth),
-    formatAge(d.runningTurnAgeMs),
-    String(d.restartCount),
-    d.lastError ? d.lastError.replace(/\s+/g, ' ').slice(0, 80) : '-',
-  ]);
+function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
-  return [line(header), ...rows.map(line)].join('\n');
+  return [line(header), ...rows.map(line)];
+}
+
+function oneLine(error: string | null): string {
+  return error ? error.replace(/\s+/g, ' ').slice(0, 80) : '-';
+}
+
+/**
+ * One header line plus one row per dispatcher; then, when there are any, a
+ * blank line and one row per teammate.
+ */
+export function formatStatusTable(status: ServiceStatus): string {
+  const lines = table(
+    ['DISPATCHER', 'STATUS', 'THREAD', 'QUEUE', 'TURN AGE', 'RESTARTS', 'LAST ERROR'],
+    status.dispatchers.map((d) => [
+      d.id,
+      d.status,
+      d.threadId ?? '-',
+      String(d.queueDepth),
+      formatAge(d.runningTurnAgeMs),
+      String(d.restartCount),
+      oneLine(d.lastError),
+    ]),
+  );
+  const teammates = status.teammates ?? [];
+  if (teammates.length > 0) {
+    lines.push(
+      '',
+      ...table(
+        ['TEAMMATE', 'DISPATCHER', 'STATUS', 'THREAD', 'TASKS', 'TURN AGE', 'RESTARTS', 'LAST ERROR'],
+        teammates.map((t) => [
+          t.name,
+          t.dispatcher,
+          t.status,
+          t.threadId ?? '-',
+          String(t.tasks),
+          formatAge(t.runningTurnAgeMs),
+          String(t.restartCount),
+          oneLine(t.lastError),
+        ]),
+      ),
+    );
+  }
+  return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `switchboard` command: serve | status | demo | config check.
+ * The `switchboard` command: serve | status | demo | completion deliver | teammate close | config check.
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad config/usage, 3 service not running.
  */
@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AdminApiError, adminRequest, ServiceNotRunningError } from '../admin/client.js';
 import type { CompletionRequestBody } from '../admin/completion-route.js';
+import type { CloseAnswer, CloseBody } from '../teammates/api.js';
 import type { DeliverResult } from '../dispatch/completions.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -128,7 +129,7 @@ program
 
 program
   .command('status')
-  .description('show dispatchers of the running service')
+  .description('show dispatchers and teammates of the running service')
   .option('-c, --config <file>', 'config file (to find the admin socket)', DEFAULT_CONFIG)
   .option('-s, --socket <path>', 'admin socket path (overrides --config)')
   .option('--json', 'print JSON')
@@ -198,6 +199,38 @@ program
         const b = err.body as { error?: string };
         process.stderr.write(`switchboard: completion ${opts.id} not delivered: ${b.error ?? err.message}\n`);
         process.exit(err.status === 404 || err.status === 400 || err.status === 413 ? EXIT.config : EXIT.failure);
+      }
+      fail(err);
+    }
+  });
+
+const teammate = program.command('teammate').description('teammates of the running service (listed by `switchboard status`)');
+
+teammate
+  .command('close')
+  .argument('<name>', 'teammate name')
+  .description('close a teammate: stop its runtime for good (a running task is reported to its dispatcher as interrupted)')
+  .option('-c, --config <file>', 'config file (to find the admin socket)', DEFAULT_CONFIG)
+  .option('-s, --socket <path>', 'admin socket path (overrides --config)')
+  .option('--json', 'print the JSON answer')
+  .action(async (name: string, opts: { config: string; socket?: string; json?: boolean }) => {
+    try {
+      const socket = opts.socket ? path.resolve(opts.socket) : adminSocketPath((await loadConfig(opts.config)).config);
+      const body: CloseBody = { name };
+      const res = await adminRequest<CloseAnswer>(socket, 'POST', '/teammates/close', { body, timeoutMs: 60_000 });
+      if (opts.json) process.stdout.write(`${JSON.stringify(res)}\n`);
+      else if (res.status === 'already_closed') process.stdout.write(`teammate ${name} was already closed\n`);
+      else {
+        const extra = [res.interruptedTask ? 'its running task was cut off (reported to its dispatcher)' : '', res.droppedTasks ? `${res.droppedTasks} queued task(s) dropped` : '']
+          .filter(Boolean)
+          .join('; ');
+        process.stdout.write(`teammate ${name} closed${extra ? `: ${extra}` : ''}\n`);
+      }
+    } catch (err) {
+      if (err instanceof AdminApiError) {
+        const b = err.body as { message?: string };
+        process.stderr.write(`switchboard: ${b.message ?? err.message}\n`);
+        process.exit(err.status === 404 || err.status === 400 ? EXIT.config : EXIT.failure);
       }
       fail(err);
     }

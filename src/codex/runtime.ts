@@ -147,7 +147,7 @@ export class CodexRuntime {
    * Runs one turn on the thread. At most one turn runs at a time.
    * @throws RuntimeNotReadyError when not ready; Error when a turn is already running.
    */
-  runTurn(text: string, timeoutMs: number, hooks: Pick<TurnRunOptions, 'onRetry'> = {}): Promise<TurnOutcome> {
+  runTurn(text: string, timeoutMs: number, hooks: Pick<TurnRunOptions, 'onRetry' | 'onTurnId'> = {}): Promise<TurnOutcome> {
     const { rpc, threadId } = this.gen;
     if (this.statusValue !== 'ready' || !rpc || !threadId || rpc.closed !== null) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
     if (this.currentTurn) throw new Error(`runtime ${this.opts.id} already runs turn ${this.currentTurn.id ?? '(starting)'}`);

@@ -25,6 +25,8 @@ export interface TurnRunOptions {
   logger: Logger;
   /** Called for each retryable error codex reports during the turn (`error` with `willRetry:true`). */
   onRetry?: (message: string) => void;
+  /** Called once with the turn id when `turn/start` answered. */
+  onTurnId?: (turnId: string) => void;
 }
 
 /** Final agent message of a turn: the last `agentMessage` item's text. */
@@ -88,6 +90,7 @@ export class TurnRun {
         input: [{ type: 'text', text: input, text_elements: [] }],
       });
       this.turnId = res.turn.id;
+      this.opts.onTurnId?.(res.turn.id);
       if (this.interruptReason && this.started) await this.sendInterrupt(res.turn.id);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);

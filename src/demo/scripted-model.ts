@@ -21,9 +21,11 @@ export type ScriptStep =
   | { kind: 'reply'; text: string; delayMs?: number }
   /**
    * A function (tool) call. `arguments` is JSON-encoded on the wire. `callId` defaults to a
-   * generated `call_<n>`. `delayMs` as for reply.
+   * generated `call_<n>`. `delayMs` as for reply. `namespace` names the tool namespace the
+   * function belongs to (codex offers MCP tools as namespace `mcp__<server>` with function
+   * `<tool>`), sent as the item's `namespace` field.
    */
-  | { kind: 'functionCall'; name: string; arguments: object; callId?: string; delayMs?: number }
+  | { kind: 'functionCall'; name: string; arguments: object; callId?: string; namespace?: string; delayMs?: number }
   /** Plain HTTP error with a JSON body (default `{"error":{"message":"scripted HTTP <status>"}}`). */
   | { kind: 'httpError'; status: number; body?: unknown }
   /** Never answers (no headers) until the client aborts or the server is closed. */
@@ -330,6 +332,7 @@ export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promi
           id: `fc_scripted_${n}`,
           call_id: step.callId ?? `call_scripted_${n}`,
           name: step.name,
+          ...(step.namespace !== undefined ? { namespace: step.namespace } : {}),
           arguments: args,
         },
       });

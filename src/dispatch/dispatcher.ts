@@ -75,6 +75,8 @@ export class Dispatcher {
   private stopping = false;
   private liveMessageArrived = false;
   private runningSince: number | null = null;
+  /** Reply address of the entry whose turn runs now (null when idle or the entry has none). */
+  private runningAddr: ReplyAddress | null = null;
   /** Work to finish after each (re)start before turns run (restart notice). */
   private preparing: Promise<void> = Promise.resolve();
   private idleWaiters: Array<() => void> = [];
@@ -186,6 +188,14 @@ export class Dispatcher {
     };
   }
 
+  /**
+   * Where the answer of the running turn goes: the conversation an agent tool
+   * call made during this turn belongs to (e.g. `teammate_spawn`). Null when idle.
+   */
+  runningAddress(): ReplyAddress | null {
+    return this.runningSince === null ? null : this.runningAddr;
+  }
+
   /** Resolves when the queue is empty and no turn runs (tests, graceful shutdown). */
   whenIdle(): Promise<void> {
     if (this.pumping === null && this.opts.store.listQueue(this.opts.id).length === 0) return Promise.resolve();
@@ -257,6 +267,7 @@ export class Dispatcher {
         },
       });
       this.runningSince = this.opts.clock.now();
+      this.runningAddr = address;
       if (address && entry.kind === 'message') void this.progress(address, 'running');
       // Recorded alongside turn/start, off the reply's critical path; awaited before acting on the outcome.
       attemptRecorded = this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts + 1 });
@@ -267,6 +278,7 @@ export class Dispatcher {
       throw err;
     } finally {
       this.runningSince = null;
+      this.runningAddr = null;
     }
     await attemptRecorded;
     this.log.info({ entry: entry.id, kind: entry.kind, status: outcome.status, turnId: outcome.turnId }, 'turn settled');

@@ -26,7 +26,7 @@ import type { Low } from 'lowdb';
 import type { Clock } from '../clock.js';
 import { CoalescingWriter, WriteLane } from './write-queue.js';
 import type {
-  CompletionRecord, DispatcherRecord, EnqueueResult, FailedReply, QueuedTurn, StateData, StateStore, WebMessage,
+  CompletionRecord, DispatcherRecord, EnqueueResult, FailedReply, QueuedTurn, StateData, StateStore, TeammateRecord, WebMessage,
 } from './types.js';
 
 /** Raised for unusable state files and for use of a closed store. */
@@ -198,6 +198,37 @@ export class LowdbStateStore implements StateStore {
     return this.#persist();
   }
 
+  getTeammate(name: string): TeammateRecord | undefined {
+    const all = this.#data.teammates;
+    return all ? own(all, name) : undefined;
+  }
+
+  listTeammates(): readonly TeammateRecord[] {
+    return Object.values(this.#data.teammates ?? {}).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  putTeammate(record: TeammateRecord, closedKept: number): Promise<void> {
+    return this.#mutate((data) => {
+      const next: Record<string, TeammateRecord> = { ...(data.teammates ?? {}), [record.name]: { ...record } };
+      // Closed teammates are kept for operators, newest first, up to `closedKept`.
+      const closed = Object.values(next).filter((t) => t.closed).sort((a, b) => (b.closedAt ?? 0) - (a.closedAt ?? 0));
+      for (const t of closed.slice(Math.max(0, closedKept))) delete next[t.name];
+      data.teammates = next;
+    });
+  }
+
+  patchTeammate(name: string, patch: Partial<TeammateRecord>): Promise<TeammateRecord> {
+    return this.#mutate((data) => {
+      const prev = data.teammates ? own(data.teammates, name) : undefined;
+      if (!prev) throw new StateError(`no teammate record "${name}"`);
+      const now = this.#opts.clock.now();
+      const next: TeammateRecord = { ...prev, ...patch, name };
+      if (patch.status !== undefined && patch.status !== prev.status && patch.statusChangedAt === undefined) next.statusChangedAt = now;
+      data.teammates = { ...data.teammates, [name]: next };
+      return next;
+    });
+  }
+
   recordFailedReply(dispatcherId: string, reply: FailedReply, limit: number): Promise<void> {
     try {
       const data = this.#data;
@@ -272,7 +303,8 @@ export class LowdbStateStore implements StateStore {
   }
 }
 
-function defaultDispatcher(now: number): DispatcherRecord {
+/** Lifecycle fields of a fresh runtime record (dispatcher or teammate). */
+export function defaultDispatcher(now: number): DispatcherRecord {
   return {
     status: 'declared',
     statusChangedAt: now,

@@ -128,6 +128,12 @@ function validate(text: string, file: string): StateData {
     if (!isRecord(doc[key])) fail(`has a non-object "${key}"`);
     lists(key);
   }
+  if (doc.teammates !== undefined) {
+    if (!isRecord(doc.teammates)) fail('has a non-object "teammates"');
+    for (const [name, t] of Object.entries(doc.teammates as object)) {
+      if (!isRecord(t) || !Array.isArray(t.tasks)) fail(`has a malformed "teammates.${name}"`);
+    }
+  }
   for (const [ch, convs] of Object.entries(doc.web as object)) {
     if (!isConversations(convs)) fail(`has a malformed "web.${ch}"`);
   }

@@ -104,6 +104,45 @@ export interface CompletionRecord {
   lastError: string | null;
 }
 
+/** One task of a teammate (the spawn task, or a `teammate_send` text), run FIFO one at a time. */
+export interface TeammateTask {
+  id: string;
+  text: string;
+  /** Where the dispatcher's answer to this task's completion goes; null = kept in state only. */
+  origin: ReplyAddress | null;
+  acceptedAt: number;
+  /** Set when `turn/start` was sent; a task found started (and unsettled) after a service restart was cut off. */
+  startedAt: number | null;
+  turnId: string | null;
+  /**
+   * The settled result, kept until the completion was handed to the dispatcher
+   * (a restart in between hands it over again; the completion id makes that idempotent).
+   */
+  result: { completionId: string; status: 'completed' | 'failed' | 'interrupted'; text: string } | null;
+}
+
+/**
+ * Persisted record of one teammate: the runtime lifecycle fields of a
+ * dispatcher record plus ownership, working dir and the task queue.
+ */
+export interface TeammateRecord extends DispatcherRecord {
+  name: string;
+  /** Owning dispatcher id: completions go to it. */
+  dispatcher: string;
+  /** Absolute working directory of the teammate's runtime. */
+  cwd: string;
+  /** The conversation the teammate was spawned from (null when spawned outside a turn). */
+  origin: ReplyAddress | null;
+  createdAt: number;
+  /** Closed teammates never start again; their records are kept (bounded) for operators. */
+  closed: boolean;
+  closedAt: number | null;
+  /** Unsettled tasks, FIFO; the head runs. */
+  tasks: TeammateTask[];
+  /** Completion id of the last settled task. */
+  lastCompletionId: string | null;
+}
+
 /** One message in a local web chat conversation. */
 export interface WebMessage {
   id: string;
@@ -138,6 +177,8 @@ export interface StateData {
   failedReplies?: Record<string, FailedReply[]>;
   /** Completion deliveries per dispatcher, oldest first, bounded. Absent in older files. */
   completions?: Record<string, CompletionRecord[]>;
+  /** Teammates by name (open ones, plus the newest closed ones). Absent in older files. */
+  teammates?: Record<string, TeammateRecord>;
   /** `<channelId>` → conversation → messages (oldest first, bounded). */
   web: Record<string, Record<string, WebMessage[]>>;
 }
@@ -180,6 +221,18 @@ export interface StateStore {
    * never dropping one that is not yet delivered or failed.
    */
   putCompletion(dispatcherId: string, record: CompletionRecord, limit: number): Promise<void>;
+
+  getTeammate(name: string): TeammateRecord | undefined;
+  /** All teammate records, oldest first (by `createdAt`). */
+  listTeammates(): readonly TeammateRecord[];
+  /**
+   * Inserts a teammate record, replacing a record of the same name (the caller
+   * checks it was closed); then drops the oldest closed records beyond `closedKept`
+   * (closing is a patch, so there are at most `closedKept` + open teammates closed records).
+   */
+  putTeammate(record: TeammateRecord, closedKept: number): Promise<void>;
+  /** Applies `patch` to an existing record. @throws StateError when there is no record of that name. */
+  patchTeammate(name: string, patch: Partial<TeammateRecord>): Promise<TeammateRecord>;
 
   /** Keeps a reply that could not be posted (newest `limit` per dispatcher). */
   recordFailedReply(dispatcherId: string, reply: FailedReply, limit: number): Promise<void>;
