@@ -33,7 +33,9 @@ import { RecentIds } from './inbound/dedup.js';
 import type { FeishuMessageEvent } from './inbound/event.js';
 import { ChannelStoppingError, createReceiveHandler } from './inbound/handler.js';
 import { startLongConnection } from './inbound/long-connection.js';
-import { parseListen, startWebhook, type RunningWebhook } from './inbound/webhook.js';
+import { startWebhook, type RunningWebhook } from './inbound/webhook.js';
+import { StartStopGate } from '../lifecycle.js';
+import { parseListenAddress, urlOf } from '../listen.js';
 import { FeishuProgress } from './outbound/progress.js';
 import { FeishuSender } from './outbound/send.js';
 
@@ -82,8 +84,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
   let webhook: RunningWebhook | undefined;
   let onMessage: InboundHandler | undefined;
   let running = false;
-  let starting: Promise<void> | undefined;
-  let stopping: Promise<void> | undefined;
+  const gate = new StartStopGate(`feishu channel "${config.id}"`);
 
   async function deliver(msg: InboundMessage): Promise<void> {
     const handler = onMessage;
@@ -192,7 +193,6 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
   }
 
   async function doStop(): Promise<void> {
-    await starting?.catch(() => undefined);
     onMessage = undefined;
     const socket = ws;
     const server = webhook;
@@ -207,9 +207,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
 
   function eventsUrl(): string | undefined {
     if (config.mode !== 'webhook' || !webhook) return undefined;
-    const { host } = parseListen(config.listen);
-    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-    return `http://${shown.includes(':') ? `[${shown}]` : shown}:${webhook.port}${config.path}`;
+    return urlOf(parseListenAddress(config.listen).host, webhook.port, config.path);
   }
 
   return {
@@ -226,22 +224,12 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
       return identity;
     },
 
-    async start(handler: InboundHandler): Promise<void> {
-      if (running || starting) throw new Error(`feishu channel "${config.id}" is already started`);
-      await stopping;
-      stopping = undefined;
-      const pending = doStart(handler);
-      starting = pending.catch(() => undefined);
-      try {
-        await pending;
-      } finally {
-        starting = undefined;
-      }
+    start(handler: InboundHandler): Promise<void> {
+      return gate.start(running, () => doStart(handler));
     },
 
     stop(): Promise<void> {
-      stopping ??= doStop();
-      return stopping;
+      return gate.stop(doStop);
     },
 
     send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult> {

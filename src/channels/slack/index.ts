@@ -18,7 +18,9 @@ import type { SlackChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { ReplyAddress } from '../../state/types.js';
 import type { ChannelAdapter, InboundHandler, InboundMessage, OutboundMessage, ProgressState, SendResult } from '../types.js';
-import { createSlackApp, parseListen, startSlackApp } from './api/app.js';
+import { createSlackApp, startSlackApp } from './api/app.js';
+import { StartStopGate } from '../lifecycle.js';
+import { parseListenAddress, urlOf } from '../listen.js';
 import { createSlackClient } from './api/client.js';
 import { fetchBotIdentity, type SlackIdentity } from './api/identity.js';
 import { createSlackLogger } from './api/logger.js';
@@ -60,8 +62,7 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
   let identity: SlackIdentity | undefined;
   let boundPort: number | undefined;
   let onMessage: InboundHandler | undefined;
-  let starting: Promise<void> | undefined;
-  let stopping: Promise<void> | undefined;
+  const gate = new StartStopGate(`slack channel "${config.id}"`);
 
   async function deliver(msg: InboundMessage): Promise<void> {
     const handler = onMessage;
@@ -103,7 +104,6 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
   }
 
   async function doStop(): Promise<void> {
-    await starting?.catch(() => undefined);
     onMessage = undefined;
     const a = app;
     app = undefined;
@@ -120,9 +120,7 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
 
   function eventsUrl(): string | undefined {
     if (config.mode !== 'http' || boundPort === undefined) return undefined;
-    const { host } = parseListen(config.listen);
-    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-    return `http://${shown.includes(':') ? `[${shown}]` : shown}:${boundPort}${config.path}`;
+    return urlOf(parseListenAddress(config.listen).host, boundPort, config.path);
   }
 
   return {
@@ -138,22 +136,12 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
       return identity;
     },
 
-    async start(handler: InboundHandler): Promise<void> {
-      if (app || starting) throw new Error(`slack channel "${config.id}" is already started`);
-      await stopping;
-      stopping = undefined;
-      const pending = doStart(handler);
-      starting = pending.catch(() => undefined);
-      try {
-        await pending;
-      } finally {
-        starting = undefined;
-      }
+    start(handler: InboundHandler): Promise<void> {
+      return gate.start(app !== undefined, () => doStart(handler));
     },
 
     stop(): Promise<void> {
-      stopping ??= doStop();
-      return stopping;
+      return gate.stop(doStop);
     },
 
     send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult> {

@@ -9,7 +9,8 @@ import type { Logger } from '../../log.js';
 import type { ReplyAddress, StateStore } from '../../state/types.js';
 import type { ChannelAdapter, InboundHandler, OutboundMessage, ProgressState, SendResult } from '../types.js';
 import type { ApiContext } from './api/handlers.js';
-import { describeListenError, parseListenAddress, startWebServer, urlOf, type RunningServer } from './api/server.js';
+import { describeListenError, startWebServer, type RunningServer } from './api/server.js';
+import { parseListenAddress, urlOf } from '../listen.js';
 import { SseHub } from './api/sse.js';
 import { WebChat } from './chat.js';
 

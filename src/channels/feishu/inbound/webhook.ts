@@ -23,6 +23,7 @@
  * key = SHA-256(encrypt key), PKCS#7; `X-Lark-Signature` = hex SHA-256(timestamp + nonce +
  * encrypt key + raw body) with `X-Lark-Request-Timestamp` / `X-Lark-Request-Nonce`.
  */
+import { parseListenAddress } from '../../listen.js';
 import { createDecipheriv, createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,14 +50,6 @@ export interface RunningWebhook {
   close(): Promise<void>;
 }
 
-/** A parsed `host:port`. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const colon = listen.lastIndexOf(':');
-  const host = listen.slice(0, colon);
-  const port = Number(listen.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address "${listen}"`);
-  return { host, port };
-}
 
 /** Decrypts an `encrypt` field; throws when it is not valid ciphertext for `encryptKey`. */
 export function decryptEvent(encryptKey: string, encrypt: string): string {
@@ -178,7 +171,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<RunningWebhook
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
-  const { host, port } = parseListen(opts.listen);
+  const { host, port } = parseListenAddress(opts.listen);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -5,9 +5,8 @@
  * Feishu keeps a reply to a threaded message in its thread anyway).
  *
  * Idempotent per `idempotencyKey`, twice over:
- * - in memory (newest {@link MAX_REMEMBERED} keys): a repeat of a sent reply returns the first
- *   result without a call; a repeat while the first is still posting waits for it; a repeat after a
- *   failure posts only the parts that are not out yet;
+ * - in memory through {@link SendLedger}: a repeat of a sent reply returns the first result
+ *   without a call; a repeat after a failure posts only the parts that are not out yet;
  * - on Feishu's side: every part carries `uuid` = hash(key) + part number, and Feishu sends at most
  *   one message per uuid within an hour — so a send repeated after a restart, or a retry of a
  *   request whose answer was lost, does not post twice.
@@ -24,16 +23,8 @@ import type { OutboundMessage, SendResult } from '../../types.js';
 import type { CallContext } from '../api/call.js';
 import { reply } from '../api/messages.js';
 import { renderPostParts, type PartLimits } from '../format/post.js';
+import { SendLedger } from '../../outbound/send-ledger.js';
 
-/** Idempotency keys remembered. */
-export const MAX_REMEMBERED = 1_000;
-
-interface SendRecord {
-  /** message_ids of the parts posted so far, in order. */
-  posted: string[];
-  result?: SendResult;
-  inFlight?: Promise<SendResult>;
-}
 
 export interface FeishuSenderOptions {
   client: lark.Client;
@@ -53,32 +44,19 @@ export function isTopicThread(thread: string | undefined): boolean {
 }
 
 export class FeishuSender {
-  private readonly records = new Map<string, SendRecord>();
+  private readonly ledger = new SendLedger();
 
   constructor(private readonly opts: FeishuSenderOptions) {}
 
   send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult> {
-    const key = message.idempotencyKey;
-    let rec = this.records.get(key);
-    if (rec?.result) return Promise.resolve(rec.result);
-    if (rec?.inFlight) return rec.inFlight;
-    if (!rec) {
-      rec = { posted: [] };
-      this.records.set(key, rec);
-      while (this.records.size > MAX_REMEMBERED) this.records.delete(this.records.keys().next().value!);
-    }
-    const record = rec;
-    const p = this.post(to, message, record).finally(() => {
-      record.inFlight = undefined;
-    });
-    record.inFlight = p;
-    return p;
+    return this.ledger.send(message.idempotencyKey, (posted) => this.post(to, message, posted));
   }
 
-  private async post(to: ReplyAddress, message: OutboundMessage, rec: SendRecord): Promise<SendResult> {
+  /** Posts the parts after `posted` (message_ids of the parts already out), appending each new id. */
+  private async post(to: ReplyAddress, message: OutboundMessage, posted: string[]): Promise<SendResult> {
     const parts = renderPostParts(message, this.opts.limits);
     const inThread = isTopicThread(to.thread);
-    for (let i = rec.posted.length; i < parts.length; i++) {
+    for (let i = posted.length; i < parts.length; i++) {
       const res = await reply(this.opts.client, this.opts.ctx, {
         messageId: to.messageId,
         msgType: 'post',
@@ -95,10 +73,8 @@ export class FeishuSender {
         }
         return { status: 'failed', error: res.error, retryable: res.retryable };
       }
-      rec.posted.push(res.value.messageId);
+      posted.push(res.value.messageId);
     }
-    const result: SendResult = { status: 'sent', messageIds: [...rec.posted] };
-    rec.result = result;
-    return result;
+    return { status: 'sent', messageIds: [...posted] };
   }
 }

@@ -14,6 +14,7 @@
  *   non-JSON body, 404 for other paths. `app.start({port, host})` resolves with the `http.Server`.
  * - Events are acked before listeners run (`App.processEvent`), in both modes.
  */
+import { parseListenAddress } from '../../listen.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, SocketModeReceiver, type Logger as SlackLogger } from '@slack/bolt';
@@ -50,14 +51,6 @@ export function createSlackApp(opts: SlackAppOptions): App {
   return new App({ ...base, signingSecret: config.signingSecret ?? '', endpoints: config.path });
 }
 
-/** A parsed `host:port`. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const colon = listen.lastIndexOf(':');
-  const host = listen.slice(0, colon);
-  const port = Number(listen.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address "${listen}"`);
-  return { host, port };
-}
 
 /**
  * Starts the App: Socket Mode connects; HTTP mode listens on `config.listen`.
@@ -81,7 +74,7 @@ export async function startSlackApp(app: App, config: SlackChannelConfig): Promi
     }
     return {};
   }
-  const { host, port } = parseListen(config.listen);
+  const { host, port } = parseListenAddress(config.listen);
   let server: Server;
   try {
     server = (await app.start({ port, host })) as Server;

@@ -1,6 +1,7 @@
 /**
  * The web chat HTTP server: listening, routing, and shutdown.
  */
+import type { ListenAddress } from '../../listen.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAllowedHost } from '../inbound/guard.js';
@@ -15,28 +16,6 @@ import {
 } from './handlers.js';
 import { matchRoute } from './router.js';
 
-/** A parsed `host:port` listen address. */
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
-
-/** Parses `host:port` (port 0 = any free port). */
-export function parseListenAddress(listen: string): ListenAddress {
-  const colon = listen.lastIndexOf(':');
-  const host = colon > 0 ? listen.slice(0, colon) : '';
-  const port = Number(listen.slice(colon + 1));
-  if (host === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`invalid listen address "${listen}": expected "host:port", e.g. "127.0.0.1:8787"`);
-  }
-  return { host, port };
-}
-
-/** Browsable URL of a bound address (wildcard hosts shown as loopback). */
-export function urlOf(host: string, port: number): string {
-  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
-}
 
 /** Explains a listen failure, pointing at the config field to change. */
 export function describeListenError(err: NodeJS.ErrnoException, channelId: string, listen: string): Error {
