@@ -12,7 +12,7 @@
  * path handed to the agent always holds a complete file. Never throws.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -75,13 +75,19 @@ export async function downloadResource(client: lark.Client, ctx: CallContext, ar
       else cb(null, chunk);
     },
   });
+  let out: WriteStream | undefined;
   try {
     await mkdir(folder, { recursive: true });
-    await pipeline(stream, limiter, createWriteStream(temp, { mode: 0o600 }), { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
+    out = createWriteStream(temp, { mode: 0o600 });
+    await pipeline(stream, limiter, out, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
     await rename(temp, target);
     return { ok: true, path: target, bytes: seen };
   } catch (err) {
     stream.destroy();
+    // The write stream opens its file asynchronously: wait until it is closed, or the file could
+    // appear after the removal below and stay behind as a partial download.
+    const w = out;
+    if (w && !w.closed) await new Promise<void>((resolve) => w.once('close', () => resolve()));
     await rm(temp, { force: true }).catch(() => undefined);
     if (err instanceof TooLarge) return { ok: false, reason: 'too_large', bytes: undefined };
     return { ok: false, reason: 'failed', error: err instanceof Error ? err.message : String(err) };
