@@ -18,9 +18,13 @@ export class RpcError extends Error {
     super(`${method}: ${message} (code ${code})`);
     this.name = 'RpcError';
   }
-  /** True when the app-server does not know the method (`unknown variant`). */
+  /**
+   * True when the app-server does not know the method itself: it answers
+   * `unknown variant \`<method>\`` (codex app-server 0.169). A bad enum value in
+   * the params of a known method says `unknown variant` too, naming the value.
+   */
   get isUnknownMethod(): boolean {
-    return /unknown variant/.test(this.message);
+    return this.message.includes(`unknown variant \`${this.method}\``);
   }
 }
 

@@ -374,7 +374,7 @@ export class Dispatcher {
         await save({ state: 'injected', injectedAt: this.opts.clock.now() });
       } catch (err) {
         if (err instanceof RpcError && err.isUnknownMethod) {
-          this.log.warn({ completion: rec.id }, 'this codex app-server has no thread/inject_items (@openai/codex 0.169 or newer has it); delivering the completion as a plain turn');
+          this.log.warn({ completion: rec.id }, 'this codex app-server has no thread/inject_items (the @openai/codex 0.169 this release pins has it); delivering the completion as a plain turn');
           await save({ state: 'injected', deliveredAsTurn: true });
           bodyInTurn = true;
         } else {

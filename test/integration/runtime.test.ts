@@ -5,6 +5,8 @@ import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CodexRuntime } from '../../src/codex/runtime.js';
+import type { SandboxMode } from '../../src/codex/protocol.js';
+import { RpcError } from '../../src/codex/rpc-client.js';
 import { openStateStore } from '../../src/state/open.js';
 import type { StateStore } from '../../src/state/types.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
@@ -221,6 +223,17 @@ describe('CodexRuntime (real codex)', () => {
     await expect(stat(path.join(env.workDir, 'approved.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
     // codex 0.169 reports our refusal to the model as `Rejected("approval request failed")`.
     expect(outcome.status === 'completed' && outcome.text).toMatch(/tool said: exec_command failed: .*Rejected.*approval request failed/);
+  });
+
+  it('tells an unknown method apart from a bad value in a known method', async () => {
+    const rt = track(testRuntime(env, store));
+    await rt.start();
+    const bad = await rt.request('thread/start', { sandbox: 'bogus-mode' as SandboxMode }).then(() => null, (e: unknown) => e);
+    expect(bad).toBeInstanceOf(RpcError);
+    expect((bad as RpcError).message).toContain('unknown variant `bogus-mode`');
+    expect((bad as RpcError).isUnknownMethod).toBe(false);
+    const unknown = await rt.request('no/such-method' as 'thread/start', {}).then(() => null, (e: unknown) => e);
+    expect((unknown as RpcError).isUnknownMethod).toBe(true);
   });
 
   it('a failed start leaves no process and no socket dir behind', async () => {
