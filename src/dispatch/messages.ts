@@ -64,3 +64,8 @@ export function stopResultText(interrupted: boolean): string {
 export function commandRefusedText(command: string): string {
   return `Sorry, only admins of this channel can use \`${command}\`. An operator can add your user id to the channel's \`access.admins\`.`;
 }
+
+/** Text posted in reply when the service could not persist an inbound message. */
+export function notQueuedText(error: string): string {
+  return `⚠️ Switchboard could not queue this message (${error}). Please send it again.`;
+}

@@ -96,23 +96,7 @@ async function readIfExists(file: string): Promise<string | null> {
 
 /** Parses and checks the top-level shape; throws StateError describing the first problem. */
 function validate(text: string, file: string): StateData {
-  const fail = (what: string, todo = 'move it aside to start fresh, or restore a backup'): never => {
-    throw new StateError(`State file ${file} ${what}. Switchboard has not modified it; ${todo}.`);
-  };
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    return fail(`is not valid JSON (${(err as Error).message.split('\n')[0]})`);
-  }
-  if (!isRecord(doc)) return fail('is not a JSON object');
-  if (doc.version !== STATE_VERSION) {
-    const v = JSON.stringify(doc.version);
-    return typeof doc.version === 'number' && doc.version > STATE_VERSION
-      ? fail(`has version ${v}, newer than this Switchboard supports (${STATE_VERSION})`,
-          'upgrade Switchboard, or move it aside to start fresh')
-      : fail(`has unsupported version ${v} (expected ${STATE_VERSION})`);
-  }
+  const { doc, fail } = parseVersioned(text, { what: `State file ${file}`, version: STATE_VERSION, fresh: 'start fresh' });
   for (const key of ['dispatchers', 'queue', 'seen', 'web'] as const) {
     if (!isRecord(doc[key])) fail(`has no "${key}" object`);
   }
@@ -142,8 +126,25 @@ function validate(text: string, file: string): StateData {
 
 /** Checks a `web-<channel>.json` file; throws StateError describing the first problem. */
 function validateWebFile(text: string, file: string, name: string): WebFileData {
-  const fail = (what: string, todo = 'move it aside to start that chat history fresh, or restore a backup'): never => {
-    throw new StateError(`Web history file ${file} ${what}. Switchboard has not modified it; ${todo}.`);
+  const { doc, fail } = parseVersioned(text, { what: `Web history file ${file}`, version: WEB_FILE_VERSION, fresh: 'start that chat history fresh' });
+  if (typeof doc.channel !== 'string') return fail('has no "channel" string');
+  if (webFileName(doc.channel) !== name) {
+    return fail(`belongs to channel ${JSON.stringify(doc.channel)}, whose history file is ${webFileName(doc.channel)}`,
+      'rename it to that name, or move it aside');
+  }
+  if (!isConversations(doc.conversations)) return fail('has no well-formed "conversations" object');
+  return doc as unknown as WebFileData;
+}
+
+type Fail = (what: string, todo?: string) => never;
+
+/**
+ * Parses a versioned JSON document; every problem throws a StateError that names the file, says
+ * it was not modified, and what to do (`fresh` completes "move it aside to …").
+ */
+function parseVersioned(text: string, o: { what: string; version: number; fresh: string }): { doc: Record<string, unknown>; fail: Fail } {
+  const fail: Fail = (what, todo = `move it aside to ${o.fresh}, or restore a backup`) => {
+    throw new StateError(`${o.what} ${what}. Switchboard has not modified it; ${todo}.`);
   };
   let doc: unknown;
   try {
@@ -152,20 +153,13 @@ function validateWebFile(text: string, file: string, name: string): WebFileData 
     return fail(`is not valid JSON (${(err as Error).message.split('\n')[0]})`);
   }
   if (!isRecord(doc)) return fail('is not a JSON object');
-  if (doc.version !== WEB_FILE_VERSION) {
+  if (doc.version !== o.version) {
     const v = JSON.stringify(doc.version);
-    return typeof doc.version === 'number' && doc.version > WEB_FILE_VERSION
-      ? fail(`has version ${v}, newer than this Switchboard supports (${WEB_FILE_VERSION})`,
-          'upgrade Switchboard, or move it aside to start that chat history fresh')
-      : fail(`has unsupported version ${v} (expected ${WEB_FILE_VERSION})`);
+    return typeof doc.version === 'number' && doc.version > o.version
+      ? fail(`has version ${v}, newer than this Switchboard supports (${o.version})`, `upgrade Switchboard, or move it aside to ${o.fresh}`)
+      : fail(`has unsupported version ${v} (expected ${o.version})`);
   }
-  if (typeof doc.channel !== 'string') return fail('has no "channel" string');
-  if (webFileName(doc.channel) !== name) {
-    return fail(`belongs to channel ${JSON.stringify(doc.channel)}, whose history file is ${webFileName(doc.channel)}`,
-      'rename it to that name, or move it aside');
-  }
-  if (!isConversations(doc.conversations)) return fail('has no well-formed "conversations" object');
-  return doc as unknown as WebFileData;
+  return { doc, fail };
 }
 
 /** conversation → array of messages (the messages themselves are not checked). */

@@ -6,7 +6,8 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slackChannelSchema } from '../../src/config/schema.js';
-import { createSlackChannel, notQueuedText, type SlackChannel } from '../../src/channels/slack/index.js';
+import { createSlackChannel, type SlackChannel } from '../../src/channels/slack/index.js';
+import { notQueuedText } from '../../src/dispatch/messages.js';
 import type { AcceptResult, InboundMessage, OutboundMessage } from '../../src/channels/types.js';
 import { createLogger } from '../../src/log.js';
 import type { ReplyAddress } from '../../src/state/types.js';

@@ -38,6 +38,7 @@ import { StartStopGate } from '../lifecycle.js';
 import { parseListenAddress, urlOf } from '../listen.js';
 import { FeishuProgress } from './outbound/progress.js';
 import { FeishuSender } from './outbound/send.js';
+import { notQueuedText } from '../../dispatch/messages.js';
 
 export interface FeishuChannel extends ChannelAdapter {
   readonly type: 'feishu';
@@ -61,10 +62,6 @@ export interface FeishuChannelDeps {
   connectTimeoutMs?: number;
 }
 
-/** Text posted in reply when the service could not persist an inbound message. */
-export function notQueuedText(error: string): string {
-  return `⚠️ Switchboard could not queue this message (${error}). Please send it again.`;
-}
 
 /** Creates (does not start) the Feishu channel described by `config`. */
 export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuChannelDeps): FeishuChannel {

@@ -28,6 +28,7 @@ import { createUserDirectory } from './api/users.js';
 import { registerInboundListeners } from './inbound/listener.js';
 import { SlackProgress } from './outbound/progress.js';
 import { SlackSender } from './outbound/send.js';
+import { notQueuedText } from '../../dispatch/messages.js';
 
 export interface SlackChannel extends ChannelAdapter {
   readonly type: 'slack';
@@ -43,10 +44,6 @@ export interface SlackChannelDeps {
   clock?: Clock;
 }
 
-/** Text posted in the thread when the service could not persist an inbound message. */
-export function notQueuedText(error: string): string {
-  return `⚠️ Switchboard could not queue this message (${error}). Please send it again.`;
-}
 
 /** Creates (does not start) the Slack channel described by `config`. */
 export function createSlackChannel(config: SlackChannelConfig, deps: SlackChannelDeps): SlackChannel {
