@@ -35,6 +35,9 @@ const MAX_TURN_ATTEMPTS = 2;
 /** Delay between failed completion trigger turns: 1 s, 2 s, … (see MAX_TRIGGER_ATTEMPTS). */
 const TRIGGER_BACKOFF = { baseMs: 1000, maxMs: 10_000 };
 
+/** Pause before the queue pump runs again after it crashed, ms. */
+const PUMP_RETRY_MS = 1000;
+
 /** Failed replies kept per dispatcher for operators. */
 const FAILED_REPLIES_KEPT = 100;
 
@@ -204,12 +207,18 @@ export class Dispatcher {
 
   private kick(): void {
     if (this.pumping !== null || this.stopping) return;
+    let crashed = false;
     this.pumping = this.pump()
-      .catch((err: unknown) => this.log.error({ err }, 'dispatcher queue pump crashed'))
+      .catch((err: unknown) => {
+        crashed = true;
+        this.log.error({ err }, 'dispatcher queue pump crashed; retrying in 1 s');
+      })
       .finally(() => {
         this.pumping = null;
-        if (!this.stopping && this.opts.store.listQueue(this.opts.id).length > 0) this.kick();
-        else this.notifyIdle();
+        if (this.stopping || this.opts.store.listQueue(this.opts.id).length === 0) this.notifyIdle();
+        // After a crash (e.g. the state file cannot be written) wait before trying the same entry again.
+        else if (crashed) this.opts.clock.setTimeout(() => this.kick(), PUMP_RETRY_MS);
+        else this.kick();
       });
   }
 
