@@ -2,11 +2,11 @@
  * Feishu outbound format: Markdown → `post` content with an `md` element, kind marks, splitting at
  * Feishu's request-body limit (measured on the escaped body), idempotency uuids.
  */
+import { markKind } from '../../src/channels/format/mark-kind.js';
 import { describe, expect, it } from 'vitest';
 import { prepareMarkdown } from '../../src/channels/feishu/format/markdown.js';
 import {
   FEISHU_BODY_LIMIT,
-  markKind,
   postContent,
   renderMarkdownParts,
   renderPostParts,

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { splitMessage } from '../../src/channels/format/split.js';
 import { escapeRawHtml, markdownToMrkdwn } from '../../src/channels/slack/format/mrkdwn.js';
-import { markKind, renderSlackParts, SLACK_PART_LIMIT } from '../../src/channels/slack/format/outbound.js';
+import { markKind } from '../../src/channels/format/mark-kind.js';
+import { renderSlackParts, SLACK_PART_LIMIT } from '../../src/channels/slack/format/outbound.js';
 
 /** slackify-markdown wraps inline marks in zero-width spaces (so mid-word marks work in Slack). */
 const visible = (s: string): string => s.replace(/\u200b/g, '');

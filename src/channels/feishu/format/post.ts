@@ -16,6 +16,7 @@
  * content JSON string escaped once more inside the body JSON — is measured; a part over
  * {@link FEISHU_BODY_LIMIT} bytes (CJK text, many quotes/backslashes) is split further.
  */
+import { markKind } from '../../format/mark-kind.js';
 import { splitMessage } from '../../format/split.js';
 import type { OutboundMessage } from '../../types.js';
 import { replyBody } from '../api/messages.js';
@@ -28,20 +29,6 @@ export const FEISHU_BODY_LIMIT = 28 * 1024;
 /** Locale key of the post content. */
 export const POST_LOCALE = 'zh_cn';
 
-const ERROR_MARK = '⚠️ ';
-const NOTICE_MARK = 'ℹ️ ';
-const LEADING_EMOJI = /^\p{Extended_Pictographic}/u;
-
-/**
- * Markdown with the kind's visible mark: the dispatcher's own error/notice texts already lead with
- * an emoji (⚠️ ⏹️ ⏳) and are kept; other errors get `⚠️ `, notices `ℹ️ `; answers stay as they are.
- */
-export function markKind(message: Pick<OutboundMessage, 'kind' | 'text'>): string {
-  const text = message.text.trim();
-  if (text === '') return message.kind === 'answer' ? '(empty answer)' : '(no details)';
-  if (message.kind === 'answer' || LEADING_EMOJI.test(text)) return text;
-  return (message.kind === 'error' ? ERROR_MARK : NOTICE_MARK) + text;
-}
 
 /** The `post` content JSON string for one Markdown part. */
 export function postContent(markdown: string): string {

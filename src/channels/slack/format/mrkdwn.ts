@@ -5,10 +5,10 @@
  * Slack fact (api.slack.com/reference/surfaces/formatting): mrkdwn has no headings or tables, and
  * `&`, `<`, `>` are control characters that must be escaped in text.
  */
+import { mapOutsideFences } from '../../format/markdown-lines.js';
 import slackify from 'slackify-markdown';
 
 /** Opening/closing code fence line (CommonMark): up to 3 spaces, 3+ backticks or tildes. */
-const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
 /**
  * A `<` that would start raw inline HTML (`Vec<String>`, `<div>`): remark passes HTML through
@@ -19,22 +19,7 @@ const RAW_HTML_LT = /(`+)[^`]*?\1|<(?![A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>)(?=
 
 /** Backslash-escapes raw-HTML `<` outside code (fenced blocks and inline code spans), so remark keeps it as text. */
 export function escapeRawHtml(markdown: string): string {
-  let fence: string | null = null;
-  return markdown
-    .split('\n')
-    .map((line) => {
-      const m = FENCE.exec(line);
-      if (fence !== null) {
-        if (m && m[1]![0] === fence[0] && m[1]!.length >= fence.length && line.trim() === m[1]) fence = null;
-        return line;
-      }
-      if (m) {
-        fence = m[1]!;
-        return line;
-      }
-      return line.replace(RAW_HTML_LT, (match: string) => (match.startsWith('`') ? match : '\\<'));
-    })
-    .join('\n');
+  return mapOutsideFences(markdown, (line) => line.replace(RAW_HTML_LT, (match: string) => (match.startsWith('`') ? match : '\\<')));
 }
 
 /** Converts Markdown to mrkdwn; the result has no trailing newline. */

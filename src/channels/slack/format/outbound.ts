@@ -8,6 +8,7 @@
  * - Parts are at most {@link SLACK_PART_LIMIT} characters, cut at paragraph/line boundaries and
  *   never inside a code block (src/channels/format/split.ts).
  */
+import { markKind } from '../../format/mark-kind.js';
 import { splitMessage } from '../../format/split.js';
 import type { OutboundMessage } from '../../types.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
@@ -19,17 +20,6 @@ import { markdownToMrkdwn } from './mrkdwn.js';
  */
 export const SLACK_PART_LIMIT = 3_500;
 
-const ERROR_MARK = '⚠️ ';
-const NOTICE_MARK = 'ℹ️ ';
-const LEADING_EMOJI = /^\p{Extended_Pictographic}/u;
-
-/** Markdown with the kind's visible mark (none for answers or texts that already lead with an emoji). */
-export function markKind(message: Pick<OutboundMessage, 'kind' | 'text'>): string {
-  const text = message.text.trim();
-  if (text === '') return message.kind === 'answer' ? '(empty answer)' : '(no details)';
-  if (message.kind === 'answer' || LEADING_EMOJI.test(text)) return text;
-  return (message.kind === 'error' ? ERROR_MARK : NOTICE_MARK) + text;
-}
 
 /** The mrkdwn parts to post for `message`, in order (at least one). */
 export function renderSlackParts(message: Pick<OutboundMessage, 'kind' | 'text'>, limit = SLACK_PART_LIMIT): string[] {
