@@ -153,9 +153,14 @@ export class CodexRuntime {
     if (this.currentTurn) throw new Error(`runtime ${this.opts.id} already runs turn ${this.currentTurn.id ?? '(starting)'}`);
     const run = new TurnRun(rpc, threadId, text, { ...hooks, timeoutMs, logger: this.log });
     this.currentTurn = run;
-    if (this.opts.record.load()?.threadHasHistory !== true) void this.opts.record.patch({ threadHasHistory: true });
-    return run.outcome.finally(() => {
+    return run.outcome.then(async (outcome) => {
       if (this.currentTurn === run) this.currentTurn = null;
+      // codex writes a thread's rollout lazily: only a turn it settled surely left history behind.
+      // (A first turn cut off by a crash leaves none, and its replacement thread is no loss.)
+      if (outcome.status !== 'disconnected' && outcome.turnId && this.opts.record.load()?.threadHasHistory !== true) {
+        await this.opts.record.patch({ threadHasHistory: true });
+      }
+      return outcome;
     });
   }
 

@@ -23,7 +23,7 @@ export interface DispatcherRecord {
   lastLostThreadId: string | null;
   /** Set when a thread was lost and the next reply must carry a visible warning. */
   pendingLostThreadWarning: boolean;
-  /** True once a turn ran on `threadId`; a thread without history is not "lost" when resume fails. */
+  /** True once codex settled a turn (or took an injected item) on `threadId`; a thread without history is not "lost" when resume fails. */
   threadHasHistory: boolean;
   lastError: string | null;
   lastStartedAt: number | null;

@@ -114,6 +114,32 @@ describe('CodexRuntime (real codex)', () => {
     expect(rec?.lastLostThreadId).toBeNull();
   });
 
+  it('a first turn cut off by kill -9 before codex wrote its rollout: a fresh thread, no warning', async () => {
+    env.model.setScript(() => ({ kind: 'hang' }));
+    const clock = new FakeClock();
+    const rt = track(testRuntime(env, store, { clock }));
+    await rt.start();
+    const first = rt.threadId;
+    const kinds: string[] = [];
+    rt.onReady((e) => kinds.push(e.thread.kind));
+    const turn = rt.runTurn('first words', 60_000);
+    // As early as possible: codex may not have written the thread's rollout yet.
+    await waitFor(() => rt.runningTurn?.id != null, 10_000, 'turn/start answered');
+    process.kill(rt.pid!, 'SIGKILL');
+    expect((await turn).status).toBe('disconnected');
+    // The state codex leaves when it dies before writing the thread's rollout (seen under load).
+    await rm(path.join(env.codexHome, 'sessions'), { recursive: true, force: true });
+    await waitFor(() => clock.pending().length === 1, 10_000, 'restart scheduled');
+    clock.fireNext();
+    await waitFor(() => kinds.length === 1, 20_000, 'ready again');
+    const rec = store.getDispatcher('main');
+    expect(kinds).toEqual(['started']);
+    expect(rec?.threadId).not.toBe(first);
+    expect(rec?.pendingLostThreadWarning).toBe(false);
+    expect(rec?.lastLostThreadId).toBeNull();
+    expect(rec?.threadHasHistory).toBe(false);
+  });
+
   it('restarts after kill -9 with backoff and leaves nothing behind on stop', async () => {
     const clock = new FakeClock();
     const rt = track(testRuntime(env, store, { clock }));
