@@ -2,6 +2,7 @@
  * The Switchboard service: state store, one Dispatcher (+ CodexRuntime) per
  * configured dispatcher, channel adapters, router, and the admin socket.
  */
+import { runtimeOptions, type RuntimeSpec } from './codex/runtime-options.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createAdminServer, type AdminServer } from './admin/server.js';
@@ -15,8 +16,7 @@ import { Dispatcher, type DispatcherStatus } from './dispatch/dispatcher.js';
 import { AccessGate, type ChannelAccess } from './dispatch/gate.js';
 import { Router } from './dispatch/router.js';
 import type { Logger } from './log.js';
-import { mcpServerScript, switchboardMcpOverrides, type McpRegistration } from './mcp/registration.js';
-import { skillRootsFor } from './skills/roots.js';
+import { mcpServerScript, type McpRegistration } from './mcp/registration.js';
 import { openStateStore } from './state/open.js';
 import type { StateStore } from './state/types.js';
 import type { TeammateStatus } from './teammates/api.js';
@@ -150,29 +150,16 @@ async function createDispatcher(
 ): Promise<Dispatcher> {
   await mkdir(d.cwd, { recursive: true });
   const c = config.codex;
-  const runtime = new CodexRuntime({
+  const spec: RuntimeSpec = {
     id: d.id,
     role: d.role,
     cwd: d.cwd,
-    bin: deps.codex.bin,
-    pathDirs: deps.codex.pathDirs,
-    ...(c.home ? { codexHome: c.home } : {}),
-    overrides: { ...c.overrides, ...switchboardMcpOverrides(deps.mcp, d.role, d.id) },
-    requestTimeoutMs: c.requestTimeoutMs,
-    startTimeoutMs: c.startTimeoutMs,
-    backoff: c.restartBackoff,
-    thread: {
-      sandbox: c.sandbox,
-      approvalPolicy: c.approvalPolicy,
-      model: d.model ?? c.model ?? null,
-      developerInstructions: d.instructions ?? null,
-    },
-    skillRoots: skillRootsFor(d.role, config.skills.roots),
+    developerInstructions: d.instructions ?? null,
     record: { load: () => deps.store.getDispatcher(d.id), patch: (p) => deps.store.patchDispatcher(d.id, p) },
     logFile: path.join(deps.logDir, `codex-${d.id}.log`),
-    logger: deps.logger,
-    clock: deps.clock,
-  });
+  };
+  if (d.model) spec.model = d.model;
+  const runtime = new CodexRuntime(runtimeOptions(config, spec, deps));
   return new Dispatcher({
     id: d.id,
     runtime,

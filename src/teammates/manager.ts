@@ -6,6 +6,7 @@
  * Callers are checked here (`authorize`): dispatchers manage their own
  * teammates, teammates may only look, operators may look and close.
  */
+import { runtimeOptions, type RuntimeSpec } from '../codex/runtime-options.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
@@ -13,8 +14,7 @@ import { CodexRuntime } from '../codex/runtime.js';
 import type { Config, DispatcherConfig } from '../config/schema.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Logger } from '../log.js';
-import { switchboardMcpOverrides, type McpRegistration } from '../mcp/registration.js';
-import { skillRootsFor } from '../skills/roots.js';
+import type { McpRegistration } from '../mcp/registration.js';
 import { defaultDispatcher } from '../state/lowdb-store.js';
 import type { ReplyAddress, StateStore, TeammateRecord } from '../state/types.js';
 import type { Caller, CloseAnswer, SendAnswer, SpawnAnswer, TeammateStatus } from './api.js';
@@ -257,31 +257,18 @@ export class TeammateManager {
     const dispatcher = this.opts.dispatchers.get(rec.dispatcher);
     if (!dispatcher) throw new Error(`dispatcher ${rec.dispatcher} is not running`);
     const logger = this.opts.logger.child({ teammate: rec.name, dispatcher: rec.dispatcher });
-    const runtime = new CodexRuntime({
+    const spec: RuntimeSpec = {
       id: rec.name,
       role: 'teammate',
       cwd: rec.cwd,
-      bin: this.opts.codex.bin,
-      pathDirs: this.opts.codex.pathDirs,
-      ...(c.home ? { codexHome: c.home } : {}),
-      overrides: { ...c.overrides, ...switchboardMcpOverrides(this.opts.mcp, 'teammate', rec.name) },
-      requestTimeoutMs: c.requestTimeoutMs,
-      startTimeoutMs: c.startTimeoutMs,
-      backoff: c.restartBackoff,
-      thread: {
-        sandbox: c.sandbox,
-        approvalPolicy: c.approvalPolicy,
-        model: d.model ?? c.model ?? null,
-        developerInstructions:
-          `You are the Switchboard teammate "${rec.name}", working for the dispatcher "${rec.dispatcher}". ` +
-          'Each of your final messages is delivered to that dispatcher as a completion, not to a person.',
-      },
-      skillRoots: skillRootsFor('teammate', config.skills.roots),
+      developerInstructions:
+        `You are the Switchboard teammate "${rec.name}", working for the dispatcher "${rec.dispatcher}". ` +
+        'Each of your final messages is delivered to that dispatcher as a completion, not to a person.',
       record: { load: () => store.getTeammate(rec.name), patch: (p) => store.patchTeammate(rec.name, p) },
       logFile: path.join(this.opts.logDir, `codex-teammate-${rec.name}.log`),
-      logger,
-      clock,
-    });
+    };
+    if (d.model) spec.model = d.model;
+    const runtime = new CodexRuntime(runtimeOptions(config, spec, { codex: this.opts.codex, mcp: this.opts.mcp, logger, clock }));
     return new Teammate({
       name: rec.name,
       runtime,

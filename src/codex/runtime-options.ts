@@ -1,0 +1,57 @@
+/**
+ * Builds `CodexRuntimeOptions` from the service config for one runtime, so
+ * dispatchers and teammates get the same codex settings (binary, CODEX_HOME,
+ * `-c` overrides plus Switchboard's MCP server, timeouts, backoff, sandbox,
+ * approval policy, role-gated skill roots).
+ */
+import type { Clock } from '../clock.js';
+import type { Config, RuntimeRole } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { switchboardMcpOverrides, type McpRegistration } from '../mcp/registration.js';
+import { skillRootsFor } from '../skills/roots.js';
+import type { CodexBinary } from './binary.js';
+import type { CodexRuntimeOptions, RuntimeRecordStore } from './runtime.js';
+
+export interface RuntimeSpec {
+  /** Dispatcher id or teammate name. */
+  id: string;
+  role: RuntimeRole;
+  cwd: string;
+  /** Model for the thread; default `codex.model`. */
+  model?: string;
+  developerInstructions: string | null;
+  record: RuntimeRecordStore;
+  /** Absolute path of the app-server's log file. */
+  logFile: string;
+}
+
+export function runtimeOptions(
+  config: Config,
+  spec: RuntimeSpec,
+  deps: { codex: CodexBinary; mcp: McpRegistration; logger: Logger; clock: Clock },
+): CodexRuntimeOptions {
+  const c = config.codex;
+  return {
+    id: spec.id,
+    role: spec.role,
+    cwd: spec.cwd,
+    bin: deps.codex.bin,
+    pathDirs: deps.codex.pathDirs,
+    ...(c.home ? { codexHome: c.home } : {}),
+    overrides: { ...c.overrides, ...switchboardMcpOverrides(deps.mcp, spec.role, spec.id) },
+    requestTimeoutMs: c.requestTimeoutMs,
+    startTimeoutMs: c.startTimeoutMs,
+    backoff: c.restartBackoff,
+    thread: {
+      sandbox: c.sandbox,
+      approvalPolicy: c.approvalPolicy,
+      model: spec.model ?? c.model ?? null,
+      developerInstructions: spec.developerInstructions,
+    },
+    skillRoots: skillRootsFor(spec.role, config.skills.roots),
+    record: spec.record,
+    logFile: spec.logFile,
+    logger: deps.logger,
+    clock: deps.clock,
+  };
+}
