@@ -1,21 +1,13 @@
 /** The record of HTTP calls the fake answered, with waiting helpers for tests. */
+import { RecordLog } from '../call-log.js';
 import { callMatcher, type CallPattern } from './routes.js';
 import type { RecordedCall } from './types.js';
 
 export type CallPredicate = (call: RecordedCall) => boolean;
 
-export class CallLog {
-  readonly calls: RecordedCall[] = [];
-  private readonly waiters = new Set<(call: RecordedCall) => void>();
-
-  record(call: RecordedCall): void {
-    this.calls.push(call);
-    for (const w of [...this.waiters]) w(call);
-  }
-
+export class CallLog extends RecordLog<RecordedCall> {
   callsTo(pattern: CallPattern): RecordedCall[] {
-    const m = callMatcher(pattern);
-    return this.calls.filter(m);
+    return this.calls.filter(callMatcher(pattern));
   }
 
   /**
@@ -24,26 +16,9 @@ export class CallLog {
    */
   waitForCall(pattern: CallPattern, predicate: CallPredicate = () => true, timeoutMs = 3000): Promise<RecordedCall> {
     const base = callMatcher(pattern);
-    const matches = (c: RecordedCall): boolean => base(c) && predicate(c);
-    const existing = this.calls.find(matches);
-    if (existing) return Promise.resolve(existing);
-    return new Promise((resolve, reject) => {
-      const waiter = (c: RecordedCall): void => {
-        if (!matches(c)) return;
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        resolve(c);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        const seen = this.calls.map((c) => `${c.route}${c.status === 200 ? '' : `(${c.status})`}`);
-        reject(new Error(`fake Feishu: no matching ${String(pattern)} call within ${timeoutMs} ms; calls so far: [${seen.join(', ')}]`));
-      }, timeoutMs);
-      this.waiters.add(waiter);
+    return this.waitFor((c) => base(c) && predicate(c), timeoutMs, () => {
+      const seen = this.calls.map((c) => `${c.route}${c.status === 200 ? '' : `(${c.status})`}`);
+      return `fake Feishu: no matching ${String(pattern)} call within ${timeoutMs} ms; calls so far: [${seen.join(', ')}]`;
     });
-  }
-
-  clear(): void {
-    this.calls.length = 0;
   }
 }
