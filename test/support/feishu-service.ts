@@ -7,10 +7,10 @@
  */
 import type { FeishuChannel } from '../../src/channels/feishu/index.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createLogger, silentLogger, type LogLevel } from '../../src/log.js';
-import { startService, type Service } from '../../src/service.js';
+import type { Service } from '../../src/service.js';
 import type { CodexTestEnv } from './codex-env.js';
 import type { FakeFeishu, FeishuEvent, StoredMessage } from './fake-feishu/index.js';
+import { mainDispatcher, startWithTestLog, testCodexConfig, waitForCount } from './service.js';
 
 export const FEISHU_ENCRYPT_KEY = 'e2e-encrypt-key';
 
@@ -45,12 +45,7 @@ export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu
   const config = parseConfig(
     {
       stateDir: env.stateDir,
-      codex: {
-        bin: env.codexBin,
-        home: env.codexHome,
-        sandbox: 'read-only',
-        restartBackoff: { baseMs: 200, maxMs: 1000 },
-      },
+      codex: testCodexConfig(env),
       channels: [
         {
           id: 'feishu',
@@ -64,14 +59,7 @@ export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu
           ...(opts.access ? { access: opts.access } : {}),
         },
       ],
-      dispatchers: [
-        {
-          id: 'main',
-          cwd: env.workDir,
-          bindings: (opts.bindings ?? [{}]).map((b) => ({ channel: 'feishu', conversation: '*', ...b })),
-          ...(opts.turnTimeoutMs ? { turnTimeoutMs: opts.turnTimeoutMs } : {}),
-        },
-      ],
+      dispatchers: [mainDispatcher(env, 'feishu', opts)],
     },
     {
       file: '<feishu-e2e>',
@@ -83,9 +71,7 @@ export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu
       },
     },
   );
-  // SB_TEST_LOG=debug shows the service log while debugging a test.
-  const level = process.env.SB_TEST_LOG as LogLevel | undefined;
-  const service = await startService(config, { logger: level ? createLogger(level) : silentLogger() });
+  const service = await startWithTestLog(config);
   const channel = service.channels.get('feishu') as FeishuChannel;
   const repliesTo = (messageId: string): StoredMessage[] => fake.sentMessages().filter((m) => m.parent_id === messageId && m.via === 'reply');
 
@@ -104,17 +90,11 @@ export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu
       if (res.status !== 200) throw new Error(`events URL answered ${res.status}: ${res.body}`);
     },
     repliesTo,
-    async waitForReplies(messageId, n, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const replies = repliesTo(messageId);
-        if (replies.length >= n) return replies;
-        if (Date.now() > deadline) {
-          const all = fake.sentMessages().map((m) => `${String(m.parent_id)}: ${m.content.slice(0, 100)}`);
-          throw new Error(`expected ${n} replies to ${messageId}, got ${replies.length}; all sent: ${JSON.stringify(all)}`);
-        }
-        await new Promise((r) => setTimeout(r, 25));
-      }
+    waitForReplies(messageId, n, timeoutMs = 30_000) {
+      return waitForCount(() => repliesTo(messageId), n, timeoutMs, (got) => {
+        const all = fake.sentMessages().map((m) => `${String(m.parent_id)}: ${m.content.slice(0, 100)}`);
+        return `expected ${n} replies to ${messageId}, got ${got.length}; all sent: ${JSON.stringify(all)}`;
+      });
     },
     stop: () => service.stop(),
   };

@@ -3,6 +3,7 @@
  * a free port) plus small HTTP helpers for tests.
  */
 import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
 import { createLogger, silentLogger, type LogLevel } from '../../src/log.js';
 import { startService, type Service } from '../../src/service.js';
 import type { WebMessage } from '../../src/state/types.js';
@@ -32,33 +33,63 @@ export interface TestServiceOptions {
   port?: number;
 }
 
+/** The `codex` config block of test services: the env's binary, CODEX_HOME and fast restarts. */
+export function testCodexConfig(env: CodexTestEnv, opts: { bin?: string; overrides?: Record<string, string> } = {}): Record<string, unknown> {
+  return {
+    bin: opts.bin ?? env.codexBin,
+    home: env.codexHome,
+    sandbox: 'read-only',
+    restartBackoff: { baseMs: 200, maxMs: 1000 },
+    overrides: opts.overrides ?? {},
+  };
+}
+
+/** Dispatcher `main` working in the env's work dir, bound to `channel` (every conversation by default). */
+export function mainDispatcher(
+  env: CodexTestEnv,
+  channel: string,
+  opts: { bindings?: Array<{ conversation?: string; requireMention?: boolean }>; queueLimit?: number; turnTimeoutMs?: number } = {},
+): Record<string, unknown> {
+  return {
+    id: 'main',
+    cwd: env.workDir,
+    bindings: (opts.bindings ?? [{}]).map((b) => ({ channel, conversation: '*', ...b })),
+    ...(opts.queueLimit ? { queueLimit: opts.queueLimit } : {}),
+    ...(opts.turnTimeoutMs ? { turnTimeoutMs: opts.turnTimeoutMs } : {}),
+  };
+}
+
+/** Starts a service; SB_TEST_LOG=debug (or another level) shows its log while debugging a test. */
+export function startWithTestLog(config: Config): Promise<Service> {
+  const level = process.env.SB_TEST_LOG as LogLevel | undefined;
+  return startService(config, { logger: level ? createLogger(level) : silentLogger() });
+}
+
+/**
+ * Polls `get` every 25 ms until it returns at least `n` items and returns them; after
+ * `timeoutMs` throws `miss(lastItems)`.
+ */
+export async function waitForCount<T>(get: () => T[] | Promise<T[]>, n: number, timeoutMs: number, miss: (got: T[]) => string): Promise<T[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const items = await get();
+    if (items.length >= n) return items;
+    if (Date.now() > deadline) throw new Error(miss(items));
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 export async function startTestService(env: CodexTestEnv, opts: TestServiceOptions = {}): Promise<TestService> {
   const config = parseConfig(
     {
       stateDir: env.stateDir,
-      codex: {
-        bin: opts.bin ?? env.codexBin,
-        home: env.codexHome,
-        sandbox: 'read-only',
-        restartBackoff: { baseMs: 200, maxMs: 1000 },
-        overrides: opts.overrides ?? {},
-      },
+      codex: testCodexConfig(env, opts),
       channels: [{ id: 'local', type: 'web', listen: `127.0.0.1:${opts.port ?? 0}` }],
-      dispatchers: [
-        {
-          id: 'main',
-          cwd: env.workDir,
-          bindings: [{ channel: 'local', conversation: opts.conversation ?? '*' }],
-          ...(opts.queueLimit ? { queueLimit: opts.queueLimit } : {}),
-          ...(opts.turnTimeoutMs ? { turnTimeoutMs: opts.turnTimeoutMs } : {}),
-        },
-      ],
+      dispatchers: [mainDispatcher(env, 'local', { ...opts, ...(opts.conversation ? { bindings: [{ conversation: opts.conversation }] } : {}) })],
     },
     { file: '<test>' },
   );
-  // SB_TEST_LOG=debug shows the service log while debugging a test.
-  const level = process.env.SB_TEST_LOG as LogLevel | undefined;
-  const service = await startService(config, { logger: level ? createLogger(level) : silentLogger() });
+  const service = await startWithTestLog(config);
   const url = (service.channels.get('local') as unknown as { url: string }).url;
   const messages = async (conversation: string): Promise<WebMessage[]> => {
     const res = await fetch(`${url}/api/conversations/${conversation}/messages`);
@@ -76,15 +107,13 @@ export async function startTestService(env: CodexTestEnv, opts: TestServiceOptio
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     },
     messages,
-    async waitForReplies(conversation, n, timeoutMs = 30_000) {
-      let replies: WebMessage[] = [];
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        replies = (await messages(conversation)).filter((m) => m.role !== 'user');
-        if (replies.length >= n) return replies;
-        if (Date.now() > deadline) throw new Error(`expected ${n} replies in ${conversation}, got ${replies.length}: ${JSON.stringify(replies)}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+    waitForReplies(conversation, n, timeoutMs = 30_000) {
+      return waitForCount(
+        async () => (await messages(conversation)).filter((m) => m.role !== 'user'),
+        n,
+        timeoutMs,
+        (got) => `expected ${n} replies in ${conversation}, got ${got.length}: ${JSON.stringify(got)}`,
+      );
     },
     stop: () => service.stop(),
   };

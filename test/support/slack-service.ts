@@ -7,10 +7,10 @@
  */
 import { parseConfig } from '../../src/config/load.js';
 import type { SlackChannel } from '../../src/channels/slack/index.js';
-import { createLogger, silentLogger, type LogLevel } from '../../src/log.js';
-import { startService, type Service } from '../../src/service.js';
+import type { Service } from '../../src/service.js';
 import type { CodexTestEnv } from './codex-env.js';
 import type { FakeSlack, RecordedCall, SlackEvent } from './fake-slack/index.js';
+import { mainDispatcher, startWithTestLog, testCodexConfig, waitForCount } from './service.js';
 
 export const SLACK_BOT_TOKEN = 'xoxb-e2e-bot-token';
 export const SLACK_APP_TOKEN = 'xapp-1-e2e-app-token';
@@ -45,12 +45,7 @@ export async function startSlackTestService(env: CodexTestEnv, fake: FakeSlack, 
   const config = parseConfig(
     {
       stateDir: env.stateDir,
-      codex: {
-        bin: env.codexBin,
-        home: env.codexHome,
-        sandbox: 'read-only',
-        restartBackoff: { baseMs: 200, maxMs: 1000 },
-      },
+      codex: testCodexConfig(env),
       channels: [
         {
           id: 'slack',
@@ -61,23 +56,14 @@ export async function startSlackTestService(env: CodexTestEnv, fake: FakeSlack, 
           ...(opts.access ? { access: opts.access } : {}),
         },
       ],
-      dispatchers: [
-        {
-          id: 'main',
-          cwd: env.workDir,
-          bindings: (opts.bindings ?? [{}]).map((b) => ({ channel: 'slack', conversation: '*', ...b })),
-          ...(opts.turnTimeoutMs ? { turnTimeoutMs: opts.turnTimeoutMs } : {}),
-        },
-      ],
+      dispatchers: [mainDispatcher(env, 'slack', opts)],
     },
     {
       file: '<slack-e2e>',
       env: { E2E_SLACK_BOT_TOKEN: SLACK_BOT_TOKEN, E2E_SLACK_APP_TOKEN: SLACK_APP_TOKEN, E2E_SLACK_SIGNING_SECRET: SLACK_SIGNING_SECRET },
     },
   );
-  // SB_TEST_LOG=debug shows the service log while debugging a test.
-  const level = process.env.SB_TEST_LOG as LogLevel | undefined;
-  const service = await startService(config, { logger: level ? createLogger(level) : silentLogger() });
+  const service = await startWithTestLog(config);
   const channel = service.channels.get('slack') as SlackChannel;
   const postsIn = (conv: string, threadTs: string): RecordedCall[] =>
     fake.callsTo('chat.postMessage').filter((c) => c.body.channel === conv && c.body.thread_ts === threadTs && c.response.ok === true);
@@ -99,17 +85,11 @@ export async function startSlackTestService(env: CodexTestEnv, fake: FakeSlack, 
       if (res.status !== 200) throw new Error(`events URL answered ${res.status}: ${res.body}`);
     },
     postsIn,
-    async waitForPosts(conv, threadTs, n, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const posts = postsIn(conv, threadTs);
-        if (posts.length >= n) return posts;
-        if (Date.now() > deadline) {
-          const all = fake.callsTo('chat.postMessage').map((c) => `${String(c.body.channel)}/${String(c.body.thread_ts)}: ${String(c.body.text).slice(0, 80)}`);
-          throw new Error(`expected ${n} posts in ${conv}/${threadTs}, got ${posts.length}; all posts: ${JSON.stringify(all)}`);
-        }
-        await new Promise((r) => setTimeout(r, 25));
-      }
+    waitForPosts(conv, threadTs, n, timeoutMs = 30_000) {
+      return waitForCount(() => postsIn(conv, threadTs), n, timeoutMs, (got) => {
+        const all = fake.callsTo('chat.postMessage').map((c) => `${String(c.body.channel)}/${String(c.body.thread_ts)}: ${String(c.body.text).slice(0, 80)}`);
+        return `expected ${n} posts in ${conv}/${threadTs}, got ${got.length}; all posts: ${JSON.stringify(all)}`;
+      });
     },
     stop: () => service.stop(),
   };
