@@ -5,8 +5,9 @@ import http from 'node:http';
 
 /** The service is not running (no socket, or nobody listening). */
 export class ServiceNotRunningError extends Error {
-  constructor(readonly socketPath: string, cause: string) {
-    super(`Switchboard is not running (no service on ${socketPath}: ${cause}). Start it with: switchboard serve --config <file>`);
+  /** @param fix the next step for the user; defaults to starting the service. */
+  constructor(readonly socketPath: string, cause: string, fix = 'Start it with: switchboard serve --config <file>') {
+    super(`Switchboard is not running (no service on ${socketPath}: ${cause}). ${fix}`);
     this.name = 'ServiceNotRunningError';
   }
 }

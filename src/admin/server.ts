@@ -18,6 +18,14 @@ import type { Service } from '../service.js';
 import { handleCompletion } from './completion-route.js';
 import { handleTeammates } from './teammate-routes.js';
 
+/** Another live service already listens on the admin socket (it owns this state dir). */
+export class ServiceAlreadyRunningError extends Error {
+  constructor(readonly socketPath: string) {
+    super(`another Switchboard service is already running on ${socketPath}; stop it or use a different stateDir`);
+    this.name = 'ServiceAlreadyRunningError';
+  }
+}
+
 export interface AdminServer {
   readonly socketPath: string;
   close(): Promise<void>;
@@ -25,12 +33,12 @@ export interface AdminServer {
 
 /**
  * Listens on `socketPath`.
- * @throws Error when another live service listens there.
+ * @throws ServiceAlreadyRunningError when another live service listens there.
  */
 export async function createAdminServer(socketPath: string, deps: { service: Service; logger: Logger }): Promise<AdminServer> {
   await mkdir(path.dirname(socketPath), { recursive: true });
   if (await isLive(socketPath)) {
-    throw new Error(`another Switchboard service is already running on ${socketPath}; stop it or use a different stateDir`);
+    throw new ServiceAlreadyRunningError(socketPath);
   }
   await rm(socketPath, { force: true });
   const server = http.createServer((req, res) => {

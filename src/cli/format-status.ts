@@ -30,12 +30,12 @@ function oneLine(error: string | null): string {
  */
 export function formatStatusTable(status: ServiceStatus): string {
   const lines = table(
-    ['DISPATCHER', 'STATUS', 'THREAD', 'QUEUE', 'TURN AGE', 'RESTARTS', 'LAST ERROR'],
+    ['DISPATCHER', 'STATUS', 'THREAD', 'WAITING', 'TURN AGE', 'RESTARTS', 'LAST ERROR'],
     status.dispatchers.map((d) => [
       d.id,
       d.status,
       d.threadId ?? '-',
-      String(d.queueDepth),
+      String(d.waitingTurns),
       formatAge(d.runningTurnAgeMs),
       String(d.restartCount),
       oneLine(d.lastError),

@@ -5,11 +5,13 @@
  * Exit codes: 0 ok, 1 runtime failure, 2 bad config/usage, 3 service not running.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AdminApiError, adminRequest, ServiceNotRunningError } from '../admin/client.js';
+import { ServiceAlreadyRunningError } from '../admin/server.js';
 import type { CompletionRequestBody } from '../admin/completion-route.js';
 import type { CloseAnswer, CloseBody } from '../teammates/api.js';
 import type { DeliverResult } from '../dispatch/completions.js';
@@ -17,12 +19,19 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startDemo } from '../demo/run-demo.js';
 import { createLogger, type Logger } from '../log.js';
-import { adminSocketPath, startService, type ServiceStatus } from '../service.js';
+import { startService, type ServiceStatus } from '../service.js';
+import { DEMO_STATE_DIR, findAdminSocket } from './find-service.js';
 import { formatStatusTable } from './format-status.js';
 
 const DEFAULT_CONFIG = 'config/switchboard.example.json';
 
 const EXIT = { ok: 0, failure: 1, config: 2, notRunning: 3 } as const;
+
+/** The `version` of Switchboard's package.json (two folders above dist/cli/ and src/cli/). */
+function packageVersion(): string {
+  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -73,6 +82,20 @@ function fail(err: unknown): never {
   process.exit(EXIT.failure);
 }
 
+/** Restates a demo start failure with the demo's own flag as the fix (`--port`, `--state-dir`). */
+function demoStartError(err: unknown, port: number): unknown {
+  if (err instanceof ServiceAlreadyRunningError) {
+    return new Error(
+      `a demo is already running with this state dir (${err.socketPath}); stop it, or start a second one with --state-dir <another dir> --port 0`,
+      { cause: err },
+    );
+  }
+  if (err instanceof Error && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE') {
+    return new Error(`port ${port} is already in use; start the demo on another one with --port <port> (--port 0 picks a free one)`, { cause: err });
+  }
+  return err;
+}
+
 /** Stops the service on SIGINT/SIGTERM, then exits. */
 function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
   let stopping = false;
@@ -105,7 +128,10 @@ function warnIfNoCredentials(config: Config, log: Logger): void {
 const program = new Command()
   .name('switchboard')
   .description('Chat channels (local web chat, Slack, Feishu/Lark) ↔ OpenAI Codex dispatchers')
-  .showHelpAfterError();
+  .version(packageVersion(), '-V, --version', 'print the version')
+  .showHelpAfterError()
+  // Usage errors (unknown command or option, missing argument) exit 2; help and --version exit 0.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.config));
 
 program
   .command('serve')
@@ -130,12 +156,12 @@ program
 program
   .command('status')
   .description('show dispatchers and teammates of the running service')
-  .option('-c, --config <file>', 'config file (to find the admin socket)', DEFAULT_CONFIG)
+  .option('-c, --config <file>', 'config file (to find the admin socket; default: the running demo or npm start service)')
   .option('-s, --socket <path>', 'admin socket path (overrides --config)')
   .option('--json', 'print JSON')
-  .action(async (opts: { config: string; socket?: string; json?: boolean }) => {
+  .action(async (opts: { config?: string; socket?: string; json?: boolean }) => {
     try {
-      const socket = opts.socket ? path.resolve(opts.socket) : adminSocketPath((await loadConfig(opts.config)).config);
+      const socket = await findAdminSocket({ ...opts, defaultConfig: DEFAULT_CONFIG });
       const status = await adminRequest<ServiceStatus>(socket, 'GET', '/status');
       process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatusTable(status)}\n`);
     } catch (err) {
@@ -148,11 +174,13 @@ program
   .description('run with a bundled scripted model (no Codex account needed)')
   .option('-p, --port <port>', 'web chat port (0 = any free port)', parsePort, 8787)
   .option('--host <host>', 'web chat host', '127.0.0.1')
-  .option('--state-dir <dir>', 'state directory of the demo', './.switchboard-demo')
+  .option('--state-dir <dir>', 'state directory of the demo', DEMO_STATE_DIR)
   .action(async (opts: { port: number; host: string; stateDir: string }) => {
     try {
       const log = createLogger('info');
-      const demo = await startDemo({ port: opts.port, host: opts.host, stateDir: opts.stateDir, logger: log });
+      const demo = await startDemo({ port: opts.port, host: opts.host, stateDir: opts.stateDir, logger: log }).catch((err: unknown) => {
+        throw demoStartError(err, opts.port);
+      });
       log.info({ url: demo.url, adminSocket: demo.service.adminSocket }, `demo ready: open ${demo.url} (replies come from a scripted model)`);
       stopOnSignals(() => demo.stop(), log);
     } catch (err) {
@@ -174,12 +202,12 @@ program
   .option('--channel <id>', 'channel of the conversation the answer goes to')
   .option('--conversation <id>', 'conversation the answer goes to (with --channel)')
   .option('--thread <id>', 'thread/message to answer under (Slack ts, Feishu message id)')
-  .option('-c, --config <file>', 'config file (to find the admin socket)', DEFAULT_CONFIG)
+  .option('-c, --config <file>', 'config file (to find the admin socket; default: the running demo or npm start service)')
   .option('-s, --socket <path>', 'admin socket path (overrides --config)')
   .option('--json', 'print the JSON answer')
   .action(async (opts: {
     dispatcher: string; id: string; text?: string; textFile?: string; status: string; teammate?: string;
-    channel?: string; conversation?: string; thread?: string; config: string; socket?: string; json?: boolean;
+    channel?: string; conversation?: string; thread?: string; config?: string; socket?: string; json?: boolean;
   }) => {
     try {
       if ((opts.text === undefined) === (opts.textFile === undefined)) usage('give exactly one of --text and --text-file');
@@ -191,7 +219,7 @@ program
         body.origin = { channel: opts.channel, conversation: opts.conversation };
         if (opts.thread) body.origin.thread = opts.thread;
       }
-      const socket = opts.socket ? path.resolve(opts.socket) : adminSocketPath((await loadConfig(opts.config)).config);
+      const socket = await findAdminSocket({ ...opts, defaultConfig: DEFAULT_CONFIG });
       const res = await adminRequest<DeliverResult>(socket, 'POST', '/completions', { body, timeoutMs: 30_000 });
       process.stdout.write(opts.json ? `${JSON.stringify(res)}\n` : `${describeDelivery(opts.id, res)}\n`);
     } catch (err) {
@@ -210,12 +238,12 @@ teammate
   .command('close')
   .argument('<name>', 'teammate name')
   .description('close a teammate: stop its runtime for good (a running task is reported to its dispatcher as interrupted)')
-  .option('-c, --config <file>', 'config file (to find the admin socket)', DEFAULT_CONFIG)
+  .option('-c, --config <file>', 'config file (to find the admin socket; default: the running demo or npm start service)')
   .option('-s, --socket <path>', 'admin socket path (overrides --config)')
   .option('--json', 'print the JSON answer')
-  .action(async (name: string, opts: { config: string; socket?: string; json?: boolean }) => {
+  .action(async (name: string, opts: { config?: string; socket?: string; json?: boolean }) => {
     try {
-      const socket = opts.socket ? path.resolve(opts.socket) : adminSocketPath((await loadConfig(opts.config)).config);
+      const socket = await findAdminSocket({ ...opts, defaultConfig: DEFAULT_CONFIG });
       const body: CloseBody = { name };
       const res = await adminRequest<CloseAnswer>(socket, 'POST', '/teammates/close', { body, timeoutMs: 60_000 });
       if (opts.json) process.stdout.write(`${JSON.stringify(res)}\n`);

@@ -46,7 +46,10 @@ export interface DispatcherStatus {
   id: string;
   status: RuntimeStatus;
   threadId: string | null;
+  /** Accepted turns not yet settled, the running one included. */
   queueDepth: number;
+  /** Accepted turns waiting behind the running one (queueDepth less the running turn). */
+  waitingTurns: number;
   /** Pid of the codex app-server child; null when none runs. */
   pid: number | null;
   /** Age of the running turn, ms; null when idle. */
@@ -178,12 +181,14 @@ export class Dispatcher {
 
   status(): DispatcherStatus {
     const rec = this.opts.store.getDispatcher(this.opts.id);
+    const queueDepth = this.opts.store.listQueue(this.opts.id).length;
     return {
       id: this.opts.id,
       status: this.opts.runtime.status,
       threadId: this.opts.runtime.threadId,
       pid: this.opts.runtime.pid ?? null,
-      queueDepth: this.opts.store.listQueue(this.opts.id).length,
+      queueDepth,
+      waitingTurns: Math.max(0, queueDepth - (this.runningSince === null ? 0 : 1)),
       runningTurnAgeMs: this.runningSince === null ? null : this.opts.clock.now() - this.runningSince,
       restartCount: rec?.restartCount ?? 0,
       lastError: rec?.lastError ?? null,

@@ -39,18 +39,18 @@ export function retryingText(codexMessage: string): string {
   return `⏳ Codex ran into a problem and keeps retrying: ${codexMessage}`;
 }
 
-/** One-line dispatcher status for the `status` chat command. */
+/** One-line dispatcher status for the `status` chat command: the running turn apart from the waiting ones. */
 export function statusLineText(s: {
   id: string;
   status: string;
   threadId: string | null;
-  queueDepth: number;
+  waitingTurns: number;
   runningTurnAgeMs: number | null;
   restartCount: number;
   lastError: string | null;
 }): string {
   const turn = s.runningTurnAgeMs === null ? 'idle' : `turn running for ${Math.round(s.runningTurnAgeMs / 1000)} s`;
-  const parts = [`**${s.id}**: ${s.status}`, turn, `${s.queueDepth} queued`, `${s.restartCount} restarts`, `thread \`${s.threadId ?? 'none'}\``];
+  const parts = [`**${s.id}**: ${s.status}`, turn, `${s.waitingTurns} waiting`, `${s.restartCount} restarts`, `thread \`${s.threadId ?? 'none'}\``];
   if (s.lastError) parts.push(`last error: ${s.lastError}`);
   return parts.join(' · ');
 }

@@ -2,7 +2,7 @@
  * End-to-end through the built CLI: `switchboard demo`, `status`, `config check`,
  * graceful SIGTERM shutdown and thread resumption across restarts.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,6 +11,7 @@ import {
   isAlive,
   killLeftoverClis,
   pollUntil,
+  REPO_ROOT,
   runCli,
   startDemoCli,
   type DemoCli,
@@ -77,7 +78,8 @@ describe('switchboard demo (CLI)', () => {
   let stateDir: string;
 
   beforeAll(async () => {
-    stateDir = makeTempDir('sb-e2e-demo-');
+    // The demo's default state dir name, so `status` run from the parent folder finds it unaided.
+    stateDir = path.join(makeTempDir('sb-e2e-demo-'), '.switchboard-demo');
     demo = await startDemoCli(stateDir);
   });
 
@@ -96,10 +98,28 @@ describe('switchboard demo (CLI)', () => {
     const r = await runCli(['status', '--socket', demo.adminSocket]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^DISPATCHER\s+STATUS\s+THREAD\s+QUEUE/);
+    expect(lines[0]).toMatch(/^DISPATCHER\s+STATUS\s+THREAD\s+WAITING/);
     const row = lines.find((l) => l.startsWith('main'));
     expect(row, r.stdout).toBeDefined();
     expect(row!.split(/\s+/)[1]).toBe('ready');
+  });
+
+  it('status with no flags finds the demo running in the working directory', async () => {
+    const r = await runCli(['status'], { cwd: path.dirname(stateDir) });
+    expect(r.code, r.stderr).toBe(0);
+    const row = r.stdout.split('\n').find((l) => l.startsWith('main'));
+    expect(row?.split(/\s+/)[1], r.stdout).toBe('ready');
+  });
+
+  it('a second demo names the flag that fixes its start: --state-dir, then --port', async () => {
+    const sameDir = await runCli(['demo', '--port', '0', '--state-dir', stateDir], { timeoutMs: 30_000 });
+    expect(sameDir.code).toBe(1);
+    expect(sameDir.stderr).toContain('--state-dir <another dir>');
+    const port = new URL(demo.url).port;
+    const samePort = await runCli(['demo', '--port', port, '--state-dir', makeTempDir('sb-e2e-demo2-')], { timeoutMs: 30_000 });
+    expect(samePort.code).toBe(1);
+    expect(samePort.stderr).toContain(`port ${port} is already in use`);
+    expect(samePort.stderr).toContain('--port <port>');
   });
 
   it('status --json describes the service and its dispatcher', async () => {
@@ -112,6 +132,7 @@ describe('switchboard demo (CLI)', () => {
       status: 'ready',
       threadId: expect.any(String),
       queueDepth: expect.any(Number),
+      waitingTurns: expect.any(Number),
       pid: expect.any(Number),
       restartCount: 0,
       lastError: null,
@@ -159,6 +180,30 @@ describe('switchboard status / config check (CLI)', () => {
     const r = await runCli(['status', '--socket', path.join(dir, 'nope.sock')]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('not running');
+  });
+
+  it('status with no flags and no service names every path it tried and the flags to pass', async () => {
+    const dir = makeTempDir('sb-e2e-nothing-');
+    const r = await runCli(['status'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(path.join(dir, '.switchboard-demo', 'admin.sock'));
+    expect(r.stderr).toContain('--config <file>');
+    expect(r.stderr).toContain('--socket <path>');
+  });
+
+  it('--version prints the package version and exits 0', async () => {
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  it('usage errors exit 2 with the usage text', async () => {
+    const unknownCommand = await runCli(['no-such-command']);
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toContain("unknown command 'no-such-command'");
+    const unknownOption = await runCli(['status', '--no-such-flag']);
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr).toContain('Usage: switchboard status');
   });
 
   it('config check accepts the example config', async () => {

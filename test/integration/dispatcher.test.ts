@@ -85,7 +85,9 @@ describe('dispatcher (real codex through the web channel)', () => {
     expect(replies.every((r) => r.role === 'assistant')).toBe(true);
     expect(echo.maxInFlight()).toBe(1);
     expect(env.model.requests.map((r) => stripHeader(r.lastUserText))).toEqual([1, 2, 3, 4, 5].map((i) => `message ${i}`));
-    expect(s.service.status().dispatchers[0]?.queueDepth).toBe(0);
+    // The reply is posted just before its queue entry is settled; wait for the queue to drain.
+    await waitFor(() => s.service.status().dispatchers[0]?.queueDepth === 0, 10_000, 'the queue to drain');
+    expect(s.service.status().dispatchers[0]?.waitingTurns).toBe(0);
   });
 
   it('runs one turn for a duplicate platform message id', async () => {
@@ -240,7 +242,7 @@ describe('dispatcher (real codex through the web channel)', () => {
     expect(stop).toMatchObject({ status: 200, body: { command: 'stop' } });
     await s.post('general', 'after stop');
     const replies = await s.waitForReplies('general', 4);
-    expect(replies[0]?.text).toMatch(/^\*\*main\*\*: ready · turn running for \d+ s · 1 queued · 0 restarts/);
+    expect(replies[0]?.text).toMatch(/^\*\*main\*\*: ready · turn running for \d+ s · 0 waiting · 0 restarts/);
     expect(replies[1]?.text).toBe('⏹️ Stopping the running turn.');
     expect(replies[2]?.text).toBe('⚠️ ⏹️ The turn was stopped.');
     expect(replies[3]).toMatchObject({ role: 'assistant', text: 'echo: after stop' });

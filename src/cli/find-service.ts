@@ -1,0 +1,62 @@
+/**
+ * Finds the admin socket of the service the user is running, for `status` and the other admin
+ * commands.
+ *
+ * - `--socket S` wins, then `--config F` (that config's `adminSocket` or `<stateDir>/admin.sock`).
+ * - With neither, the candidates are tried in order and the first one with a listener wins:
+ *   `$SWITCHBOARD_STATE_DIR/admin.sock`, the default config's socket (`npm start`), and the
+ *   demo's `./.switchboard-demo/admin.sock` (`npm run demo`).
+ * - When none answers, {@link ServiceNotRunningError} names every path tried and the flag to pass.
+ */
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { ServiceNotRunningError } from '../admin/client.js';
+import { loadConfig } from '../config/load.js';
+import { adminSocketPath } from '../service.js';
+
+/** Default state dir of `switchboard demo`, relative to the working directory. */
+export const DEMO_STATE_DIR = './.switchboard-demo';
+
+/** Resolves true when something accepts a connection on the unix socket within `timeoutMs`. */
+function listening(socketPath: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ path: socketPath });
+    const done = (ok: boolean): void => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+/**
+ * The admin socket to talk to (absolute path).
+ * @param opts.config an explicit `--config` file; `defaultConfig` is only tried when it is absent.
+ * @throws ConfigError for an explicit config that does not load; ServiceNotRunningError when no
+ *   candidate has a listener (only in discovery mode; an explicit path is returned as is).
+ */
+export async function findAdminSocket(opts: { socket?: string; config?: string; defaultConfig: string }): Promise<string> {
+  if (opts.socket) return path.resolve(opts.socket);
+  if (opts.config) return path.resolve(adminSocketPath((await loadConfig(opts.config)).config));
+  const candidates: string[] = [];
+  const envDir = process.env.SWITCHBOARD_STATE_DIR;
+  if (envDir) candidates.push(path.resolve(envDir, 'admin.sock'));
+  if (existsSync(opts.defaultConfig)) {
+    try {
+      candidates.push(path.resolve(adminSocketPath((await loadConfig(opts.defaultConfig)).config)));
+    } catch {
+      // A broken default config is `config check`'s business; the demo may still be running.
+    }
+  }
+  candidates.push(path.resolve(DEMO_STATE_DIR, 'admin.sock'));
+  const unique = [...new Set(candidates)];
+  for (const c of unique) if (await listening(c)) return c;
+  throw new ServiceNotRunningError(
+    unique.join(', '),
+    'nothing listening',
+    'Start it with `npm start` or `npm run demo`, or point at it with --config <file> or --socket <path>',
+  );
+}
