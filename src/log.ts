@@ -3,6 +3,7 @@
  * Secrets are redacted by key; message bodies are only logged at debug.
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -17,10 +18,22 @@ const REDACT_PATHS = [
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+/** `json`: one JSON object per line (for machines); `pretty`: coloured lines for a person. */
+export type LogFormat = 'json' | 'pretty';
+
+/** `pretty` when stdout is a terminal, else `json`. */
+export function defaultLogFormat(): LogFormat {
+  return process.stdout.isTTY ? 'pretty' : 'json';
+}
+
 /**
- * Creates the root logger writing JSON lines to `destination` (default stdout).
+ * Creates the root logger writing to `destination` (default stdout): JSON lines, or with
+ * `format: 'pretty'` human-readable lines through pino-pretty (same fields and redaction).
  */
-export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
+export function createLogger(level: LogLevel = 'info', destination?: DestinationStream, format: LogFormat = 'json'): Logger {
+  if (format === 'pretty' && destination === undefined) {
+    destination = pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service', singleLine: true, sync: true });
+  }
   return pino(
     {
       level,

@@ -18,7 +18,7 @@ import type { DeliverResult } from '../dispatch/completions.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startDemo } from '../demo/run-demo.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, defaultLogFormat, type Logger } from '../log.js';
 import { startService, type ServiceStatus } from '../service.js';
 import { DEMO_STATE_DIR, findAdminSocket } from './find-service.js';
 import { formatStatusTable } from './format-status.js';
@@ -137,10 +137,11 @@ program
   .command('serve')
   .description('run the service')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-  .action(async (opts: { config: string }) => {
+  .option('--pretty', 'human-readable log lines (default on a terminal; JSON otherwise)')
+  .action(async (opts: { config: string; pretty?: boolean }) => {
     try {
       const { config } = await loadConfig(opts.config);
-      const log = createLogger(config.logLevel);
+      const log = createLogger(config.logLevel, undefined, opts.pretty ? 'pretty' : (config.logFormat ?? defaultLogFormat()));
       warnIfNoCredentials(config, log);
       const service = await startService(config, { logger: log });
       for (const c of service.channels.values()) {
@@ -175,13 +176,17 @@ program
   .option('-p, --port <port>', 'web chat port (0 = any free port)', parsePort, 8787)
   .option('--host <host>', 'web chat host', '127.0.0.1')
   .option('--state-dir <dir>', 'state directory of the demo', DEMO_STATE_DIR)
-  .action(async (opts: { port: number; host: string; stateDir: string }) => {
+  .option('--pretty', 'human-readable log lines (default on a terminal; JSON otherwise)')
+  .action(async (opts: { port: number; host: string; stateDir: string; pretty?: boolean }) => {
     try {
-      const log = createLogger('info');
+      const format = opts.pretty ? 'pretty' : defaultLogFormat();
+      const log = createLogger('info', undefined, format);
       const demo = await startDemo({ port: opts.port, host: opts.host, stateDir: opts.stateDir, logger: log }).catch((err: unknown) => {
         throw demoStartError(err, opts.port);
       });
       log.info({ url: demo.url, adminSocket: demo.service.adminSocket }, `demo ready: open ${demo.url} (replies come from a scripted model)`);
+      // A person at a terminal should not have to find the URL among the log lines.
+      if (format === 'pretty') process.stdout.write(`\n  \u001b[1m➜  Open ${demo.url} in your browser\u001b[0m  (status: npx switchboard status · stop: Ctrl-C)\n\n`);
       stopOnSignals(() => demo.stop(), log);
     } catch (err) {
       fail(err);

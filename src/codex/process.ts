@@ -63,7 +63,8 @@ export class CodexProcess {
     const socketPath = path.join(socketDir, 'app-server.sock');
     const args = ['app-server', '--listen', `unix://${socketPath}`];
     for (const [k, v] of Object.entries(opts.overrides)) args.push('-c', `${k}=${v}`);
-    const env: Record<string, string> = {};
+    // The child writes to a log file, not a terminal: no ANSI colour codes (tracing honours NO_COLOR).
+    const env: Record<string, string> = { NO_COLOR: '1' };
     if (opts.codexHome) env.CODEX_HOME = opts.codexHome;
     if (opts.pathDirs.length) env.PATH = [...opts.pathDirs, process.env.PATH ?? ''].join(path.delimiter);
     const child = execa(opts.bin, args, {

@@ -206,6 +206,8 @@ export const configSchema = z
   .object({
     stateDir: z.string().min(1).default('./.switchboard'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    /** `pretty` (lines for a person) or `json`; default: pretty on a terminal, JSON otherwise. */
+    logFormat: z.enum(['json', 'pretty']).optional(),
     /** Admin unix socket path; default `<stateDir>/admin.sock`. */
     adminSocket: z.string().min(1).optional(),
     codex: codexSchema.default(codexSchema.parse({})),

@@ -94,6 +94,11 @@ describe('switchboard demo (CLI)', () => {
     expect(demo.adminSocket).toBe(path.join(stateDir, 'admin.sock'));
   });
 
+  it('writes the codex child log without ANSI colour codes', async () => {
+    const log = readFileSync(path.join(stateDir, 'logs', 'codex-main.log'), 'utf8');
+    expect(log).not.toContain('\u001b[');
+  });
+
   it('status prints a table with the ready dispatcher', async () => {
     const r = await runCli(['status', '--socket', demo.adminSocket]);
     expect(r.code, r.stderr).toBe(0);
