@@ -5,10 +5,8 @@
  * Exit codes: 0 ok, 1 runtime failure, 2 bad config/usage, 3 service not running.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdminApiError, adminRequest, ServiceNotRunningError } from '../admin/client.js';
 import { ServiceAlreadyRunningError } from '../admin/server.js';
@@ -16,7 +14,6 @@ import type { CompletionRequestBody } from '../admin/completion-route.js';
 import type { CloseAnswer, CloseBody } from '../teammates/api.js';
 import type { DeliverResult } from '../dispatch/completions.js';
 import { ConfigError, loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
 import { startDemo } from '../demo/run-demo.js';
 import { createLogger, defaultLogFormat, type Logger } from '../log.js';
 import { startService, type ServiceStatus } from '../service.js';
@@ -115,16 +112,6 @@ function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
   process.on('SIGTERM', handler);
 }
 
-/** Warns, with the fix, when Codex has no credentials (turns would fail with an auth error). */
-function warnIfNoCredentials(config: Config, log: Logger): void {
-  const home = config.codex.home ?? process.env.CODEX_HOME ?? path.join(os.homedir(), '.codex');
-  if (process.env.OPENAI_API_KEY || existsSync(path.join(home, 'auth.json')) || Object.keys(config.codex.overrides).length > 0) return;
-  log.warn(
-    { codexHome: home },
-    'no Codex credentials found: run `npx codex login` (or set OPENAI_API_KEY), or try `npm run demo` for a scripted model; until then turns fail and the chat shows Codex\'s error',
-  );
-}
-
 const program = new Command()
   .name('switchboard')
   .description('Chat channels (local web chat, Slack, Feishu/Lark) ↔ OpenAI Codex dispatchers')
@@ -142,7 +129,6 @@ program
     try {
       const { config } = await loadConfig(opts.config);
       const log = createLogger(config.logLevel, undefined, opts.pretty ? 'pretty' : (config.logFormat ?? defaultLogFormat()));
-      warnIfNoCredentials(config, log);
       const service = await startService(config, { logger: log });
       for (const c of service.channels.values()) {
         const url = (c as { url?: string }).url;

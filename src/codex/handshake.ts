@@ -18,6 +18,29 @@ export async function initialize(rpc: RpcClient, timeoutMs: number): Promise<Ini
   return res;
 }
 
+/** One line each: how to give codex credentials, or to run without them. */
+export const LOGIN_FIX =
+  'Codex has no credentials. Fix: run `npx codex login` (or set OPENAI_API_KEY for the service), then restart; or try `npm run demo` for a scripted model.';
+
+/**
+ * Asks codex (`account/read`, codex app-server v2) whether it can reach its model: null when it
+ * can, else {@link LOGIN_FIX}. Credentials are missing when the provider needs OpenAI auth, no
+ * account is stored, and neither OPENAI_API_KEY nor CODEX_API_KEY is in `env` (codex reads them).
+ * An app-server that lacks the method counts as able (it cannot tell).
+ * @throws Error for any other failure of the request.
+ */
+export async function checkCredentials(rpc: RpcClient, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string | null> {
+  let res;
+  try {
+    res = await rpc.request('account/read', {}, timeoutMs);
+  } catch (err) {
+    if (err instanceof RpcError && err.isUnknownMethod) return null;
+    throw err;
+  }
+  if (!res.requiresOpenaiAuth || res.account !== null) return null;
+  return env.OPENAI_API_KEY || env.CODEX_API_KEY ? null : LOGIN_FIX;
+}
+
 /**
  * Applies role-gated skill roots. An app-server that lacks the method is logged
  * and skipped (the runtime is skill-blind); any other failure is thrown.

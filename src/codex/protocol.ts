@@ -64,6 +64,23 @@ export interface SkillsListResponse {
   data: Array<{ cwd: string; skills: SkillMetadata[]; errors: Array<{ path: string; message: string }> }>;
 }
 
+// ---- account -------------------------------------------------------------------
+
+/** `account/read` params. */
+export interface GetAccountParams {
+  refreshToken?: boolean;
+}
+
+/**
+ * `account/read` result: `account` is null when codex holds no credentials; `requiresOpenaiAuth`
+ * says whether the configured model provider needs them (false for a provider without auth).
+ * Only `type` of the account is read (`apiKey`, `chatgpt`, `amazonBedrock`, `gcp`).
+ */
+export interface GetAccountResponse {
+  account: { type: string } | null;
+  requiresOpenaiAuth: boolean;
+}
+
 // ---- threads ------------------------------------------------------------------
 
 export type SandboxMode = 'read-only' | 'workspace-write' | 'danger-full-access';
@@ -181,6 +198,7 @@ export interface ClientRequests {
   initialize: { params: InitializeParams; result: InitializeResponse };
   'skills/extraRoots/set': { params: SkillsExtraRootsSetParams; result: Record<string, never> };
   'skills/list': { params: SkillsListParams; result: SkillsListResponse };
+  'account/read': { params: GetAccountParams; result: GetAccountResponse };
   'thread/start': { params: ThreadStartParams; result: ThreadStartResponse };
   'thread/resume': { params: ThreadResumeParams; result: ThreadStartResponse };
   'thread/inject_items': { params: ThreadInjectItemsParams; result: Record<string, never> };

@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { RuntimeRole } from '../config/schema.js';
 import type { DispatcherRecord, RuntimeStatus } from '../state/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { applySkillRoots, initialize, openThread, type ThreadOpenResult } from './handshake.js';
+import { applySkillRoots, checkCredentials, initialize, openThread, type ThreadOpenResult } from './handshake.js';
 import { CodexProcess } from './process.js';
 import type { ClientMethod, ClientRequests, InjectedMessageItem, ThreadSettings } from './protocol.js';
 import { RpcClient } from './rpc-client.js';
@@ -77,6 +77,7 @@ interface Generation {
 
 export class CodexRuntime {
   private statusValue: RuntimeStatus = 'declared';
+  private loginFix: string | null = null;
   private gen: Generation = { n: 0, proc: null, rpc: null, threadId: null };
   private restartTimer: { cancel(): void } | null = null;
   private currentTurn: TurnRun | null = null;
@@ -89,6 +90,14 @@ export class CodexRuntime {
 
   constructor(private readonly opts: CodexRuntimeOptions) {
     this.log = opts.logger;
+  }
+
+  /**
+   * Null when codex can reach its model; else the one-line fix for missing credentials
+   * (`account/read` at the last start). Turns would fail, so callers answer at once instead.
+   */
+  get loginNeeded(): string | null {
+    return this.loginFix;
   }
 
   get status(): RuntimeStatus {
@@ -250,6 +259,9 @@ export class CodexRuntime {
     gen.rpc = await RpcClient.connect(gen.proc.socketPath, { logger: this.log, requestTimeoutMs: o.requestTimeoutMs, timeoutMs: o.startTimeoutMs });
     const init = await initialize(gen.rpc, o.requestTimeoutMs);
     this.log.info({ pid: gen.proc.pid, userAgent: init.userAgent }, 'codex app-server initialized');
+    // The child inherits the service's environment, so codex sees the same API-key variables.
+    this.loginFix = await checkCredentials(gen.rpc, process.env, o.requestTimeoutMs);
+    if (this.loginFix) this.log.warn({ codexHome: init.codexHome }, this.loginFix);
     const skills = await applySkillRoots(gen.rpc, o.skillRoots, this.log);
     const rec = o.record.load();
     let thread = await openThread(gen.rpc, rec?.threadId ?? null, { ...o.thread, cwd: o.cwd }, this.log);
@@ -270,7 +282,7 @@ export class CodexRuntime {
     const watch = (reason: string): void => void this.onLost(gen, reason);
     gen.rpc?.onClose((r) => watch(`app-server connection closed: ${r}`));
     void gen.proc?.exited.then((e) => watch(`app-server exited (code ${e.code}, signal ${e.signal})`));
-    await this.setStatus('ready', { lastReadyAt: this.opts.clock.now(), restartAttempts: 0, lastError: null });
+    await this.setStatus('ready', { lastReadyAt: this.opts.clock.now(), restartAttempts: 0, lastError: this.loginFix });
     this.log.info({ threadId: gen.threadId, thread: ready.thread.kind, skills: ready.skills }, 'codex runtime ready');
     const event: ReadyEvent = { ...ready, firstStart: this.readyCount === 0 };
     this.readyCount++;

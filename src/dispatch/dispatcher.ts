@@ -44,7 +44,8 @@ const FAILED_REPLIES_KEPT = 100;
 /** One row of `switchboard status`. */
 export interface DispatcherStatus {
   id: string;
-  status: RuntimeStatus;
+  /** The runtime's status; `needs_login` when it is up but codex has no credentials (see lastError). */
+  status: RuntimeStatus | 'needs_login';
   threadId: string | null;
   /** Accepted turns not yet settled, the running one included. */
   queueDepth: number;
@@ -184,7 +185,7 @@ export class Dispatcher {
     const queueDepth = this.opts.store.listQueue(this.opts.id).length;
     return {
       id: this.opts.id,
-      status: this.opts.runtime.status,
+      status: this.opts.runtime.status === 'ready' && this.opts.runtime.loginNeeded ? 'needs_login' : this.opts.runtime.status,
       threadId: this.opts.runtime.threadId,
       pid: this.opts.runtime.pid ?? null,
       queueDepth,
@@ -250,6 +251,15 @@ export class Dispatcher {
 
   private async runEntry(entry: QueuedTurn): Promise<void> {
     if (entry.kind === 'completion') return this.runCompletion(entry);
+    const loginFix = this.opts.runtime.loginNeeded;
+    if (loginFix) {
+      // A turn could only fail after codex's retries; say how to fix it at once instead.
+      this.log.warn({ entry: entry.id }, 'message answered without a turn: codex has no credentials');
+      await this.reply(entry.address, { kind: 'error', text: `⚠️ ${loginFix}`, idempotencyKey: entry.id });
+      void this.progress(entry.address, 'failed');
+      await this.opts.store.removeQueued(this.opts.id, entry.id);
+      return;
+    }
     const outcome = await this.runTurnFor(entry, this.turnInput(entry), entry.address);
     if (!outcome) return;
     const reply: OutboundMessage =

@@ -252,6 +252,35 @@ describe('dispatcher (real codex through the web channel)', () => {
     expect(asked.filter((t) => t === 'status' || t === '/stop')).toEqual([]);
   });
 
+  it('without Codex credentials: status needs_login with the fix, and a message is answered at once without a turn', async () => {
+    // A provider that needs OpenAI auth, no auth.json, no API key, and an endpoint on a closed port.
+    const closed = await freePort();
+    await writeFile(
+      path.join(env.codexHome, 'config.toml'),
+      `model = "gpt-5"\nmodel_provider = "needs-auth"\n[model_providers.needs-auth]\nname = "needs-auth"\n` +
+        `base_url = "http://127.0.0.1:${closed}/v1"\nwire_api = "responses"\nrequires_openai_auth = true\n`,
+    );
+    const saved = { OPENAI_API_KEY: process.env.OPENAI_API_KEY, CODEX_API_KEY: process.env.CODEX_API_KEY };
+    delete process.env.OPENAI_API_KEY;
+    delete process.env.CODEX_API_KEY;
+    try {
+      const s = await start();
+      const d = s.service.dispatchers.get('main')!.status();
+      expect(d.status).toBe('needs_login');
+      expect(d.lastError).toContain('npx codex login');
+      expect(d.lastError).toContain('OPENAI_API_KEY');
+      expect(d.lastError).toContain('npm run demo');
+      await s.post('general', 'hello?');
+      const [reply] = await s.waitForReplies('general', 1);
+      expect(reply?.text).toContain('Codex has no credentials');
+      expect(reply?.text).toContain('npx codex login');
+      expect(env.model.requests).toHaveLength(0);
+      await waitFor(() => s.service.status().dispatchers[0]?.queueDepth === 0, 10_000, 'the message to settle');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
+    }
+  });
+
   it('ignores conversations no binding names (unrouted, no turn)', async () => {
     const s = await start({ conversation: 'general' });
     const res = await s.post('elsewhere', 'anyone?');

@@ -58,6 +58,7 @@ const PARAMS_SENT: { [M in ClientMethod]: Presence<ClientRequests[M]['params']> 
   initialize: { clientInfo: 'required', capabilities: 'nullable' },
   'skills/extraRoots/set': { extraRoots: 'required' },
   'skills/list': { cwds: 'optional', forceReload: 'optional' },
+  'account/read': { refreshToken: 'optional' },
   'thread/start': {
     cwd: 'optional',
     model: 'optional',
@@ -85,6 +86,7 @@ const RESULT_READ: { [M in ClientMethod]: Presence<ClientRequests[M]['result']> 
   initialize: { userAgent: 'required', codexHome: 'required', platformFamily: 'required', platformOs: 'required' },
   'skills/extraRoots/set': {},
   'skills/list': { data: 'required' },
+  'account/read': { account: 'nullable', requiresOpenaiAuth: 'required' },
   'thread/start': { thread: 'required' },
   'thread/resume': { thread: 'required' },
   'thread/inject_items': {},
