@@ -241,7 +241,7 @@ describe('teammates (real codex, MCP tools)', () => {
   it('`switchboard teammate close` cuts off a running task and reports it as an interrupted completion', async () => {
     const s = await start();
     await s.post('general', toolMessage('teammate_spawn', { name: 'slow', task: 'hang' }));
-    await waitFor(() => teammate(s, 'slow')?.runningTurnId != null, 20_000, 'the hanging task runs');
+    await waitFor(() => teammate(s, 'slow')?.runningTurnId != null, 45_000, 'the hanging task runs');
     const { pid } = teammate(s, 'slow')!;
     const cli = path.resolve('dist/cli/main.js');
     const { stdout } = await promisify(execFile)(process.execPath, [cli, 'teammate', 'close', 'slow', '--socket', s.service.adminSocket]);
