@@ -91,7 +91,8 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 }
 
 /** True when something accepts connections on the socket. */
-function isLive(socketPath: string): Promise<boolean> {
+/** True when a service accepts connections on `socketPath`. */
+export function isLive(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(socketPath);
     s.once('connect', () => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `switchboard` command: serve | status | demo | completion deliver | teammate close | config check.
+ * The `switchboard` command: serve | status | doctor | demo | completion deliver | teammate close | config check.
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad config/usage, 3 service not running.
  */
@@ -15,6 +15,7 @@ import type { CloseAnswer, CloseBody } from '../teammates/api.js';
 import type { DeliverResult } from '../dispatch/completions.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { startDemo } from '../demo/run-demo.js';
+import { formatDoctor, runDoctor } from '../doctor/checks.js';
 import { createLogger, defaultLogFormat, type Logger } from '../log.js';
 import { startService, type ServiceStatus } from '../service.js';
 import { DEMO_STATE_DIR, findAdminSocket } from './find-service.js';
@@ -253,6 +254,17 @@ teammate
       }
       fail(err);
     }
+  });
+
+program
+  .command('doctor')
+  .description('check everything a run needs (Node, codex, credentials, config, state dir, ports, Slack/Feishu tokens); exit 0 only when all pass')
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .option('--json', 'print JSON')
+  .action(async (opts: { config: string; json?: boolean }) => {
+    const results = await runDoctor(opts.config);
+    process.stdout.write(opts.json ? `${JSON.stringify({ ok: results.every((r) => r.ok), checks: results }, null, 2)}\n` : `${formatDoctor(results)}\n`);
+    process.exit(results.every((r) => r.ok) ? EXIT.ok : EXIT.failure);
   });
 
 program
