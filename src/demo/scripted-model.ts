@@ -17,8 +17,12 @@ import { silentLogger } from '../log.js';
 
 /** One step of a script: what to answer to one `POST /v1/responses`. */
 export type ScriptStep =
-  /** Assistant message `text`. `delayMs` waits after `response.created`, before the message. */
-  | { kind: 'reply'; text: string; delayMs?: number }
+  /**
+   * Assistant message `text`. `delayMs` waits after `response.created`, before the message.
+   * `chunks` (default 1) splits the text into that many `response.output_text.delta` events,
+   * spread evenly over `streamMs` (default 0); `output_item.done` always carries the whole text.
+   */
+  | { kind: 'reply'; text: string; delayMs?: number; chunks?: number; streamMs?: number }
   /**
    * A function (tool) call. `arguments` is JSON-encoded on the wire. `callId` defaults to a
    * generated `call_<n>`. `delayMs` as for reply. `namespace` names the tool namespace the
@@ -241,6 +245,16 @@ function estimateTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
+/** Splits `text` into at most `n` (≥1) non-empty consecutive pieces of about equal length. */
+export function splitText(text: string, n: number): string[] {
+  const count = Math.max(1, Math.min(Math.floor(n) || 1, text.length));
+  if (count === 1) return [text];
+  const size = Math.ceil(text.length / count);
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
+  return parts;
+}
+
 /**
  * Starts the scripted endpoint. Resolves once listening; rejects if the port cannot be bound.
  */
@@ -317,7 +331,13 @@ export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promi
         output_index: 0,
         item: { type: 'message', role: 'assistant', id: itemId, content: [] },
       });
-      sse(res, 'response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta: step.text });
+      const parts = splitText(step.text, step.chunks ?? 1);
+      const gapMs = parts.length > 1 ? (step.streamMs ?? 0) / (parts.length - 1) : 0;
+      for (const [i, delta] of parts.entries()) {
+        if (i > 0 && gapMs > 0 && !(await wait(res, gapMs))) return;
+        if (res.destroyed) return;
+        sse(res, 'response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta });
+      }
       sse(res, 'response.output_item.done', {
         output_index: 0,
         item: { type: 'message', role: 'assistant', id: itemId, content: [{ type: 'output_text', text: step.text }] },

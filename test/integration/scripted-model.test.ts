@@ -191,6 +191,20 @@ describe('scripted model over HTTP', () => {
     expect(events.at(-1)!.event).toBe('response.completed');
   });
 
+  it('streams a chunked reply as several deltas over streamMs; done carries the whole text', async () => {
+    const text = 'abcdefghij'.repeat(3);
+    model = await startScriptedModel({ script: () => ({ kind: 'reply', text, chunks: 3, streamMs: 100 }) });
+    const t0 = Date.now();
+    const events = parseSse(await (await postResponses(model, { input: [] })).text());
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
+    const deltas = events.filter((e) => e.event === 'response.output_text.delta').map((e) => e.data.delta);
+    expect(deltas).toHaveLength(3);
+    expect(deltas.join('')).toBe(text);
+    const done = events.find((e) => e.event === 'response.output_item.done')!.data.item as { content: { text: string }[] };
+    expect(done.content[0]!.text).toBe(text);
+    expect(events.at(-1)!.event).toBe('response.completed');
+  });
+
   it('hang never answers until close() ends it', async () => {
     model = await startScriptedModel({ script: () => ({ kind: 'hang' }) });
     const pending = postResponses(model, { input: [userMessage('wait')] }).then(
