@@ -15,6 +15,8 @@ import type { ChannelConfig, Config, DispatcherConfig } from './config/schema.js
 import { Dispatcher, type DispatcherStatus } from './dispatch/dispatcher.js';
 import { AccessGate, type ChannelAccess } from './dispatch/gate.js';
 import { Router } from './dispatch/router.js';
+import { startHealthServer, type HealthServer } from './health/http.js';
+import { readinessOf, type ChannelLifecycle, type ReadinessReport } from './health/readiness.js';
 import type { Logger } from './log.js';
 import { mcpServerScript, type McpRegistration } from './mcp/registration.js';
 import { openStateStore } from './state/open.js';
@@ -41,6 +43,10 @@ export interface Service {
   /** Absolute path of the admin socket. */
   readonly adminSocket: string;
   status(): ServiceStatus;
+  /** What `GET /readyz` reports: ready when every dispatcher is `ready` and every channel started. */
+  readiness(): ReadinessReport;
+  /** The `health.listen` listener; null when the config has none. */
+  readonly health: HealthServer | null;
   /** Stops channels, runtimes and the admin socket; queued turns stay persisted. Idempotent. */
   stop(): Promise<void>;
 }
@@ -71,10 +77,23 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   await mkdir(logDir, { recursive: true });
 
   const channels = new Map<string, ChannelAdapter>();
-  for (const c of config.channels) channels.set(c.id, createChannel(c, { store, logger: log, clock, stateDir: config.stateDir }));
+  const channelState = new Map<string, ChannelLifecycle>();
+  const dispatchers = new Map<string, Dispatcher>();
+  // Late-bound: channels are created before the dispatchers exist; the report reads both on each call.
+  const readiness = (): ReadinessReport =>
+    readinessOf(
+      [...dispatchers.values()].map((d) => {
+        const st = d.status();
+        return { id: st.id, status: st.status };
+      }),
+      config.channels.map((c) => ({ id: c.id, type: c.type, state: channelState.get(c.id) ?? 'created' })),
+    );
+  for (const c of config.channels) {
+    channels.set(c.id, createChannel(c, { store, logger: log, clock, stateDir: config.stateDir, readiness }));
+    channelState.set(c.id, 'created');
+  }
 
   const codex = config.codex.bin ? { bin: config.codex.bin, pathDirs: [] } : resolveBundledCodex();
-  const dispatchers = new Map<string, Dispatcher>();
   for (const d of config.dispatchers) {
     dispatchers.set(d.id, await createDispatcher(config, d, { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock }));
   }
@@ -100,6 +119,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
 
   const socket = adminSocketPath(config);
   let admin: AdminServer | null = null;
+  let health: HealthServer | null = null;
   const service: Service = {
     config,
     store,
@@ -107,6 +127,10 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     channels,
     teammates,
     adminSocket: socket,
+    get health() {
+      return health;
+    },
+    readiness,
     status: () => ({
       pid: process.pid,
       startedAt,
@@ -116,7 +140,13 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     }),
     stop: once(async () => {
       await admin?.close();
-      await Promise.allSettled([...channels.values()].map((c) => c.stop()));
+      await health?.close();
+      await Promise.allSettled(
+        [...channels.entries()].map(async ([id, c]) => {
+          channelState.set(id, 'stopped');
+          await c.stop();
+        }),
+      );
       // Teammates first: a result that settles meanwhile is still handed to a running dispatcher.
       await teammates.stop();
       await Promise.allSettled([...dispatchers.values()].map((d) => d.stop()));
@@ -127,8 +157,19 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
 
   try {
     admin = await createAdminServer(socket, { service, logger: log.child({ component: 'admin' }) });
+    // Before the parts start, so /readyz answers 503 while they come up.
+    if (config.health) health = await startHealthServer(config.health.listen, readiness, log.child({ component: 'health' }));
     // Channels first: a port clash fails fast before any codex child is spawned.
-    for (const c of channels.values()) await c.start(onMessage);
+    for (const [id, c] of channels) {
+      channelState.set(id, 'starting');
+      try {
+        await c.start(onMessage);
+      } catch (err) {
+        channelState.set(id, 'failed');
+        throw err;
+      }
+      channelState.set(id, 'started');
+    }
     await Promise.all([...dispatchers.values()].map((d) => d.start()));
     // After the dispatchers: a task cut off by the restart is reported to its dispatcher at once.
     await teammates.start();

@@ -4,6 +4,7 @@
 import type { Clock } from '../clock.js';
 import type { ChannelConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { ReadinessSource } from '../health/readiness.js';
 import type { StateStore } from '../state/types.js';
 import type { ChannelAdapter } from './types.js';
 import { createFeishuChannel } from './feishu/index.js';
@@ -16,6 +17,8 @@ export interface ChannelDeps {
   clock: Clock;
   /** Absolute state directory (adapters keep caches below it, e.g. Feishu downloads). */
   stateDir: string;
+  /** Readiness of the service, for the web channel's `GET /readyz`. */
+  readiness?: ReadinessSource;
 }
 
 /** Creates the adapter for `config` (not started). */

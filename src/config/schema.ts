@@ -221,6 +221,16 @@ export const configSchema = z
       .strict()
       .default({}),
     skills: skillsSchema.default({}),
+    /**
+     * Stand-alone listener for `GET /healthz` and `GET /readyz`, for configs without a web channel
+     * (a web channel serves both routes itself).
+     */
+    health: z
+      .object({
+        listen: listenAddress,
+      })
+      .strict()
+      .optional(),
     /** Completions delivered to dispatchers (teammates, external agents). */
     completions: z
       .object({

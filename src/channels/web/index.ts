@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../clock.js';
 import type { WebChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
+import type { ReadinessSource } from '../../health/readiness.js';
 import type { ReplyAddress, StateStore } from '../../state/types.js';
 import type { ChannelAdapter, InboundHandler, OutboundMessage, ProgressState, SendResult } from '../types.js';
 import type { ApiContext } from './api/handlers.js';
@@ -26,6 +27,8 @@ export interface WebChannelDeps {
   store: StateStore;
   logger: Logger;
   clock?: Clock;
+  /** Readiness for `GET /readyz` (the service passes its own); absent: /readyz answers 503. */
+  readiness?: ReadinessSource;
 }
 
 /** Creates (does not start) the web channel described by `config`. */
@@ -56,6 +59,7 @@ export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps)
     inbound: () => onMessage,
     now: () => clock.now(),
     newMessageId: () => `web-${randomUUID()}`,
+    ...(deps.readiness ? { readiness: deps.readiness } : {}),
   };
 
   async function doStop(): Promise<void> {

@@ -2,6 +2,7 @@
  * Handlers of the web chat HTTP API. Each gets the shared ApiContext.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ReadinessSource } from '../../../health/readiness.js';
 import type { Logger } from '../../../log.js';
 import type { WebMessage } from '../../../state/types.js';
 import type { AcceptResult, InboundHandler, InboundMessage } from '../../types.js';
@@ -24,6 +25,8 @@ export interface ApiContext {
   now(): number;
   /** Fresh id for messages posted without a client id. */
   newMessageId(): string;
+  /** Service readiness for `GET /readyz`; absent: 503. */
+  readiness?: ReadinessSource;
 }
 
 /** `GET /` */

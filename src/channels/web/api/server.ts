@@ -15,6 +15,7 @@ import {
   type ApiContext,
 } from './handlers.js';
 import { matchRoute } from './router.js';
+import { matchHealthRoute, serveHealth } from '../../../health/http.js';
 
 
 /** Explains a listen failure, pointing at the config field to change. */
@@ -97,6 +98,12 @@ async function route(ctx: ApiContext, listen: ListenAddress, req: IncomingMessag
     return sendError(res, 403, 'forbidden_host', 'this server only answers requests addressed to localhost');
   }
   const url = new URL(req.url ?? '/', 'http://localhost');
+  const health = matchHealthRoute(url.pathname);
+  if (health) {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') return sendError(res, 405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}`, { allow: 'GET, HEAD' });
+    return serveHealth(res, health, ctx.readiness);
+  }
   const match = matchRoute(url.pathname);
   if (!match) return sendError(res, 404, 'not_found', `no route for ${url.pathname}`);
   const method = req.method ?? 'GET';
