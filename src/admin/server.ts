@@ -90,8 +90,7 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** True when something accepts connections on the socket. */
-/** True when a service accepts connections on `socketPath`. */
+/** True when a service accepts connections on `socketPath` (a refused or missing socket is false). */
 export function isLive(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(socketPath);

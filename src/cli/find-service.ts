@@ -9,28 +9,14 @@
  * - When none answers, {@link ServiceNotRunningError} names every path tried and the flag to pass.
  */
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { ServiceNotRunningError } from '../admin/client.js';
+import { isLive } from '../admin/server.js';
 import { loadConfig } from '../config/load.js';
 import { adminSocketPath } from '../service.js';
 
 /** Default state dir of `switchboard demo`, relative to the working directory. */
 export const DEMO_STATE_DIR = './.switchboard-demo';
-
-/** Resolves true when something accepts a connection on the unix socket within `timeoutMs`. */
-function listening(socketPath: string, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ path: socketPath });
-    const done = (ok: boolean): void => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
 
 /**
  * The admin socket to talk to (absolute path).
@@ -53,7 +39,7 @@ export async function findAdminSocket(opts: { socket?: string; config?: string; 
   }
   candidates.push(path.resolve(DEMO_STATE_DIR, 'admin.sock'));
   const unique = [...new Set(candidates)];
-  for (const c of unique) if (await listening(c)) return c;
+  for (const c of unique) if (await isLive(c)) return c;
   throw new ServiceNotRunningError(
     unique.join(', '),
     'nothing listening',
