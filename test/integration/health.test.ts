@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import type { Service } from '../../src/service.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { startFakeSlack } from '../support/fake-slack/index.js';
 import { SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET } from '../support/slack-service.js';
@@ -44,6 +45,28 @@ async function waitForReadyz(base: string, want: number, timeoutMs = 30_000): Pr
   }
 }
 
+
+/**
+ * Starts the service with only a Slack channel (HTTP mode, against a local fake Slack; no web
+ * channel) and `health.listen` on a free port; both are stopped after the test.
+ */
+async function startSlackOnlyService(codex: Record<string, unknown>): Promise<Service> {
+  const fake = await startFakeSlack({});
+  toStop.push({ stop: () => fake.close() });
+  const config = parseConfig(
+    {
+      stateDir: env.stateDir,
+      codex,
+      channels: [{ id: 'slack', type: 'slack', mode: 'http', botToken: SLACK_BOT_TOKEN, signingSecret: SLACK_SIGNING_SECRET, listen: '127.0.0.1:0', apiUrl: fake.apiUrl }],
+      dispatchers: [mainDispatcher(env, 'slack')],
+      health: { listen: '127.0.0.1:0' },
+    },
+    { file: '<test>' },
+  );
+  const service = await startWithTestLog(config);
+  toStop.push(service);
+  return service;
+}
 describe('health endpoints on the web channel', () => {
   it('answers /healthz and /readyz with every dispatcher and channel, and 503 while the runtime restarts', async () => {
     const s: TestService = await startTestService(env);
@@ -82,21 +105,7 @@ describe('health endpoints on the web channel', () => {
 
 describe('health.listen listener', () => {
   it('serves /healthz and /readyz without a web channel, 503 after the codex child is killed', async () => {
-    const fake = await startFakeSlack({});
-    toStop.push({ stop: () => fake.close() });
-    const config = parseConfig(
-      {
-        stateDir: env.stateDir,
-        codex: testCodexConfig(env),
-        // Only a Slack channel (HTTP mode, against the local fake Slack): no web channel.
-        channels: [{ id: 'slack', type: 'slack', mode: 'http', botToken: SLACK_BOT_TOKEN, signingSecret: SLACK_SIGNING_SECRET, listen: '127.0.0.1:0', apiUrl: fake.apiUrl }],
-        dispatchers: [mainDispatcher(env, 'slack')],
-        health: { listen: '127.0.0.1:0' },
-      },
-      { file: '<test>' },
-    );
-    const service = await startWithTestLog(config);
-    toStop.push(service);
+    const service = await startSlackOnlyService(testCodexConfig(env));
     const health = service.health;
     expect(health).not.toBeNull();
     const base = health!.url;
@@ -122,20 +131,7 @@ describe('health.listen listener', () => {
   });
 
   it('answers 503 while the runtime never became ready (codex cannot start)', async () => {
-    const fake = await startFakeSlack({});
-    toStop.push({ stop: () => fake.close() });
-    const config = parseConfig(
-      {
-        stateDir: env.stateDir,
-        codex: testCodexConfig(env, { bin: `${env.workDir}/no-such-codex` }),
-        channels: [{ id: 'slack', type: 'slack', mode: 'http', botToken: SLACK_BOT_TOKEN, signingSecret: SLACK_SIGNING_SECRET, listen: '127.0.0.1:0', apiUrl: fake.apiUrl }],
-        dispatchers: [mainDispatcher(env, 'slack')],
-        health: { listen: '127.0.0.1:0' },
-      },
-      { file: '<test>' },
-    );
-    const service = await startWithTestLog(config);
-    toStop.push(service);
+    const service = await startSlackOnlyService(testCodexConfig(env, { bin: `${env.workDir}/no-such-codex` }));
     const base = service.health!.url;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const down = await getJson(`${base}/readyz`);
