@@ -9,7 +9,7 @@ import { createAdminServer, type AdminServer } from './admin/server.js';
 import { createChannel } from './channels/index.js';
 import type { AcceptResult, ChannelAdapter, InboundMessage } from './channels/types.js';
 import { systemClock, type Clock } from './clock.js';
-import { resolveBundledCodex } from './codex/binary.js';
+import { codexBinaryFor } from './codex/binary.js';
 import { CodexRuntime } from './codex/runtime.js';
 import type { ChannelConfig, Config, DispatcherConfig } from './config/schema.js';
 import { Dispatcher, type DispatcherStatus } from './dispatch/dispatcher.js';
@@ -93,7 +93,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     channelState.set(c.id, 'created');
   }
 
-  const codex = config.codex.bin ? { bin: config.codex.bin, pathDirs: [] } : resolveBundledCodex();
+  const codex = codexBinaryFor(config.codex);
   for (const d of config.dispatchers) {
     dispatchers.set(d.id, await createDispatcher(config, d, { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock }));
   }

@@ -45,3 +45,11 @@ export function resolveBundledCodex(): CodexBinary {
   const rg = path.join(vendor, 'codex-path');
   return { bin, pathDirs: existsSync(rg) ? [rg] : [] };
 }
+
+/**
+ * The codex binary a config selects: `codex.bin` when set (no extra PATH dirs), else the bundled one.
+ * @throws Error from {@link resolveBundledCodex} when the bundled binary is missing.
+ */
+export function codexBinaryFor(codex: { bin?: string | undefined }): CodexBinary {
+  return codex.bin ? { bin: codex.bin, pathDirs: [] } : resolveBundledCodex();
+}

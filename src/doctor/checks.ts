@@ -18,7 +18,7 @@ import { createFeishuClient } from '../channels/feishu/api/client.js';
 import { parseListenAddress } from '../channels/listen.js';
 import { createSlackClient } from '../channels/slack/api/client.js';
 import { createSlackLogger } from '../channels/slack/api/logger.js';
-import { resolveBundledCodex, type CodexBinary } from '../codex/binary.js';
+import { codexBinaryFor, type CodexBinary } from '../codex/binary.js';
 import { checkCredentials, initialize } from '../codex/handshake.js';
 import { CodexProcess } from '../codex/process.js';
 import { RpcClient } from '../codex/rpc-client.js';
@@ -54,7 +54,7 @@ function checkNode(): CheckResult {
 
 async function checkCodexBinary(config: Config | null): Promise<{ result: CheckResult; codex: CodexBinary | null }> {
   try {
-    const codex = config?.codex.bin ? { bin: config.codex.bin, pathDirs: [] } : resolveBundledCodex();
+    const codex = codexBinaryFor(config?.codex ?? {});
     const { stdout } = await execa(codex.bin, ['--version'], { timeout: CHECK_TIMEOUT_MS });
     return { result: { name: 'codex', ok: true, detail: `${stdout.trim()} (${codex.bin})` }, codex };
   } catch (err) {
