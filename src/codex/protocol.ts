@@ -193,6 +193,22 @@ export interface ErrorNotification {
   willRetry: boolean;
 }
 
+/** `mcpServer/startupStatus/updated` status (McpServerStartupState). */
+export type McpServerStartupState = 'starting' | 'ready' | 'failed' | 'cancelled';
+
+/**
+ * `mcpServer/startupStatus/updated` params: one MCP server of one thread changed state.
+ * Measured with codex 0.169: `starting` arrives before the `thread/start` (or `thread/resume`)
+ * response; `ready` or `failed` follows when the server answered (or missed) its startup timeout.
+ * A turn started before `ready` is not offered that server's tools.
+ */
+export interface McpServerStartupNotification {
+  threadId: string | null;
+  name: string;
+  status: McpServerStartupState;
+  error: string | null;
+}
+
 /** Client requests Switchboard sends, with their params and results. */
 export interface ClientRequests {
   initialize: { params: InitializeParams; result: InitializeResponse };
@@ -215,6 +231,7 @@ export interface ServerNotifications {
   'item/started': ItemNotification;
   'item/completed': ItemNotification;
   error: ErrorNotification;
+  'mcpServer/startupStatus/updated': McpServerStartupNotification;
 }
 
 /** Client notifications Switchboard sends. */

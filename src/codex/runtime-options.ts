@@ -7,7 +7,7 @@
 import type { Clock } from '../clock.js';
 import type { Config, RuntimeRole } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { switchboardMcpOverrides, type McpRegistration } from '../mcp/registration.js';
+import { MCP_SERVER_NAME, switchboardMcpOverrides, type McpRegistration } from '../mcp/registration.js';
 import { skillRootsFor } from '../skills/roots.js';
 import type { CodexBinary } from './binary.js';
 import type { CodexRuntimeOptions, RuntimeRecordStore } from './runtime.js';
@@ -49,6 +49,8 @@ export function runtimeOptions(
       developerInstructions: spec.developerInstructions,
     },
     skillRoots: skillRootsFor(spec.role, config.skills.roots),
+    // The first turn of a dispatcher or teammate must already see the teammate tools.
+    awaitMcpServers: [MCP_SERVER_NAME],
     record: spec.record,
     logFile: spec.logFile,
     logger: deps.logger,

@@ -5,7 +5,8 @@
  * degraded → stopping → stopped. On child exit or socket close the runtime is
  * degraded and restarts after `min(max, base·2^(n-1))` ms; the counter resets
  * after a successful start and a stop cancels a pending restart. Every start
- * runs the handshake: initialize → initialized → skill roots → thread resume|start.
+ * runs the handshake: initialize → initialized → skill roots → thread resume|start →
+ * the awaited MCP servers started (./mcp-startup.ts).
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
@@ -13,6 +14,7 @@ import type { RuntimeRole } from '../config/schema.js';
 import type { DispatcherRecord, RuntimeStatus } from '../state/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { applySkillRoots, checkCredentials, initialize, openThread, type ThreadOpenResult } from './handshake.js';
+import { watchMcpStartup, type McpStartupWatch } from './mcp-startup.js';
 import { CodexProcess } from './process.js';
 import type { ClientMethod, ClientRequests, InjectedMessageItem, ThreadSettings } from './protocol.js';
 import { RpcClient } from './rpc-client.js';
@@ -41,6 +43,11 @@ export interface CodexRuntimeOptions {
   thread: ThreadSettings;
   /** Absolute skill root dirs for this role. */
   skillRoots: string[];
+  /**
+   * MCP servers (names in codex's config) whose startup each start waits for after opening the
+   * thread, so the first turn is offered their tools; bounded by half of `startTimeoutMs`.
+   */
+  awaitMcpServers?: readonly string[];
   record: RuntimeRecordStore;
   /** The child's stdout/stderr go here (appended). */
   logFile: string;
@@ -257,14 +264,25 @@ export class CodexRuntime {
       o.startTimeoutMs,
     );
     gen.rpc = await RpcClient.connect(gen.proc.socketPath, { logger: this.log, requestTimeoutMs: o.requestTimeoutMs, timeoutMs: o.startTimeoutMs });
-    const init = await initialize(gen.rpc, o.requestTimeoutMs);
-    this.log.info({ pid: gen.proc.pid, userAgent: init.userAgent }, 'codex app-server initialized');
+    const mcp = o.awaitMcpServers?.length ? watchMcpStartup(gen.rpc, o.awaitMcpServers) : null;
+    try {
+      return await this.openSession(gen, gen.rpc, mcp);
+    } finally {
+      mcp?.dispose();
+    }
+  }
+
+  /** The handshake on a connected app-server, from `initialize` to an open thread with its MCP servers started. */
+  private async openSession(gen: Generation, rpc: RpcClient, mcp: McpStartupWatch | null): Promise<Omit<ReadyEvent, 'firstStart'>> {
+    const o = this.opts;
+    const init = await initialize(rpc, o.requestTimeoutMs);
+    this.log.info({ pid: gen.proc?.pid, userAgent: init.userAgent }, 'codex app-server initialized');
     // The child inherits the service's environment, so codex sees the same API-key variables.
-    this.loginFix = await checkCredentials(gen.rpc, process.env, o.requestTimeoutMs);
+    this.loginFix = await checkCredentials(rpc, process.env, o.requestTimeoutMs);
     if (this.loginFix) this.log.warn({ codexHome: init.codexHome }, this.loginFix);
-    const skills = await applySkillRoots(gen.rpc, o.skillRoots, this.log);
+    const skills = await applySkillRoots(rpc, o.skillRoots, this.log);
     const rec = o.record.load();
-    let thread = await openThread(gen.rpc, rec?.threadId ?? null, { ...o.thread, cwd: o.cwd }, this.log);
+    let thread = await openThread(rpc, rec?.threadId ?? null, { ...o.thread, cwd: o.cwd }, this.log);
     // codex writes a thread's rollout with its first turn: a thread that never ran one cannot be
     // resumed, but nothing was lost either, so no warning.
     if (thread.kind === 'replaced' && rec?.threadHasHistory !== true) thread = { kind: 'started', threadId: thread.threadId };
@@ -274,6 +292,12 @@ export class CodexRuntime {
       await o.record.patch({ threadId: thread.threadId, threadHasHistory: false, lastLostThreadId: thread.lostThreadId, pendingLostThreadWarning: true });
     } else if (thread.kind === 'started') {
       await o.record.patch({ threadId: thread.threadId, threadHasHistory: false });
+    }
+    if (mcp) {
+      for (const server of await mcp.settled(thread.threadId, Math.floor(o.startTimeoutMs / 2))) {
+        if (server.status === 'ready') continue;
+        this.log.warn({ server: server.name, status: server.status, err: server.error }, 'MCP server did not start; turns go without its tools until it does');
+      }
     }
     return { thread, skills };
   }

@@ -20,6 +20,7 @@ import {
   type ClientMethod,
   type ClientRequests,
   type InitializeParams,
+  type McpServerStartupState,
   type SandboxMode,
   type ServerNotifications,
   type SkillMetadata,
@@ -101,6 +102,7 @@ const NOTIFICATION_READ: { [N in keyof ServerNotifications]: Presence<ServerNoti
   'item/started': { threadId: 'required', turnId: 'required', item: 'required' },
   'item/completed': { threadId: 'required', turnId: 'required', item: 'required' },
   error: { threadId: 'required', turnId: 'required', error: 'required', willRetry: 'required' },
+  'mcpServer/startupStatus/updated': { threadId: 'nullable', name: 'required', status: 'required', error: 'nullable' },
 };
 
 const TURN: Presence<Turn> = { id: 'required', items: 'required', status: 'required', error: 'nullable' };
@@ -159,6 +161,7 @@ const READ: FieldCheck[] = [
 const SANDBOX_MODES = unionMembers<SandboxMode>({ 'read-only': true, 'workspace-write': true, 'danger-full-access': true });
 const APPROVAL_POLICIES = unionMembers<AskForApproval>({ untrusted: true, 'on-request': true, never: true });
 const TURN_STATUSES = unionMembers<TurnStatus>({ completed: true, interrupted: true, failed: true, inProgress: true });
+const MCP_STARTUP_STATES = unionMembers<McpServerStartupState>({ starting: true, ready: true, failed: true, cancelled: true });
 
 // ---- the test ------------------------------------------------------------------------------
 
@@ -250,6 +253,11 @@ describe('codex app-server protocol schema vs src/codex/protocol.ts', () => {
     it('TurnStatus equals turn/completed params .turn.status', () => {
       const values = schema.params('ServerNotification.json', 'turn/completed').at('turn.status').stringValues();
       expect(sorted(values), 'TurnStatus values (schema vs protocol.ts)').toEqual(sorted(TURN_STATUSES));
+    });
+
+    it('McpServerStartupState equals mcpServer/startupStatus/updated params .status', () => {
+      const values = schema.params('ServerNotification.json', 'mcpServer/startupStatus/updated').at('status').stringValues();
+      expect(sorted(values), 'McpServerStartupState values (schema vs protocol.ts)').toEqual(sorted(MCP_STARTUP_STATES));
     });
   });
 

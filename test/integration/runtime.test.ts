@@ -2,6 +2,7 @@
  * CodexRuntime against the real codex app-server and the scripted model.
  */
 import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CodexRuntime } from '../../src/codex/runtime.js';
@@ -224,6 +225,35 @@ describe('CodexRuntime (real codex)', () => {
       expect(await turn).toMatchObject({ status: 'interrupted', reason: 'requested' });
     }
   }, 9_000);
+
+  it('waits for an awaited MCP server to start before it is ready, so the first turn is offered its tools', async () => {
+    // The server's command announces itself, then waits for a gate file the test writes.
+    const waiting = path.join(env.workDir, 'waiting');
+    const gate = path.join(env.workDir, 'gate');
+    const server = path.resolve('dist/mcp/server.js');
+    const q = JSON.stringify;
+    const script = `touch ${q(waiting)}; while [ ! -e ${q(gate)} ]; do sleep 0.05; done; exec ${q(process.execPath)} ${q(server)} --socket /nonexistent.sock --role dispatcher --caller main`;
+    const rt = track(
+      testRuntime(env, store, {
+        overrides: {
+          overrides: { 'mcp_servers.gated.command': q('sh'), 'mcp_servers.gated.args': q(['-c', script]), 'mcp_servers.gated.startup_timeout_sec': '60' },
+          awaitMcpServers: ['gated'],
+          startTimeoutMs: 120_000,
+        },
+      }),
+    );
+    let ready = false;
+    const started = rt.start().then((r) => ((ready = true), r));
+    await waitFor(() => existsSync(waiting) && store.getDispatcher('main')?.threadId != null, 20_000, 'the MCP server command and the thread');
+    // Without the wait, start() resolves right after the thread opened; give it the chance to.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ready).toBe(false);
+    expect(rt.status).toBe('starting');
+    await writeFile(gate, '');
+    expect(await started).toEqual({ status: 'ready' });
+    await rt.runTurn('first turn', 20_000);
+    expect(env.model.requests[0]?.toolNames).toContain('mcp__gated');
+  });
 
   it('reports a fatal model error as a failed turn', async () => {
     env.model.setScript(() => ({ kind: 'streamError', message: 'model exploded' }));

@@ -30,6 +30,7 @@ const running: TestService[] = [];
 function toolJson(output: string | undefined): Record<string, unknown> {
   if (output === undefined) throw new Error('no function output');
   const at = output.indexOf('{');
+  if (at < 0) throw new Error(`no JSON object in the tool output: ${output}`);
   return JSON.parse(output.slice(at)) as Record<string, unknown>;
 }
 
@@ -173,6 +174,7 @@ describe('teammates (real codex, MCP tools)', () => {
     expect(await api<SpawnAnswer>(s, '/teammates/spawn', { caller: MAIN, name: 'worker', task })).toMatchObject({ status: 'spawned', origin: null });
     await waitDelivered(s, 'worker', 1);
     const [completion] = completionsOf(s, 'worker');
+    expect(completion!.text).toMatch(/^tool result: /);
     const result = toolJson(completion!.text.replace(/^tool result: /, ''));
     expect(result).toMatchObject({ error: 'refused', message: expect.stringContaining('teammates cannot spawn teammates') });
     expect(teammate(s, 'sub')).toBeUndefined();
