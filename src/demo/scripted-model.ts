@@ -1,7 +1,7 @@
 /**
  * Scripted Responses-API endpoint: a tiny local HTTP server that codex can use as its model
- * provider (see ./codex-home.ts). Used by `switchboard demo` (default script: an obviously fake
- * echo reply) and by tests (custom scripts: replies, tool calls, HTTP errors, hangs, failed streams).
+ * provider (see ./codex-home.ts). Used by `switchboard demo` (default script: the demo repertoire
+ * of ./demo-script.ts) and by tests (custom scripts: replies, tool calls, HTTP errors, hangs, failed streams).
  *
  * Routes:
  * - `POST /v1/responses` (JSON body `{model, stream, input:[...], tools, ...}`) → `text/event-stream`
@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import { silentLogger } from '../log.js';
+import { demoScript } from './demo-script.js';
 
 /** One step of a script: what to answer to one `POST /v1/responses`. */
 export type ScriptStep =
@@ -123,23 +124,6 @@ export interface ScriptedModel {
   /** Ends hanging/delayed responses, closes all connections and the server. Idempotent. */
   close(): Promise<void>;
 }
-
-/** The demo reply text for a user message. */
-export function demoReplyText(userText: string): string {
-  return (
-    `[scripted demo model] You said: "${userText}". This reply comes from Switchboard's bundled ` +
-    'scripted endpoint, not a real model — log in to Codex (codex login or OPENAI_API_KEY) for real answers.'
-  );
-}
-
-/**
- * Default script: echoes the last user message via {@link demoReplyText}. Deterministic.
- * Switchboard's `[sender via channel/conversation]` header line is left out of the echo.
- */
-export const demoScript: ScriptFn = (req) => ({
-  kind: 'reply',
-  text: demoReplyText(req.lastUserText.replace(/^\[[^\]\n]+ via [^\]\n]+\]\n/, '')),
-});
 
 // ---------------------------------------------------------------------------------------------
 // Request parsing

@@ -16,6 +16,7 @@ import {
   startDemoCli,
   type DemoCli,
 } from '../support/e2e-cli.js';
+import { DEMO_FAIL_MESSAGE, DEMO_MARK, DEMO_TRIGGERS, demoMarkdownText, demoSlowText } from '../../src/demo/demo-script.js';
 import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
 
 interface StatusJson {
@@ -48,7 +49,7 @@ async function statusJson(socket: string): Promise<StatusJson> {
   return JSON.parse(r.stdout) as StatusJson;
 }
 
-/** POSTs `text` to the general conversation and polls (≤ 15 s) until the assistant reply to it is stored. */
+/** POSTs `text` to the general conversation and polls (≤ 15 s) until the reply to it (assistant or system) is stored. */
 async function sendAndAwaitReply(url: string, text: string): Promise<{ messageId: string; reply: WebMessageJson }> {
   const post = await fetch(`${url}/api/conversations/general/messages`, {
     method: 'POST',
@@ -63,8 +64,8 @@ async function sendAndAwaitReply(url: string, text: string): Promise<{ messageId
   const reply = await pollUntil(async () => {
     const res = await fetch(`${url}/api/conversations/general/messages`);
     const body = (await res.json()) as { messages: WebMessageJson[] };
-    return body.messages.find((m) => m.role === 'assistant' && m.replyTo === messageId);
-  }, `the assistant reply to ${messageId}`);
+    return body.messages.find((m) => m.role !== 'user' && m.replyTo === messageId);
+  }, `the reply to ${messageId}`);
   return { messageId, reply };
 }
 
@@ -149,11 +150,35 @@ describe('switchboard demo (CLI)', () => {
   it('answers a message posted through the HTTP API with the scripted reply', async () => {
     const text = `hello e2e ${Date.now()}`;
     const { messageId, reply } = await sendAndAwaitReply(demo.url, text);
+    expect(reply.role).toBe('assistant');
     expect(reply.text).toContain('[scripted demo model]');
     expect(reply.text).toContain(text);
 
     const history = (await (await fetch(`${demo.url}/api/conversations/general/messages`)).json()) as { messages: WebMessageJson[] };
     expect(history.messages.find((m) => m.id === messageId)).toMatchObject({ role: 'user', text });
+  });
+
+  it('answers each demo trigger as the README documents it', async () => {
+    const help = (await sendAndAwaitReply(demo.url, 'demo help')).reply;
+    expect(help.text.startsWith(DEMO_MARK)).toBe(true);
+    for (const t of DEMO_TRIGGERS) expect(help.text).toContain(t.trigger);
+
+    const markdown = (await sendAndAwaitReply(demo.url, 'demo: markdown')).reply;
+    expect(markdown.text).toBe(demoMarkdownText());
+
+    const slow = (await sendAndAwaitReply(demo.url, 'demo: slow 2s')).reply;
+    expect(slow.text).toBe(demoSlowText(2));
+
+    // codex's own shell tool really ran the command in the dispatcher's workspace.
+    const command = (await sendAndAwaitReply(demo.url, 'Demo: run a command')).reply;
+    expect(command.text).toMatch(/^\[scripted demo model\] Codex ran `.+` with its own shell tool \(exit code 0, [\d.]+ s\)\. Its output:/);
+    expect(command.text).toContain(`hello from ${process.platform === 'linux' ? 'Linux' : ''}`);
+    expect(command.text).toContain(path.join(stateDir, 'workspace'));
+
+    const fail = (await sendAndAwaitReply(demo.url, 'demo: fail')).reply;
+    expect(fail.role).toBe('system');
+    expect(fail.text).toContain('could not answer');
+    expect(fail.text).toContain(DEMO_FAIL_MESSAGE);
   });
 
   it('stops on SIGTERM: exit 0, admin socket removed, codex child gone', async () => {

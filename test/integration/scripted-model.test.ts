@@ -8,8 +8,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { writeCodexHome } from '../../src/demo/codex-home.js';
+import { demoReplyText } from '../../src/demo/demo-script.js';
 import {
-  demoReplyText,
   startScriptedModel,
   type ScriptFn,
   type ScriptedModel,
