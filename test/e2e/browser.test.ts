@@ -1,10 +1,12 @@
 /**
  * The web chat page in a real headless Chromium (the Debian package, driven by
- * playwright-core): type a message, send it, see the scripted reply.
+ * playwright-core): type a message, send it, see the scripted reply; then the demo
+ * repertoire as a newcomer tries it (rendered Markdown, a command, stop, a failure).
+ * Screenshots land in /tmp/switchboard-screenshots/ (test artifacts).
  *
  * Chromium is required: CI installs it (.ci/run). Without it this file fails.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,7 @@ import { silentLogger } from '../../src/log.js';
 import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = '/tmp/switchboard-page.png';
+const SCREENSHOTS = '/tmp/switchboard-screenshots';
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--headless',
@@ -39,6 +41,7 @@ describe('web chat in headless Chromium', () => {
           'Install it with `apt-get update && apt-get install -y --no-install-recommends chromium` (CI does this in .ci/run).',
       );
     }
+    mkdirSync(SCREENSHOTS, { recursive: true });
     const stateDir = makeTempDir('sb-e2e-browser-');
     demo = await startDemo({ port: 0, host: '127.0.0.1', stateDir: path.join(stateDir, 'state'), logger: silentLogger() });
     // launchPersistentContext passes a fresh profile as --user-data-dir (Playwright refuses it in `args`).
@@ -81,7 +84,52 @@ describe('web chat in headless Chromium', () => {
     // The "queued"/"working…" mark on the user message goes away once the turn is done.
     await expect.poll(() => page.locator('[data-progress]').count(), { timeout: 5_000 }).toBe(0);
 
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'first-answer.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  /** Types `text`, sends it, and returns the locator of the reply (assistant or system) that contains `hasText`. */
+  async function send(text: string, hasText: string, role: 'assistant' | 'system' = 'assistant') {
+    await page.fill('#message-input', text);
+    await page.click('#send-button');
+    const reply = page.locator(`[data-role="${role}"]`, { hasText });
+    await reply.first().waitFor({ timeout: 20_000 });
+    return reply.first();
+  }
+
+  it('renders the demo markdown answer as Markdown: heading, list, table, link, code block', async () => {
+    const reply = await send('demo: markdown', 'what a rich answer looks like');
+    expect(await reply.locator('.md h2').first().textContent()).toBe('A heading');
+    expect(await reply.locator('.md ul > li').count()).toBeGreaterThanOrEqual(2);
+    expect(await reply.locator('.md ol > li').count()).toBe(2);
+    expect(await reply.locator('.md table th').allTextContents()).toEqual(['Channel', 'Answers in', 'Progress']);
+    expect(await reply.locator('.md table tbody tr').count()).toBe(3);
+    const link = reply.locator('.md a[href^="https://"]');
+    expect(await link.getAttribute('target')).toBe('_blank');
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await reply.locator('.md pre code').textContent()).toContain('dispatcher.run(turn)');
+    expect(await reply.locator('.md strong').first().textContent()).toBe('bold');
+    // No Markdown syntax left over as text.
+    expect(await reply.textContent()).not.toContain('| --- |');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'markdown.png'), fullPage: true });
+  });
+
+  it('shows a command codex ran, a stopped slow turn and a failed turn', async () => {
+    const command = await send('demo: run a command', 'with its own shell tool');
+    expect(await command.locator('.md pre code').textContent()).toContain('hello from');
+    expect(await command.textContent()).toContain('exit code 0');
+
+    // A slow turn shows as working until `stop` interrupts it.
+    await page.fill('#message-input', 'demo: slow 60s');
+    await page.click('#send-button');
+    await page.locator('[data-progress="running"]').waitFor({ timeout: 20_000 });
+    await send('stop', 'Stopping the running turn', 'system');
+    await page.locator('[data-role="system"]', { hasText: 'The turn was stopped' }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('[data-progress]').count(), { timeout: 20_000 }).toBe(0);
+
+    const failed = await send('demo: fail', 'could not answer', 'system');
+    expect(await failed.textContent()).toContain('fails on purpose');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'command-stop-fail.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });

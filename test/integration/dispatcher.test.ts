@@ -244,7 +244,7 @@ describe('dispatcher (real codex through the web channel)', () => {
     const replies = await s.waitForReplies('general', 4);
     expect(replies[0]?.text).toMatch(/^\*\*main\*\*: ready · turn running for \d+ s · 0 waiting · 0 restarts/);
     expect(replies[1]?.text).toBe('⏹️ Stopping the running turn.');
-    expect(replies[2]?.text).toBe('⚠️ ⏹️ The turn was stopped.');
+    expect(replies[2]?.text).toBe('⏹️ The turn was stopped.');
     expect(replies[3]).toMatchObject({ role: 'assistant', text: 'echo: after stop' });
     // Commands never reach the model (the stopped turn may end before its model request is sent).
     const asked = env.model.requests.map((r) => stripHeader(r.lastUserText));

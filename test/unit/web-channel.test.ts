@@ -613,7 +613,7 @@ describe('web channel: routing', () => {
 });
 
 describe('web channel: send and progress', () => {
-  it('send() stores an assistant reply with replyTo, visible via GET', async () => {
+  it('send() stores an assistant reply with replyTo, visible via GET with its Markdown tree', async () => {
     const res = await post('general', { text: 'question', id: 'u1' });
     expect(res.status).toBe(202);
     const sent = await h.channel.send(addr('u1'), { kind: 'answer', text: 'the **answer**\r\n', idempotencyKey: 'turn-1' });
@@ -625,16 +625,22 @@ describe('web channel: send and progress', () => {
       text: 'the **answer**',
       replyTo: 'u1',
       createdAt: new Date(NOW).toISOString(),
+      markdown: [{ tag: 'p', children: ['the ', { tag: 'strong', children: ['answer'] }] }],
     });
+    expect(msgs[0]).not.toHaveProperty('markdown');
   });
 
-  it('errors and notices become system messages; errors are prefixed', async () => {
+  it('errors and notices become system messages; errors are prefixed unless they open with a symbol', async () => {
     await h.channel.send(addr('u1'), { kind: 'error', text: 'turn failed', idempotencyKey: 'e1' });
     await h.channel.send(addr('u1'), { kind: 'notice', text: 'restarting', idempotencyKey: 'n1' });
+    await h.channel.send(addr('u1'), { kind: 'error', text: '⏹️ The turn was stopped.', idempotencyKey: 'e2' });
+    await h.channel.send(addr('u1'), { kind: 'error', text: '⚠️ already marked', idempotencyKey: 'e3' });
     const msgs = await history('general');
     expect(msgs.map((m) => [m.role, m.text])).toEqual([
       ['system', '⚠️ turn failed'],
       ['system', 'restarting'],
+      ['system', '⏹️ The turn was stopped.'],
+      ['system', '⚠️ already marked'],
     ]);
   });
 

@@ -13,16 +13,21 @@ import type { Logger } from '../../log.js';
 import type { ReplyAddress, StateStore, WebMessage } from '../../state/types.js';
 import type { OutboundMessage, ProgressState, SendResult } from '../types.js';
 import type { SseHub } from './api/sse.js';
+import { markdownTree, type MarkdownNode } from './format/markdown-tree.js';
 import { toOutboundWebMessage } from './format/outbound.js';
 
 /** A history item as the API returns it. */
 export interface WebMessageView extends WebMessage {
   /** Present on user messages whose turn is still queued or running. */
   progress?: 'queued' | 'running';
+  /** Assistant and system messages: `text` parsed as Markdown (./format/markdown-tree.ts). */
+  markdown?: MarkdownNode[];
 }
 
 /** Progress states remembered at most (oldest forgotten first). */
 const MAX_TRACKED_PROGRESS = 10_000;
+/** Parsed Markdown trees kept, by message id (oldest forgotten first). */
+const MAX_CACHED_TREES = 2_000;
 /** Outbound ids remembered for idempotency beyond the bounded history. */
 const MAX_REMEMBERED_SENT = 5_000;
 
@@ -52,6 +57,7 @@ export class WebChat {
   /** Keys (conversation + id) of progress that reached done/failed, to ignore late "queued" marks. */
   private readonly settled = new Set<string>();
   private readonly sent = new Set<string>();
+  private readonly trees = new Map<string, MarkdownNode[]>();
 
   constructor(private readonly opts: WebChatOptions) {}
 
@@ -62,12 +68,26 @@ export class WebChat {
 
   /** History of `conversation`, oldest first, with pending progress on user messages. */
   list(conversation: string): WebMessageView[] {
-    return this.history(conversation).map((m) => {
-      const view: WebMessageView = { ...m };
-      const state = m.role === 'user' ? this.progress.get(key(conversation, m.id)) : undefined;
-      if (state) view.progress = state;
-      return view;
-    });
+    return this.history(conversation).map((m) => this.view(conversation, m));
+  }
+
+  /** A stored message as the API and SSE show it. */
+  private view(conversation: string, m: WebMessage): WebMessageView {
+    const view: WebMessageView = { ...m };
+    const state = m.role === 'user' ? this.progress.get(key(conversation, m.id)) : undefined;
+    if (state) view.progress = state;
+    if (m.role !== 'user') view.markdown = this.tree(key(conversation, m.id), m.text);
+    return view;
+  }
+
+  private tree(k: string, text: string): MarkdownNode[] {
+    let tree = this.trees.get(k);
+    if (!tree) {
+      tree = markdownTree(text);
+      this.trees.set(k, tree);
+      if (this.trees.size > MAX_CACHED_TREES) this.trees.delete(this.trees.keys().next().value!);
+    }
+    return tree;
   }
 
   /**
@@ -174,7 +194,7 @@ export class WebChat {
     };
     // Also marks the rejection handled here; callers get `stored` itself and handle it.
     stored.then(clear, clear);
-    hub.broadcast(conversation, 'message', message);
+    hub.broadcast(conversation, 'message', this.view(conversation, message));
     return { appended: true, stored };
   }
 }

@@ -4,6 +4,7 @@
  * server only picks the role, prefixes errors and normalises whitespace.
  */
 import { createHash } from 'node:crypto';
+import { opensWithSymbol } from '../../format/mark-kind.js';
 import type { AcceptResult, OutboundMessage } from '../../types.js';
 import type { ReplyAddress, WebMessage } from '../../../state/types.js';
 
@@ -15,11 +16,12 @@ export function outboundRole(kind: OutboundMessage['kind']): 'assistant' | 'syst
   return kind === 'answer' ? 'assistant' : 'system';
 }
 
-/** Text as stored and shown: LF line endings, trailing whitespace trimmed, errors prefixed. */
+/** Text as stored and shown: LF line endings, trailing whitespace trimmed, errors prefixed with ⚠️ unless they open with a symbol. */
 export function renderOutboundText(message: OutboundMessage): string {
   let text = message.text.replace(/\r\n?/g, '\n').trimEnd();
   if (text.trim() === '') text = message.kind === 'answer' ? '(empty answer)' : '(no details)';
-  if (message.kind === 'error' && !text.startsWith(ERROR_PREFIX.trim())) text = ERROR_PREFIX + text;
+  // An error that already opens with its own symbol (⚠️, ⏹️ …) is not prefixed twice.
+  if (message.kind === 'error' && !opensWithSymbol(text)) text = ERROR_PREFIX + text;
   return text;
 }
 

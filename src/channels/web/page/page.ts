@@ -1,7 +1,10 @@
 /**
  * The web chat page: one HTML document with inline CSS and plain DOM script.
- * Message text is only ever inserted with textContent / text nodes. The
- * inline blocks are allowed by a Content-Security-Policy built from their hashes.
+ * Message text is only ever inserted with textContent / text nodes. Replies
+ * carry `markdown`, an element tree parsed on the server
+ * (../format/markdown-tree.ts); the page builds it with createElement, keeping
+ * only the allowed tags and http(s)/mailto links, and never uses innerHTML.
+ * The inline blocks are allowed by a Content-Security-Policy built from their hashes.
  */
 import { createHash } from 'node:crypto';
 
@@ -30,6 +33,22 @@ header{display:flex;justify-content:space-between;align-items:center;padding:10p
 .body pre{margin:6px 0;padding:8px;background:#1f2533;color:#e8ebf2;border-radius:6px;overflow-x:auto}
 .body code{font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace}
 .text code{background:#eef0f4;padding:0 3px;border-radius:3px}
+.md{overflow-wrap:anywhere}
+.md>:first-child{margin-top:0}.md>:last-child{margin-bottom:0}
+.md p,.md ul,.md ol,.md blockquote,.md table{margin:6px 0}
+.md h1,.md h2,.md h3,.md h4,.md h5,.md h6{margin:10px 0 4px;line-height:1.25}
+.md h1{font-size:19px}.md h2{font-size:17px}.md h3{font-size:15px}.md h4,.md h5,.md h6{font-size:14px}
+.md ul,.md ol{padding-left:22px}
+.md ul{list-style:disc}.md ul ul{list-style:circle}.md ol{list-style:decimal}
+.md li.task{list-style:none;margin-left:-18px}
+.md blockquote{padding-left:10px;border-left:3px solid #c7cdd8;color:#4a5263}
+.md hr{border:0;border-top:1px solid #dde1e8}
+.md table{border-collapse:collapse;display:block;overflow-x:auto;max-width:100%}
+.md th,.md td{border:1px solid #dde1e8;padding:3px 8px;text-align:left}
+.md th{background:#f4f5f7}
+.md .align-center{text-align:center}.md .align-right{text-align:right}
+.md :not(pre)>code{background:#eef0f4;padding:0 3px;border-radius:3px}
+.md a{color:#2f6fde}
 .progress{padding:0 6px;border-radius:8px;background:#fff;color:#41506e;border:1px solid #bcd6fb}
 .progress[data-progress="running"]::before{content:"";display:inline-block;width:6px;height:6px;margin-right:4px;border-radius:50%;background:#3b82f6;animation:pulse 1s infinite alternate}
 @keyframes pulse{from{opacity:.25}to{opacity:1}}
@@ -97,6 +116,34 @@ const SCRIPT = String.raw`
     flush();
   }
 
+  // Replies: the server's Markdown tree (strings and {tag, children, href?, start?, align?, checked?}).
+  var MD_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'blockquote', 'ul', 'ol', 'li', 'pre', 'code',
+    'em', 'strong', 'del', 'br', 'a', 'table', 'thead', 'tbody', 'tr', 'th', 'td']);
+  var SAFE_URL = /^(https?:|mailto:)/i;
+  function buildTree(parent, nodes) {
+    nodes.forEach(function (n) {
+      if (typeof n === 'string') { parent.appendChild(document.createTextNode(n)); return; }
+      if (!n || !MD_TAGS.has(n.tag) || !Array.isArray(n.children)) return;
+      var e = document.createElement(n.tag);
+      if (n.tag === 'a') {
+        if (typeof n.href === 'string' && SAFE_URL.test(n.href)) { e.href = n.href; e.target = '_blank'; e.rel = 'noopener noreferrer'; }
+        else e = document.createElement('span');
+      }
+      if (n.tag === 'ol' && typeof n.start === 'number') e.start = n.start;
+      if ((n.tag === 'th' || n.tag === 'td') && (n.align === 'center' || n.align === 'right')) e.className = 'align-' + n.align;
+      if (n.tag === 'li' && typeof n.checked === 'boolean') { e.className = 'task'; e.appendChild(document.createTextNode(n.checked ? '☑ ' : '☐ ')); }
+      if (n.tag === 'pre' && typeof n.lang === 'string') e.dataset.lang = n.lang;
+      buildTree(e, n.children);
+      parent.appendChild(e);
+    });
+  }
+  function renderMarkdown(target, tree) {
+    target.textContent = '';
+    var box = el('div', 'md');
+    buildTree(box, tree);
+    target.appendChild(box);
+  }
+
   function timeOf(iso) {
     var d = new Date(iso);
     return isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -118,7 +165,8 @@ const SCRIPT = String.raw`
     var meta = el('div', 'meta');
     meta.appendChild(el('span', '', who + ' · ' + timeOf(m.createdAt)));
     var body = el('div', 'body');
-    renderText(body, m.text);
+    if (Array.isArray(m.markdown)) renderMarkdown(body, m.markdown);
+    else renderText(body, m.text);
     li.appendChild(meta);
     li.appendChild(body);
     applyProgress(m.id);
