@@ -30,13 +30,14 @@ function oneLine(error: string | null): string {
  */
 export function formatStatusTable(status: ServiceStatus): string {
   const lines = table(
-    ['DISPATCHER', 'STATUS', 'THREAD', 'WAITING', 'TURN AGE', 'RESTARTS', 'LAST ERROR'],
+    ['DISPATCHER', 'STATUS', 'THREAD', 'WAITING', 'TURN AGE', 'TURN RETRIES', 'RESTARTS', 'LAST ERROR'],
     status.dispatchers.map((d) => [
       d.id,
       d.status,
       d.threadId ?? '-',
       String(d.waitingTurns),
       formatAge(d.runningTurnAgeMs),
+      d.runningTurnAgeMs === null ? '-' : String(d.turnRetries),
       String(d.restartCount),
       oneLine(d.lastError),
     ]),

@@ -23,7 +23,7 @@ export interface TurnRunOptions {
   /** How long to wait for `turn/completed` after an interrupt or fatal error, ms. */
   settleGraceMs?: number;
   logger: Logger;
-  /** Called for each retryable error codex reports during the turn (`error` with `willRetry:true`). */
+  /** Called for each retryable error codex reports during the turn (`error` with `willRetry:true`), with `message (additionalDetails)`. */
   onRetry?: (message: string) => void;
   /** Called once with the turn id when `turn/start` answered. */
   onTurnId?: (turnId: string) => void;
@@ -132,8 +132,10 @@ export class TurnRun {
       const n = params as ErrorNotification;
       if (!this.belongs(n.turnId)) return;
       if (n.willRetry) {
-        this.opts.logger.warn({ turnId: n.turnId, err: n.error.message }, 'codex reports an error and retries');
-        this.opts.onRetry?.(n.error.message);
+        // codex 0.169 puts the progress in `message` ("Reconnecting... 2/5") and the cause in `additionalDetails`.
+        const text = n.error.additionalDetails ? `${n.error.message} (${n.error.additionalDetails})` : n.error.message;
+        this.opts.logger.warn({ turnId: n.turnId, err: text }, 'codex reports an error and retries');
+        this.opts.onRetry?.(text);
         return;
       }
       this.fatalError = n.error.message;

@@ -44,8 +44,12 @@ const FAILED_REPLIES_KEPT = 100;
 /** One row of `switchboard status`. */
 export interface DispatcherStatus {
   id: string;
-  /** The runtime's status; `needs_login` when it is up but codex has no credentials (see lastError). */
-  status: RuntimeStatus | 'needs_login';
+  /**
+   * The runtime's status; `needs_login` when it is up but codex has no credentials (see
+   * lastError); `retrying` when it is up but codex keeps retrying the running turn's model
+   * requests (codex app-server v2 `error` with `willRetry: true`; see turnRetries, lastError).
+   */
+  status: RuntimeStatus | 'needs_login' | 'retrying';
   threadId: string | null;
   /** Accepted turns not yet settled, the running one included. */
   queueDepth: number;
@@ -56,7 +60,10 @@ export interface DispatcherStatus {
   /** Age of the running turn, ms; null when idle. */
   runningTurnAgeMs: number | null;
   restartCount: number;
+  /** The runtime's last error; while `retrying`, codex's latest retry message instead. */
   lastError: string | null;
+  /** Retries codex reported for the running turn so far; 0 when idle. */
+  turnRetries: number;
   /** Replies that could not be posted (kept in state, newest 100). */
   failedReplies: number;
 }
@@ -84,6 +91,8 @@ export class Dispatcher {
   private runningSince: number | null = null;
   /** Reply address of the entry whose turn runs now (null when idle or the entry has none). */
   private runningAddr: ReplyAddress | null = null;
+  /** Retries codex reported for the running turn, and the latest message; null while none. */
+  private turnRetry: { count: number; error: string } | null = null;
   /** Work to finish after each (re)start before turns run (restart notice). */
   private preparing: Promise<void> = Promise.resolve();
   private idleWaiters: Array<() => void> = [];
@@ -183,16 +192,19 @@ export class Dispatcher {
   status(): DispatcherStatus {
     const rec = this.opts.store.getDispatcher(this.opts.id);
     const queueDepth = this.opts.store.listQueue(this.opts.id).length;
+    const rt = this.opts.runtime;
+    const retrying = rt.status === 'ready' && this.runningSince !== null && this.turnRetry !== null;
     return {
       id: this.opts.id,
-      status: this.opts.runtime.status === 'ready' && this.opts.runtime.loginNeeded ? 'needs_login' : this.opts.runtime.status,
+      status: rt.status === 'ready' && rt.loginNeeded ? 'needs_login' : retrying ? 'retrying' : rt.status,
       threadId: this.opts.runtime.threadId,
       pid: this.opts.runtime.pid ?? null,
       queueDepth,
       waitingTurns: Math.max(0, queueDepth - (this.runningSince === null ? 0 : 1)),
       runningTurnAgeMs: this.runningSince === null ? null : this.opts.clock.now() - this.runningSince,
       restartCount: rec?.restartCount ?? 0,
-      lastError: rec?.lastError ?? null,
+      lastError: retrying ? this.turnRetry!.error : (rec?.lastError ?? null),
+      turnRetries: this.runningSince === null ? 0 : (this.turnRetry?.count ?? 0),
       failedReplies: this.opts.store.listFailedReplies(this.opts.id).length,
     };
   }
@@ -285,6 +297,7 @@ export class Dispatcher {
       const turn = this.opts.runtime.runTurn(input, this.opts.turnTimeoutMs, {
         // One quiet notice per turn, so a chat user is not left in silence while codex retries.
         onRetry: (message) => {
+          this.turnRetry = { count: (this.turnRetry?.count ?? 0) + 1, error: message };
           if (retryNoticed || !address) return;
           retryNoticed = true;
           void this.reply(address, { kind: 'notice', text: retryingText(message), idempotencyKey: `${entry.id}:retrying` });
@@ -303,6 +316,7 @@ export class Dispatcher {
     } finally {
       this.runningSince = null;
       this.runningAddr = null;
+      this.turnRetry = null;
     }
     await attemptRecorded;
     this.log.info({ entry: entry.id, kind: entry.kind, status: outcome.status, turnId: outcome.turnId }, 'turn settled');

@@ -46,10 +46,12 @@ export function statusLineText(s: {
   threadId: string | null;
   waitingTurns: number;
   runningTurnAgeMs: number | null;
+  turnRetries: number;
   restartCount: number;
   lastError: string | null;
 }): string {
-  const turn = s.runningTurnAgeMs === null ? 'idle' : `turn running for ${Math.round(s.runningTurnAgeMs / 1000)} s`;
+  let turn = s.runningTurnAgeMs === null ? 'idle' : `turn running for ${Math.round(s.runningTurnAgeMs / 1000)} s`;
+  if (s.runningTurnAgeMs !== null && s.turnRetries > 0) turn += ` (codex retried ${s.turnRetries}×)`;
   const parts = [`**${s.id}**: ${s.status}`, turn, `${s.waitingTurns} waiting`, `${s.restartCount} restarts`, `thread \`${s.threadId ?? 'none'}\``];
   if (s.lastError) parts.push(`last error: ${s.lastError}`);
   return parts.join(' · ');

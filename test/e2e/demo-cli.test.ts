@@ -143,6 +143,7 @@ describe('switchboard demo (CLI)', () => {
       restartCount: 0,
       lastError: null,
       runningTurnAgeMs: null,
+      turnRetries: 0,
       failedReplies: 0,
     });
   });

@@ -7,6 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScriptFn } from '../../src/demo/scripted-model.js';
+import { statusLineText } from '../../src/dispatch/messages.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { waitFor } from '../support/fake-clock.js';
 import { startTestService, stripHeader, type TestService } from '../support/service.js';
@@ -165,6 +166,22 @@ describe('dispatcher (real codex through the web channel)', () => {
     expect(replies[0]).toMatchObject({ role: 'system', text: expect.stringMatching(/^⏳ Codex ran into a problem and keeps retrying: .*1\/2/) });
     expect(replies[1]).toMatchObject({ role: 'assistant', text: 'echo: are you there?' });
     expect(replies).toHaveLength(2);
+  });
+
+  it('shows a turn whose model endpoint keeps failing as retrying in status, with the retry count and error', async () => {
+    const s = await start({ overrides: { 'model_providers.mock.stream_max_retries': '50' } });
+    env.model.setScript(() => ({ kind: 'streamError', message: 'upstream is down' }));
+    await s.post('general', 'are you there?');
+    const d = s.service.dispatchers.get('main')!;
+    await waitFor(() => d.status().turnRetries >= 2, 30_000, 'two retries of the turn');
+    const retrying = d.status();
+    expect(retrying).toMatchObject({ status: 'retrying', lastError: expect.stringContaining('upstream is down') });
+    expect(retrying.runningTurnAgeMs).toEqual(expect.any(Number));
+    expect(statusLineText(retrying)).toMatch(/^\*\*main\*\*: retrying · turn running for \d+ s \(codex retried \d+×\) · 0 waiting .* · last error: .*upstream is down/);
+    // Once the turn is stopped, the dispatcher is ready again with no retries and no stale error.
+    await s.post('general', 'stop');
+    await waitFor(() => d.status().runningTurnAgeMs === null, 30_000, 'the stopped turn to end');
+    expect(d.status()).toMatchObject({ status: 'ready', turnRetries: 0, lastError: null });
   });
 
   it('keeps accepted messages across a service restart and injects a restart notice', async () => {

@@ -194,7 +194,7 @@ describe('MCP server over stdio', () => {
 describe('status table', () => {
   const base: ServiceStatus = {
     pid: 1, startedAt: 'now', channels: [], teammates: [],
-    dispatchers: [{ id: 'main', status: 'ready', threadId: 't1', queueDepth: 0, waitingTurns: 0, pid: 2, runningTurnAgeMs: null, restartCount: 0, lastError: null, failedReplies: 0 }],
+    dispatchers: [{ id: 'main', status: 'ready', threadId: 't1', queueDepth: 0, waitingTurns: 0, pid: 2, runningTurnAgeMs: null, turnRetries: 0, restartCount: 0, lastError: null, failedReplies: 0 }],
   };
 
   it('adds a teammate table only when there are teammates', () => {
