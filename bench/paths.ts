@@ -18,7 +18,6 @@ import { randomUUID } from 'node:crypto';
 import { resolveBundledCodex } from '../src/codex/binary.js';
 import { applySkillRoots, initialize, openThread } from '../src/codex/handshake.js';
 import { CodexProcess } from '../src/codex/process.js';
-import type { TurnNotification } from '../src/codex/protocol.js';
 import { RpcClient } from '../src/codex/rpc-client.js';
 import { writeCodexHome } from '../src/demo/codex-home.js';
 import { startDemo, type Demo } from '../src/demo/run-demo.js';
@@ -124,10 +123,10 @@ export async function startDirectPath(dir: string, logger: Logger): Promise<Benc
     const client = rpc;
 
     let waiter: { resolve(t: number): void; reject(e: Error): void } | null = null;
-    client.onNotification((method, params) => {
-      if (method !== 'turn/completed') return;
+    client.onNotification((notification) => {
+      if (notification.method !== 'turn/completed') return;
       const at = performance.now();
-      const n = params as TurnNotification;
+      const n = notification.params;
       if (n.threadId !== threadId || !waiter) return;
       const w = waiter;
       waiter = null;

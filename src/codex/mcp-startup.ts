@@ -37,12 +37,11 @@ export function watchMcpStartup(rpc: RpcClient, names: readonly string[]): McpSt
   const states = new Map<string, McpStartupOutcome>();
   const key = (threadId: string, name: string): string => `${threadId}\u0000${name}`;
   let wake: (() => void) | null = null;
-  const unsubscribe = rpc.onNotification((method, params) => {
-    if (method !== 'mcpServer/startupStatus/updated') return;
-    const p = params as { threadId?: unknown; name?: unknown; status?: unknown; error?: unknown };
-    if (typeof p.threadId !== 'string' || typeof p.name !== 'string' || !names.includes(p.name)) return;
-    const status = p.status as McpServerStartupState;
-    states.set(key(p.threadId, p.name), { name: p.name, status, error: typeof p.error === 'string' ? p.error : null });
+  const unsubscribe = rpc.onNotification((n) => {
+    if (n.method !== 'mcpServer/startupStatus/updated') return;
+    const { threadId, name, status, error } = n.params;
+    if (threadId === null || !names.includes(name)) return;
+    states.set(key(threadId, name), { name, status, error });
     wake?.();
   });
   const outcomes = (threadId: string): McpStartupOutcome[] =>

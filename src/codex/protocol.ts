@@ -234,6 +234,27 @@ export interface ServerNotifications {
   'mcpServer/startupStatus/updated': McpServerStartupNotification;
 }
 
+/**
+ * One server notification Switchboard reads, as a `{method, params}` union: `switch` on
+ * `method` and `params` is typed, no casts (codex's generated `ServerNotification` has the same shape).
+ */
+export type ServerNotification = { [M in keyof ServerNotifications]: { method: M; params: ServerNotifications[M] } }[keyof ServerNotifications];
+
+/** The methods of {@link ServerNotification} at run time; the record makes the compiler check the list is complete. */
+const SERVER_NOTIFICATION_METHODS: Readonly<Record<keyof ServerNotifications, true>> = {
+  'turn/started': true,
+  'turn/completed': true,
+  'item/started': true,
+  'item/completed': true,
+  error: true,
+  'mcpServer/startupStatus/updated': true,
+};
+
+/** True when `method` is one of the notifications Switchboard reads. */
+export function isServerNotificationMethod(method: string): method is keyof ServerNotifications {
+  return Object.prototype.hasOwnProperty.call(SERVER_NOTIFICATION_METHODS, method);
+}
+
 /** Client notifications Switchboard sends. */
 export const CLIENT_NOTIFICATIONS = ['initialized'] as const;
 

@@ -5,7 +5,7 @@
  */
 import WebSocket from 'ws';
 import type { Logger } from '../log.js';
-import type { ClientMethod, ClientRequests, JsonRpcError, RequestId } from './protocol.js';
+import { isServerNotificationMethod, type ClientMethod, type ClientRequests, type JsonRpcError, type RequestId, type ServerNotification } from './protocol.js';
 
 /** The app-server answered a request with an error. */
 export class RpcError extends Error {
@@ -44,7 +44,12 @@ export class RpcClosedError extends Error {
   }
 }
 
-export type NotificationHandler = (method: string, params: unknown) => void;
+/**
+ * Receives the notifications Switchboard reads (protocol.ts `ServerNotification`); others are
+ * logged at debug and dropped. Params are as the app-server sent them (the schema test checks
+ * the shapes against the bundled codex).
+ */
+export type NotificationHandler = (notification: ServerNotification) => void;
 
 interface Pending {
   method: string;
@@ -183,9 +188,15 @@ export class RpcClient {
       if (msg.error) p.reject(new RpcError(p.method, msg.error.code, msg.error.message, msg.error.data));
       else p.resolve(msg.result);
     } else if (msg.method !== undefined) {
+      if (!isServerNotificationMethod(msg.method)) {
+        this.opts.logger.trace({ method: msg.method }, 'app-server notification not read by Switchboard');
+        return;
+      }
+      // The one place wire data becomes the typed union: the method is known, the params are codex's.
+      const notification = { method: msg.method, params: msg.params } as ServerNotification;
       for (const h of this.notificationHandlers) {
         try {
-          h(msg.method, msg.params);
+          h(notification);
         } catch (err) {
           this.opts.logger.error({ err, method: msg.method }, 'notification handler threw');
         }

@@ -7,7 +7,7 @@
  * completion, failure, interrupt (requested or timeout), or a lost connection.
  */
 import type { Logger } from '../log.js';
-import type { ErrorNotification, ThreadItem, Turn, TurnNotification, ItemNotification } from './protocol.js';
+import type { ServerNotification, ThreadItem, Turn } from './protocol.js';
 import { RpcClosedError, type RpcClient } from './rpc-client.js';
 
 export type TurnOutcome =
@@ -58,7 +58,7 @@ export class TurnRun {
     private readonly opts: TurnRunOptions,
   ) {
     this.outcome = new Promise((resolve) => (this.settle = resolve));
-    this.cleanups.push(rpc.onNotification((m, p) => this.onNotification(m, p)));
+    this.cleanups.push(rpc.onNotification((n) => this.onNotification(n)));
     this.cleanups.push(rpc.onClose((reason) => this.finish({ status: 'disconnected', turnId: this.turnId, error: `app-server connection lost: ${reason}` })));
     const timer = setTimeout(() => void this.interrupt('timeout'), opts.timeoutMs);
     this.cleanups.push(() => clearTimeout(timer));
@@ -116,33 +116,42 @@ export class TurnRun {
     this.cleanups.push(() => clearTimeout(t));
   }
 
-  private onNotification(method: string, params: unknown): void {
-    const p = params as { threadId?: string; turnId?: string } | undefined;
-    if (!p || p.threadId !== this.threadId) return;
-    if (method === 'turn/started') {
-      const n = params as TurnNotification;
-      if (!this.belongs(n.turn.id) || this.started) return;
-      this.started = true;
-      this.turnId ??= n.turn.id;
-      if (this.interruptReason) void this.sendInterrupt(n.turn.id);
-    } else if (method === 'item/completed') {
-      const n = params as ItemNotification;
-      if (this.belongs(n.turnId) && n.item.type === 'agentMessage') this.agentItems.push(n.item);
-    } else if (method === 'error') {
-      const n = params as ErrorNotification;
-      if (!this.belongs(n.turnId)) return;
-      if (n.willRetry) {
-        // codex 0.169 puts the progress in `message` ("Reconnecting... 2/5") and the cause in `additionalDetails`.
-        const text = n.error.additionalDetails ? `${n.error.message} (${n.error.additionalDetails})` : n.error.message;
-        this.opts.logger.warn({ turnId: n.turnId, err: text }, 'codex reports an error and retries');
-        this.opts.onRetry?.(text);
+  private onNotification(n: ServerNotification): void {
+    if (n.params.threadId !== this.threadId) return;
+    switch (n.method) {
+      case 'turn/started': {
+        const { turn } = n.params;
+        if (!this.belongs(turn.id) || this.started) return;
+        this.started = true;
+        this.turnId ??= turn.id;
+        if (this.interruptReason) void this.sendInterrupt(turn.id);
         return;
       }
-      this.fatalError = n.error.message;
-      this.armGrace();
-    } else if (method === 'turn/completed') {
-      const n = params as TurnNotification;
-      if (this.belongs(n.turn.id)) this.onCompleted(n.turn);
+      case 'item/completed': {
+        const { turnId, item } = n.params;
+        if (this.belongs(turnId) && item.type === 'agentMessage') this.agentItems.push(item);
+        return;
+      }
+      case 'error': {
+        const { turnId, error, willRetry } = n.params;
+        if (!this.belongs(turnId)) return;
+        if (willRetry) {
+          // codex 0.169 puts the progress in `message` ("Reconnecting... 2/5") and the cause in `additionalDetails`.
+          const text = error.additionalDetails ? `${error.message} (${error.additionalDetails})` : error.message;
+          this.opts.logger.warn({ turnId, err: text }, 'codex reports an error and retries');
+          this.opts.onRetry?.(text);
+          return;
+        }
+        this.fatalError = error.message;
+        this.armGrace();
+        return;
+      }
+      case 'turn/completed':
+        if (this.belongs(n.params.turn.id)) this.onCompleted(n.params.turn);
+        return;
+      case 'item/started':
+      case 'mcpServer/startupStatus/updated':
+        return;
     }
   }
 
