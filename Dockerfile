@@ -1,9 +1,8 @@
 # Switchboard service image (README "Docker").
 #
 #   docker build -t switchboard .                  # npm 10 (node:20); npm 11: --build-arg NODE_IMAGE=node:24-bookworm-slim
-#   docker run --rm -v sb-data:/data -p 8787:8787 switchboard demo        # scripted model, no config, no account
-#   docker run -d -v sb-data:/data -v "$PWD/switchboard.json:/config/switchboard.json:ro" \
-#     -e OPENAI_API_KEY -p 8787:8787 switchboard                          # serve your config
+#   docker run --rm --init -v sb-data:/data -p 8787:8787 switchboard demo   # scripted model, no config, no account
+#   docker run -d --init -v sb-data:/data -v "$PWD/switchboard.json:/config/switchboard.json:ro" -e OPENAI_API_KEY -p 8787:8787 switchboard
 #
 # State (state.json, logs, admin socket, the demo's codex home and workspace) lives in the /data
 # volume: SWITCHBOARD_STATE_DIR=/data wins over the config's stateDir, and /data is also the working

@@ -3,7 +3,7 @@
  * non-root final stage, port, health check on /readyz, /data as state dir and volume, COPY
  * sources present in the build context, and a context without dependencies, builds, state or git.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -51,6 +51,11 @@ describe('Dockerfile', () => {
     expect(dockerfile.stages.length).toBeGreaterThanOrEqual(2);
     expect(dockerfile.args.NODE_IMAGE).toMatch(/^node:20[.\w-]*$/);
     for (const s of dockerfile.stages) expect(s.image).toBe(dockerfile.args.NODE_IMAGE);
+  });
+
+  it('has no comment line ending in a backslash (parsers disagree on whether it continues)', () => {
+    const text = readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    expect(text.split('\n').filter((l) => l.trim().startsWith('#') && l.trimEnd().endsWith('\\'))).toEqual([]);
   });
 
   it('runs the final stage as the non-root user node', () => {
