@@ -12,10 +12,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ServiceNotRunningError } from '../admin/client.js';
 import { isLive } from '../admin/server.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, stateDirFromEnv } from '../config/load.js';
 import { adminSocketPath } from '../service.js';
 
-/** Default state dir of `switchboard demo`, relative to the working directory. */
+/** Default state dir of `switchboard demo` when `$SWITCHBOARD_STATE_DIR` is unset, relative to the working directory. */
 export const DEMO_STATE_DIR = './.switchboard-demo';
 
 /**
@@ -28,8 +28,8 @@ export async function findAdminSocket(opts: { socket?: string; config?: string; 
   if (opts.socket) return path.resolve(opts.socket);
   if (opts.config) return path.resolve(adminSocketPath((await loadConfig(opts.config)).config));
   const candidates: string[] = [];
-  const envDir = process.env.SWITCHBOARD_STATE_DIR;
-  if (envDir) candidates.push(path.resolve(envDir, 'admin.sock'));
+  const envDir = stateDirFromEnv();
+  if (envDir !== undefined) candidates.push(path.resolve(envDir, 'admin.sock'));
   if (existsSync(opts.defaultConfig)) {
     try {
       candidates.push(path.resolve(adminSocketPath((await loadConfig(opts.defaultConfig)).config)));

@@ -13,7 +13,7 @@ import { ServiceAlreadyRunningError } from '../admin/server.js';
 import type { CompletionRequestBody } from '../admin/completion-route.js';
 import type { CloseAnswer, CloseBody } from '../teammates/api.js';
 import type { DeliverResult } from '../dispatch/completions.js';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { ConfigError, loadConfig, stateDirFromEnv } from '../config/load.js';
 import { startDemo } from '../demo/run-demo.js';
 import { formatDoctor, runDoctor } from '../doctor/checks.js';
 import { createLogger, defaultLogFormat, type Logger } from '../log.js';
@@ -22,6 +22,10 @@ import { DEMO_STATE_DIR, findAdminSocket } from './find-service.js';
 import { formatStatusTable } from './format-status.js';
 
 const DEFAULT_CONFIG = 'config/switchboard.example.json';
+
+/** Environment variable with the demo's default web chat host (the container image sets `0.0.0.0`). */
+const HOST_ENV = 'SWITCHBOARD_HOST';
+const DEFAULT_DEMO_HOST = '127.0.0.1';
 
 const EXIT = { ok: 0, failure: 1, config: 2, notRunning: 3 } as const;
 
@@ -123,7 +127,7 @@ const program = new Command()
 
 program
   .command('serve')
-  .description('run the service')
+  .description('run the service ($SWITCHBOARD_STATE_DIR, when set, overrides the config\'s stateDir)')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .option('--pretty', 'human-readable log lines (default on a terminal; JSON otherwise)')
   .action(async (opts: { config: string; pretty?: boolean }) => {
@@ -161,14 +165,17 @@ program
   .command('demo')
   .description('run with a bundled scripted model (no Codex account needed)')
   .option('-p, --port <port>', 'web chat port (0 = any free port)', parsePort, 8787)
-  .option('--host <host>', 'web chat host', '127.0.0.1')
-  .option('--state-dir <dir>', 'state directory of the demo', DEMO_STATE_DIR)
+  .option('--host <host>', `web chat host (default: $${HOST_ENV}, else ${DEFAULT_DEMO_HOST})`)
+  .option('--state-dir <dir>', `state directory of the demo (default: $SWITCHBOARD_STATE_DIR, else ${DEMO_STATE_DIR})`)
   .option('--pretty', 'human-readable log lines (default on a terminal; JSON otherwise)')
-  .action(async (opts: { port: number; host: string; stateDir: string; pretty?: boolean }) => {
+  .action(async (opts: { port: number; host?: string; stateDir?: string; pretty?: boolean }) => {
     try {
       const format = opts.pretty ? 'pretty' : defaultLogFormat();
       const log = createLogger('info', undefined, format);
-      const demo = await startDemo({ port: opts.port, host: opts.host, stateDir: opts.stateDir, logger: log }).catch((err: unknown) => {
+      // Precedence: the flag, then the environment (set by the container image), then the default.
+      const host = opts.host ?? (process.env[HOST_ENV] || DEFAULT_DEMO_HOST);
+      const stateDir = opts.stateDir ?? stateDirFromEnv() ?? DEMO_STATE_DIR;
+      const demo = await startDemo({ port: opts.port, host, stateDir, logger: log }).catch((err: unknown) => {
         throw demoStartError(err, opts.port);
       });
       log.info({ url: demo.url, adminSocket: demo.service.adminSocket }, `demo ready: open ${demo.url} (replies come from a scripted model)`);

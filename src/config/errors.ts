@@ -18,7 +18,11 @@ export function formatIssue(issue: ConfigIssue): string {
   return `config error at ${issue.path || '<root>'}: ${issue.problem}; fix: ${issue.fix}`;
 }
 
-/** Thrown by `loadConfig`/`parseConfig`; `message` lists every issue, one per line. */
+/**
+ * Thrown by `loadConfig`/`parseConfig`. `message` lists every issue, one per line after the
+ * `Invalid config F:` line; a single whole-file issue (missing file, unreadable, not JSON) is one
+ * line: `Invalid config F: <problem>; fix: <fix>`.
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 
@@ -27,7 +31,12 @@ export class ConfigError extends Error {
     readonly file: string,
     readonly issues: ConfigIssue[],
   ) {
-    super([`Invalid config ${file}:`, ...issues.map(formatIssue)].join('\n'));
+    const only = issues.length === 1 && issues[0]!.path === '' ? issues[0] : undefined;
+    super(
+      only
+        ? `Invalid config ${file}: ${only.problem}; fix: ${only.fix}`
+        : [`Invalid config ${file}:`, ...issues.map(formatIssue)].join('\n'),
+    );
   }
 }
 

@@ -2,6 +2,11 @@
  * Config loading: read JSON → resolve `env:NAME` strings → validate with the
  * zod schema → cross-field checks → absolute paths. Every failure is a
  * `ConfigError` listing all problems found, each with a fix.
+ *
+ * State dir precedence for a config file (`loadConfig`, so serve, status --config, doctor and
+ * config check agree): `$SWITCHBOARD_STATE_DIR` when set and non-empty, else the file's
+ * `stateDir`, else the default `./.switchboard`. `parseConfig` (used by the demo, which has its
+ * own `--state-dir`) does not read the variable.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +15,15 @@ import { configSchema, type Config } from './schema.js';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.js';
 
 export { ConfigError, type ConfigIssue } from './errors.js';
+
+/** Environment variable that overrides the state dir of a loaded config file (container images set it to `/data`). */
+export const STATE_DIR_ENV = 'SWITCHBOARD_STATE_DIR';
+
+/** The value of `$SWITCHBOARD_STATE_DIR` in `env`, or undefined when unset or empty. */
+export function stateDirFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const v = env[STATE_DIR_ENV];
+  return v === undefined || v === '' ? undefined : v;
+}
 
 export interface LoadedConfig {
   config: Config;
@@ -27,7 +41,8 @@ export interface ParseOptions {
 }
 
 /**
- * Reads and validates a config file.
+ * Reads and validates a config file; `$SWITCHBOARD_STATE_DIR` (from `opts.env`, default
+ * `process.env`), when set, replaces its `stateDir` (resolved against `opts.cwd`).
  * @throws ConfigError when the file is missing, unreadable, not JSON or invalid.
  */
 export async function loadConfig(
@@ -42,7 +57,11 @@ export async function loadConfig(
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(abs, [
       code === 'ENOENT'
-        ? { path: '', problem: 'file not found', fix: 'create it, e.g. copy config/switchboard.example.json' }
+        ? {
+            path: '',
+            problem: 'file not found',
+            fix: `create it (copy config/switchboard.example.json) or pass --config <file>; in a container, mount one there (docker run -v "$PWD/switchboard.json:${abs}:ro" …); \`switchboard demo\` needs no config`,
+          }
         : { path: '', problem: `cannot read the file (${(err as Error).message})`, fix: 'check the path and its permissions' },
     ]);
   }
@@ -53,7 +72,10 @@ export async function loadConfig(
   } catch {
     throw new ConfigError(abs, [syntaxIssue(text)]);
   }
-  return { config: parseConfig(raw, { ...opts, file: abs }), file: abs };
+  const config = parseConfig(raw, { ...opts, file: abs });
+  const envDir = stateDirFromEnv(opts.env);
+  if (envDir !== undefined) config.stateDir = path.resolve(opts.cwd ?? process.cwd(), envDir);
+  return { config, file: abs };
 }
 
 /**

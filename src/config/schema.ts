@@ -204,6 +204,7 @@ export const skillsSchema = z
 
 export const configSchema = z
   .object({
+    /** State file, logs, admin socket. `$SWITCHBOARD_STATE_DIR` overrides it when a file is loaded (see load.ts). */
     stateDir: z.string().min(1).default('./.switchboard'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     /** `pretty` (lines for a person) or `json`; default: pretty on a terminal, JSON otherwise. */

@@ -60,10 +60,17 @@ function assertBuilt(): void {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` before the e2e tests`);
 }
 
-/** Spawns `node dist/cli/main.js ...args` (cwd = repo root unless given). */
-export function spawnCli(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliProcess {
-  assertBuilt();
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+/**
+ * Spawns `node dist/cli/main.js ...args` (cwd = repo root unless given). `entry` replaces
+ * `node dist/cli/main.js` with another program and its leading arguments (e.g. an image's ENTRYPOINT).
+ */
+export function spawnCli(
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; entry?: readonly [string, ...string[]] } = {},
+): CliProcess {
+  if (!opts.entry) assertBuilt();
+  const [program, ...lead] = opts.entry ?? [process.execPath, CLI_PATH];
+  const child = spawn(program, [...lead, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -225,9 +232,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs a short CLI command to completion (status, config check). */
-export async function runCli(args: readonly string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  const proc = spawnCli(args, opts.cwd ? { cwd: opts.cwd } : {});
+/** Runs a short CLI command to completion (status, config check); `cwd`, `env`, `entry` as for spawnCli. */
+export async function runCli(
+  args: readonly string[],
+  opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; entry?: readonly [string, ...string[]] } = {},
+): Promise<CliResult> {
+  const { timeoutMs: _t, ...spawnOpts } = opts;
+  const proc = spawnCli(args, spawnOpts);
   const timeoutMs = opts.timeoutMs ?? 15_000;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
