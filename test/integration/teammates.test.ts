@@ -93,7 +93,7 @@ function completionsOf(s: TestService, name: string) {
 }
 
 async function waitDelivered(s: TestService, name: string, n: number): Promise<void> {
-  await waitFor(() => completionsOf(s, name).filter((c) => c.state === 'delivered').length >= n, 30_000, `${n} delivered completion(s) of ${name}`);
+  await waitFor(() => completionsOf(s, name).filter((c) => c.state === 'delivered').length >= n, 90_000, `${n} delivered completion(s) of ${name}`);
 }
 
 /** The request in which the dispatcher's model saw the trigger turn of `completionId`. */
@@ -128,7 +128,9 @@ afterEach(async () => {
   await env.cleanup();
 });
 
-describe('teammates (real codex, MCP tools)', () => {
+// Each test runs several real app-servers in sequence (dispatcher, teammates, their MCP servers);
+// on a loaded 2-core machine one took over 60 s, so these get the suite's longest bound.
+describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
   it('dispatcher spawns a teammate through the MCP tool; its completion is injected and answered in the origin conversation', async () => {
     const s = await start();
     await s.post('general', toolMessage('teammate_spawn', { name: 'builder', task: 'run the tests' }));
