@@ -23,6 +23,7 @@ import { writeCodexHome } from '../src/demo/codex-home.js';
 import { startDemo, type Demo } from '../src/demo/run-demo.js';
 import { startScriptedModel, type ScriptFn, type ScriptedModel } from '../src/demo/scripted-model.js';
 import type { Logger } from '../src/log.js';
+import { systemClock } from '../src/clock.js';
 import { skillRootsFor } from '../src/skills/roots.js';
 import type { StateStore } from '../src/state/types.js';
 import { openSse, postJson, type SseStream } from './http-client.js';
@@ -109,7 +110,7 @@ export async function startDirectPath(dir: string, logger: Logger): Promise<Benc
       { bin: codex.bin, pathDirs: codex.pathDirs, overrides: {}, codexHome, cwd, logFile: path.join(dir, 'codex.log'), logger },
       30_000,
     );
-    rpc = await RpcClient.connect(proc.socketPath, { logger, requestTimeoutMs: 30_000, timeoutMs: 30_000 });
+    rpc = await RpcClient.connect(proc.socketPath, { logger, requestTimeoutMs: 30_000, timeoutMs: 30_000, clock: systemClock });
     // Same handshake and thread settings as the demo's runtime, so both threads see the same prompt.
     await initialize(rpc, 30_000);
     await applySkillRoots(rpc, skillRootsFor('dispatcher'), logger);

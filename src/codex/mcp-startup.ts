@@ -7,6 +7,7 @@
  * server's `startup_timeout_sec`) later. A turn started in between is sent to the model without
  * that server's tools, so a model call to one is answered `unsupported call: …`.
  */
+import type { Clock } from '../clock.js';
 import type { McpServerStartupState } from './protocol.js';
 import type { RpcClient } from './rpc-client.js';
 
@@ -33,7 +34,7 @@ const TERMINAL: ReadonlySet<McpServerStartupState> = new Set(['ready', 'failed',
  * Starts recording startup states of the servers `names` on `rpc`. Call it before opening the
  * thread: the `starting` notification can precede the thread's id.
  */
-export function watchMcpStartup(rpc: RpcClient, names: readonly string[]): McpStartupWatch {
+export function watchMcpStartup(rpc: RpcClient, names: readonly string[], clock: Clock): McpStartupWatch {
   const states = new Map<string, McpStartupOutcome>();
   const key = (threadId: string, name: string): string => `${threadId}\u0000${name}`;
   let wake: (() => void) | null = null;
@@ -56,12 +57,12 @@ export function watchMcpStartup(rpc: RpcClient, names: readonly string[]): McpSt
           const finish = (): void => {
             if (finished) return;
             finished = true;
-            clearTimeout(timer);
+            timer.cancel();
             unClose();
             wake = null;
             resolve();
           };
-          const timer = setTimeout(finish, timeoutMs);
+          const timer = clock.setTimeout(finish, timeoutMs);
           wake = () => {
             if (done()) finish();
           };

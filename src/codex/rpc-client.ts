@@ -4,6 +4,7 @@
  * shape (codex app-server v2 wire format).
  */
 import WebSocket from 'ws';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { isServerNotificationMethod, type ClientMethod, type ClientRequests, type JsonRpcError, type RequestId, type ServerNotification } from './protocol.js';
 
@@ -55,13 +56,15 @@ interface Pending {
   method: string;
   resolve(result: unknown): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout;
+  timer: { cancel(): void };
 }
 
 export interface RpcClientOptions {
   logger: Logger;
   /** Default timeout of one request, ms. */
   requestTimeoutMs: number;
+  /** Time source of request timeouts. */
+  clock: Clock;
 }
 
 export class RpcClient {
@@ -123,7 +126,7 @@ export class RpcClient {
     if (this.closedReason !== null) return Promise.reject(new RpcClosedError(method, this.closedReason));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.opts.clock.setTimeout(() => {
         this.pending.delete(id);
         reject(new RpcTimeoutError(method, timeoutMs));
       }, timeoutMs);
@@ -160,6 +163,7 @@ export class RpcClient {
     const done = new Promise<void>((resolve) => this.ws.once('close', () => resolve()));
     this.onClosed('closed by client');
     this.ws.close();
+    // A bounded wait for the close handshake (real time: it guards the socket, not a protocol step).
     await Promise.race([done, new Promise((r) => setTimeout(r, 1000))]);
     this.ws.terminate();
   }
@@ -184,7 +188,7 @@ export class RpcClient {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
-      clearTimeout(p.timer);
+      p.timer.cancel();
       if (msg.error) p.reject(new RpcError(p.method, msg.error.code, msg.error.message, msg.error.data));
       else p.resolve(msg.result);
     } else if (msg.method !== undefined) {
@@ -214,7 +218,7 @@ export class RpcClient {
     if (this.closedReason !== null) return;
     this.closedReason = reason;
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
+      p.timer.cancel();
       p.reject(new RpcClosedError(p.method, reason));
       this.pending.delete(id);
     }

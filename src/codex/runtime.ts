@@ -167,7 +167,7 @@ export class CodexRuntime {
     const { rpc, threadId } = this.gen;
     if (this.statusValue !== 'ready' || !rpc || !threadId || rpc.closed !== null) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
     if (this.currentTurn) throw new Error(`runtime ${this.opts.id} already runs turn ${this.currentTurn.id ?? '(starting)'}`);
-    const run = new TurnRun(rpc, threadId, text, { ...hooks, timeoutMs, logger: this.log });
+    const run = new TurnRun(rpc, threadId, text, { ...hooks, timeoutMs, logger: this.log, clock: this.opts.clock });
     this.currentTurn = run;
     return run.outcome.then(async (outcome) => {
       if (this.currentTurn === run) this.currentTurn = null;
@@ -231,15 +231,15 @@ export class CodexRuntime {
     const gen: Generation = { n, proc: null, rpc: null, threadId: null };
     this.gen = gen;
     await this.setStatus('starting', { lastStartedAt: this.opts.clock.now() });
-    let timer: NodeJS.Timeout | undefined;
+    let timer: { cancel(): void } | undefined;
     try {
       const ready = await Promise.race([
         this.handshake(gen),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`start did not finish within ${this.opts.startTimeoutMs} ms`)), this.opts.startTimeoutMs);
+          timer = this.opts.clock.setTimeout(() => reject(new Error(`start did not finish within ${this.opts.startTimeoutMs} ms`)), this.opts.startTimeoutMs);
         }),
       ]);
-      clearTimeout(timer);
+      timer?.cancel();
       if (this.gen !== gen) {
         await this.teardown(gen);
         return { status: 'stopped' };
@@ -247,7 +247,7 @@ export class CodexRuntime {
       await this.markReady(gen, ready);
       return { status: 'ready' };
     } catch (err) {
-      clearTimeout(timer);
+      timer?.cancel();
       const error = err instanceof Error ? err.message : String(err);
       await this.teardown(gen);
       if (this.gen !== gen || this.stopRequested) return { status: 'stopped' };
@@ -263,8 +263,8 @@ export class CodexRuntime {
       { bin: o.bin, pathDirs: o.pathDirs, overrides: o.overrides, codexHome: o.codexHome, cwd: o.cwd, logFile: o.logFile, logger: this.log },
       o.startTimeoutMs,
     );
-    gen.rpc = await RpcClient.connect(gen.proc.socketPath, { logger: this.log, requestTimeoutMs: o.requestTimeoutMs, timeoutMs: o.startTimeoutMs });
-    const mcp = o.awaitMcpServers?.length ? watchMcpStartup(gen.rpc, o.awaitMcpServers) : null;
+    gen.rpc = await RpcClient.connect(gen.proc.socketPath, { logger: this.log, requestTimeoutMs: o.requestTimeoutMs, timeoutMs: o.startTimeoutMs, clock: o.clock });
+    const mcp = o.awaitMcpServers?.length ? watchMcpStartup(gen.rpc, o.awaitMcpServers, o.clock) : null;
     try {
       return await this.openSession(gen, gen.rpc, mcp);
     } finally {

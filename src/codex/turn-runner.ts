@@ -6,6 +6,7 @@
  * error arrives first as `error` `{willRetry:false}`. Every path ends the run:
  * completion, failure, interrupt (requested or timeout), or a lost connection.
  */
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ServerNotification, ThreadItem, Turn } from './protocol.js';
 import { RpcClosedError, type RpcClient } from './rpc-client.js';
@@ -23,6 +24,8 @@ export interface TurnRunOptions {
   /** How long to wait for `turn/completed` after an interrupt or fatal error, ms. */
   settleGraceMs?: number;
   logger: Logger;
+  /** Time source of the turn timeout and the settle grace. */
+  clock: Clock;
   /** Called for each retryable error codex reports during the turn (`error` with `willRetry:true`), with `message (additionalDetails)`. */
   onRetry?: (message: string) => void;
   /** Called once with the turn id when `turn/start` answered. */
@@ -60,8 +63,8 @@ export class TurnRun {
     this.outcome = new Promise((resolve) => (this.settle = resolve));
     this.cleanups.push(rpc.onNotification((n) => this.onNotification(n)));
     this.cleanups.push(rpc.onClose((reason) => this.finish({ status: 'disconnected', turnId: this.turnId, error: `app-server connection lost: ${reason}` })));
-    const timer = setTimeout(() => void this.interrupt('timeout'), opts.timeoutMs);
-    this.cleanups.push(() => clearTimeout(timer));
+    const timer = opts.clock.setTimeout(() => void this.interrupt('timeout'), opts.timeoutMs);
+    this.cleanups.push(() => timer.cancel());
     void this.begin(input);
   }
 
@@ -109,11 +112,11 @@ export class TurnRun {
 
   /** After an interrupt or fatal error, settle even if `turn/completed` never comes. */
   private armGrace(): void {
-    const t = setTimeout(() => {
+    const t = this.opts.clock.setTimeout(() => {
       if (this.interruptReason) this.finish({ status: 'interrupted', turnId: this.turnId ?? '', reason: this.interruptReason });
       else this.finish({ status: 'failed', turnId: this.turnId, error: this.fatalError ?? 'turn did not settle' });
     }, this.opts.settleGraceMs ?? 10_000);
-    this.cleanups.push(() => clearTimeout(t));
+    this.cleanups.push(() => t.cancel());
   }
 
   private onNotification(n: ServerNotification): void {

@@ -25,6 +25,7 @@ import { RpcClient } from '../codex/rpc-client.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { silentLogger } from '../log.js';
+import { systemClock } from '../clock.js';
 import { adminSocketPath } from '../service.js';
 
 /** One line of the report. */
@@ -79,7 +80,7 @@ async function checkCredentialsOf(config: Config, codex: CodexBinary): Promise<C
       },
       CHECK_TIMEOUT_MS,
     );
-    rpc = await RpcClient.connect(proc.socketPath, { logger: silentLogger(), requestTimeoutMs: CHECK_TIMEOUT_MS, timeoutMs: CHECK_TIMEOUT_MS });
+    rpc = await RpcClient.connect(proc.socketPath, { logger: silentLogger(), requestTimeoutMs: CHECK_TIMEOUT_MS, timeoutMs: CHECK_TIMEOUT_MS, clock: systemClock });
     const init = await initialize(rpc, CHECK_TIMEOUT_MS);
     const fix = await checkCredentials(rpc, process.env, CHECK_TIMEOUT_MS);
     return fix

@@ -186,8 +186,8 @@ describe('CodexRuntime (real codex)', () => {
     expect((await rt.start()).status).toBe('failed');
     const delays: number[] = [];
     for (let i = 0; i < 7; i++) {
-      await waitFor(() => clock.pending().length === 1, 10_000, `restart ${i + 1} scheduled`);
-      expect(rt.status).toBe('degraded');
+      // While a start runs, its start timeout is pending on the same clock; the restart timer is the only one once degraded.
+      await waitFor(() => rt.status === 'degraded' && clock.pending().length === 1, 10_000, `restart ${i + 1} scheduled`);
       delays.push(clock.fireNext());
     }
     expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
@@ -195,7 +195,7 @@ describe('CodexRuntime (real codex)', () => {
     expect(store.getDispatcher('main')?.restartAttempts).toBe(0);
     // After a successful start the next crash starts again at the base delay.
     process.kill(rt.pid!, 'SIGKILL');
-    await waitFor(() => clock.pending().length === 1, 10_000, 'restart after crash');
+    await waitFor(() => rt.status === 'degraded' && clock.pending().length === 1, 10_000, 'restart after crash');
     expect(clock.pending()[0]?.delayMs).toBe(1000);
     // A stop cancels the pending restart.
     await rt.stop();
@@ -211,6 +211,21 @@ describe('CodexRuntime (real codex)', () => {
     // The runtime is free for the next turn.
     env.model.setScript((req) => ({ kind: 'reply', text: `echo: ${req.lastUserText}` }));
     expect(await rt.runTurn('next', 20_000)).toMatchObject({ status: 'completed', text: 'echo: next' });
+  });
+
+  it('runs the turn timeout on the injected clock: firing it interrupts the turn, with no real wait', async () => {
+    env.model.setScript(() => ({ kind: 'hang' }));
+    const clock = new FakeClock();
+    const rt = track(testRuntime(env, store, { clock }));
+    // The start timeout is on the fake clock too; it never fires here.
+    await rt.start();
+    const turn = rt.runTurn('never answered', 3_600_000);
+    await waitFor(() => clock.pending().some((t) => t.delayMs === 3_600_000) && env.model.requests.length === 1, 20_000, 'the turn timer and the model request');
+    const timeout = clock.pending().find((t) => t.delayMs === 3_600_000)!;
+    // Fire just that timer (FakeClock.fireNext would pick the earliest, maybe an RPC request timeout).
+    timeout.cancelled = true;
+    timeout.fn();
+    expect(await turn).toMatchObject({ status: 'interrupted', reason: 'timeout' });
   });
 
   it('does not lose an interrupt requested right after turn/start (codex drops one sent before turn/started)', async () => {
