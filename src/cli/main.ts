@@ -5,9 +5,7 @@
  * Exit codes: 0 ok, 1 runtime failure, 2 bad config/usage, 3 service not running.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { AdminApiError, adminRequest, ServiceNotRunningError } from '../admin/client.js';
 import { ServiceAlreadyRunningError } from '../admin/server.js';
 import type { CompletionRequestBody } from '../admin/completion-route.js';
@@ -17,6 +15,7 @@ import { ConfigError, loadConfig, stateDirFromEnv } from '../config/load.js';
 import { startDemo } from '../demo/run-demo.js';
 import { formatDoctor, runDoctor } from '../doctor/checks.js';
 import { createLogger, defaultLogFormat, type Logger } from '../log.js';
+import { SWITCHBOARD_VERSION } from '../version.js';
 import { startService, type ServiceStatus } from '../service.js';
 import { DEMO_STATE_DIR, findAdminSocket } from './find-service.js';
 import { formatStatusTable } from './format-status.js';
@@ -28,12 +27,6 @@ const HOST_ENV = 'SWITCHBOARD_HOST';
 const DEFAULT_DEMO_HOST = '127.0.0.1';
 
 const EXIT = { ok: 0, failure: 1, config: 2, notRunning: 3 } as const;
-
-/** The `version` of Switchboard's package.json (two folders above dist/cli/ and src/cli/). */
-function packageVersion(): string {
-  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-}
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -120,7 +113,7 @@ function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
 const program = new Command()
   .name('switchboard')
   .description('Chat channels (local web chat, Slack, Feishu/Lark) ↔ OpenAI Codex dispatchers')
-  .version(packageVersion(), '-V, --version', 'print the version')
+  .version(SWITCHBOARD_VERSION, '-V, --version', 'print the version')
   .showHelpAfterError()
   // Usage errors (unknown command or option, missing argument) exit 2; help and --version exit 0.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.config));

@@ -3,10 +3,11 @@
  * `initialize` → `initialized` → `skills/extraRoots/set` → `thread/start` | `thread/resume`.
  */
 import type { Logger } from '../log.js';
+import { SWITCHBOARD_VERSION } from '../version.js';
 import type { InitializeResponse, ThreadSettings } from './protocol.js';
 import { RpcError, type RpcClient } from './rpc-client.js';
 
-export const CLIENT_INFO = { name: 'switchboard', title: 'Switchboard', version: '0.1.0' } as const;
+export const CLIENT_INFO = { name: 'switchboard', title: 'Switchboard', version: SWITCHBOARD_VERSION } as const;
 
 /**
  * `initialize` then the `initialized` notification.

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { AdminApiError, adminRequest, ServiceNotRunningError } from '../admin/client.js';
 import { TEAMMATE_NAME_RULE, type Caller } from '../teammates/api.js';
 import { MCP_SERVER_NAME } from './registration.js';
+import { SWITCHBOARD_VERSION } from '../version.js';
 
 /** Spawning waits for the teammate's first start (bounded by codex.startTimeoutMs on the service side). */
 const ADMIN_TIMEOUT_MS = 120_000;
@@ -56,7 +57,7 @@ async function forward(opts: Options, method: 'GET' | 'POST', route: string, bod
 }
 
 function createSwitchboardMcpServer(opts: Options): McpServer {
-  const server = new McpServer({ name: MCP_SERVER_NAME, version: '0.1.0' });
+  const server = new McpServer({ name: MCP_SERVER_NAME, version: SWITCHBOARD_VERSION });
   const name = z.string().describe(`Teammate name (${TEAMMATE_NAME_RULE}).`);
   const caller = opts.caller;
 
