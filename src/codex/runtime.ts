@@ -13,7 +13,8 @@ import type { Logger } from '../log.js';
 import type { RuntimeRole } from '../config/schema.js';
 import type { DispatcherRecord, RuntimeStatus } from '../state/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { applySkillRoots, checkCredentials, initialize, openThread, type ThreadOpenResult } from './handshake.js';
+import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent, type StartResult } from './agent-runtime.js';
+import { applySkillRoots, checkCredentials, initialize, openThread } from './handshake.js';
 import { watchMcpStartup, type McpStartupWatch } from './mcp-startup.js';
 import { CodexProcess } from './process.js';
 import type { ClientMethod, ClientRequests, InjectedMessageItem, ThreadSettings } from './protocol.js';
@@ -55,23 +56,7 @@ export interface CodexRuntimeOptions {
   clock: Clock;
 }
 
-/** What one successful start produced. */
-export interface ReadyEvent {
-  thread: ThreadOpenResult;
-  skills: 'applied' | 'unsupported';
-  /** True for the first successful start of this runtime object (service start), false after restarts. */
-  firstStart: boolean;
-}
-
-export type StartResult = { status: 'ready' } | { status: 'failed'; error: string } | { status: 'stopped' };
-
-/** Thrown by operations that need a ready runtime. */
-export class RuntimeNotReadyError extends Error {
-  constructor(id: string, status: RuntimeStatus) {
-    super(`runtime ${id} is ${status}, not ready`);
-    this.name = 'RuntimeNotReadyError';
-  }
-}
+export { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent, type StartResult } from './agent-runtime.js';
 
 interface Generation {
   n: number;
@@ -82,7 +67,7 @@ interface Generation {
   lost?: boolean;
 }
 
-export class CodexRuntime {
+export class CodexRuntime implements AgentRuntime {
   private statusValue: RuntimeStatus = 'declared';
   private loginFix: string | null = null;
   private gen: Generation = { n: 0, proc: null, rpc: null, threadId: null };

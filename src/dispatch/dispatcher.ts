@@ -12,8 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChannelAdapter, InboundMessage, AcceptResult, OutboundMessage, ProgressState } from '../channels/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { CodexRuntime, ReadyEvent } from '../codex/runtime.js';
-import { RuntimeNotReadyError } from '../codex/runtime.js';
+import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent } from '../codex/agent-runtime.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
 import type {
   CompletionRecord, QueuedCompletion, QueuedMessage, QueuedTurn, ReplyAddress, RuntimeStatus, StateStore,
@@ -70,7 +69,7 @@ export interface DispatcherStatus {
 
 export interface DispatcherOptions {
   id: string;
-  runtime: CodexRuntime;
+  runtime: AgentRuntime;
   store: StateStore;
   /** Adapters by channel id, for replies. */
   channels: ReadonlyMap<string, ChannelAdapter>;
