@@ -81,7 +81,7 @@ describe('health endpoints on the web channel', () => {
     expect(ready.body).toEqual({
       status: 'ready',
       dispatchers: [{ id: 'main', status: 'ready' }],
-      channels: [{ id: 'local', type: 'web', state: 'started' }],
+      channels: [{ id: 'local', type: 'web', state: 'connected' }],
     });
     expect(s.service.readiness().ready).toBe(true);
 
@@ -92,7 +92,7 @@ describe('health endpoints on the web channel', () => {
     const down = await waitForReadyz(s.url, 503);
     expect(down.body.status).toBe('not_ready');
     expect(down.body.dispatchers[0]!.status).not.toBe('ready');
-    expect(down.body.channels).toEqual([{ id: 'local', type: 'web', state: 'started' }]);
+    expect(down.body.channels).toEqual([{ id: 'local', type: 'web', state: 'connected' }]);
 
     const back = await waitForReadyz(s.url, 200);
     expect(back.body.dispatchers).toEqual([{ id: 'main', status: 'ready' }]);
@@ -117,7 +117,7 @@ describe('health.listen listener', () => {
     expect(ready.body).toEqual({
       status: 'ready',
       dispatchers: [{ id: 'main', status: 'ready' }],
-      channels: [{ id: 'slack', type: 'slack', state: 'started' }],
+      channels: [{ id: 'slack', type: 'slack', state: 'connected' }],
     });
     expect((await fetch(`${base}/api/conversations`)).status).toBe(404);
 
@@ -139,6 +139,6 @@ describe('health.listen listener', () => {
     expect(down.body.status).toBe('not_ready');
     expect(down.body.dispatchers).toHaveLength(1);
     expect(down.body.dispatchers[0]!.status).not.toBe('ready');
-    expect(down.body.channels).toEqual([{ id: 'slack', type: 'slack', state: 'started' }]);
+    expect(down.body.channels).toEqual([{ id: 'slack', type: 'slack', state: 'connected' }]);
   });
 });
