@@ -211,6 +211,8 @@ describe('Slack adapter connection state (Socket Mode client events)', () => {
 
     await h.channel.stop();
     expect(h.channel.connection!()).toBe('disconnected');
+    // Our own stop is no lost connection.
+    expect(h.log.lines.filter((l) => l.msg === 'slack socket mode connection lost; the SDK reconnects')).toHaveLength(1);
   });
 
   it('HTTP mode: connected while listening, disconnected after stop', async () => {

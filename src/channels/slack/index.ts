@@ -86,7 +86,8 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
     const { app: a, socketClient } = createSlackApp({ config, identity: id, logger: sdkLogger });
     const tracked = socketClient
       ? trackSocketModeConnection(socketClient, (state, previous) => {
-          if (previous === 'connected') logger.warn({ state }, 'slack socket mode connection lost; the SDK reconnects');
+          // `disconnected` follows only our own stop() (the SDK reconnects by itself otherwise).
+          if (previous === 'connected' && state !== 'disconnected') logger.warn({ state }, 'slack socket mode connection lost; the SDK reconnects');
           else if (state === 'connected' && previous === 'reconnecting') logger.info('slack socket mode connection re-established');
         })
       : undefined;
