@@ -43,7 +43,11 @@ export interface Service {
   /** Absolute path of the admin socket. */
   readonly adminSocket: string;
   status(): ServiceStatus;
-  /** What `GET /readyz` reports: ready when every dispatcher is `ready` and every channel started. */
+  /**
+   * What `GET /readyz` reports: ready when every dispatcher is `ready` and every channel is started
+   * and connected (its adapter's live `connection()`, e.g. a Socket Mode / long connection that dropped
+   * makes it `reconnecting`).
+   */
   readiness(): ReadinessReport;
   /** The `health.listen` listener; null when the config has none. */
   readonly health: HealthServer | null;
@@ -86,7 +90,11 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         const st = d.status();
         return { id: st.id, status: st.status };
       }),
-      config.channels.map((c) => ({ id: c.id, type: c.type, state: channelState.get(c.id) ?? 'created' })),
+      config.channels.map((c) => {
+        const lifecycle = channelState.get(c.id) ?? 'created';
+        const connection = lifecycle === 'started' ? channels.get(c.id)?.connection?.() : undefined;
+        return { id: c.id, type: c.type, lifecycle, ...(connection !== undefined ? { connection } : {}) };
+      }),
     );
   for (const c of config.channels) {
     channels.set(c.id, createChannel(c, { store, logger: log, clock, stateDir: config.stateDir, readiness }));

@@ -64,6 +64,16 @@ export type SendResult =
   | { status: 'sent'; messageIds: string[] }
   | { status: 'failed'; error: string; retryable: boolean };
 
+/**
+ * The live connection of a started adapter to its platform, in the platforms' own terms
+ * (@slack/socket-mode's client states; @larksuiteoapi/node-sdk's `WSClient.getConnectionStatus()`):
+ * - `connected`: events can arrive now (Socket Mode / long connection open; an HTTP receiver listening);
+ * - `connecting`: the first connection is being opened;
+ * - `reconnecting`: the connection dropped and the SDK is opening a new one by itself;
+ * - `disconnected`: not connected and not trying (stopped, or the SDK gave up).
+ */
+export type ChannelConnection = 'connected' | 'connecting' | 'reconnecting' | 'disconnected';
+
 /** Progress of an inbound message shown on the source message (reaction, "working…" mark). */
 export type ProgressState = 'queued' | 'running' | 'done' | 'failed';
 
@@ -78,4 +88,9 @@ export interface ChannelAdapter {
   send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult>;
   /** Optional: mark the source message with the turn's progress; failures are logged, never thrown. */
   setProgress?(to: ReplyAddress, state: ProgressState): Promise<void>;
+  /**
+   * Optional: the live connection to the platform, read on every `GET /readyz`; cheap, never throws.
+   * Adapters without it count as connected while started (e.g. the web chat, listening).
+   */
+  connection?(): ChannelConnection;
 }

@@ -416,6 +416,44 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
   });
 });
 
+describe('Feishu adapter connection state (WSClient.getConnectionStatus)', () => {
+  it('connected after start; reconnecting while the connection is lost; connected again; disconnected after stop', async () => {
+    const fake = await fakeFeishu();
+    const h = await startChannel(fake);
+    expect(h.channel.connection!()).toBe('connected');
+
+    fake.refuseConnections(true);
+    await fake.disconnectSockets('terminate');
+    await waitFor(() => h.channel.connection!() === 'reconnecting', 5000, 'reconnecting');
+    fake.refuseConnections(false);
+    await waitFor(() => h.channel.connection!() === 'connected', 10_000, 'connected again');
+    await fake.waitForConnection(2, 5000);
+    await fake.sendEvent(fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), text: 'after the reconnect' }));
+    await waitFor(() => h.received.length === 1, 5000, 'message after the reconnect');
+
+    await h.channel.stop();
+    expect(h.channel.connection!()).toBe('disconnected');
+  });
+
+  it('disconnected once the SDK gave up reconnecting (ReconnectCount exhausted)', async () => {
+    const fake = await fakeFeishu();
+    fake.setClientConfig({ ReconnectCount: 2 });
+    const h = await startChannel(fake);
+    expect(h.channel.connection!()).toBe('connected');
+    fake.refuseConnections(true);
+    await fake.disconnectSockets('terminate');
+    await waitFor(() => h.channel.connection!() === 'disconnected', 10_000, 'disconnected');
+  });
+
+  it('webhook mode: connected while listening, disconnected after stop', async () => {
+    const fake = await fakeFeishu();
+    const h = await startChannel(fake, { mode: 'webhook', listen: '127.0.0.1:0', encryptKey: 'k' });
+    expect(h.channel.connection!()).toBe('connected');
+    await h.channel.stop();
+    expect(h.channel.connection!()).toBe('disconnected');
+  });
+});
+
 describe('Feishu adapter in webhook mode (our server + real EventDispatcher, fake Feishu)', () => {
   const encryptKey = 'test-encrypt-key';
 

@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Service } from '../../src/service.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
+import { startFakeFeishu } from '../support/fake-feishu/index.js';
 import { startFakeSlack } from '../support/fake-slack/index.js';
-import { SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET } from '../support/slack-service.js';
+import { SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET } from '../support/slack-service.js';
 import { mainDispatcher, startTestService, startWithTestLog, testCodexConfig, type TestService } from '../support/service.js';
 
 let env: CodexTestEnv;
@@ -46,19 +47,28 @@ async function waitForReadyz(base: string, want: number, timeoutMs = 30_000): Pr
 }
 
 
+/** Polls /readyz until its HTTP status is `want` and channel `id` is in `state`; returns that answer. */
+async function waitForChannel(base: string, want: number, id: string, state: string, timeoutMs = 30_000): Promise<{ status: number; body: ReadyBody }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const last = await getJson(`${base}/readyz`);
+    if (last.status === want && last.body.channels.some((c) => c.id === id && c.state === state)) return last;
+    if (Date.now() > deadline) throw new Error(`/readyz never answered ${want} with channel ${id} ${state}; last: ${last.status} ${JSON.stringify(last.body)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /**
- * Starts the service with only a Slack channel (HTTP mode, against a local fake Slack; no web
- * channel) and `health.listen` on a free port; both are stopped after the test.
+ * Starts the service with only `channel` (no web channel), its dispatcher bound to it, and
+ * `health.listen` on a free port; stopped after the test.
  */
-async function startSlackOnlyService(codex: Record<string, unknown>): Promise<Service> {
-  const fake = await startFakeSlack({});
-  toStop.push({ stop: () => fake.close() });
+async function startServiceWith(channel: Record<string, unknown>, codex: Record<string, unknown>): Promise<Service> {
   const config = parseConfig(
     {
       stateDir: env.stateDir,
       codex,
-      channels: [{ id: 'slack', type: 'slack', mode: 'http', botToken: SLACK_BOT_TOKEN, signingSecret: SLACK_SIGNING_SECRET, listen: '127.0.0.1:0', apiUrl: fake.apiUrl }],
-      dispatchers: [mainDispatcher(env, 'slack')],
+      channels: [channel],
+      dispatchers: [mainDispatcher(env, channel.id as string)],
       health: { listen: '127.0.0.1:0' },
     },
     { file: '<test>' },
@@ -66,6 +76,19 @@ async function startSlackOnlyService(codex: Record<string, unknown>): Promise<Se
   const service = await startWithTestLog(config);
   toStop.push(service);
   return service;
+}
+
+/**
+ * Starts the service with only a Slack channel (HTTP mode, against a local fake Slack; no web
+ * channel) and `health.listen` on a free port; both are stopped after the test.
+ */
+async function startSlackOnlyService(codex: Record<string, unknown>): Promise<Service> {
+  const fake = await startFakeSlack({});
+  toStop.push({ stop: () => fake.close() });
+  return startServiceWith(
+    { id: 'slack', type: 'slack', mode: 'http', botToken: SLACK_BOT_TOKEN, signingSecret: SLACK_SIGNING_SECRET, listen: '127.0.0.1:0', apiUrl: fake.apiUrl },
+    codex,
+  );
 }
 describe('health endpoints on the web channel', () => {
   it('answers /healthz and /readyz with every dispatcher and channel, and 503 while the runtime restarts', async () => {
@@ -81,7 +104,7 @@ describe('health endpoints on the web channel', () => {
     expect(ready.body).toEqual({
       status: 'ready',
       dispatchers: [{ id: 'main', status: 'ready' }],
-      channels: [{ id: 'local', type: 'web', state: 'started' }],
+      channels: [{ id: 'local', type: 'web', state: 'connected' }],
     });
     expect(s.service.readiness().ready).toBe(true);
 
@@ -92,7 +115,7 @@ describe('health endpoints on the web channel', () => {
     const down = await waitForReadyz(s.url, 503);
     expect(down.body.status).toBe('not_ready');
     expect(down.body.dispatchers[0]!.status).not.toBe('ready');
-    expect(down.body.channels).toEqual([{ id: 'local', type: 'web', state: 'started' }]);
+    expect(down.body.channels).toEqual([{ id: 'local', type: 'web', state: 'connected' }]);
 
     const back = await waitForReadyz(s.url, 200);
     expect(back.body.dispatchers).toEqual([{ id: 'main', status: 'ready' }]);
@@ -117,7 +140,7 @@ describe('health.listen listener', () => {
     expect(ready.body).toEqual({
       status: 'ready',
       dispatchers: [{ id: 'main', status: 'ready' }],
-      channels: [{ id: 'slack', type: 'slack', state: 'started' }],
+      channels: [{ id: 'slack', type: 'slack', state: 'connected' }],
     });
     expect((await fetch(`${base}/api/conversations`)).status).toBe(404);
 
@@ -139,6 +162,63 @@ describe('health.listen listener', () => {
     expect(down.body.status).toBe('not_ready');
     expect(down.body.dispatchers).toHaveLength(1);
     expect(down.body.dispatchers[0]!.status).not.toBe('ready');
-    expect(down.body.channels).toEqual([{ id: 'slack', type: 'slack', state: 'started' }]);
+    expect(down.body.channels).toEqual([{ id: 'slack', type: 'slack', state: 'connected' }]);
+  });
+});
+
+describe('/readyz follows the live platform connection', () => {
+  it('Slack Socket Mode: 503 "reconnecting" while the WebSocket is down, 200 once Slack says hello again', async () => {
+    const fake = await startFakeSlack({ botToken: SLACK_BOT_TOKEN, appToken: SLACK_APP_TOKEN });
+    // The service first: a Socket Mode client still running would try to reconnect to a closed fake.
+    let service: Service | undefined;
+    toStop.push({ stop: async () => { await service?.stop(); await fake.close(); } });
+    service = await startServiceWith(
+      { id: 'team', type: 'slack', botToken: SLACK_BOT_TOKEN, appToken: SLACK_APP_TOKEN, apiUrl: fake.apiUrl },
+      testCodexConfig(env),
+    );
+    const base = service.health!.url;
+    const up = await waitForReadyz(base, 200);
+    expect(up.body.channels).toEqual([{ id: 'team', type: 'slack', state: 'connected' }]);
+    const connections = fake.connectionCount;
+
+    fake.refuseConnections(true);
+    await fake.disconnectSockets('terminate');
+    const down = await waitForChannel(base, 503, 'team', 'reconnecting');
+    expect(down.body.status).toBe('not_ready');
+    expect(down.body.channels).toEqual([{ id: 'team', type: 'slack', state: 'reconnecting' }]);
+    expect(down.body.dispatchers).toEqual([{ id: 'main', status: 'ready' }]);
+
+    // The SDK retries after clientPingTimeout (5 s); the new connection counts once Slack's hello arrived.
+    fake.refuseConnections(false);
+    const back = await waitForChannel(base, 200, 'team', 'connected');
+    expect(back.body.channels).toEqual([{ id: 'team', type: 'slack', state: 'connected' }]);
+    expect(fake.connectionCount).toBeGreaterThan(connections);
+  });
+
+  it('Feishu long connection: 503 "reconnecting" while the connection is lost, 200 once the SDK re-established it', async () => {
+    const fake = await startFakeFeishu();
+    let service: Service | undefined;
+    toStop.push({ stop: async () => { await service?.stop(); await fake.close(); } });
+    service = await startServiceWith(
+      { id: 'lark', type: 'feishu', mode: 'websocket', domain: fake.url, appId: fake.appId, appSecret: fake.appSecret, verificationToken: fake.verificationToken },
+      testCodexConfig(env),
+    );
+    const base = service.health!.url;
+    const up = await waitForReadyz(base, 200);
+    expect(up.body.channels).toEqual([{ id: 'lark', type: 'feishu', state: 'connected' }]);
+    const connections = fake.connectionCount;
+
+    // The fake's ClientConfig makes the SDK retry every 0.2 s; refused upgrades keep it reconnecting.
+    fake.refuseConnections(true);
+    await fake.disconnectSockets('terminate');
+    const down = await waitForChannel(base, 503, 'lark', 'reconnecting');
+    expect(down.body.status).toBe('not_ready');
+    expect(down.body.channels).toEqual([{ id: 'lark', type: 'feishu', state: 'reconnecting' }]);
+    expect(down.body.dispatchers).toEqual([{ id: 'main', status: 'ready' }]);
+
+    fake.refuseConnections(false);
+    const back = await waitForChannel(base, 200, 'lark', 'connected');
+    expect(back.body.channels).toEqual([{ id: 'lark', type: 'feishu', state: 'connected' }]);
+    expect(fake.connectionCount).toBeGreaterThan(connections);
   });
 });

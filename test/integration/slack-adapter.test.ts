@@ -191,6 +191,39 @@ describe('Slack adapter in Socket Mode (real Bolt, fake Slack)', () => {
   });
 });
 
+describe('Slack adapter connection state (Socket Mode client events)', () => {
+  it("connected after start; Slack's refresh request makes it reconnecting until the new connection's hello; disconnected after stop", async () => {
+    const fake = await fakeSlack();
+    const h = await startChannel(fake);
+    expect(h.channel.connection!()).toBe('connected');
+
+    fake.refuseConnections(true);
+    await fake.disconnectSockets('refresh');
+    await waitFor(() => h.channel.connection!() === 'reconnecting', 10_000, 'reconnecting');
+    expect(h.log.lines.some((l) => l.msg === 'slack socket mode connection lost; the SDK reconnects' && l.state === 'reconnecting')).toBe(true);
+
+    fake.refuseConnections(false);
+    await waitFor(() => h.channel.connection!() === 'connected', 30_000, 'connected again');
+    expect(h.log.lines.some((l) => l.msg === 'slack socket mode connection re-established')).toBe(true);
+    // Events flow on the new connection.
+    await fake.sendEvent(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> after the reconnect' }));
+    await waitFor(() => h.received.length === 1, 5000, 'message after the reconnect');
+
+    await h.channel.stop();
+    expect(h.channel.connection!()).toBe('disconnected');
+    // Our own stop is no lost connection.
+    expect(h.log.lines.filter((l) => l.msg === 'slack socket mode connection lost; the SDK reconnects')).toHaveLength(1);
+  });
+
+  it('HTTP mode: connected while listening, disconnected after stop', async () => {
+    const fake = await fakeSlack();
+    const h = await startChannel(fake, { mode: 'http', appToken: undefined, signingSecret: SIGNING_SECRET, listen: '127.0.0.1:0' });
+    expect(h.channel.connection!()).toBe('connected');
+    await h.channel.stop();
+    expect(h.channel.connection!()).toBe('disconnected');
+  });
+});
+
 describe('Slack adapter replies and progress (Web API against the fake)', () => {
   it('send(): mrkdwn parts posted in order, threaded under the source message', async () => {
     const fake = await fakeSlack();

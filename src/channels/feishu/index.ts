@@ -14,6 +14,8 @@
  *   the adapter only skips downloads for senders/chats outside the channel's access lists.
  * - send(): Markdown → `post` parts with an `md` element, replies to the source message, idempotent
  *   per key (./outbound/send.ts); setProgress(): reactions (./outbound/progress.ts).
+ * - connection(): long connection: the SDK's live state (`reconnecting` after a drop until it is
+ *   re-established; ./inbound/long-connection.ts); webhook: `connected` while the server listens.
  * - Every Open API call refreshes a rejected token once and waits out rate limits (./api/call.ts).
  */
 import path from 'node:path';
@@ -22,7 +24,7 @@ import { systemClock, type Clock } from '../../clock.js';
 import type { FeishuChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { ReplyAddress } from '../../state/types.js';
-import type { ChannelAdapter, InboundHandler, InboundMessage, OutboundMessage, ProgressState, SendResult } from '../types.js';
+import type { ChannelAdapter, ChannelConnection, InboundHandler, InboundMessage, OutboundMessage, ProgressState, SendResult } from '../types.js';
 import type { CallContext } from './api/call.js';
 import { createFeishuClient } from './api/client.js';
 import { fetchBotIdentity, type FeishuBotIdentity } from './api/identity.js';
@@ -32,7 +34,7 @@ import type { ResourceRef } from './inbound/content.js';
 import { RecentIds } from './inbound/dedup.js';
 import type { FeishuMessageEvent } from './inbound/event.js';
 import { ChannelStoppingError, createReceiveHandler } from './inbound/handler.js';
-import { startLongConnection } from './inbound/long-connection.js';
+import { longConnectionState, startLongConnection } from './inbound/long-connection.js';
 import { startWebhook, type RunningWebhook } from './inbound/webhook.js';
 import { StartStopGate } from '../lifecycle.js';
 import { parseListenAddress, urlOf } from '../listen.js';
@@ -236,6 +238,11 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
     async setProgress(to: ReplyAddress, state: ProgressState): Promise<void> {
       if (!config.progress.enabled) return;
       await progress.set(to, state);
+    },
+
+    connection(): ChannelConnection {
+      if (!running) return 'disconnected';
+      return ws ? longConnectionState(ws) : 'connected';
     },
   };
 }

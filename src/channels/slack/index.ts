@@ -9,6 +9,9 @@
  *   requireMention and the `stop` / `status` commands are the service's business (AccessGate).
  * - send(): Markdown → mrkdwn parts, threaded, idempotent per key (./outbound/send.ts).
  * - setProgress(): reactions on the source message when `progress.enabled` (./outbound/progress.ts).
+ * - connection(): Socket Mode: the live state of the SocketModeClient (./api/connection.ts), so a
+ *   dropped WebSocket shows as `reconnecting` until Slack's `hello` on the new one; HTTP mode:
+ *   `connected` while the receiver listens.
  * - Files attached to messages are not downloaded: their names and permalinks are appended to the
  *   text (`[file: name — permalink]`).
  */
@@ -17,8 +20,9 @@ import { systemClock, type Clock } from '../../clock.js';
 import type { SlackChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { ReplyAddress } from '../../state/types.js';
-import type { ChannelAdapter, InboundHandler, InboundMessage, OutboundMessage, ProgressState, SendResult } from '../types.js';
+import type { ChannelAdapter, ChannelConnection, InboundHandler, InboundMessage, OutboundMessage, ProgressState, SendResult } from '../types.js';
 import { createSlackApp, startSlackApp } from './api/app.js';
+import { trackSocketModeConnection, type SocketModeConnection } from './api/connection.js';
 import { StartStopGate } from '../lifecycle.js';
 import { parseListenAddress, urlOf } from '../listen.js';
 import { createSlackClient } from './api/client.js';
@@ -56,6 +60,7 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
   const progress = new SlackProgress({ client, logger, reactions: config.progress });
 
   let app: App | undefined;
+  let socket: SocketModeConnection | undefined;
   let identity: SlackIdentity | undefined;
   let boundPort: number | undefined;
   let onMessage: InboundHandler | undefined;
@@ -78,7 +83,14 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
 
   async function doStart(handler: InboundHandler): Promise<void> {
     const id = await fetchBotIdentity(client, config.id);
-    const a = createSlackApp({ config, identity: id, logger: sdkLogger });
+    const { app: a, socketClient } = createSlackApp({ config, identity: id, logger: sdkLogger });
+    const tracked = socketClient
+      ? trackSocketModeConnection(socketClient, (state, previous) => {
+          // `disconnected` follows only our own stop() (the SDK reconnects by itself otherwise).
+          if (previous === 'connected' && state !== 'disconnected') logger.warn({ state }, 'slack socket mode connection lost; the SDK reconnects');
+          else if (state === 'connected' && previous === 'reconnecting') logger.info('slack socket mode connection re-established');
+        })
+      : undefined;
     // Last resort only: our listeners catch their own errors.
     a.error(async (err) => {
       logger.error({ err }, 'slack event processing failed');
@@ -93,6 +105,7 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
       throw err;
     }
     app = a;
+    socket = tracked;
     identity = id;
     logger.info(
       { mode: config.mode, botUserId: id.userId, botId: id.botId, ...(config.mode === 'http' ? { eventsUrl: eventsUrl() } : {}) },
@@ -104,6 +117,7 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
     onMessage = undefined;
     const a = app;
     app = undefined;
+    socket = undefined;
     boundPort = undefined;
     if (a) {
       try {
@@ -148,6 +162,11 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
     async setProgress(to: ReplyAddress, state: ProgressState): Promise<void> {
       if (!config.progress.enabled) return;
       await progress.set(to, state);
+    },
+
+    connection(): ChannelConnection {
+      if (!app) return 'disconnected';
+      return socket ? socket.state() : 'connected';
     },
   };
 }

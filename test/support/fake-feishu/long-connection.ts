@@ -64,6 +64,8 @@ export class LongConnectionHub {
   readonly pings: number[] = [];
   /** WebSocket connections accepted so far (reconnects count). */
   connectionCount = 0;
+  /** While true, WebSocket upgrades are refused with 503 (see refuseConnections). */
+  refusing = false;
   clientConfig: WsClientConfig;
 
   constructor(private readonly opts: HubOptions) {
@@ -107,6 +109,10 @@ export class LongConnectionHub {
     const ticket = url.searchParams.get('ticket') ?? '';
     const grant = this.tickets.get(ticket);
     this.tickets.delete(ticket); // single use: every reconnect must pull the endpoint again
+    if (this.refusing) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return true;
+    }
     if (!grant || grant.expiresAt < Date.now()) {
       socket.end(
         'HTTP/1.1 403 Forbidden\r\nhandshake-status: 403\r\nhandshake-msg: invalid ticket\r\n' +

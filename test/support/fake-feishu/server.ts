@@ -103,6 +103,11 @@ export interface FakeFeishu {
   sendEvent(event: object, opts?: SendEventOptions): Promise<SendEventResult>;
   /** Drops all long connections ('close' = close frame, 'terminate' = reset). */
   disconnectSockets(mode?: 'close' | 'terminate'): Promise<void>;
+  /**
+   * While `refuse` is true, new long-connection WebSocket upgrades get HTTP 503 (the endpoint still
+   * hands out URLs), as while Feishu is unreachable; open connections stay.
+   */
+  refuseConnections(refuse: boolean): void;
 
   // HTTP event subscription
   /** webhook.postWebhook(), also making the event's message known to the fake. */
@@ -320,6 +325,9 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       return hub.deliver(event, o);
     },
     disconnectSockets: (mode) => hub.disconnectAll(mode),
+    refuseConnections: (refuse) => {
+      hub.refusing = refuse;
+    },
 
     postWebhook: (url, o) => {
       if (typeof o.payload === 'object') ingest(store, o.payload);

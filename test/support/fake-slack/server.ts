@@ -77,6 +77,11 @@ export interface FakeSlack {
   ): Promise<{ acked: boolean; envelopeId: string; ackPayload?: unknown }>;
   /** Drops all Socket Mode connections (default 'refresh': Slack's `disconnect` message). */
   disconnectSockets(mode?: DisconnectMode): Promise<void>;
+  /**
+   * While `refuse` is true, new Socket Mode WebSocket upgrades get HTTP 503 (apps.connections.open
+   * still hands out URLs), as while Slack's socket endpoint is unreachable; open connections stay.
+   */
+  refuseConnections(refuse: boolean): void;
 
   // HTTP Events API
   /** The event_callback body for `event`, with this fake's team/app/bot ids. */
@@ -252,6 +257,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     },
 
     disconnectSockets: (mode) => hub.disconnectAll(mode),
+    refuseConnections: (refuse) => {
+      hub.refusing = refuse;
+    },
 
     eventCallback: wrap,
     async postEvent(url, signingSecret, payload, o) {

@@ -49,6 +49,8 @@ export class SocketModeHub {
   readonly otherMessages: unknown[] = [];
   /** Connections accepted since start (reconnects count). */
   connectionCount = 0;
+  /** While true, WebSocket upgrades are refused with 503 (see refuseConnections). */
+  refusing = false;
   private closed = false;
 
   constructor(
@@ -72,6 +74,11 @@ export class SocketModeHub {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (url.pathname !== SOCKET_PATH) return false;
     const ticket = url.searchParams.get('ticket') ?? '';
+    if (this.refusing) {
+      this.tickets.delete(ticket);
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
     if (this.closed || !this.tickets.delete(ticket)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return true;

@@ -10,9 +10,17 @@
  * - Before every (re)connect it pulls `POST {domain}/callback/ws/endpoint` for a fresh URL; after a
  *   drop it reconnects by itself (`onReconnecting` / `onReconnected`).
  * - `close({force: true})` terminates the socket at once and stops reconnecting.
+ * - `getConnectionStatus()` (types/index.d.ts `WSConnectionState`) is a side-effect-free snapshot
+ *   derived from the client's flags (`computeState()`): `failed` once it gave up (onError), while a
+ *   (re)connect is in flight `connecting` before the first handshake and `reconnecting` after one,
+ *   `connected` while its socket is OPEN, else `idle`. The socket's `close` event calls `reConnect()`,
+ *   which marks the client as connecting at once, so a drop shows as `reconnecting` immediately; the
+ *   attempts then follow the server-sent ClientConfig (ReconnectNonce, ReconnectInterval,
+ *   ReconnectCount; the SDK's defaults 30 s / 120 s / unlimited apply until the endpoint answers).
  */
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../../../log.js';
+import type { ChannelConnection } from '../../types.js';
 import { sdkDomain } from '../api/client.js';
 import { createLarkLogger, SDK_LOGGER_LEVEL } from '../api/logger.js';
 
@@ -83,4 +91,22 @@ export async function startLongConnection(opts: LongConnectionOptions): Promise<
     clearTimeout(timer);
   }
   return ws;
+}
+
+/**
+ * The live state of a started long connection, from the SDK's `getConnectionStatus()`:
+ * `connected` / `connecting` / `reconnecting` as the SDK names them; `idle` (socket not open,
+ * no attempt running) and `failed` (the SDK gave up) are `disconnected`.
+ */
+export function longConnectionState(ws: Pick<lark.WSClient, 'getConnectionStatus'>): ChannelConnection {
+  const { state } = ws.getConnectionStatus();
+  switch (state) {
+    case 'connected':
+    case 'connecting':
+    case 'reconnecting':
+      return state;
+    case 'idle':
+    case 'failed':
+      return 'disconnected';
+  }
 }

@@ -28,8 +28,14 @@ export interface SlackAppOptions {
   logger: SlackLogger;
 }
 
+export interface SlackApp {
+  app: App;
+  /** Socket Mode: the receiver's SocketModeClient (Bolt's public `SocketModeReceiver.client`), for its connection state. */
+  socketClient?: SocketModeReceiver['client'];
+}
+
 /** Builds (does not start) the App for `config.mode`. */
-export function createSlackApp(opts: SlackAppOptions): App {
+export function createSlackApp(opts: SlackAppOptions): SlackApp {
   const { config, identity, logger } = opts;
   const base = {
     token: config.botToken,
@@ -46,9 +52,9 @@ export function createSlackApp(opts: SlackAppOptions): App {
       logger,
       installerOptions: { clientOptions: config.apiUrl ? { slackApiUrl: withTrailingSlash(config.apiUrl) } : {} },
     });
-    return new App({ ...base, receiver });
+    return { app: new App({ ...base, receiver }), socketClient: receiver.client };
   }
-  return new App({ ...base, signingSecret: config.signingSecret ?? '', endpoints: config.path });
+  return { app: new App({ ...base, signingSecret: config.signingSecret ?? '', endpoints: config.path }) };
 }
 
 
