@@ -7,7 +7,7 @@
  * - `demo help` (also `help`): the list below.
  * - `demo: markdown`: headings, a list, a table, a link, a fenced code block.
  * - `demo: slow [N s]`: an answer streamed over N seconds (default 10, at most 60).
- * - `demo: run a command`: the model calls codex's shell tool (`exec_command {cmd}`, codex 0.169;
+ * - `demo: run a command`: the model calls codex's shell tool (`exec_command {cmd, login}`, codex 0.169;
  *   older codex offers `shell {command: argv}`), then summarises the command's output.
  * - `demo: fail`: the model stream fails (`response.failed`), so the turn fails.
  * - anything else: an echo that lists the triggers (so the first answer says what to try).
@@ -135,7 +135,8 @@ export function parseDemoTrigger(message: string): Parsed {
 
 /** The command step: codex's shell tool by the name this codex offers, else null. */
 function commandCall(req: ModelRequest, callId: string): ScriptStep | null {
-  if (req.toolNames.includes('exec_command')) return { kind: 'functionCall', name: 'exec_command', arguments: { cmd: DEMO_COMMAND }, callId };
+  // `login: false`: a plain shell, so the operator's login profile does not add its own noise.
+  if (req.toolNames.includes('exec_command')) return { kind: 'functionCall', name: 'exec_command', arguments: { cmd: DEMO_COMMAND, login: false }, callId };
   if (req.toolNames.includes('shell')) return { kind: 'functionCall', name: 'shell', arguments: { command: ['bash', '-lc', DEMO_COMMAND] }, callId };
   return null;
 }

@@ -86,7 +86,7 @@ describe('demo script', () => {
 
   it('demo: run a command calls codex exec_command, then summarises its output', async () => {
     const call = await step('demo: run a command');
-    expect(call).toEqual({ kind: 'functionCall', name: 'exec_command', arguments: { cmd: DEMO_COMMAND }, callId: 'demo_command_1' });
+    expect(call).toEqual({ kind: 'functionCall', name: 'exec_command', arguments: { cmd: DEMO_COMMAND, login: false }, callId: 'demo_command_1' });
     const output = 'Chunk ID: ab12\nWall time: 0.0512 seconds\nProcess exited with code 0\nOriginal token count: 5\nOutput:\nhello from Linux\n/work\n';
     const text = replyText(await step('demo: run a command', { outputs: { demo_command_1: output } }));
     expect(text).toBe(demoCommandText(output));
