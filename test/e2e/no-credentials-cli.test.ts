@@ -5,20 +5,11 @@
  * config's folder) says `needs_login`; `/healthz` is 200 and `/readyz` 503 naming the reason.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killLeftoverClis, pollUntil, runCli, spawnCli } from '../support/e2e-cli.js';
+import { freePort } from '../support/ports.js';
 import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
-
-/** A port nobody listens on (bound once, then released). */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 afterAll(async () => {
   await killLeftoverClis();
@@ -33,7 +24,7 @@ describe('serve without Codex credentials (CLI)', () => {
     writeFileSync(
       path.join(codexHome, 'config.toml'),
       `model = "gpt-5"\nmodel_provider = "needs-auth"\n[model_providers.needs-auth]\nname = "needs-auth"\n` +
-        `base_url = "http://127.0.0.1:${await closedPort()}/v1"\nwire_api = "responses"\nrequires_openai_auth = true\n`,
+        `base_url = "http://127.0.0.1:${await freePort()}/v1"\nwire_api = "responses"\nrequires_openai_auth = true\n`,
     );
     const configFile = path.join(dir, 'switchboard.json');
     writeFileSync(

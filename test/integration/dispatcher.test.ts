@@ -3,13 +3,13 @@
  * real codex app-server (scripted model) → reply in the same conversation.
  */
 import { chmod, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScriptFn } from '../../src/demo/scripted-model.js';
 import { statusLineText } from '../../src/dispatch/messages.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { waitFor } from '../support/fake-clock.js';
+import { freePort } from '../support/ports.js';
 import { startTestService, stripHeader, type TestService } from '../support/service.js';
 
 let env: CodexTestEnv;
@@ -35,18 +35,6 @@ function echoScript(delayMs = 0): { script: ScriptFn; maxInFlight: () => number 
       }
     },
   };
-}
-
-/** A port that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function start(opts: Parameters<typeof startTestService>[1] = {}): Promise<TestService> {
