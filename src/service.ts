@@ -5,6 +5,7 @@
 import { runtimeOptions, type RuntimeSpec } from './codex/runtime-options.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { AdminPort, ServiceStatus } from './admin/port.js';
 import { createAdminServer, type AdminServer } from './admin/server.js';
 import { createChannel } from './channels/index.js';
 import type { AcceptResult, ChannelAdapter, InboundMessage } from './channels/types.js';
@@ -12,7 +13,7 @@ import { systemClock, type Clock } from './clock.js';
 import { codexBinaryFor } from './codex/binary.js';
 import { CodexRuntime } from './codex/runtime.js';
 import type { ChannelConfig, Config, DispatcherConfig } from './config/schema.js';
-import { Dispatcher, type DispatcherStatus } from './dispatch/dispatcher.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
 import { AccessGate, type ChannelAccess } from './dispatch/gate.js';
 import { Router } from './dispatch/router.js';
 import { startHealthServer, type HealthServer } from './health/http.js';
@@ -21,20 +22,11 @@ import type { Logger } from './log.js';
 import { mcpServerScript, type McpRegistration } from './mcp/registration.js';
 import { openStateStore } from './state/open.js';
 import type { StateStore } from './state/types.js';
-import type { TeammateStatus } from './teammates/api.js';
 import { TeammateManager } from './teammates/manager.js';
 
-export interface ServiceStatus {
-  pid: number;
-  /** ISO-8601. */
-  startedAt: string;
-  dispatchers: DispatcherStatus[];
-  /** Teammates (open ones and the newest closed ones), oldest first. */
-  teammates: TeammateStatus[];
-  channels: Array<{ id: string; type: string }>;
-}
+export type { ServiceStatus } from './admin/port.js';
 
-export interface Service {
+export interface Service extends AdminPort {
   readonly config: Config;
   readonly store: StateStore;
   readonly dispatchers: ReadonlyMap<string, Dispatcher>;
@@ -146,6 +138,14 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       teammates: teammates.all(),
       channels: config.channels.map((c) => ({ id: c.id, type: c.type })),
     }),
+    dispatcherIds: () => [...dispatchers.keys()],
+    interrupt: async (id) => {
+      const d = dispatchers.get(id);
+      return d ? d.interrupt() : null;
+    },
+    deliverCompletion: (id, input) => dispatchers.get(id)?.deliverCompletion(input) ?? null,
+    hasChannel: (id) => channels.has(id),
+    completionMaxBytes: config.completions.maxBytes,
     stop: once(async () => {
       await admin?.close();
       await health?.close();

@@ -9,7 +9,7 @@
 import type http from 'node:http';
 import { z } from 'zod';
 import type { CompletionInput } from '../dispatch/completions.js';
-import type { Service } from '../service.js';
+import type { AdminPort } from './port.js';
 
 const bodySchema = z
   .object({
@@ -52,9 +52,9 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<stri
   });
 }
 
-export async function handleCompletion(req: http.IncomingMessage, reply: Reply, service: Service): Promise<void> {
+export async function handleCompletion(req: http.IncomingMessage, reply: Reply, service: AdminPort): Promise<void> {
   // Room for JSON escaping of the largest accepted text.
-  const raw = await readBody(req, service.config.completions.maxBytes * 2 + 64 * 1024);
+  const raw = await readBody(req, service.completionMaxBytes * 2 + 64 * 1024);
   if (raw === null) return reply(413, { status: 'failed', error: 'body too large' });
   let json: unknown;
   try {
@@ -68,9 +68,9 @@ export async function handleCompletion(req: http.IncomingMessage, reply: Reply, 
     return reply(400, { status: 'failed', error: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` });
   }
   const b = parsed.data;
-  const dispatcher = service.dispatchers.get(b.dispatcher);
-  if (!dispatcher) return reply(404, { status: 'failed', error: `unknown dispatcher "${b.dispatcher}"; known: ${[...service.dispatchers.keys()].join(', ')}` });
-  if (b.origin && !service.channels.has(b.origin.channel)) {
+  const known = service.dispatcherIds();
+  if (!known.includes(b.dispatcher)) return reply(404, { status: 'failed', error: `unknown dispatcher "${b.dispatcher}"; known: ${known.join(', ')}` });
+  if (b.origin && !service.hasChannel(b.origin.channel)) {
     return reply(400, { status: 'failed', error: `origin.channel: unknown channel "${b.origin.channel}"` });
   }
   const input: CompletionInput = { id: b.id, text: b.text };
@@ -80,7 +80,8 @@ export async function handleCompletion(req: http.IncomingMessage, reply: Reply, 
     input.origin = { channelId: b.origin.channel, conversation: b.origin.conversation, messageId: b.origin.messageId ?? b.origin.thread ?? '' };
     if (b.origin.thread) input.origin.thread = b.origin.thread;
   }
-  const result = await dispatcher.deliverCompletion(input);
+  const result = await service.deliverCompletion(b.dispatcher, input);
+  if (result === null) return reply(404, { status: 'failed', error: `unknown dispatcher "${b.dispatcher}"` });
   const status = { submitted: 202, duplicate: 200, failed: 400, stopped: 503 }[result.status];
   reply(status, result);
 }

@@ -14,7 +14,7 @@ import net from 'node:net';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import type { Service } from '../service.js';
+import type { AdminPort } from './port.js';
 import { handleCompletion } from './completion-route.js';
 import { handleTeammates } from './teammate-routes.js';
 
@@ -35,7 +35,7 @@ export interface AdminServer {
  * Listens on `socketPath`.
  * @throws ServiceAlreadyRunningError when another live service listens there.
  */
-export async function createAdminServer(socketPath: string, deps: { service: Service; logger: Logger }): Promise<AdminServer> {
+export async function createAdminServer(socketPath: string, deps: { service: AdminPort; logger: Logger }): Promise<AdminServer> {
   await mkdir(path.dirname(socketPath), { recursive: true });
   if (await isLive(socketPath)) {
     throw new ServiceAlreadyRunningError(socketPath);
@@ -64,7 +64,7 @@ export async function createAdminServer(socketPath: string, deps: { service: Ser
   };
 }
 
-async function handle(req: http.IncomingMessage, res: http.ServerResponse, deps: { service: Service }): Promise<void> {
+async function handle(req: http.IncomingMessage, res: http.ServerResponse, deps: { service: AdminPort }): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
   if (url.pathname === '/status') {
     if (req.method !== 'GET') return json(res, 405, { error: 'method_not_allowed' });
@@ -78,9 +78,9 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, deps:
   const m = /^\/dispatchers\/([^/]+)\/interrupt$/.exec(url.pathname);
   if (m?.[1]) {
     if (req.method !== 'POST') return json(res, 405, { error: 'method_not_allowed' });
-    const d = deps.service.dispatchers.get(decodeURIComponent(m[1]));
-    if (!d) return json(res, 404, { error: 'unknown_dispatcher', message: `no dispatcher "${m[1]}"` });
-    return json(res, 200, { interrupted: await d.interrupt() });
+    const interrupted = await deps.service.interrupt(decodeURIComponent(m[1]));
+    if (interrupted === null) return json(res, 404, { error: 'unknown_dispatcher', message: `no dispatcher "${m[1]}"` });
+    return json(res, 200, { interrupted });
   }
   json(res, 404, { error: 'not_found', message: `no admin route ${req.method} ${url.pathname}` });
 }

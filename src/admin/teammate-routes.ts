@@ -14,7 +14,7 @@
  */
 import type http from 'node:http';
 import type { z } from 'zod';
-import type { Service } from '../service.js';
+import type { AdminPort } from './port.js';
 import {
   closeBodySchema, sendBodySchema, spawnBodySchema, statusBodySchema, TEAMMATE_ERROR_HTTP, type Caller,
 } from '../teammates/api.js';
@@ -50,7 +50,7 @@ async function parse<S extends z.ZodType>(req: http.IncomingMessage, schema: S, 
 }
 
 /** Answers a teammate route; false when `pathname` is not one. */
-export async function handleTeammates(req: http.IncomingMessage, pathname: string, reply: Reply, service: Service): Promise<boolean> {
+export async function handleTeammates(req: http.IncomingMessage, pathname: string, reply: Reply, service: AdminPort): Promise<boolean> {
   if (pathname !== '/teammates' && !pathname.startsWith('/teammates/')) return false;
   const m = service.teammates;
   const want = (method: 'GET' | 'POST'): boolean => {

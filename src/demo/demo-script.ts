@@ -12,7 +12,7 @@
  * - `demo: fail`: the model stream fails (`response.failed`), so the turn fails.
  * - anything else: an echo that lists the triggers (so the first answer says what to try).
  */
-import type { ModelRequest, ScriptFn, ScriptStep } from './scripted-model.js';
+import type { ModelRequest, ScriptFn, ScriptStep } from './script-types.js';
 
 /** Prefix of every scripted demo answer. */
 export const DEMO_MARK = '[scripted demo model]';

@@ -1,0 +1,37 @@
+/**
+ * What the admin socket needs from the running service: the port `src/service.ts` implements, so
+ * `src/admin/` depends on this narrow interface and not on the service (no import circle).
+ */
+import type { DeliverResult, CompletionInput } from '../dispatch/completions.js';
+import type { DispatcherStatus } from '../dispatch/dispatcher.js';
+import type { TeammateManager } from '../teammates/manager.js';
+import type { TeammateStatus } from '../teammates/api.js';
+
+/** `GET /status`: the whole service as `switchboard status --json` prints it. */
+export interface ServiceStatus {
+  pid: number;
+  /** ISO-8601. */
+  startedAt: string;
+  dispatchers: DispatcherStatus[];
+  /** Teammates (open ones and the newest closed ones), oldest first. */
+  teammates: TeammateStatus[];
+  channels: Array<{ id: string; type: string }>;
+}
+
+/** The teammate operations the admin routes call. */
+export type AdminTeammates = Pick<TeammateManager, 'all' | 'status' | 'spawn' | 'send' | 'close'>;
+
+export interface AdminPort {
+  status(): ServiceStatus;
+  /** Ids of the configured dispatchers, in config order. */
+  dispatcherIds(): string[];
+  /** Interrupts a dispatcher's running turn: true when one ran, false when idle, null for an unknown id. */
+  interrupt(dispatcherId: string): Promise<boolean | null>;
+  /** Hands a completion to a dispatcher; null for an unknown id. */
+  deliverCompletion(dispatcherId: string, input: CompletionInput): Promise<DeliverResult> | null;
+  /** True when `channelId` names a configured channel. */
+  hasChannel(channelId: string): boolean;
+  /** Largest accepted completion text, bytes (UTF-8). */
+  readonly completionMaxBytes: number;
+  readonly teammates: AdminTeammates;
+}
