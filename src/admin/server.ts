@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import type { AdminPort } from './port.js';
 import { handleCompletion } from './completion-route.js';
 import { handleTeammates } from './teammate-routes.js';
+import { errorMessage } from '../errors.js';
 
 /** Another live service already listens on the admin socket (it owns this state dir). */
 export class ServiceAlreadyRunningError extends Error {
@@ -44,7 +45,7 @@ export async function createAdminServer(socketPath: string, deps: { service: Adm
   const server = http.createServer((req, res) => {
     void handle(req, res, deps).catch((err: unknown) => {
       deps.logger.error({ err }, 'admin request failed');
-      if (!res.headersSent) json(res, 500, { error: 'internal', message: err instanceof Error ? err.message : String(err) });
+      if (!res.headersSent) json(res, 500, { error: 'internal', message: errorMessage(err) });
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -19,6 +19,7 @@ import { SWITCHBOARD_VERSION } from '../version.js';
 import { startService, type ServiceStatus } from '../service.js';
 import { DEMO_STATE_DIR, findAdminSocket } from './find-service.js';
 import { formatStatusTable } from './format-status.js';
+import { errorMessage } from '../errors.js';
 
 const DEFAULT_CONFIG = 'config/switchboard.example.json';
 
@@ -73,7 +74,7 @@ function fail(err: unknown): never {
     process.stderr.write(`${err.message}\n`);
     process.exit(EXIT.notRunning);
   }
-  process.stderr.write(`switchboard: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`switchboard: ${errorMessage(err)}\n`);
   process.exit(EXIT.failure);
 }
 

@@ -20,6 +20,7 @@ import { CodexProcess } from './process.js';
 import type { ClientMethod, ClientRequests, InjectedMessageItem, ThreadSettings } from './protocol.js';
 import { RpcClient } from './rpc-client.js';
 import { TurnRun, type TurnOutcome, type TurnRunOptions } from './turn-runner.js';
+import { errorMessage } from '../errors.js';
 
 /** Where a runtime persists its record (a dispatcher's or a teammate's). */
 export interface RuntimeRecordStore {
@@ -233,7 +234,7 @@ export class CodexRuntime implements AgentRuntime {
       return { status: 'ready' };
     } catch (err) {
       timer?.cancel();
-      const error = err instanceof Error ? err.message : String(err);
+      const error = errorMessage(err);
       await this.teardown(gen);
       if (this.gen !== gen || this.stopRequested) return { status: 'stopped' };
       this.log.error({ err: error }, 'codex runtime start failed');

@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ServerNotification, ThreadItem, Turn } from './protocol.js';
 import { RpcClosedError, type RpcClient } from './rpc-client.js';
+import { errorMessage } from '../errors.js';
 
 export type TurnOutcome =
   | { status: 'completed'; turnId: string; text: string }
@@ -96,7 +97,7 @@ export class TurnRun {
       this.opts.onTurnId?.(res.turn.id);
       if (this.interruptReason && this.started) await this.sendInterrupt(res.turn.id);
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorMessage(err);
       if (err instanceof RpcClosedError) this.finish({ status: 'disconnected', turnId: null, error: msg });
       else this.finish({ status: 'failed', turnId: null, error: `turn/start failed: ${msg}` });
     }
@@ -106,7 +107,7 @@ export class TurnRun {
     try {
       await this.rpc.request('turn/interrupt', { threadId: this.threadId, turnId });
     } catch (err) {
-      this.opts.logger.warn({ turnId, err: err instanceof Error ? err.message : String(err) }, 'turn/interrupt failed');
+      this.opts.logger.warn({ turnId, err: errorMessage(err) }, 'turn/interrupt failed');
     }
   }
 

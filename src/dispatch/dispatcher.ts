@@ -27,6 +27,7 @@ import type { Command } from './gate.js';
 import {
   commandRefusedText, failureText, lostThreadWarning, queueFullText, restartNoticeText, retryingText, statusLineText, stopResultText,
 } from './messages.js';
+import { errorMessage } from '../errors.js';
 
 /** A running turn that lost its runtime is re-run this many times in total before it is reported failed. */
 const MAX_TURN_ATTEMPTS = 2;
@@ -149,7 +150,7 @@ export class Dispatcher {
     try {
       result = await this.opts.store.enqueue(this.opts.id, entry, this.opts.queueLimit);
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = errorMessage(err);
       this.log.error({ err: error, conversation: msg.conversation }, 'could not persist inbound message');
       return { status: 'failed', error };
     }
@@ -382,7 +383,7 @@ export class Dispatcher {
       this.kick();
       return queued.status === 'accepted' ? { status: 'submitted', position: queued.position } : { status: 'duplicate', state: 'accepted' };
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = errorMessage(err);
       this.log.error({ completion: input.id, err: error }, 'could not accept completion');
       return { status: 'failed', error };
     }
@@ -416,7 +417,7 @@ export class Dispatcher {
           bodyInTurn = true;
         } else {
           // The injection did not happen (runtime not ready, request refused): start over at the head.
-          await save({ state: 'accepted', lastError: err instanceof Error ? err.message : String(err) });
+          await save({ state: 'accepted', lastError: errorMessage(err) });
           return;
         }
       }
@@ -455,7 +456,7 @@ export class Dispatcher {
       ]);
       this.log.info('restart notice injected');
     } catch (err) {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'restart notice could not be injected');
+      this.log.warn({ err: errorMessage(err) }, 'restart notice could not be injected');
     }
   }
 

@@ -27,6 +27,7 @@ import type { Config } from '../config/schema.js';
 import { silentLogger } from '../log.js';
 import { systemClock } from '../clock.js';
 import { adminSocketPath } from '../service.js';
+import { errorMessage } from '../errors.js';
 
 /** One line of the report. */
 export interface CheckResult {
@@ -43,10 +44,6 @@ const MIN_NODE = [20, 19] as const;
 /** Bound on each network or child-process check, ms. */
 const CHECK_TIMEOUT_MS = 15_000;
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function checkNode(): CheckResult {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
@@ -59,7 +56,7 @@ async function checkCodexBinary(config: Config | null): Promise<{ result: CheckR
     const { stdout } = await execa(codex.bin, ['--version'], { timeout: CHECK_TIMEOUT_MS });
     return { result: { name: 'codex', ok: true, detail: `${stdout.trim()} (${codex.bin})` }, codex };
   } catch (err) {
-    return { result: { name: 'codex', ok: false, detail: message(err), fix: 'run npm ci (it installs @openai/codex), or set codex.bin in the config' }, codex: null };
+    return { result: { name: 'codex', ok: false, detail: errorMessage(err), fix: 'run npm ci (it installs @openai/codex), or set codex.bin in the config' }, codex: null };
   }
 }
 
@@ -87,7 +84,7 @@ async function checkCredentialsOf(config: Config, codex: CodexBinary): Promise<C
       ? { name: 'credentials', ok: false, detail: `no Codex credentials in ${init.codexHome}`, fix: fix.replace(/^Codex has no credentials\. Fix: /, '') }
       : { name: 'credentials', ok: true, detail: `codex can reach its model provider (CODEX_HOME ${init.codexHome})` };
   } catch (err) {
-    return { name: 'credentials', ok: false, detail: `codex app-server did not answer: ${message(err)}`, fix: 'check codex.bin, codex.home and codex.overrides in the config' };
+    return { name: 'credentials', ok: false, detail: `codex app-server did not answer: ${errorMessage(err)}`, fix: 'check codex.bin, codex.home and codex.overrides in the config' };
   } finally {
     await rpc?.close().catch(() => undefined);
     await proc?.kill().catch(() => undefined);
@@ -101,7 +98,7 @@ async function checkStateDir(config: Config): Promise<CheckResult> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await access(dir, constants.W_OK);
   } catch (err) {
-    return { name: 'state dir', ok: false, detail: `${dir}: ${message(err)}`, fix: 'set stateDir in the config to a folder this user can write' };
+    return { name: 'state dir', ok: false, detail: `${dir}: ${errorMessage(err)}`, fix: 'set stateDir in the config to a folder this user can write' };
   }
   const socket = adminSocketPath(config);
   if (await isLive(socket)) {
@@ -147,7 +144,7 @@ async function checkSlack(c: Extract<Config['channels'][number], { type: 'slack'
     }
     return { name, ok: true, detail };
   } catch (err) {
-    return { name, ok: false, detail: message(err), fix: `check botToken${c.mode === 'socket' ? ' and appToken (connections:write)' : ''} of channel "${c.id}" (Slack app settings → OAuth & Permissions / Basic Information)` };
+    return { name, ok: false, detail: errorMessage(err), fix: `check botToken${c.mode === 'socket' ? ' and appToken (connections:write)' : ''} of channel "${c.id}" (Slack app settings → OAuth & Permissions / Basic Information)` };
   }
 }
 
@@ -159,7 +156,7 @@ async function checkFeishu(c: Extract<Config['channels'][number], { type: 'feish
     if (res.code !== 0) throw new Error(`code ${res.code}: ${res.msg}`);
     return { name, ok: true, detail: `tenant access token granted for ${c.appId}` };
   } catch (err) {
-    return { name, ok: false, detail: message(err), fix: `check appId and appSecret of channel "${c.id}" (developer console → Credentials & Basic Info)` };
+    return { name, ok: false, detail: errorMessage(err), fix: `check appId and appSecret of channel "${c.id}" (developer console → Credentials & Basic Info)` };
   }
 }
 
@@ -173,7 +170,7 @@ export async function runDoctor(configFile: string): Promise<CheckResult[]> {
     config = loaded.config;
     configResult = { name: 'config', ok: true, detail: `${loaded.file}: ${config.channels.length} channel(s), ${config.dispatchers.length} dispatcher(s)` };
   } catch (err) {
-    configResult = { name: 'config', ok: false, detail: err instanceof ConfigError ? err.message : message(err), fix: 'fix the config as the error says (`switchboard config check F`)' };
+    configResult = { name: 'config', ok: false, detail: err instanceof ConfigError ? err.message : errorMessage(err), fix: 'fix the config as the error says (`switchboard config check F`)' };
   }
   const { result: codexResult, codex } = await checkCodexBinary(config);
   results.push(codexResult, configResult);

@@ -19,6 +19,7 @@ import { AdminApiError, adminRequest, ServiceNotRunningError } from '../admin/cl
 import { TEAMMATE_NAME_RULE, type Caller } from '../teammates/api.js';
 import { MCP_SERVER_NAME } from './registration.js';
 import { SWITCHBOARD_VERSION } from '../version.js';
+import { errorMessage } from '../errors.js';
 
 /** Spawning waits for the teammate's first start (bounded by codex.startTimeoutMs on the service side). */
 const ADMIN_TIMEOUT_MS = 120_000;
@@ -52,7 +53,7 @@ async function forward(opts: Options, method: 'GET' | 'POST', route: string, bod
   } catch (err) {
     if (err instanceof AdminApiError) return text(err.body, true);
     if (err instanceof ServiceNotRunningError) return text({ error: 'unavailable', message: 'the Switchboard service is not running' }, true);
-    return text({ error: 'internal', message: err instanceof Error ? err.message : String(err) }, true);
+    return text({ error: 'internal', message: errorMessage(err) }, true);
   }
 }
 
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
   try {
     opts = parseOptions(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`switchboard mcp: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`switchboard mcp: ${errorMessage(err)}\n`);
     process.exit(2);
   }
   const server = createSwitchboardMcpServer(opts);

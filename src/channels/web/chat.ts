@@ -15,6 +15,7 @@ import type { OutboundMessage, ProgressState, SendResult } from '../types.js';
 import type { SseHub } from './api/sse.js';
 import { markdownTree, type MarkdownNode } from './format/markdown-tree.js';
 import { toOutboundWebMessage } from './format/outbound.js';
+import { errorMessage } from '../../errors.js';
 
 /** A history item as the API returns it. */
 export interface WebMessageView extends WebMessage {
@@ -213,5 +214,5 @@ function remember(set: Set<string>, value: string, max: number): void {
 }
 
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }

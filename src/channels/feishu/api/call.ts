@@ -20,6 +20,7 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../../../clock.js';
 import type { Logger } from '../../../log.js';
 import type { TokenCache } from './client.js';
+import { errorMessage } from '../../../errors.js';
 
 /** Total time one call may spend waiting out rate limits / transient errors, ms. */
 export const RETRY_BUDGET_MS = 30_000;
@@ -134,7 +135,7 @@ interface AxiosLike {
 /** Classifies anything an SDK call threw. */
 export async function classifyError(err: unknown): Promise<FeishuFailure> {
   const e = (err ?? {}) as AxiosLike;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const res = e.response;
   if (res && typeof res.status === 'number') {
     let data = res.data;

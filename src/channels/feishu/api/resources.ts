@@ -19,6 +19,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type * as lark from '@larksuiteoapi/node-sdk';
 import { callFeishu, type CallContext } from './call.js';
+import { errorMessage } from '../../../errors.js';
 
 /** Longest a download may take once the answer started, ms. */
 export const DOWNLOAD_TIMEOUT_MS = 120_000;
@@ -54,7 +55,7 @@ export async function downloadResource(client: lark.Client, ctx: CallContext, ar
   try {
     stream = res.value.getReadableStream();
   } catch (err) {
-    return { ok: false, reason: 'failed', error: err instanceof Error ? err.message : String(err) };
+    return { ok: false, reason: 'failed', error: errorMessage(err) };
   }
   const headers = (res.value.headers ?? {}) as Record<string, unknown>;
   const declared = Number(headers['content-length']);
@@ -90,7 +91,7 @@ export async function downloadResource(client: lark.Client, ctx: CallContext, ar
     if (w && !w.closed) await new Promise<void>((resolve) => w.once('close', () => resolve()));
     await rm(temp, { force: true }).catch(() => undefined);
     if (err instanceof TooLarge) return { ok: false, reason: 'too_large', bytes: undefined };
-    return { ok: false, reason: 'failed', error: err instanceof Error ? err.message : String(err) };
+    return { ok: false, reason: 'failed', error: errorMessage(err) };
   }
 }
 

@@ -23,6 +23,7 @@ import type { Logger } from '../../../log.js';
 import type { ChannelConnection } from '../../types.js';
 import { sdkDomain } from '../api/client.js';
 import { createLarkLogger, SDK_LOGGER_LEVEL } from '../api/logger.js';
+import { errorMessage } from '../../../errors.js';
 
 /** How long start() waits for the first connection, ms. */
 export const CONNECT_TIMEOUT_MS = 20_000;
@@ -82,7 +83,7 @@ export async function startLongConnection(opts: LongConnectionOptions): Promise<
     await connected;
   } catch (err) {
     ws.close({ force: true });
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errorMessage(err);
     const hint = /code=514|auth/i.test(why)
       ? 'check channels[].appId / appSecret and that the app subscribes to events through the long connection'
       : 'check that Feishu/Lark is reachable and channels[].domain is right';

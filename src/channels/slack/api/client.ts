@@ -11,6 +11,7 @@
  */
 import { webApi } from '@slack/bolt';
 import type { Logger as SlackLogger } from '@slack/bolt';
+import { errorMessage } from '../../../errors.js';
 
 export type SlackWebClient = webApi.WebClient;
 
@@ -75,7 +76,7 @@ export const AUTH_ERRORS = new Set(['invalid_auth', 'not_authed', 'account_inact
 /** Classifies anything a WebClient call threw. */
 export function classifySlackError(err: unknown): SlackApiFailure {
   const e = err as { code?: unknown; data?: { error?: unknown }; statusCode?: unknown; message?: unknown } | null;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   switch (e?.code) {
     case webApi.ErrorCode.PlatformError: {
       const code = typeof e.data?.error === 'string' ? e.data.error : 'unknown_error';

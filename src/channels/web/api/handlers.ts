@@ -13,6 +13,7 @@ import { maxBodyBytes, parseConversationName, parsePostMessageBody, toInboundMes
 import { PAGE_HEADERS, PAGE_HTML } from '../page/page.js';
 import { BodyTooLargeError, readBody, sendError, sendJson } from './http.js';
 import type { SseHub } from './sse.js';
+import { errorMessage } from '../../../errors.js';
 
 export interface ApiContext {
   channelId: string;
@@ -181,5 +182,5 @@ async function offer(ctx: ApiContext, onMessage: InboundHandler, inbound: Inboun
 }
 
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
