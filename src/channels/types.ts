@@ -86,6 +86,8 @@ export interface ChannelAdapter {
   stop(): Promise<void>;
   /** Posts `message` as a reply to `to` (in its thread where the platform has threads). */
   send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult>;
+  /** Optional: the address people open to chat (the web chat's page, with its real port once started). */
+  readonly url?: string;
   /** Optional: mark the source message with the turn's progress; failures are logged, never thrown. */
   setProgress?(to: ReplyAddress, state: ProgressState): Promise<void>;
   /**

@@ -130,8 +130,7 @@ program
       const log = createLogger(config.logLevel, undefined, opts.pretty ? 'pretty' : (config.logFormat ?? defaultLogFormat()));
       const service = await startService(config, { logger: log });
       for (const c of service.channels.values()) {
-        const url = (c as { url?: string }).url;
-        if (url) log.info({ channel: c.id, url }, `web chat: ${url}`);
+        if (c.url) log.info({ channel: c.id, url: c.url }, `web chat: ${c.url}`);
       }
       stopOnSignals(() => service.stop(), log);
     } catch (err) {

@@ -44,8 +44,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       { file: '<demo>' },
     );
     const service = await startService(config, { logger: opts.logger });
-    const web = service.channels.get('local') as { url?: string } | undefined;
-    const url = web?.url ?? `http://${opts.host}:${opts.port}`;
+    const url = service.channels.get('local')?.url ?? `http://${opts.host}:${opts.port}`;
     return {
       service,
       model,

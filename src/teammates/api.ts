@@ -18,7 +18,7 @@ export const MAX_TASK_BYTES = 256 * 1024;
 /**
  * Who is calling. The MCP server puts the identity the service gave it on its
  * command line; the CLI calls as `operator`. The service decides what each
- * role may do (see `src/teammates/access.ts`).
+ * role may do (see `src/teammates/rules.ts`).
  */
 export const callerSchema = z.discriminatedUnion('role', [
   z.object({ role: z.literal('dispatcher'), id: z.string().min(1) }).strict(),
