@@ -5,7 +5,17 @@
  * Required core: `start`, `stop`, `send`. Optional capabilities are marked `?`
  * and the dispatcher checks for them before use.
  */
-import type { EnqueueResult, ReplyAddress } from '../state/types.js';
+/** Where a reply goes: the conversation (and thread) of the message it answers. */
+export interface ReplyAddress {
+  /** Config channel id. */
+  channelId: string;
+  /** Platform conversation id (Slack channel/DM id, Feishu chat_id, web conversation name). */
+  conversation: string;
+  /** Platform thread (Slack `thread_ts`, Feishu root message id); absent = top level. */
+  thread?: string;
+  /** Platform id of the message being answered. */
+  messageId: string;
+}
 
 export type ChannelType = 'web' | 'slack' | 'feishu';
 
@@ -32,7 +42,12 @@ export interface InboundMessage {
 
 /** What became of an inbound message offered to the service. */
 export type AcceptResult =
-  | EnqueueResult
+  /** Durably queued as an inbound turn; `position` 1 = next to run. */
+  | { status: 'accepted'; position: number }
+  /** Seen before (the platform re-delivered it): nothing new was queued. */
+  | { status: 'duplicate' }
+  /** The dispatcher's queue is at `limit`; the conversation was told. */
+  | { status: 'full'; limit: number }
   /** No binding and no default dispatcher: ignored (logged once). */
   | { status: 'unrouted' }
   /** Not for the bot: sender or conversation not allowed, or no mention where one is required. */

@@ -6,7 +6,8 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CompletionRecord, ReplyAddress } from '../state/types.js';
+import type { CompletionRecord } from '../state/types.js';
+import type { ReplyAddress } from '../channels/types.js';
 
 /** What a caller hands over. */
 export interface CompletionInput {

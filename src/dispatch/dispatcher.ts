@@ -9,14 +9,12 @@
  * - The final agent message goes back to the message's own conversation/thread.
  */
 import { randomUUID } from 'node:crypto';
-import type { ChannelAdapter, InboundMessage, AcceptResult, OutboundMessage, ProgressState } from '../channels/types.js';
+import type { AcceptResult, ChannelAdapter, InboundMessage, OutboundMessage, ProgressState, ReplyAddress } from '../channels/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent } from '../codex/agent-runtime.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
-import type {
-  CompletionRecord, QueuedCompletion, QueuedMessage, QueuedTurn, ReplyAddress, RuntimeStatus, StateStore,
-} from '../state/types.js';
+import type { CompletionRecord, EnqueueResult, QueuedCompletion, QueuedMessage, QueuedTurn, RuntimeStatus, StateStore } from '../state/types.js';
 import { backoffDelay } from '../codex/backoff.js';
 import { RpcError } from '../codex/rpc-client.js';
 import {
@@ -146,7 +144,7 @@ export class Dispatcher {
       acceptedAt: this.opts.clock.now(),
       attempts: 0,
     };
-    let result: AcceptResult;
+    let result: EnqueueResult;
     try {
       result = await this.opts.store.enqueue(this.opts.id, entry, this.opts.queueLimit);
     } catch (err) {
@@ -165,7 +163,7 @@ export class Dispatcher {
     } else {
       this.log.debug({ dedupKey: entry.dedupKey }, 'duplicate inbound message dropped');
     }
-    return result;
+    return result.status === 'accepted' ? { status: 'accepted', position: result.position } : result;
   }
 
   /** Interrupts the running turn; false when idle. */

@@ -7,6 +7,10 @@
  * domain-level (not "give me the whole document") so that a shared store
  * (Redis, PostgreSQL) can replace the embedded lowdb file later.
  */
+import type { ReplyAddress } from '../channels/types.js';
+
+/** Re-exported: the address type belongs to the channel contract (src/channels/types.ts). */
+export type { ReplyAddress };
 
 /** Schema version of the state file; bump with a migration in `src/state/`. */
 export const STATE_VERSION = 1;
@@ -35,16 +39,6 @@ export interface DispatcherRecord {
 }
 
 /** Where a reply to an inbound message goes. */
-export interface ReplyAddress {
-  /** Config channel id. */
-  channelId: string;
-  /** Platform conversation id (Slack channel/DM id, Feishu chat_id, web conversation name). */
-  conversation: string;
-  /** Platform thread (Slack `thread_ts`, Feishu root message id); absent = top level. */
-  thread?: string;
-  /** Platform id of the message being answered. */
-  messageId: string;
-}
 
 interface QueuedBase {
   /** Queue entry id (unique per dispatcher). */

@@ -21,7 +21,8 @@ import { RuntimeNotReadyError } from '../codex/runtime.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Logger } from '../log.js';
-import type { ReplyAddress, StateStore, TeammateRecord, TeammateTask } from '../state/types.js';
+import type { StateStore, TeammateRecord, TeammateTask } from '../state/types.js';
+import type { ReplyAddress } from '../channels/types.js';
 import type { TeammateStatus } from './api.js';
 
 type TaskResult = NonNullable<TeammateTask['result']>;

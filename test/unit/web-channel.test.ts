@@ -24,7 +24,7 @@ import type { WebChannelConfig } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
 import { webFileName } from '../../src/state/lowdb-store.js';
 import { openStateStore } from '../../src/state/open.js';
-import type { QueuedTurn, ReplyAddress, StateStore, WebMessage } from '../../src/state/types.js';
+import type { ReplyAddress, StateStore, WebMessage } from '../../src/state/types.js';
 import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
 
 const NOW = Date.UTC(2025, 0, 2, 3, 4, 5);
@@ -55,18 +55,8 @@ function config(overrides: Partial<WebChannelConfig> = {}): WebChannelConfig {
   return { id: 'web', type: 'web', listen: '127.0.0.1:0', maxTextBytes: MAX_TEXT, historyLimit: 50, ...overrides };
 }
 
-function accepted(msg: InboundMessage, position: number): AcceptResult {
-  const entry: QueuedTurn = {
-    id: `q-${msg.messageId}`,
-    dedupKey: `${msg.channelId}:${msg.messageId}`,
-    kind: 'message',
-    address: { channelId: msg.channelId, conversation: msg.conversation, messageId: msg.messageId },
-    sender: msg.sender,
-    text: msg.text,
-    acceptedAt: msg.receivedAt,
-    attempts: 0,
-  };
-  return { status: 'accepted', position, entry };
+function accepted(_msg: InboundMessage, position: number): AcceptResult {
+  return { status: 'accepted', position };
 }
 
 interface Harness {

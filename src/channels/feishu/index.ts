@@ -23,7 +23,7 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import { systemClock, type Clock } from '../../clock.js';
 import type { FeishuChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
-import type { ReplyAddress } from '../../state/types.js';
+import type { ReplyAddress } from '../types.js';
 import type { ChannelAdapter, ChannelConnection, InboundHandler, InboundMessage, OutboundMessage, ProgressState, SendResult } from '../types.js';
 import type { CallContext } from './api/call.js';
 import { createFeishuClient } from './api/client.js';

@@ -19,7 +19,7 @@ import type { App } from '@slack/bolt';
 import { systemClock, type Clock } from '../../clock.js';
 import type { SlackChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
-import type { ReplyAddress } from '../../state/types.js';
+import type { ReplyAddress } from '../types.js';
 import type { ChannelAdapter, ChannelConnection, InboundHandler, InboundMessage, OutboundMessage, ProgressState, SendResult } from '../types.js';
 import { createSlackApp, startSlackApp } from './api/app.js';
 import { trackSocketModeConnection, type SocketModeConnection } from './api/connection.js';

@@ -10,7 +10,8 @@
  * present: a concurrent duplicate is not appended again and shares that write.
  */
 import type { Logger } from '../../log.js';
-import type { ReplyAddress, StateStore, WebMessage } from '../../state/types.js';
+import type { StateStore, WebMessage } from '../../state/types.js';
+import type { ReplyAddress } from '../types.js';
 import type { OutboundMessage, ProgressState, SendResult } from '../types.js';
 import type { SseHub } from './api/sse.js';
 import { markdownTree, type MarkdownNode } from './format/markdown-tree.js';
