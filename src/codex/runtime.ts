@@ -11,7 +11,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { RuntimeRole } from '../config/schema.js';
-import type { DispatcherRecord, RuntimeStatus } from '../state/types.js';
+import type { RuntimeRecord, RuntimeStatus } from '../state/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent, type StartResult } from './agent-runtime.js';
 import { applySkillRoots, checkCredentials, initialize, openThread } from './handshake.js';
@@ -24,8 +24,8 @@ import { errorMessage } from '../errors.js';
 
 /** Where a runtime persists its record (a dispatcher's or a teammate's). */
 export interface RuntimeRecordStore {
-  load(): DispatcherRecord | undefined;
-  patch(patch: Partial<DispatcherRecord>): Promise<DispatcherRecord>;
+  load(): RuntimeRecord | undefined;
+  patch(patch: Partial<RuntimeRecord>): Promise<RuntimeRecord>;
 }
 
 export interface CodexRuntimeOptions {
@@ -330,7 +330,7 @@ export class CodexRuntime implements AgentRuntime {
     await gen.proc?.kill().catch((err: unknown) => this.log.warn({ err }, 'killing codex app-server failed'));
   }
 
-  private async setStatus(status: RuntimeStatus, patch: Partial<DispatcherRecord> = {}): Promise<void> {
+  private async setStatus(status: RuntimeStatus, patch: Partial<RuntimeRecord> = {}): Promise<void> {
     this.statusValue = status;
     await this.opts.record.patch({ ...patch, status, statusChangedAt: this.opts.clock.now() });
     for (const l of this.statusListeners) l(status);

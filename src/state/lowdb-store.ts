@@ -26,8 +26,9 @@ import type { Low } from 'lowdb';
 import type { Clock } from '../clock.js';
 import { CoalescingWriter, WriteLane } from './write-queue.js';
 import type {
-  CompletionRecord, DispatcherRecord, EnqueueResult, FailedReply, QueuedTurn, StateData, StateStore, TeammateRecord, WebMessage,
+  CompletionRecord, RuntimeRecord, EnqueueResult, FailedReply, QueuedTurn, StateData, StateStore, TeammateRecord, WebMessage,
 } from './types.js';
+import { freshRuntimeRecord } from './types.js';
 
 /** Raised for unusable state files and for use of a closed store. */
 export class StateError extends Error {
@@ -118,16 +119,16 @@ export class LowdbStateStore implements StateStore {
     }
   }
 
-  getDispatcher(id: string): DispatcherRecord | undefined {
+  getDispatcher(id: string): RuntimeRecord | undefined {
     return own(this.#data.dispatchers, id);
   }
 
   /** Also stamps `statusChangedAt` when `status` changes and the patch does not set it. */
-  patchDispatcher(id: string, patch: Partial<DispatcherRecord>): Promise<DispatcherRecord> {
+  patchDispatcher(id: string, patch: Partial<RuntimeRecord>): Promise<RuntimeRecord> {
     return this.#mutate((data) => {
       const now = this.#opts.clock.now();
-      const prev = own(data.dispatchers, id) ?? defaultDispatcher(now);
-      const next: DispatcherRecord = { ...prev, ...patch };
+      const prev = own(data.dispatchers, id) ?? freshRuntimeRecord(now);
+      const next: RuntimeRecord = { ...prev, ...patch };
       if (patch.status !== undefined && patch.status !== prev.status && patch.statusChangedAt === undefined) {
         next.statusChangedAt = now;
       }
@@ -301,23 +302,6 @@ export class LowdbStateStore implements StateStore {
     );
     return this.#closing;
   }
-}
-
-/** Lifecycle fields of a fresh runtime record (dispatcher or teammate). */
-export function defaultDispatcher(now: number): DispatcherRecord {
-  return {
-    status: 'declared',
-    statusChangedAt: now,
-    threadId: null,
-    lastLostThreadId: null,
-    pendingLostThreadWarning: false,
-    threadHasHistory: false,
-    lastError: null,
-    lastStartedAt: null,
-    lastReadyAt: null,
-    restartAttempts: 0,
-    restartCount: 0,
-  };
 }
 
 /** Own-property lookup: ids such as `constructor` or `__proto__` must not reach Object.prototype. */

@@ -18,8 +18,8 @@ export const STATE_VERSION = 1;
 /** Lifecycle of a runtime, as persisted. */
 export type RuntimeStatus = 'declared' | 'starting' | 'ready' | 'degraded' | 'stopping' | 'stopped';
 
-/** Persisted record of one dispatcher's runtime. Timestamps are ms since the epoch. */
-export interface DispatcherRecord {
+/** Persisted record of one runtime (a dispatcher's or a teammate's). Timestamps are ms since the epoch. */
+export interface RuntimeRecord {
   status: RuntimeStatus;
   statusChangedAt: number;
   threadId: string | null;
@@ -119,7 +119,7 @@ export interface TeammateTask {
  * Persisted record of one teammate: the runtime lifecycle fields of a
  * dispatcher record plus ownership, working dir and the task queue.
  */
-export interface TeammateRecord extends DispatcherRecord {
+export interface TeammateRecord extends RuntimeRecord {
   name: string;
   /** Owning dispatcher id: completions go to it. */
   dispatcher: string;
@@ -163,7 +163,7 @@ export interface FailedReply {
 
 export interface StateData {
   version: number;
-  dispatchers: Record<string, DispatcherRecord>;
+  dispatchers: Record<string, RuntimeRecord>;
   queue: Record<string, QueuedTurn[]>;
   /** Recent dedup keys per dispatcher, oldest first, bounded. */
   seen: Record<string, string[]>;
@@ -191,9 +191,9 @@ export interface StateStore {
   /** Path or URL of the backing store, for messages. */
   readonly location: string;
 
-  getDispatcher(id: string): DispatcherRecord | undefined;
+  getDispatcher(id: string): RuntimeRecord | undefined;
   /** Creates the record (status `declared`) when missing, then applies `patch`. */
-  patchDispatcher(id: string, patch: Partial<DispatcherRecord>): Promise<DispatcherRecord>;
+  patchDispatcher(id: string, patch: Partial<RuntimeRecord>): Promise<RuntimeRecord>;
 
   /**
    * Appends `entry` to the dispatcher's queue unless its dedupKey was seen
@@ -238,4 +238,21 @@ export interface StateStore {
 
   /** Flushes pending writes; further calls fail. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Lifecycle fields of a fresh runtime record (dispatcher or teammate). */
+export function freshRuntimeRecord(now: number): RuntimeRecord {
+  return {
+    status: 'declared',
+    statusChangedAt: now,
+    threadId: null,
+    lastLostThreadId: null,
+    pendingLostThreadWarning: false,
+    threadHasHistory: false,
+    lastError: null,
+    lastStartedAt: null,
+    lastReadyAt: null,
+    restartAttempts: 0,
+    restartCount: 0,
+  };
 }

@@ -15,7 +15,7 @@ import type { Config, DispatcherConfig } from '../config/schema.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Logger } from '../log.js';
 import type { McpRegistration } from '../mcp/registration.js';
-import { defaultDispatcher } from '../state/lowdb-store.js';
+import { freshRuntimeRecord } from '../state/types.js';
 import type { StateStore, TeammateRecord } from '../state/types.js';
 import type { ReplyAddress } from '../channels/types.js';
 import type { Caller, CloseAnswer, SendAnswer, SpawnAnswer, TeammateStatus } from './api.js';
@@ -110,7 +110,7 @@ export class TeammateManager {
       const origin = this.opts.dispatchers.get(dispatcher)?.runningAddress() ?? null;
       const now = this.opts.clock.now();
       const rec: TeammateRecord = {
-        ...defaultDispatcher(now),
+        ...freshRuntimeRecord(now),
         name, dispatcher, cwd, origin, createdAt: now, closed: false, closedAt: null,
         tasks: [newTask(task, origin, now)], lastCompletionId: null,
       };

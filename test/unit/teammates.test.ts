@@ -15,7 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatStatusTable } from '../../src/cli/format-status.js';
 import { McpServerMissingError, mcpServerScript, switchboardMcpOverrides } from '../../src/mcp/registration.js';
 import type { ServiceStatus } from '../../src/service.js';
-import { defaultDispatcher } from '../../src/state/lowdb-store.js';
+import { freshRuntimeRecord } from '../../src/state/types.js';
 import { openStateStore } from '../../src/state/open.js';
 import type { StateStore, TeammateRecord } from '../../src/state/types.js';
 import type { TeammateStatus } from '../../src/teammates/api.js';
@@ -91,7 +91,7 @@ describe('teammate rules', () => {
 describe('teammate records in the state store', () => {
   function record(name: string, patch: Partial<TeammateRecord> = {}): TeammateRecord {
     return {
-      ...defaultDispatcher(1), name, dispatcher: 'main', cwd: `/w/${name}`, origin: null, createdAt: 1, closed: false, closedAt: null,
+      ...freshRuntimeRecord(1), name, dispatcher: 'main', cwd: `/w/${name}`, origin: null, createdAt: 1, closed: false, closedAt: null,
       tasks: [], lastCompletionId: null, ...patch,
     };
   }
