@@ -87,7 +87,7 @@ async function startChannel(fake: FakeFeishu, over: Record<string, unknown> = {}
   const log = capturedLogger();
   const stateDir = makeTempDir('sb-feishu-');
   cleanups.push(() => removeTempDir(stateDir));
-  const channel = createFeishuChannel(config, { logger: log.logger, stateDir, ...deps });
+  const channel = createFeishuChannel(config, { clock: systemClock, logger: log.logger, stateDir, ...deps });
   const received: InboundMessage[] = [];
   const answer: Harness['answer'] = { next: { status: 'duplicate' } };
   await channel.start(async (m) => {
@@ -394,13 +394,14 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
   it('start fails clearly on a wrong app secret; stop is idempotent and closes the connection', async () => {
     const fake = await fakeFeishu();
     const config = feishuChannelSchema.parse({ id: 'bad', type: 'feishu', appId: fake.appId, appSecret: 'wrong', domain: fake.url });
-    const channel = createFeishuChannel(config, { logger: silentLogger(), stateDir: makeTempDir('sb-feishu-') });
+    const channel = createFeishuChannel(config, { clock: systemClock, logger: silentLogger(), stateDir: makeTempDir('sb-feishu-') });
     await expect(channel.start(async () => ({ status: 'duplicate' }))).rejects.toThrow(/feishu channel "bad": the app id\/secret were rejected \(feishu_10014/);
     expect(fake.connectionCount).toBe(0);
 
     // The long-connection endpoint refuses (code 514 stops the SDK's WSClient with onError).
     fake.failNext('ws.endpoint', { code: 514, msg: 'auth failed', httpStatus: 200 });
     const refused = createFeishuChannel(feishuChannelSchema.parse({ id: 'ws', type: 'feishu', appId: fake.appId, appSecret: fake.appSecret, domain: fake.url }), {
+      clock: systemClock,
       logger: silentLogger(),
       stateDir: makeTempDir('sb-feishu-'),
     });
@@ -553,7 +554,7 @@ describe('Feishu adapter in webhook mode (our server + real EventDispatcher, fak
       verificationToken: fake.verificationToken,
       listen: `127.0.0.1:${port}`,
     });
-    const channel = createFeishuChannel(config, { logger: silentLogger(), stateDir: h.stateDir });
+    const channel = createFeishuChannel(config, { clock: systemClock, logger: silentLogger(), stateDir: h.stateDir });
     await expect(channel.start(async () => ({ status: 'duplicate' }))).rejects.toThrow(/feishu channel "clash" cannot listen on 127\.0\.0\.1:\d+: address already in use/);
   });
 });

@@ -3,6 +3,7 @@
  * (test/support/fake-slack), without codex: inbound events in Socket Mode and over HTTP,
  * replies, idempotency, progress reactions, error mapping and start-up failures.
  */
+import { systemClock } from '../../src/clock.js';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slackChannelSchema } from '../../src/config/schema.js';
@@ -84,7 +85,7 @@ async function startChannel(fake: FakeSlack, over: Record<string, unknown> = {})
     ...over,
   });
   const log = capturedLogger();
-  const channel = createSlackChannel(config, { logger: log.logger }) as SlackChannel;
+  const channel = createSlackChannel(config, { clock: systemClock, logger: log.logger }) as SlackChannel;
   const received: InboundMessage[] = [];
   const answer: Harness['answer'] = { next: { status: 'duplicate' } };
   await channel.start(async (m) => {
@@ -356,7 +357,7 @@ describe('Slack adapter start-up failures', () => {
   it('a rejected bot token fails start() with an error naming the channel', async () => {
     const fake = await fakeSlack({ botToken: 'xoxb-the-right-one' });
     const config = slackChannelSchema.parse({ id: 'team', type: 'slack', botToken: BOT_TOKEN, appToken: APP_TOKEN, apiUrl: fake.apiUrl });
-    const channel = createSlackChannel(config, { logger: capturedLogger().logger });
+    const channel = createSlackChannel(config, { clock: systemClock, logger: capturedLogger().logger });
     cleanups.push(() => channel.stop());
     await expect(channel.start(async () => ({ status: 'duplicate' }))).rejects.toThrow(
       /slack channel "team": Slack rejected the bot token \(auth\.test: invalid_auth\)/,
@@ -367,7 +368,7 @@ describe('Slack adapter start-up failures', () => {
   it('a rejected app-level token fails start() in Socket Mode', async () => {
     const fake = await fakeSlack({ appToken: 'xapp-the-right-one' });
     const config = slackChannelSchema.parse({ id: 'team', type: 'slack', botToken: BOT_TOKEN, appToken: APP_TOKEN, apiUrl: fake.apiUrl });
-    const channel = createSlackChannel(config, { logger: capturedLogger().logger });
+    const channel = createSlackChannel(config, { clock: systemClock, logger: capturedLogger().logger });
     cleanups.push(() => channel.stop());
     await expect(channel.start(async () => ({ status: 'duplicate' }))).rejects.toThrow(/slack channel "team": Slack rejected the app-level token/);
   });
@@ -426,7 +427,7 @@ describe('Slack adapter over HTTP (Events API)', () => {
     const config = slackChannelSchema.parse({
       id: 'second', type: 'slack', mode: 'http', botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl, listen: `127.0.0.1:${port}`,
     });
-    const other = createSlackChannel(config, { logger: capturedLogger().logger });
+    const other = createSlackChannel(config, { clock: systemClock, logger: capturedLogger().logger });
     cleanups.push(() => other.stop());
     await expect(other.start(async () => ({ status: 'duplicate' }))).rejects.toThrow(
       new RegExp(`slack channel "second" cannot listen on 127\\.0\\.0\\.1:${port}: address already in use`),

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 import type { AcceptResult, InboundMessage, OutboundMessage } from '../../src/channels/types.js';
 import { createWebChannel, type WebChannel } from '../../src/channels/web/index.js';
 import { matchRoute } from '../../src/channels/web/api/router.js';
@@ -216,6 +216,7 @@ describe('web channel: lifecycle', () => {
   it('explains EADDRINUSE naming the address and channels[].listen', async () => {
     const port = new URL(h.channel.url).port;
     const other = createWebChannel(config({ id: 'web2', listen: `127.0.0.1:${port}` }), {
+      clock: systemClock,
       store: h.store,
       logger: silentLogger(),
     });
@@ -241,7 +242,7 @@ describe('web channel: lifecycle', () => {
   });
 
   it('stop() before start() resolves and the channel can start afterwards', async () => {
-    const ch = createWebChannel(config(), { store: h.store, logger: silentLogger() });
+    const ch = createWebChannel(config(), { store: h.store, logger: silentLogger(), clock: systemClock });
     await ch.stop();
     await ch.start(async () => ({ status: 'unrouted' }));
     const res = await fetch(`${ch.url}/api/conversations`);
@@ -377,7 +378,7 @@ describe('web channel: POST messages', () => {
     const failing: StateStore = Object.create(h.store) as StateStore;
     failing.appendWebMessage = () => Promise.reject(new Error('EIO: disk gone'));
     failing.listWebMessages = (c, v) => h.store.listWebMessages(c, v);
-    const ch = createWebChannel(config(), { store: failing, logger: silentLogger(), clock: h.clock });
+    const ch = createWebChannel(config(), { store: failing, logger: silentLogger(), clock: systemClock });
     const offered: InboundMessage[] = [];
     await ch.start(async (m) => {
       offered.push(m);
@@ -659,7 +660,7 @@ describe('web channel: send and progress', () => {
     const failing: StateStore = Object.create(h.store) as StateStore;
     failing.appendWebMessage = () => Promise.reject(new Error('EIO: disk gone'));
     failing.listWebMessages = (c, v) => h.store.listWebMessages(c, v);
-    const ch = createWebChannel(config(), { store: failing, logger: silentLogger() });
+    const ch = createWebChannel(config(), { store: failing, logger: silentLogger(), clock: systemClock });
     const res = await ch.send(addr('u1'), { kind: 'answer', text: 'x', idempotencyKey: 'k1' });
     expect(res).toEqual({ status: 'failed', error: expect.stringContaining('EIO: disk gone'), retryable: true });
     await ch.stop();

@@ -20,7 +20,7 @@
  */
 import path from 'node:path';
 import * as lark from '@larksuiteoapi/node-sdk';
-import { systemClock, type Clock } from '../../clock.js';
+import type { Clock } from '../../clock.js';
 import type { FeishuChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { ReplyAddress } from '../types.js';
@@ -57,7 +57,7 @@ export interface FeishuChannelDeps {
   logger: Logger;
   /** Absolute state directory; downloads go to `<stateDir>/feishu/<channel id>/files/`. */
   stateDir: string;
-  clock?: Clock;
+  clock: Clock;
   /** Overrides the 30 s budget for waiting out rate limits per call (tests). */
   retryBudgetMs?: number;
   /** Overrides the 20 s wait for the first long connection (tests). */
@@ -67,7 +67,7 @@ export interface FeishuChannelDeps {
 
 /** Creates (does not start) the Feishu channel described by `config`. */
 export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuChannelDeps): FeishuChannel {
-  const clock = deps.clock ?? systemClock;
+  const { clock } = deps;
   const logger = deps.logger.child({ component: 'feishu-channel', channel: config.id });
   const sdkLogger = deps.logger.child({ component: 'feishu-sdk', channel: config.id });
   const secrets = [config.appSecret, config.verificationToken, config.encryptKey].filter((s): s is string => s !== undefined);
@@ -164,6 +164,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
           logger,
           sdkLogger,
           secrets,
+          clock,
           ...(deps.connectTimeoutMs !== undefined ? { timeoutMs: deps.connectTimeoutMs } : {}),
         });
       } else {

@@ -16,7 +16,7 @@
  *   text (`[file: name — permalink]`).
  */
 import type { App } from '@slack/bolt';
-import { systemClock, type Clock } from '../../clock.js';
+import type { Clock } from '../../clock.js';
 import type { SlackChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { ReplyAddress } from '../types.js';
@@ -45,13 +45,13 @@ export interface SlackChannel extends ChannelAdapter {
 
 export interface SlackChannelDeps {
   logger: Logger;
-  clock?: Clock;
+  clock: Clock;
 }
 
 
 /** Creates (does not start) the Slack channel described by `config`. */
 export function createSlackChannel(config: SlackChannelConfig, deps: SlackChannelDeps): SlackChannel {
-  const clock = deps.clock ?? systemClock;
+  const { clock } = deps;
   const logger = deps.logger.child({ component: 'slack-channel', channel: config.id });
   const sdkLogger = createSlackLogger(deps.logger.child({ component: 'slack-sdk', channel: config.id }));
   const client = createSlackClient(config.botToken, { ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}), logger: sdkLogger });

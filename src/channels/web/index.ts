@@ -3,7 +3,7 @@
  * a JSON API and Server-Sent Events, keeping history in the StateStore.
  */
 import { randomUUID } from 'node:crypto';
-import { systemClock, type Clock } from '../../clock.js';
+import type { Clock } from '../../clock.js';
 import type { WebChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { ReadinessSource } from '../../health/readiness.js';
@@ -27,14 +27,14 @@ export interface WebChannel extends ChannelAdapter {
 export interface WebChannelDeps {
   store: StateStore;
   logger: Logger;
-  clock?: Clock;
+  clock: Clock;
   /** Readiness for `GET /readyz` (the service passes its own); absent: /readyz answers 503. */
   readiness?: ReadinessSource;
 }
 
 /** Creates (does not start) the web channel described by `config`. */
 export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps): WebChannel {
-  const clock = deps.clock ?? systemClock;
+  const { clock } = deps;
   const logger = deps.logger.child({ component: 'web-channel', channel: config.id });
   const listen = parseListenAddress(config.listen);
   const hub = new SseHub({ clock, logger });

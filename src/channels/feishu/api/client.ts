@@ -36,6 +36,7 @@ export class TokenCache implements lark.Cache {
     const k = this.key(key, options?.namespace);
     const e = this.values.get(k);
     if (!e) return undefined;
+    // The SDK computes `expire` from Date.now() itself, so the check uses the same time base.
     if (e.expiresAt !== undefined && e.expiresAt <= Date.now()) {
       this.values.delete(k);
       return undefined;

@@ -18,6 +18,7 @@
  *   attempts then follow the server-sent ClientConfig (ReconnectNonce, ReconnectInterval,
  *   ReconnectCount; the SDK's defaults 30 s / 120 s / unlimited apply until the endpoint answers).
  */
+import type { Clock } from '../../../clock.js';
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../../../log.js';
 import type { ChannelConnection } from '../../types.js';
@@ -39,7 +40,10 @@ export interface LongConnectionOptions {
   sdkLogger: Logger;
   /** Values the SDK's log lines must not show. */
   secrets?: readonly string[];
+  /** Bound on the first connection, ms; default {@link CONNECT_TIMEOUT_MS}. */
   timeoutMs?: number;
+  /** Time source of that bound. */
+  clock: Clock;
 }
 
 /**
@@ -77,7 +81,7 @@ export async function startLongConnection(opts: LongConnectionOptions): Promise<
     onReconnected: () => logger.info('feishu long connection re-established'),
   });
   const timeoutMs = opts.timeoutMs ?? CONNECT_TIMEOUT_MS;
-  const timer = setTimeout(() => settle?.reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+  const timer = opts.clock.setTimeout(() => settle?.reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
   try {
     await ws.start({ eventDispatcher: opts.dispatcher });
     await connected;
@@ -89,7 +93,7 @@ export async function startLongConnection(opts: LongConnectionOptions): Promise<
       : 'check that Feishu/Lark is reachable and channels[].domain is right';
     throw new Error(`feishu channel "${opts.channelId}": the long connection could not be opened (${why}); ${hint}`, { cause: err });
   } finally {
-    clearTimeout(timer);
+    timer.cancel();
   }
   return ws;
 }
