@@ -13,6 +13,7 @@ import type { AcceptResult, ChannelAdapter, InboundMessage, OutboundMessage, Pro
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent } from '../codex/agent-runtime.js';
+import { QueuePump } from './queue-pump.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
 import type { CompletionRecord, EnqueueResult, QueuedCompletion, QueuedMessage, QueuedTurn, RuntimeStatus, StateStore } from '../state/types.js';
 import { backoffDelay } from '../codex/backoff.js';
@@ -83,8 +84,8 @@ export interface DispatcherOptions {
 }
 
 export class Dispatcher {
-  private pumping: Promise<void> | null = null;
   private stopping = false;
+  private readonly queue: QueuePump;
   private liveMessageArrived = false;
   private runningSince: number | null = null;
   /** Reply address of the entry whose turn runs now (null when idle or the entry has none). */
@@ -100,6 +101,16 @@ export class Dispatcher {
 
   constructor(private readonly opts: DispatcherOptions) {
     this.log = opts.logger;
+    this.queue = new QueuePump({
+      drain: () => this.pump(),
+      hasWork: () => opts.store.listQueue(opts.id).length > 0,
+      halted: () => this.stopping,
+      onIdle: () => this.notifyIdle(),
+      retryMs: PUMP_RETRY_MS,
+      clock: opts.clock,
+      logger: opts.logger,
+      what: 'dispatcher queue',
+    });
     opts.runtime.onReady((e) => {
       this.preparing = this.onRuntimeReady(e);
     });
@@ -121,7 +132,7 @@ export class Dispatcher {
     this.stopping = true;
     await this.opts.runtime.stop();
     // Let the pump record how the running turn ended before the store closes.
-    await this.pumping;
+    await this.queue.running;
   }
 
   /**
@@ -217,25 +228,12 @@ export class Dispatcher {
 
   /** Resolves when the queue is empty and no turn runs (tests, graceful shutdown). */
   whenIdle(): Promise<void> {
-    if (this.pumping === null && this.opts.store.listQueue(this.opts.id).length === 0) return Promise.resolve();
+    if (this.queue.running === null && this.opts.store.listQueue(this.opts.id).length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private kick(): void {
-    if (this.pumping !== null || this.stopping) return;
-    let crashed = false;
-    this.pumping = this.pump()
-      .catch((err: unknown) => {
-        crashed = true;
-        this.log.error({ err }, 'dispatcher queue pump crashed; retrying in 1 s');
-      })
-      .finally(() => {
-        this.pumping = null;
-        if (this.stopping || this.opts.store.listQueue(this.opts.id).length === 0) this.notifyIdle();
-        // After a crash (e.g. the state file cannot be written) wait before trying the same entry again.
-        else if (crashed) this.opts.clock.setTimeout(() => this.kick(), PUMP_RETRY_MS);
-        else this.kick();
-      });
+    this.queue.kick();
   }
 
   private notifyIdle(): void {

@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { CodexRuntime, StartResult } from '../codex/runtime.js';
 import { RuntimeNotReadyError } from '../codex/runtime.js';
+import { QueuePump } from '../dispatch/queue-pump.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Logger } from '../log.js';
@@ -48,12 +49,15 @@ export function newTask(text: string, origin: ReplyAddress | null, now: number):
   return { id: randomUUID(), text, origin, acceptedAt: now, startedAt: null, turnId: null, result: null };
 }
 
+/** Wait before draining again after a crashed drain (the same as the dispatcher's), ms. */
+const PUMP_RETRY_MS = 1000;
+
 function minutes(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`;
 }
 
 export class Teammate {
-  private pumping: Promise<void> | null = null;
+  private readonly queue: QueuePump;
   /** The service is stopping: leave a running task as started (reported after the next start). */
   private stopping = false;
   /** close() was called: a running task ends as `interrupted` (closed). */
@@ -64,6 +68,16 @@ export class Teammate {
 
   constructor(private readonly opts: TeammateOptions) {
     this.log = opts.logger;
+    this.queue = new QueuePump({
+      drain: () => this.pump(),
+      // A task not started yet, or one whose result still waits to be handed over.
+      hasWork: () => this.opts.store.getTeammate(this.opts.name)?.tasks.some((t) => t.startedAt === null || t.result) ?? false,
+      halted: () => this.stopping || this.closing,
+      retryMs: PUMP_RETRY_MS,
+      clock: opts.clock,
+      logger: opts.logger,
+      what: 'teammate task',
+    });
   }
 
   get name(): string {
@@ -112,7 +126,7 @@ export class Teammate {
   async close(): Promise<{ interruptedTask: boolean; droppedTasks: number }> {
     this.closing = true;
     await this.opts.runtime.stop();
-    await this.pumping;
+    await this.queue.running;
     const left = this.opts.store.getTeammate(this.opts.name)?.tasks ?? [];
     // Results not yet handed over (the dispatcher is stopping) are handed over here once more.
     for (const t of left) if (t.result) await this.handOver(t, t.result);
@@ -126,7 +140,7 @@ export class Teammate {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.opts.runtime.stop();
-    await this.pumping;
+    await this.queue.running;
   }
 
   status(): TeammateStatus {
@@ -142,14 +156,7 @@ export class Teammate {
   }
 
   private kick(): void {
-    if (this.pumping !== null || this.stopping || this.closing) return;
-    this.pumping = this.pump()
-      .catch((err: unknown) => this.log.error({ err }, 'teammate task pump crashed'))
-      .finally(() => {
-        this.pumping = null;
-        const more = this.opts.store.getTeammate(this.opts.name)?.tasks.some((t) => t.startedAt === null || t.result) ?? false;
-        if (!this.stopping && !this.closing && more) this.kick();
-      });
+    this.queue.kick();
   }
 
   private async pump(): Promise<void> {
