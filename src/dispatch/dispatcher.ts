@@ -14,6 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent } from '../codex/agent-runtime.js';
 import { QueuePump } from './queue-pump.js';
+import { ReplyPoster } from './reply-poster.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
 import type { CompletionRecord, EnqueueResult, QueuedCompletion, QueuedMessage, QueuedTurn, RuntimeStatus, StateStore } from '../state/types.js';
 import { backoffDelay } from '../codex/backoff.js';
@@ -24,7 +25,7 @@ import {
 } from './completions.js';
 import type { Command } from './gate.js';
 import {
-  commandRefusedText, failureText, lostThreadWarning, queueFullText, restartNoticeText, retryingText, statusLineText, stopResultText,
+  commandRefusedText, failureText, queueFullText, restartNoticeText, retryingText, statusLineText, stopResultText,
 } from './messages.js';
 import { errorMessage } from '../errors.js';
 
@@ -38,7 +39,6 @@ const TRIGGER_BACKOFF = { baseMs: 1000, maxMs: 10_000 };
 const PUMP_RETRY_MS = 1000;
 
 /** Failed replies kept per dispatcher for operators. */
-const FAILED_REPLIES_KEPT = 100;
 
 /** One row of `switchboard status`. */
 export interface DispatcherStatus {
@@ -86,6 +86,7 @@ export interface DispatcherOptions {
 export class Dispatcher {
   private stopping = false;
   private readonly queue: QueuePump;
+  private readonly replies: ReplyPoster;
   private liveMessageArrived = false;
   private runningSince: number | null = null;
   /** Reply address of the entry whose turn runs now (null when idle or the entry has none). */
@@ -101,6 +102,7 @@ export class Dispatcher {
 
   constructor(private readonly opts: DispatcherOptions) {
     this.log = opts.logger;
+    this.replies = new ReplyPoster({ dispatcherId: opts.id, channels: opts.channels, store: opts.store, logger: opts.logger, clock: opts.clock });
     this.queue = new QueuePump({
       drain: () => this.pump(),
       hasWork: () => opts.store.listQueue(opts.id).length > 0,
@@ -456,37 +458,13 @@ export class Dispatcher {
     }
   }
 
-  /** Posts a reply (retried once when retryable); prefixes a pending lost-thread warning. */
-  private async reply(to: ReplyAddress, message: OutboundMessage): Promise<void> {
-    const adapter = this.opts.channels.get(to.channelId);
-    if (!adapter) return this.replyFailed(to, message, `channel ${to.channelId} is not running`);
-    const rec = this.opts.store.getDispatcher(this.opts.id);
-    // The lost-history warning belongs on the next answer (or failure), not on a service notice.
-    const warn = rec?.pendingLostThreadWarning === true && message.kind !== 'notice';
-    const text = warn ? `${lostThreadWarning(rec.lastLostThreadId)}\n\n${message.text}` : message.text;
-    let res = await adapter.send(to, { ...message, text });
-    if (res.status === 'failed' && res.retryable) res = await adapter.send(to, { ...message, text });
-    if (res.status === 'failed') return this.replyFailed(to, { ...message, text }, res.error);
-    if (warn) await this.opts.store.patchDispatcher(this.opts.id, { pendingLostThreadWarning: false });
+  /** Posts a reply through the ReplyPoster (retry once, lost-thread warning, failures recorded). */
+  private reply(to: ReplyAddress, message: OutboundMessage): Promise<void> {
+    return this.replies.send(to, message);
   }
 
-  /** A reply that finally failed is kept in state (and counted in status), never dropped silently. */
-  private async replyFailed(to: ReplyAddress, message: OutboundMessage, error: string): Promise<void> {
-    this.log.error({ channel: to.channelId, conversation: to.conversation, err: error, kind: message.kind }, 'reply could not be posted; recorded as failed');
-    const record = { idempotencyKey: message.idempotencyKey, address: to, kind: message.kind, text: message.text, error, failedAt: this.opts.clock.now() };
-    await this.opts.store.recordFailedReply(this.opts.id, record, FAILED_REPLIES_KEPT).catch((err: unknown) => {
-      this.log.error({ err }, 'could not record the failed reply');
-    });
-  }
-
-  private async progress(to: ReplyAddress, state: ProgressState): Promise<void> {
-    const adapter = this.opts.channels.get(to.channelId);
-    if (!adapter?.setProgress) return;
-    try {
-      await adapter.setProgress(to, state);
-    } catch (err) {
-      this.log.debug({ err, state }, 'progress mark failed');
-    }
+  private progress(to: ReplyAddress, state: ProgressState): Promise<void> {
+    return this.replies.progress(to, state);
   }
 }
 
