@@ -77,7 +77,6 @@ export class CodexRuntime implements AgentRuntime {
   private readyCount = 0;
   private stopRequested = false;
   private readonly readyListeners = new Set<(e: ReadyEvent) => void>();
-  private readonly statusListeners = new Set<(s: RuntimeStatus) => void>();
   private readyWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
   private readonly log: Logger;
 
@@ -119,11 +118,6 @@ export class CodexRuntime implements AgentRuntime {
   onReady(listener: (e: ReadyEvent) => void): () => void {
     this.readyListeners.add(listener);
     return () => this.readyListeners.delete(listener);
-  }
-
-  onStatus(listener: (s: RuntimeStatus) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
   }
 
   /**
@@ -333,6 +327,5 @@ export class CodexRuntime implements AgentRuntime {
   private async setStatus(status: RuntimeStatus, patch: Partial<RuntimeRecord> = {}): Promise<void> {
     this.statusValue = status;
     await this.opts.record.patch({ ...patch, status, statusChangedAt: this.opts.clock.now() });
-    for (const l of this.statusListeners) l(status);
   }
 }

@@ -37,7 +37,6 @@ export interface CompletionLimits {
   spillBytes: number;
 }
 
-export const DEFAULT_COMPLETION_LIMITS: CompletionLimits = { maxBytes: 8 * 1024 * 1024, spillBytes: 32 * 1024 };
 
 /** Completion records kept per dispatcher (settled ones beyond this are dropped, oldest first). */
 export const COMPLETIONS_KEPT = 1000;

@@ -8,7 +8,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWebChannel, type WebChannel } from '../../src/channels/web/index.js';
 import { systemClock } from '../../src/clock.js';
-import { DEFAULT_COMPLETION_LIMITS } from '../../src/dispatch/completions.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { silentLogger } from '../../src/log.js';
 import { openMemoryStateStore } from '../../src/state/memory.js';
@@ -37,7 +36,7 @@ async function setUp(prepare?: (store: StateStore, runtime: FakeRuntime) => Prom
     channels: new Map([['local', web]]),
     queueLimit: 50,
     spillDir: '/nonexistent',
-    completionLimits: DEFAULT_COMPLETION_LIMITS,
+    completionLimits: { maxBytes: 1024 * 1024, spillBytes: 32 * 1024 },
     turnTimeoutMs: 60_000,
     logger: silentLogger(),
     clock: systemClock,
