@@ -127,14 +127,15 @@ export function describeAdapterContract(name: string, factory: HarnessFactory): 
     });
 
     describe('send', () => {
-      it('is idempotent per idempotencyKey: the platform gets the reply once, both calls the same messageIds', async () => {
+      it('is idempotent per idempotencyKey: the platform gets the reply once, every call the same messageIds', async () => {
         await h.start(recorder().handler);
         const to = h.knownAddress();
         const msg = answer('only once please');
-        const first = await h.adapter.send(to, msg);
-        const second = await h.adapter.send(to, msg);
+        const [first, concurrent] = await Promise.all([h.adapter.send(to, msg), h.adapter.send(to, msg)]);
+        const later = await h.adapter.send(to, msg);
         expect(first.status).toBe('sent');
-        expect(second).toEqual(first);
+        expect(concurrent).toEqual(first);
+        expect(later).toEqual(first);
         const got = await h.received(to);
         expect(got).toHaveLength(1);
         expect(first.status === 'sent' ? first.messageIds : []).toEqual(got.map((p) => p.id));
