@@ -1,7 +1,7 @@
 /**
- * Start/stop sequencing shared by the platform adapters: one start at a time,
- * a stop waits for a start in progress, stop is idempotent, and a stopped
- * adapter can be started again.
+ * Start/stop sequencing shared by the channel adapters: one start at a time (a second start throws,
+ * also one called in the same tick as the first), a stop waits for a start in progress, stop is
+ * idempotent, and a stopped adapter can be started again.
  */
 export class StartStopGate {
   private starting: Promise<void> | undefined;
@@ -16,9 +16,14 @@ export class StartStopGate {
    */
   async start(running: boolean, run: () => Promise<void>): Promise<void> {
     if (running || this.starting) throw new Error(`${this.label} is already started`);
-    await this.stopping;
-    this.stopping = undefined;
-    const pending = run();
+    // Claimed before the first await: a start called in the same tick must see this one.
+    const stopping = this.stopping;
+    const pending = (async () => {
+      await stopping;
+      // A stop() issued since then waits for this start and is kept for the next start to await.
+      if (this.stopping === stopping) this.stopping = undefined;
+      await run();
+    })();
     this.starting = pending.catch(() => undefined);
     try {
       await pending;

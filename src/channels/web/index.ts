@@ -12,6 +12,7 @@ import type { ReplyAddress } from '../types.js';
 import type { ChannelAdapter, InboundHandler, OutboundMessage, ProgressState, SendResult } from '../types.js';
 import type { ApiContext } from './api/handlers.js';
 import { describeListenError, startWebServer, type RunningServer } from './api/server.js';
+import { StartStopGate } from '../lifecycle.js';
 import { parseListenAddress, urlOf } from '../listen.js';
 import { SseHub } from './api/sse.js';
 import { WebChat } from './chat.js';
@@ -47,9 +48,8 @@ export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps)
   });
 
   let running: RunningServer | undefined;
-  let starting: Promise<void> | undefined;
-  let stopping: Promise<void> | undefined;
   let onMessage: InboundHandler | undefined;
+  const gate = new StartStopGate(`web channel "${config.id}"`);
 
   const ctx: ApiContext = {
     channelId: config.id,
@@ -64,7 +64,6 @@ export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps)
   };
 
   async function doStop(): Promise<void> {
-    await starting?.catch(() => undefined);
     onMessage = undefined;
     const server = running;
     running = undefined;
@@ -83,34 +82,17 @@ export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps)
       return urlOf(listen.host, running?.port ?? listen.port);
     },
 
-    async start(handler: InboundHandler): Promise<void> {
-      if (running || starting) throw new Error(`web channel "${config.id}" is already started`);
-      await stopping;
-      stopping = undefined;
-      // `running` is set inside the chain so a concurrent stop() (which awaits `starting`) sees it.
-      const pending = startWebServer(ctx, listen, (err) => describeListenError(err, config.id, config.listen)).then(
-        (started) => {
-          running = started;
-          onMessage = handler;
-          return started;
-        },
-      );
-      starting = pending.then(
-        () => undefined,
-        () => undefined,
-      );
-      let server: RunningServer;
-      try {
-        server = await pending;
-      } finally {
-        starting = undefined;
-      }
-      logger.info({ url: urlOf(listen.host, server.port) }, 'web chat listening');
+    start(handler: InboundHandler): Promise<void> {
+      return gate.start(running !== undefined, async () => {
+        const server = await startWebServer(ctx, listen, (err) => describeListenError(err, config.id, config.listen));
+        running = server;
+        onMessage = handler;
+        logger.info({ url: urlOf(listen.host, server.port) }, 'web chat listening');
+      });
     },
 
     stop(): Promise<void> {
-      stopping ??= doStop();
-      return stopping;
+      return gate.stop(doStop);
     },
 
     send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult> {

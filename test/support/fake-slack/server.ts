@@ -137,7 +137,17 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
 
   let port = 0;
   const hub = new SocketModeHub(appId, () => `ws://127.0.0.1:${port}`);
-  const state: WebApiState = { botUserId, botId, teamId, appId, users, store, clock, openSocketUrl: () => hub.issueUrl() };
+  const state: WebApiState = {
+    botUserId,
+    botId,
+    teamId,
+    appId,
+    users,
+    store,
+    clock,
+    openSocketUrl: () => hub.issueUrl(),
+    ...(opts.channels ? { channels: new Set(opts.channels) } : {}),
+  };
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
     const at = Date.now();

@@ -22,6 +22,11 @@ export interface FakeSlackOptions {
   botToken?: string;
   /** If set, the only app-level token accepted by apps.connections.open; otherwise any `xapp-` token is. */
   appToken?: string;
+  /**
+   * If set, the only conversation ids that exist: chat.postMessage, chat.update and reactions.* in
+   * any other answer `channel_not_found`, as Slack does. Otherwise every channel id is accepted.
+   */
+  channels?: string[];
 }
 
 /** One recorded Web API call. */

@@ -16,6 +16,8 @@ export interface WebApiState {
   clock: TsClock;
   /** Hands out a fresh Socket Mode URL (apps.connections.open). */
   openSocketUrl(): string;
+  /** When set, the only conversations that exist (FakeSlackOptions.channels). */
+  channels?: ReadonlySet<string>;
 }
 
 export type ApiResponse = Record<string, unknown>;
@@ -34,6 +36,12 @@ const MAX_SECTION_TEXT = 3_000;
 
 const err = (error: string, extra: ApiResponse = {}): ApiResponse => ({ ok: false, error, ...extra });
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** The `channel` of a request when that conversation exists (any, unless FakeSlackOptions.channels). */
+function existingChannel(body: Record<string, unknown>, s: WebApiState): string | undefined {
+  const channel = str(body.channel);
+  return channel !== undefined && (s.channels === undefined || s.channels.has(channel)) ? channel : undefined;
+}
 
 /** Mirrors the checks Slack applies to message content; undefined when acceptable. */
 function contentError(body: Record<string, unknown>): ApiResponse | undefined {
@@ -126,7 +134,7 @@ export const METHODS: Record<string, MethodSpec> = {
   'chat.postMessage': {
     token: 'bot',
     handle: (body, s) => {
-      const channel = str(body.channel);
+      const channel = existingChannel(body, s);
       if (channel === undefined) return err('channel_not_found');
       const bad = contentError(body);
       if (bad) return bad;
@@ -138,7 +146,7 @@ export const METHODS: Record<string, MethodSpec> = {
   'chat.update': {
     token: 'bot',
     handle: (body, s) => {
-      const channel = str(body.channel);
+      const channel = existingChannel(body, s);
       const ts = str(body.ts);
       if (channel === undefined) return err('channel_not_found');
       if (ts === undefined) return err('message_not_found');
@@ -158,7 +166,7 @@ export const METHODS: Record<string, MethodSpec> = {
   'reactions.add': {
     token: 'bot',
     handle: (body, s) => {
-      const channel = str(body.channel);
+      const channel = existingChannel(body, s);
       const ts = str(body.timestamp);
       const name = str(body.name);
       if (channel === undefined) return err('channel_not_found');
@@ -171,7 +179,7 @@ export const METHODS: Record<string, MethodSpec> = {
   'reactions.remove': {
     token: 'bot',
     handle: (body, s) => {
-      const channel = str(body.channel);
+      const channel = existingChannel(body, s);
       const ts = str(body.timestamp);
       const name = str(body.name);
       if (channel === undefined) return err('channel_not_found');
