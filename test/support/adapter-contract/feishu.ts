@@ -6,6 +6,7 @@
  * `md` text). A source message the fake does not know answers 231003, as from Feishu; progress
  * failures are injected 231001 answers to the reaction endpoints.
  */
+import { systemClock } from '../../../src/clock.js';
 import { createFeishuChannel } from '../../../src/channels/feishu/index.js';
 import { FEISHU_PART_CHARS } from '../../../src/channels/feishu/format/post.js';
 import { feishuChannelSchema } from '../../../src/config/schema.js';
@@ -42,7 +43,7 @@ export function feishuHarness(mode: 'websocket' | 'webhook'): HarnessFactory {
       verificationToken: fake.verificationToken,
       ...(mode === 'webhook' ? { listen: '127.0.0.1:0', encryptKey: ENCRYPT_KEY } : {}),
     });
-    const adapter = createFeishuChannel(config, { logger: silentLogger(), stateDir, connectTimeoutMs: WAIT_MS });
+    const adapter = createFeishuChannel(config, { logger: silentLogger(), clock: systemClock, stateDir, connectTimeoutMs: WAIT_MS });
     let starts = 0;
 
     async function push(event: FeishuEvent): Promise<void> {

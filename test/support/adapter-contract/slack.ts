@@ -6,6 +6,7 @@
  * so the unknown address (C404) gets `channel_not_found` like from Slack; progress failures are
  * injected `missing_scope` answers to reactions.*.
  */
+import { systemClock } from '../../../src/clock.js';
 import { createSlackChannel } from '../../../src/channels/slack/index.js';
 import { SLACK_PART_LIMIT } from '../../../src/channels/slack/format/outbound.js';
 import { slackChannelSchema } from '../../../src/config/schema.js';
@@ -28,7 +29,7 @@ export function slackHarness(mode: 'socket' | 'http'): HarnessFactory {
       apiUrl: fake.apiUrl,
       ...(mode === 'socket' ? { appToken: 'xapp-1-contract' } : { signingSecret: SIGNING_SECRET, listen: '127.0.0.1:0' }),
     });
-    const adapter = createSlackChannel(config, { logger: silentLogger() });
+    const adapter = createSlackChannel(config, { logger: silentLogger(), clock: systemClock });
     let starts = 0;
 
     async function push(event: SlackEvent, eventId: string, retryNum: number): Promise<void> {

@@ -6,6 +6,7 @@
  * address. Every conversation name exists on the web chat, so the unknown address is one of another
  * channel id (what `send` refuses). Its progress makes no platform call: nothing to fail.
  */
+import { systemClock } from '../../../src/clock.js';
 import { createWebChannel } from '../../../src/channels/web/index.js';
 import { silentLogger } from '../../../src/log.js';
 import { openStateStore } from '../../../src/state/open.js';
@@ -20,7 +21,7 @@ export const webHarness: HarnessFactory = async (): Promise<AdapterHarness> => {
   const store = await openStateStore(dir);
   const adapter = createWebChannel(
     { id: 'web', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 500 },
-    { store, logger: silentLogger() },
+    { store, logger: silentLogger(), clock: systemClock },
   );
   let n = 0;
 
