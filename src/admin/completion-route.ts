@@ -6,6 +6,7 @@
  * 400 `{status:'failed', error}` (bad JSON or fields) · 404 unknown dispatcher ·
  * 413 body too large · 503 `{status:'stopped'}`.
  */
+import { readBodyText } from '../http/json.js';
 import type http from 'node:http';
 import { z } from 'zod';
 import type { CompletionInput } from '../dispatch/completions.js';
@@ -35,26 +36,9 @@ export type CompletionRequestBody = z.input<typeof bodySchema>;
 
 type Reply = (status: number, body: unknown) => void;
 
-/** Reads at most `limit` bytes; null when the body is larger. */
-export function readBody(req: http.IncomingMessage, limit: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        resolve(null);
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 export async function handleCompletion(req: http.IncomingMessage, reply: Reply, service: AdminPort): Promise<void> {
   // Room for JSON escaping of the largest accepted text.
-  const raw = await readBody(req, service.completionMaxBytes * 2 + 64 * 1024);
+  const raw = await readBodyText(req, service.completionMaxBytes * 2 + 64 * 1024);
   if (raw === null) return reply(413, { status: 'failed', error: 'body too large' });
   let json: unknown;
   try {

@@ -9,6 +9,7 @@
  * A stale socket file from a crashed service is replaced; a live one means
  * another service owns this state dir, and startup fails.
  */
+import { sendError, sendJson } from '../http/json.js';
 import http from 'node:http';
 import net from 'node:net';
 import { chmod, mkdir, rm } from 'node:fs/promises';
@@ -45,7 +46,7 @@ export async function createAdminServer(socketPath: string, deps: { service: Adm
   const server = http.createServer((req, res) => {
     void handle(req, res, deps).catch((err: unknown) => {
       deps.logger.error({ err }, 'admin request failed');
-      if (!res.headersSent) json(res, 500, { error: 'internal', message: errorMessage(err) });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: errorMessage(err) });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -68,28 +69,24 @@ export async function createAdminServer(socketPath: string, deps: { service: Adm
 async function handle(req: http.IncomingMessage, res: http.ServerResponse, deps: { service: AdminPort }): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
   if (url.pathname === '/status') {
-    if (req.method !== 'GET') return json(res, 405, { error: 'method_not_allowed' });
-    return json(res, 200, deps.service.status());
+    if (req.method !== 'GET') return sendError(res, 405, 'method_not_allowed', '/status takes GET');
+    return sendJson(res, 200, deps.service.status());
   }
   if (url.pathname === '/completions') {
-    if (req.method !== 'POST') return json(res, 405, { error: 'method_not_allowed' });
-    return handleCompletion(req, (status, body) => json(res, status, body), deps.service);
+    if (req.method !== 'POST') return sendError(res, 405, 'method_not_allowed', '/completions takes POST');
+    return handleCompletion(req, (status, body) => sendJson(res, status, body), deps.service);
   }
-  if (await handleTeammates(req, url.pathname, (status, body) => json(res, status, body), deps.service)) return;
+  if (await handleTeammates(req, url.pathname, (status, body) => sendJson(res, status, body), deps.service)) return;
   const m = /^\/dispatchers\/([^/]+)\/interrupt$/.exec(url.pathname);
   if (m?.[1]) {
-    if (req.method !== 'POST') return json(res, 405, { error: 'method_not_allowed' });
+    if (req.method !== 'POST') return sendError(res, 405, 'method_not_allowed', `${url.pathname} takes POST`);
     const interrupted = await deps.service.interrupt(decodeURIComponent(m[1]));
-    if (interrupted === null) return json(res, 404, { error: 'unknown_dispatcher', message: `no dispatcher "${m[1]}"` });
-    return json(res, 200, { interrupted });
+    if (interrupted === null) return sendError(res, 404, 'unknown_dispatcher', `no dispatcher "${m[1]}"`);
+    return sendJson(res, 200, { interrupted });
   }
-  json(res, 404, { error: 'not_found', message: `no admin route ${req.method} ${url.pathname}` });
+  sendError(res, 404, 'not_found', `no admin route ${req.method} ${url.pathname}`);
 }
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
 
 /** True when a service accepts connections on `socketPath` (a refused or missing socket is false). */
 export function isLive(socketPath: string): Promise<boolean> {

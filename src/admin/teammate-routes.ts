@@ -19,7 +19,7 @@ import {
   closeBodySchema, sendBodySchema, spawnBodySchema, statusBodySchema, TEAMMATE_ERROR_HTTP, type Caller,
 } from '../teammates/api.js';
 import { TeammateError } from '../teammates/rules.js';
-import { readBody } from './completion-route.js';
+import { readBodyText } from '../http/json.js';
 
 type Reply = (status: number, body: unknown) => void;
 
@@ -28,7 +28,7 @@ const BODY_LIMIT = 1024 * 1024;
 const OPERATOR: Caller = { role: 'operator' };
 
 async function parse<S extends z.ZodType>(req: http.IncomingMessage, schema: S, reply: Reply): Promise<z.infer<S> | null> {
-  const raw = await readBody(req, BODY_LIMIT);
+  const raw = await readBodyText(req, BODY_LIMIT);
   if (raw === null) {
     reply(413, { error: 'invalid', message: 'body too large' });
     return null;

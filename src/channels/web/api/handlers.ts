@@ -11,7 +11,7 @@ import { describeRefusal, refusalNoteText } from '../format/outbound.js';
 import { isAllowedOrigin } from '../inbound/guard.js';
 import { maxBodyBytes, parseConversationName, parsePostMessageBody, toInboundMessage } from '../inbound/parse.js';
 import { PAGE_HEADERS, PAGE_HTML } from '../page/page.js';
-import { BodyTooLargeError, readBody, sendError, sendJson } from './http.js';
+import { BodyTooLargeError, readBody, sendError, sendJson } from '../../../http/json.js';
 import type { SseHub } from './sse.js';
 import { errorMessage } from '../../../errors.js';
 

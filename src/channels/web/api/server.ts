@@ -5,7 +5,7 @@ import type { ListenAddress } from '../../listen.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAllowedHost } from '../inbound/guard.js';
-import { sendError } from './http.js';
+import { sendError } from '../../../http/json.js';
 import {
   handleEvents,
   handleListConversations,

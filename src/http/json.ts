@@ -1,5 +1,6 @@
 /**
- * Small node:http helpers: JSON responses and bounded body reading.
+ * Small node:http helpers shared by the web chat API and the admin socket: JSON responses and
+ * bounded body reading.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -88,4 +89,17 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('error', onError);
     req.on('aborted', onAborted);
   });
+}
+
+/**
+ * The body as UTF-8 text, or null when it is larger than `limit` bytes (the rest is not read).
+ * @throws the request's own stream errors.
+ */
+export async function readBodyText(req: IncomingMessage, limit: number): Promise<string | null> {
+  try {
+    return (await readBody(req, limit)).toString('utf8');
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) return null;
+    throw err;
+  }
 }
