@@ -47,7 +47,7 @@ export class RpcClosedError extends Error {
 
 /**
  * Receives the notifications Switchboard reads (protocol.ts `ServerNotification`); others are
- * logged at debug and dropped. Params are as the app-server sent them (the schema test checks
+ * logged at trace level and dropped. Params are as the app-server sent them (the schema test checks
  * the shapes against the bundled codex).
  */
 export type NotificationHandler = (notification: ServerNotification) => void;

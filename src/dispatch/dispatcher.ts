@@ -13,7 +13,7 @@ import type { AcceptResult, ChannelAdapter, InboundMessage, OutboundMessage, Pro
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent } from '../codex/agent-runtime.js';
-import { QueuePump } from './queue-pump.js';
+import { PUMP_RETRY_MS, QueuePump } from './queue-pump.js';
 import { ReplyPoster } from './reply-poster.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
 import type { CompletionRecord, EnqueueResult, QueuedCompletion, QueuedMessage, QueuedTurn, RuntimeStatus, StateStore } from '../state/types.js';
@@ -34,11 +34,6 @@ const MAX_TURN_ATTEMPTS = 2;
 
 /** Delay between failed completion trigger turns: 1 s, 2 s, … (see MAX_TRIGGER_ATTEMPTS). */
 const TRIGGER_BACKOFF = { baseMs: 1000, maxMs: 10_000 };
-
-/** Pause before the queue pump runs again after it crashed, ms. */
-const PUMP_RETRY_MS = 1000;
-
-/** Failed replies kept per dispatcher for operators. */
 
 /** One row of `switchboard status`. */
 export interface DispatcherStatus {
@@ -204,7 +199,8 @@ export class Dispatcher {
     const rec = this.opts.store.getDispatcher(this.opts.id);
     const queueDepth = this.opts.store.listQueue(this.opts.id).length;
     const rt = this.opts.runtime;
-    const retrying = rt.status === 'ready' && this.runningSince !== null && this.turnRetry !== null;
+    // turnRetry is set only while a turn runs (reset when it settles).
+    const retrying = rt.status === 'ready' && this.turnRetry !== null;
     return {
       id: this.opts.id,
       status: rt.status === 'ready' && rt.loginNeeded ? 'needs_login' : retrying ? 'retrying' : rt.status,
@@ -215,7 +211,7 @@ export class Dispatcher {
       runningTurnAgeMs: this.runningSince === null ? null : this.opts.clock.now() - this.runningSince,
       restartCount: rec?.restartCount ?? 0,
       lastError: retrying ? this.turnRetry!.error : (rec?.lastError ?? null),
-      turnRetries: this.runningSince === null ? 0 : (this.turnRetry?.count ?? 0),
+      turnRetries: this.turnRetry?.count ?? 0,
       failedReplies: this.opts.store.listFailedReplies(this.opts.id).length,
     };
   }

@@ -7,6 +7,9 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 
+/** Pause before the next drain after a crashed one, ms (the Dispatcher's and each Teammate's). */
+export const PUMP_RETRY_MS = 1000;
+
 export interface QueuePumpOptions {
   /** Drains the queue until it is empty or the owner halts; may throw. */
   drain: () => Promise<void>;

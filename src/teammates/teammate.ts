@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { CodexRuntime, StartResult } from '../codex/runtime.js';
 import { RuntimeNotReadyError } from '../codex/runtime.js';
-import { QueuePump } from '../dispatch/queue-pump.js';
+import { PUMP_RETRY_MS, QueuePump } from '../dispatch/queue-pump.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Logger } from '../log.js';
@@ -48,9 +48,6 @@ export function completionIdFor(name: string, task: Pick<TeammateTask, 'id' | 't
 export function newTask(text: string, origin: ReplyAddress | null, now: number): TeammateTask {
   return { id: randomUUID(), text, origin, acceptedAt: now, startedAt: null, turnId: null, result: null };
 }
-
-/** Wait before draining again after a crashed drain (the same as the dispatcher's), ms. */
-const PUMP_RETRY_MS = 1000;
 
 function minutes(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`;

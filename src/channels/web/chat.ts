@@ -11,8 +11,7 @@
  */
 import type { Logger } from '../../log.js';
 import type { StateStore, WebMessage } from '../../state/types.js';
-import type { ReplyAddress } from '../types.js';
-import type { OutboundMessage, ProgressState, SendResult } from '../types.js';
+import type { OutboundMessage, ProgressState, ReplyAddress, SendResult } from '../types.js';
 import type { SseHub } from './api/sse.js';
 import { markdownTree, type MarkdownNode } from './format/markdown-tree.js';
 import { toOutboundWebMessage } from './format/outbound.js';

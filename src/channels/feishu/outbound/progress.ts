@@ -10,8 +10,7 @@
  */
 import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../../../log.js';
-import type { ReplyAddress } from '../../types.js';
-import type { ProgressState } from '../../types.js';
+import type { ProgressState, ReplyAddress } from '../../types.js';
 import type { ApiResult, CallContext } from '../api/call.js';
 import { addReaction, removeReaction } from '../api/messages.js';
 

@@ -18,8 +18,7 @@
 import { createHash } from 'node:crypto';
 import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../../../log.js';
-import type { ReplyAddress } from '../../types.js';
-import type { OutboundMessage, SendResult } from '../../types.js';
+import type { OutboundMessage, ReplyAddress, SendResult } from '../../types.js';
 import type { CallContext } from '../api/call.js';
 import { reply } from '../api/messages.js';
 import { renderPostParts, type PartLimits } from '../format/post.js';

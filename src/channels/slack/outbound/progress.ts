@@ -9,8 +9,7 @@
  * (scope `reactions:write`; emoji names without colons).
  */
 import type { Logger } from '../../../log.js';
-import type { ReplyAddress } from '../../types.js';
-import type { ProgressState } from '../../types.js';
+import type { ProgressState, ReplyAddress } from '../../types.js';
 import type { SlackWebClient } from '../api/client.js';
 import { addReaction, removeReaction, type ReactionResult } from '../api/messages.js';
 

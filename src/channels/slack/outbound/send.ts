@@ -10,8 +10,7 @@
  * `channel_not_found` / `not_in_channel` / `is_archived` and other request errors are not.
  */
 import type { Logger } from '../../../log.js';
-import type { ReplyAddress } from '../../types.js';
-import type { OutboundMessage, SendResult } from '../../types.js';
+import type { OutboundMessage, ReplyAddress, SendResult } from '../../types.js';
 import { CONVERSATION_ERRORS, type SlackWebClient } from '../api/client.js';
 import { postMessage } from '../api/messages.js';
 import { renderSlackParts, SLACK_PART_LIMIT } from '../format/outbound.js';

@@ -5,9 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { opensWithSymbol } from '../../format/mark-kind.js';
-import type { AcceptResult, OutboundMessage } from '../../types.js';
+import type { AcceptResult, OutboundMessage, ReplyAddress } from '../../types.js';
 import type { WebMessage } from '../../../state/types.js';
-import type { ReplyAddress } from '../../types.js';
 
 /** Visible prefix of error replies. */
 export const ERROR_PREFIX = '⚠️ ';
