@@ -2,7 +2,7 @@
  * The subset of the Codex app-server v2 JSON-RPC protocol Switchboard uses.
  *
  * Source: `codex app-server generate-json-schema --experimental` of
- * `@openai/codex@0.169.0`. `test/integration/protocol-schema.test.ts` checks
+ * `@openai/codex@0.171.0`. `test/integration/protocol-schema.test.ts` checks
  * every method, field and enum here against the schema the installed binary
  * prints, so a codex upgrade that breaks these shapes fails loudly.
  *
