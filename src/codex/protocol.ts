@@ -146,11 +146,85 @@ export interface TurnError {
   additionalDetails?: string | null;
 }
 
-/** A thread item; Switchboard reads `agentMessage.text` and passes the rest through. */
+/** codex app-server v2 `MessagePhase`: commentary (mid-turn narration), a partial answer, or the terminal answer. */
+export type MessagePhase = 'commentary' | 'partial_answer' | 'final_answer';
+
+/** `agentMessage` item: text the agent wrote; `phase` is null/absent when the model does not say. */
+export interface AgentMessageItem {
+  type: 'agentMessage';
+  id: string;
+  text: string;
+  phase?: MessagePhase | null;
+}
+
+/** Status of a command execution or a file change (`CommandExecutionStatus`, `PatchApplyStatus`). */
+export type ToolItemStatus = 'inProgress' | 'completed' | 'failed' | 'declined';
+
+/** `commandExecution` item: a shell command the agent runs. */
+export interface CommandExecutionItem {
+  type: 'commandExecution';
+  id: string;
+  command: string;
+  status: ToolItemStatus;
+  exitCode?: number | null;
+}
+
+/** One file of a `fileChange` item (`FileUpdateChange`; `kind.type` is add, delete or update). */
+export interface FileUpdateChange {
+  path: string;
+  kind: { type: 'add' | 'delete' | 'update' };
+}
+
+/** `fileChange` item: a patch the agent applies. */
+export interface FileChangeItem {
+  type: 'fileChange';
+  id: string;
+  changes: FileUpdateChange[];
+  status: ToolItemStatus;
+}
+
+/** `mcpToolCall` item: a call of tool `tool` on MCP server `server` (`McpToolCallStatus`). */
+export interface McpToolCallItem {
+  type: 'mcpToolCall';
+  id: string;
+  server: string;
+  tool: string;
+  status: 'inProgress' | 'completed' | 'failed';
+}
+
+/** `webSearch` item: `query` may be empty while the search is being set up. */
+export interface WebSearchItem {
+  type: 'webSearch';
+  id: string;
+  query: string;
+}
+
+/** `reasoning` item: `summary` holds the reasoning summary parts the model published (schema default `[]`). */
+export interface ReasoningItem {
+  type: 'reasoning';
+  id: string;
+  summary?: string[];
+}
+
+/** The other `ThreadItem` variants of codex app-server v2; Switchboard passes them through unread. */
+export const OTHER_THREAD_ITEM_TYPES = [
+  'userMessage', 'hookPrompt', 'functionCallOutput', 'plan', 'dynamicToolCall', 'collabAgentToolCall',
+  'subAgentActivity', 'imageView', 'sleep', 'imageGeneration', 'enteredReviewMode', 'exitedReviewMode',
+  'contextCompaction',
+] as const;
+
+/** A thread item Switchboard does not read beyond `type` and `id`. */
+export interface OtherThreadItem {
+  type: (typeof OTHER_THREAD_ITEM_TYPES)[number];
+  id: string;
+}
+
+/**
+ * A thread item (codex app-server v2 `ThreadItem`), discriminated on `type`. A newer codex may
+ * send a type not listed here: code that `switch`es on `type` must keep a `default` branch.
+ */
 export type ThreadItem =
-  | { type: 'agentMessage'; id: string; text: string }
-  | { type: 'userMessage'; id: string }
-  | { type: Exclude<string, 'agentMessage' | 'userMessage'>; id: string; [key: string]: unknown };
+  | AgentMessageItem | CommandExecutionItem | FileChangeItem | McpToolCallItem | WebSearchItem | ReasoningItem | OtherThreadItem;
 
 export interface Turn {
   id: string;
@@ -183,6 +257,28 @@ export interface ItemNotification {
   threadId: string;
   turnId: string;
   item: ThreadItem;
+}
+
+/** `item/agentMessage/delta` params: `delta` is appended to the text of agent message `itemId`. */
+export interface AgentMessageDeltaNotification {
+  threadId: string;
+  turnId: string;
+  itemId: string;
+  delta: string;
+}
+
+/** One step of the agent's plan (`TurnPlanStep`). */
+export interface TurnPlanStep {
+  step: string;
+  status: 'pending' | 'inProgress' | 'completed';
+}
+
+/** `turn/plan/updated` params: the whole plan as it stands (not a diff). */
+export interface TurnPlanUpdatedNotification {
+  threadId: string;
+  turnId: string;
+  explanation?: string | null;
+  plan: TurnPlanStep[];
 }
 
 /** `error` params: `willRetry:false` means the turn failed. */
@@ -230,6 +326,8 @@ export interface ServerNotifications {
   'turn/completed': TurnNotification;
   'item/started': ItemNotification;
   'item/completed': ItemNotification;
+  'item/agentMessage/delta': AgentMessageDeltaNotification;
+  'turn/plan/updated': TurnPlanUpdatedNotification;
   error: ErrorNotification;
   'mcpServer/startupStatus/updated': McpServerStartupNotification;
 }
@@ -246,6 +344,8 @@ const SERVER_NOTIFICATION_METHODS: Readonly<Record<keyof ServerNotifications, tr
   'turn/completed': true,
   'item/started': true,
   'item/completed': true,
+  'item/agentMessage/delta': true,
+  'turn/plan/updated': true,
   error: true,
   'mcpServer/startupStatus/updated': true,
 };

@@ -20,7 +20,17 @@ import {
   type ClientMethod,
   type ClientRequests,
   type InitializeParams,
+  type CommandExecutionItem,
+  type FileChangeItem,
+  type FileUpdateChange,
   type McpServerStartupState,
+  type McpToolCallItem,
+  type MessagePhase,
+  OTHER_THREAD_ITEM_TYPES,
+  type ReasoningItem,
+  type ToolItemStatus,
+  type TurnPlanStep,
+  type WebSearchItem,
   type SandboxMode,
   type ServerNotifications,
   type SkillMetadata,
@@ -52,7 +62,6 @@ function unionMembers<T extends string>(members: Record<T, true>): T[] {
 }
 
 type AgentMessageItem = Extract<ThreadItem, { type: 'agentMessage' }>;
-type UserMessageItem = Extract<ThreadItem, { type: 'userMessage' }>;
 
 /** Top-level params fields we send, per method. */
 const PARAMS_SENT: { [M in ClientMethod]: Presence<ClientRequests[M]['params']> } = {
@@ -101,14 +110,30 @@ const NOTIFICATION_READ: { [N in keyof ServerNotifications]: Presence<ServerNoti
   'turn/completed': { threadId: 'required', turn: 'required' },
   'item/started': { threadId: 'required', turnId: 'required', item: 'required' },
   'item/completed': { threadId: 'required', turnId: 'required', item: 'required' },
+  'item/agentMessage/delta': { threadId: 'required', turnId: 'required', itemId: 'required', delta: 'required' },
+  'turn/plan/updated': { threadId: 'required', turnId: 'required', explanation: 'optional', plan: 'required' },
   error: { threadId: 'required', turnId: 'required', error: 'required', willRetry: 'required' },
   'mcpServer/startupStatus/updated': { threadId: 'nullable', name: 'required', status: 'required', error: 'nullable' },
 };
 
 const TURN: Presence<Turn> = { id: 'required', items: 'required', status: 'required', error: 'nullable' };
 const TURN_ERROR: Presence<TurnError> = { message: 'required', additionalDetails: 'optional' };
-const AGENT_MESSAGE: Presence<AgentMessageItem> = { type: 'required', id: 'required', text: 'required' };
-const USER_MESSAGE: Presence<UserMessageItem> = { type: 'required', id: 'required' };
+const AGENT_MESSAGE: Presence<AgentMessageItem> = { type: 'required', id: 'required', text: 'required', phase: 'optional' };
+const COMMAND_EXECUTION: Presence<CommandExecutionItem> = { type: 'required', id: 'required', command: 'required', status: 'required', exitCode: 'optional' };
+const FILE_CHANGE: Presence<FileChangeItem> = { type: 'required', id: 'required', changes: 'required', status: 'required' };
+const MCP_TOOL_CALL: Presence<McpToolCallItem> = { type: 'required', id: 'required', server: 'required', tool: 'required', status: 'required' };
+const WEB_SEARCH: Presence<WebSearchItem> = { type: 'required', id: 'required', query: 'required' };
+const REASONING: Presence<ReasoningItem> = { type: 'required', id: 'required', summary: 'optional' };
+
+/** The item variants protocol.ts types field by field, and where their tables are checked. */
+const TYPED_ITEMS: Array<[ThreadItem['type'], FieldCheck['fields']]> = [
+  ['agentMessage', AGENT_MESSAGE],
+  ['commandExecution', COMMAND_EXECUTION],
+  ['fileChange', FILE_CHANGE],
+  ['mcpToolCall', MCP_TOOL_CALL],
+  ['webSearch', WEB_SEARCH],
+  ['reasoning', REASONING],
+];
 
 type Source = { params: ClientMethod } | { result: ClientMethod } | { notification: keyof ServerNotifications };
 
@@ -152,15 +177,23 @@ const READ: FieldCheck[] = [
   check<Turn>({ notification: 'turn/completed' }, 'turn', TURN),
   check<TurnError>({ notification: 'turn/completed' }, 'turn.error', TURN_ERROR),
   check<AgentMessageItem>({ notification: 'turn/completed' }, 'turn.items[].<agentMessage>', AGENT_MESSAGE),
-  check<AgentMessageItem>({ notification: 'item/started' }, 'item.<agentMessage>', AGENT_MESSAGE),
-  check<AgentMessageItem>({ notification: 'item/completed' }, 'item.<agentMessage>', AGENT_MESSAGE),
-  check<UserMessageItem>({ notification: 'item/completed' }, 'item.<userMessage>', USER_MESSAGE),
+  ...TYPED_ITEMS.flatMap(([type, fields]) => [
+    row({ notification: 'item/started' }, `item.<${type}>`, fields),
+    row({ notification: 'item/completed' }, `item.<${type}>`, fields),
+  ]),
+  check<FileUpdateChange>({ notification: 'item/completed' }, 'item.<fileChange>.changes[]', { path: 'required', kind: 'required' }),
+  check<TurnPlanStep>({ notification: 'turn/plan/updated' }, 'plan[]', { step: 'required', status: 'required' }),
   check<TurnError>({ notification: 'error' }, 'error', TURN_ERROR),
 ];
 
 const SANDBOX_MODES = unionMembers<SandboxMode>({ 'read-only': true, 'workspace-write': true, 'danger-full-access': true });
 const APPROVAL_POLICIES = unionMembers<AskForApproval>({ untrusted: true, 'on-request': true, never: true });
 const TURN_STATUSES = unionMembers<TurnStatus>({ completed: true, interrupted: true, failed: true, inProgress: true });
+const MESSAGE_PHASES = unionMembers<MessagePhase>({ commentary: true, partial_answer: true, final_answer: true });
+const TOOL_ITEM_STATUSES = unionMembers<ToolItemStatus>({ inProgress: true, completed: true, failed: true, declined: true });
+const MCP_TOOL_CALL_STATUSES = unionMembers<McpToolCallItem['status']>({ inProgress: true, completed: true, failed: true });
+const PLAN_STEP_STATUSES = unionMembers<TurnPlanStep['status']>({ pending: true, inProgress: true, completed: true });
+const PATCH_CHANGE_KINDS = unionMembers<FileUpdateChange['kind']['type']>({ add: true, delete: true, update: true });
 const MCP_STARTUP_STATES = unionMembers<McpServerStartupState>({ starting: true, ready: true, failed: true, cancelled: true });
 
 // ---- the test ------------------------------------------------------------------------------
@@ -237,6 +270,13 @@ describe('codex app-server protocol schema vs src/codex/protocol.ts', () => {
         .map(({ shape }) => shape.properties.get('type')?.stringValues().join('|') ?? '?');
       expect(bad, 'ThreadItem variants without required id/type (protocol.ts ThreadItem assumes both)').toEqual([]);
     });
+
+    it('protocol.ts ThreadItem lists exactly the schema\'s item types', () => {
+      const variants = schema.params('ServerNotification.json', 'item/completed').at('item').nonNull().members();
+      const theirs = variants.flatMap((v) => v.shape().properties.get('type')?.stringValues() ?? []);
+      const ours = [...TYPED_ITEMS.map(([t]) => t), ...OTHER_THREAD_ITEM_TYPES];
+      expect(sorted(ours), 'ThreadItem types (protocol.ts vs schema): add new ones to OTHER_THREAD_ITEM_TYPES or type them').toEqual(sorted(theirs));
+    });
   });
 
   describe('enums mirrored in protocol.ts', () => {
@@ -253,6 +293,23 @@ describe('codex app-server protocol schema vs src/codex/protocol.ts', () => {
     it('TurnStatus equals turn/completed params .turn.status', () => {
       const values = schema.params('ServerNotification.json', 'turn/completed').at('turn.status').stringValues();
       expect(sorted(values), 'TurnStatus values (schema vs protocol.ts)').toEqual(sorted(TURN_STATUSES));
+    });
+
+    it.each([
+      ['MessagePhase', 'item/completed', 'item.<agentMessage>.phase', MESSAGE_PHASES],
+      ['CommandExecutionStatus', 'item/completed', 'item.<commandExecution>.status', TOOL_ITEM_STATUSES],
+      ['PatchApplyStatus', 'item/completed', 'item.<fileChange>.status', TOOL_ITEM_STATUSES],
+      ['McpToolCallStatus', 'item/completed', 'item.<mcpToolCall>.status', MCP_TOOL_CALL_STATUSES],
+      ['TurnPlanStepStatus', 'turn/plan/updated', 'plan[].status', PLAN_STEP_STATUSES],
+    ] as const)('%s equals %s params .%s', (_name, method, path, ours) => {
+      const values = schema.params('ServerNotification.json', method).at(path).stringValues();
+      expect(sorted(values), `${path} values (schema vs protocol.ts)`).toEqual(sorted(ours));
+    });
+
+    it('PatchChangeKind types equal item.<fileChange>.changes[].kind', () => {
+      const kinds = schema.params('ServerNotification.json', 'item/completed').at('item.<fileChange>.changes[].kind').members();
+      const theirs = kinds.flatMap((k) => k.shape().properties.get('type')?.stringValues() ?? []);
+      expect(sorted(theirs), 'PatchChangeKind types (schema vs protocol.ts)').toEqual(sorted(PATCH_CHANGE_KINDS));
     });
 
     it('McpServerStartupState equals mcpServer/startupStatus/updated params .status', () => {
