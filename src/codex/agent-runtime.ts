@@ -26,8 +26,8 @@ export class RuntimeNotReadyError extends Error {
   }
 }
 
-/** Hooks of one turn: codex retries (`error` with `willRetry`) and the turn id once known. */
-export type TurnHooks = Pick<TurnRunOptions, 'onRetry' | 'onTurnId'>;
+/** Hooks of one turn: codex retries (`error` with `willRetry`), the turn id once known, and the live `TurnEvent`s. */
+export type TurnHooks = Pick<TurnRunOptions, 'onRetry' | 'onTurnId' | 'onEvent'>;
 
 export interface AgentRuntime {
   /** Lifecycle state (declared → starting → ready → degraded → stopping → stopped). */

@@ -13,13 +13,13 @@ import type { Logger } from '../log.js';
 import type { RuntimeRole } from '../config/schema.js';
 import type { RuntimeRecord, RuntimeStatus } from '../state/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent, type StartResult } from './agent-runtime.js';
+import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent, type StartResult, type TurnHooks } from './agent-runtime.js';
 import { applySkillRoots, checkCredentials, initialize, openThread } from './handshake.js';
 import { watchMcpStartup, type McpStartupWatch } from './mcp-startup.js';
 import { CodexProcess } from './process.js';
 import type { ClientMethod, ClientRequests, InjectedMessageItem, ThreadSettings } from './protocol.js';
 import { RpcClient } from './rpc-client.js';
-import { TurnRun, type TurnOutcome, type TurnRunOptions } from './turn-runner.js';
+import { TurnRun, type TurnOutcome } from './turn-runner.js';
 import { errorMessage } from '../errors.js';
 
 /** Where a runtime persists its record (a dispatcher's or a teammate's). */
@@ -143,7 +143,7 @@ export class CodexRuntime implements AgentRuntime {
    * Runs one turn on the thread. At most one turn runs at a time.
    * @throws RuntimeNotReadyError when not ready; Error when a turn is already running.
    */
-  runTurn(text: string, timeoutMs: number, hooks: Pick<TurnRunOptions, 'onRetry' | 'onTurnId'> = {}): Promise<TurnOutcome> {
+  runTurn(text: string, timeoutMs: number, hooks: TurnHooks = {}): Promise<TurnOutcome> {
     const { rpc, threadId } = this.gen;
     if (this.statusValue !== 'ready' || !rpc || !threadId || rpc.closed !== null) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
     if (this.currentTurn) throw new Error(`runtime ${this.opts.id} already runs turn ${this.currentTurn.id ?? '(starting)'}`);

@@ -8,7 +8,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { ServerNotification, ThreadItem, Turn } from './protocol.js';
+import type { ServerNotification, ThreadItem, Turn, TurnPlanStep } from './protocol.js';
 import { RpcClosedError, type RpcClient } from './rpc-client.js';
 import { errorMessage } from '../errors.js';
 
@@ -18,6 +18,18 @@ export type TurnOutcome =
   | { status: 'interrupted'; turnId: string; reason: 'timeout' | 'requested' }
   /** The app-server connection was lost before the turn settled. */
   | { status: 'disconnected'; turnId: string | null; error: string };
+
+/**
+ * What the agent does during a turn, as codex app-server v2 reports it, for live answers:
+ * `item/agentMessage/delta` → `agentMessageDelta`; `item/started` / `item/completed` →
+ * `itemStarted` / `itemCompleted` (all item types, agent messages included); `turn/plan/updated`
+ * → `planUpdated` (the whole plan each time). Only events of this turn are passed on.
+ */
+export type TurnEvent =
+  | { type: 'agentMessageDelta'; itemId: string; delta: string }
+  | { type: 'itemStarted'; item: ThreadItem }
+  | { type: 'itemCompleted'; item: ThreadItem }
+  | { type: 'planUpdated'; plan: TurnPlanStep[]; explanation: string | null };
 
 export interface TurnRunOptions {
   /** The turn is interrupted after this long, ms. */
@@ -31,6 +43,8 @@ export interface TurnRunOptions {
   onRetry?: (message: string) => void;
   /** Called once with the turn id when `turn/start` answered. */
   onTurnId?: (turnId: string) => void;
+  /** Called for each {@link TurnEvent} until the turn settles; a throw is logged and ignored. */
+  onEvent?: (event: TurnEvent) => void;
 }
 
 /** Final agent message of a turn: the last `agentMessage` item's text. */
@@ -133,7 +147,22 @@ export class TurnRun {
       }
       case 'item/completed': {
         const { turnId, item } = n.params;
-        if (this.belongs(turnId) && item.type === 'agentMessage') this.agentItems.push(item);
+        if (!this.belongs(turnId)) return;
+        if (item.type === 'agentMessage') this.agentItems.push(item);
+        this.emit({ type: 'itemCompleted', item });
+        return;
+      }
+      case 'item/started':
+        if (this.belongs(n.params.turnId)) this.emit({ type: 'itemStarted', item: n.params.item });
+        return;
+      case 'item/agentMessage/delta': {
+        const { turnId, itemId, delta } = n.params;
+        if (this.belongs(turnId)) this.emit({ type: 'agentMessageDelta', itemId, delta });
+        return;
+      }
+      case 'turn/plan/updated': {
+        const { turnId, plan, explanation } = n.params;
+        if (this.belongs(turnId)) this.emit({ type: 'planUpdated', plan, explanation: explanation ?? null });
         return;
       }
       case 'error': {
@@ -153,9 +182,17 @@ export class TurnRun {
       case 'turn/completed':
         if (this.belongs(n.params.turn.id)) this.onCompleted(n.params.turn);
         return;
-      case 'item/started':
       case 'mcpServer/startupStatus/updated':
         return;
+    }
+  }
+
+  private emit(event: TurnEvent): void {
+    if (this.settled || !this.opts.onEvent) return;
+    try {
+      this.opts.onEvent(event);
+    } catch (err) {
+      this.opts.logger.warn({ err: errorMessage(err), event: event.type }, 'a turn event listener threw');
     }
   }
 
