@@ -12,7 +12,7 @@ function fold(events: TurnEvent[]): TurnViewState {
 }
 
 const agent = (id: string, text: string): ThreadItem => ({ type: 'agentMessage', id, text });
-const command = (id: string, cmd: string): ThreadItem => ({ type: 'commandExecution', id, command: cmd, status: 'inProgress' });
+const command = (id: string, cmd: string, status: 'inProgress' | 'completed' = 'inProgress'): ThreadItem => ({ type: 'commandExecution', id, command: cmd, status });
 
 describe('turn view', () => {
   it('appends the deltas of one agent message, and its completed item has the last word', () => {
@@ -39,7 +39,7 @@ describe('turn view', () => {
     expect(running.view.activity).toBe('running `npm test`');
     const other = applyTurnEvent(running, { type: 'itemCompleted', item: command('c0', 'ls') });
     expect(other, 'completion of another item changes nothing').toBe(running);
-    expect(applyTurnEvent(running, { type: 'itemCompleted', item: { ...command('c1', 'npm test'), status: 'completed' } }).view.activity).toBeNull();
+    expect(applyTurnEvent(running, { type: 'itemCompleted', item: command('c1', 'npm test', 'completed') }).view.activity).toBeNull();
   });
 
   it('replaces the plan as a whole', () => {
