@@ -14,7 +14,7 @@
  * An element's `ref` is persisted with the turn: a service that restarts while a turn ran
  * closes what the previous process left open with {@link LiveReplies.abandon}.
  */
-import type { OutboundMessage, ReplyAddress, SendResult } from './types.js';
+import type { OutboundMessage, ReplyAddress, SendResult } from './reply.js';
 
 /** One step of the agent's plan (codex app-server v2 `turn/plan/updated` `TurnPlanStep`). */
 export interface LivePlanStep {

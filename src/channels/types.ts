@@ -5,17 +5,10 @@
  * Required core: `start`, `stop`, `send`. Optional capabilities are marked `?`
  * and the dispatcher checks for them before use.
  */
-/** Where a reply goes: the conversation (and thread) of the message it answers. */
-export interface ReplyAddress {
-  /** Config channel id. */
-  channelId: string;
-  /** Platform conversation id (Slack channel/DM id, Feishu chat_id, web conversation name). */
-  conversation: string;
-  /** Platform thread (Slack `thread_ts`, Feishu root message id); absent = top level. */
-  thread?: string;
-  /** Platform id of the message being answered. */
-  messageId: string;
-}
+import type { ActionHandler, LiveReplies } from './live.js';
+import type { OutboundMessage, ReplyAddress, SendResult } from './reply.js';
+
+export type { OutboundMessage, ReplyAddress, SendResult } from './reply.js';
 
 export type ChannelType = 'web' | 'slack' | 'feishu';
 
@@ -64,22 +57,6 @@ export type AcceptResult =
 export type InboundHandler = (message: InboundMessage) => Promise<AcceptResult>;
 
 /**
- * What to post. `text` is Markdown (as Codex writes it); the adapter renders
- * it for its platform and splits it at the platform's limits.
- */
-export interface OutboundMessage {
-  /** answer: a turn's final agent message; error: a failed turn; notice: service notices (queue full, restarts). */
-  kind: 'answer' | 'error' | 'notice';
-  text: string;
-  /** Stable key per reply (e.g. queue entry id), so a retried send can be recognised. */
-  idempotencyKey: string;
-}
-
-export type SendResult =
-  | { status: 'sent'; messageIds: string[] }
-  | { status: 'failed'; error: string; retryable: boolean };
-
-/**
  * The live connection of a started adapter to its platform, in the platforms' own terms
  * (@slack/socket-mode's client states; @larksuiteoapi/node-sdk's `WSClient.getConnectionStatus()`):
  * - `connected`: events can arrive now (Socket Mode / long connection open; an HTTP receiver listening);
@@ -95,8 +72,11 @@ export type ProgressState = 'queued' | 'running' | 'done' | 'failed';
 export interface ChannelAdapter {
   readonly id: string;
   readonly type: ChannelType;
-  /** Connects/listens and starts delivering inbound messages to `onMessage`. */
-  start(onMessage: InboundHandler): Promise<void>;
+  /**
+   * Connects/listens and starts delivering inbound messages to `onMessage`, and presses of
+   * buttons the service issued action ids for to `onAction` (adapters without buttons ignore it).
+   */
+  start(onMessage: InboundHandler, onAction?: ActionHandler): Promise<void>;
   /** Stops delivering; idempotent. */
   stop(): Promise<void>;
   /** Posts `message` as a reply to `to` (in its thread where the platform has threads). */
@@ -110,4 +90,6 @@ export interface ChannelAdapter {
    * Adapters without it count as connected while started (e.g. the web chat, listening).
    */
   connection?(): ChannelConnection;
+  /** Optional: live answers (the answer streamed while it is written, activity, plan, a Stop button); see ./live.ts. */
+  readonly live?: LiveReplies;
 }
