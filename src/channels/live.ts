@@ -53,6 +53,8 @@ export interface LiveOpenOptions {
   key: string;
   /** The opaque id of this turn's Stop action, issued by the service; a press reaches `onAction`. */
   stopActionId: string;
+  /** Platform user id of the message's sender (Slack streams in channels need `recipient_user_id`). */
+  recipientUserId: string;
 }
 
 /** A live element a turn is shown in (a streaming Slack message, a Feishu card, a web chat bubble). */
