@@ -26,7 +26,7 @@ import type { Low } from 'lowdb';
 import type { Clock } from '../clock.js';
 import { CoalescingWriter, WriteLane } from './write-queue.js';
 import type {
-  CompletionRecord, RuntimeRecord, EnqueueResult, FailedReply, QueuedTurn, StateData, StateStore, TeammateRecord, WebMessage,
+  CompletionRecord, RuntimeRecord, EnqueueResult, FailedReply, QueuedPatch, QueuedTurn, StateData, StateStore, TeammateRecord, WebMessage,
 } from './types.js';
 import { freshRuntimeRecord } from './types.js';
 
@@ -163,9 +163,8 @@ export class LowdbStateStore implements StateStore {
   }
 
   /** No-op (no write) when the entry is absent. */
-  updateQueued(dispatcherId: string, entryId: string, patch: Pick<QueuedTurn, 'attempts'>): Promise<void> {
-    return this.#mutateQueue(dispatcherId, entryId, (queue) =>
-      queue.map((q) => (q.id === entryId ? { ...q, attempts: patch.attempts } : q)));
+  updateQueued(dispatcherId: string, entryId: string, patch: QueuedPatch): Promise<void> {
+    return this.#mutateQueue(dispatcherId, entryId, (queue) => queue.map((q) => (q.id === entryId ? patchedEntry(q, patch) : q)));
   }
 
   getCompletion(dispatcherId: string, id: string): CompletionRecord | undefined {
@@ -307,4 +306,13 @@ export class LowdbStateStore implements StateStore {
 /** Own-property lookup: ids such as `constructor` or `__proto__` must not reach Object.prototype. */
 function own<T>(record: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** `entry` with `patch` applied (`live: null` removes the live element). */
+function patchedEntry(entry: QueuedTurn, patch: QueuedPatch): QueuedTurn {
+  const next: QueuedTurn = { ...entry };
+  if (patch.attempts !== undefined) next.attempts = patch.attempts;
+  if (patch.live === null) delete next.live;
+  else if (patch.live !== undefined) next.live = { channelId: patch.live.channelId, ref: patch.live.ref };
+  return next;
 }

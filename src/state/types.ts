@@ -48,6 +48,17 @@ interface QueuedBase {
   acceptedAt: number;
   /** Attempts to run this turn so far (a crash mid-turn re-runs it once; failed completion triggers retry). */
   attempts: number;
+  /**
+   * The live element (streaming message, card) the running attempt opened, so a service that
+   * restarts mid-turn can close it (`LiveReplies.abandon`); absent when none is open.
+   */
+  live?: LiveElementRecord;
+}
+
+/** A live element as persisted: the channel it is on and the adapter's own reference. */
+export interface LiveElementRecord {
+  channelId: string;
+  ref: string;
 }
 
 /** An accepted chat message, persisted before the sender is acknowledged. */
@@ -65,6 +76,12 @@ export interface QueuedCompletion extends QueuedBase {
   completionId: string;
   /** Where the dispatcher's answer goes; null = kept in state only. */
   address: ReplyAddress | null;
+}
+
+/** What `StateStore.updateQueued` may change. */
+export interface QueuedPatch {
+  attempts?: number;
+  live?: LiveElementRecord | null;
 }
 
 /** One entry of a dispatcher's FIFO queue. */
@@ -203,8 +220,11 @@ export interface StateStore {
   enqueue(dispatcherId: string, entry: QueuedTurn, limit: number): Promise<EnqueueResult>;
   /** Queued entries in FIFO order. */
   listQueue(dispatcherId: string): readonly QueuedTurn[];
-  /** Updates the entry's attempt count (the only field that changes while queued). */
-  updateQueued(dispatcherId: string, entryId: string, patch: Pick<QueuedTurn, 'attempts'>): Promise<void>;
+  /**
+   * Updates the fields that change while queued: the attempt count, and the open live element
+   * (`live: null` removes it). No-op when the entry is absent.
+   */
+  updateQueued(dispatcherId: string, entryId: string, patch: QueuedPatch): Promise<void>;
   /** Removes a settled entry; no-op when absent. */
   removeQueued(dispatcherId: string, entryId: string): Promise<void>;
 

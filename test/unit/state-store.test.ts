@@ -166,6 +166,19 @@ describe('queue', () => {
     expect((await onDisk()).queue.main).toEqual([turn(1), { ...turn(3), attempts: 1 }]);
   });
 
+  it('updateQueued records the open live element durably and removes it with null', async () => {
+    const store = await openStore();
+    await store.enqueue('main', turn(1), 10);
+    const live = { channelId: 'slack-main', ref: '{"ts":"1.2"}' };
+    await store.updateQueued('main', 'q1', { live });
+    expect((await onDisk()).queue.main).toEqual([{ ...turn(1), live }]);
+    await store.close();
+    const reopened = await openStore();
+    expect(reopened.listQueue('main')[0]?.live).toEqual(live);
+    await reopened.updateQueued('main', 'q1', { live: null, attempts: 2 });
+    expect(reopened.listQueue('main')).toEqual([{ ...turn(1), attempts: 2 }]);
+  });
+
   it('a list handed out earlier is not changed by later mutations', async () => {
     const store = await openStore();
     await store.enqueue('main', turn(1), 10);
