@@ -52,7 +52,7 @@ async function setUp(prepare?: (store: StateStore) => Promise<void>): Promise<Fa
   return { store, runtime, web, dispatcher, clock };
 }
 
-function replies(): WebMessage[] {
+function replies(): readonly WebMessage[] {
   return f.store.listWebMessages('local', 'general');
 }
 
