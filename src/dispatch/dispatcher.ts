@@ -356,7 +356,7 @@ export class Dispatcher {
   }
 
   private async onRuntimeReady(e: ReadyEvent): Promise<void> {
-    if (!(e.firstStart && e.thread.kind === 'resumed' && !this.liveMessageArrived)) return;
+    if (!(e.firstStart && e.thread.status === 'resumed' && !this.liveMessageArrived)) return;
     const queued = this.opts.store.listQueue(this.opts.id).length;
     try {
       await this.opts.runtime.injectItems([
