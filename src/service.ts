@@ -103,7 +103,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const onMessage = async (msg: InboundMessage): Promise<AcceptResult> => {
     const decision = gate.decide(msg);
     const where = { channel: msg.channelId, conversation: msg.conversation };
-    if (decision.action === 'ignore') {
+    if (decision.status === 'ignore') {
       if (decision.reason === 'unrouted') {
         log.info(where, 'message from an unbound conversation ignored');
         return { status: 'unrouted' };
@@ -113,7 +113,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     }
     const dispatcher = dispatchers.get(decision.dispatcherId);
     if (!dispatcher) return { status: 'unrouted' }; // config validation makes this unreachable
-    if (decision.action === 'command') return dispatcher.command(msg, decision.command, decision.allowed);
+    if (decision.status === 'command') return dispatcher.command(msg, decision.command, decision.allowed);
     return dispatcher.accept(msg);
   };
 

@@ -61,10 +61,10 @@ export async function applySkillRoots(rpc: RpcClient, roots: string[], logger: L
 }
 
 export type ThreadOpenResult =
-  | { kind: 'started'; threadId: string }
-  | { kind: 'resumed'; threadId: string }
+  | { status: 'started'; threadId: string }
+  | { status: 'resumed'; threadId: string }
   /** Resume of `lostThreadId` failed; a fresh thread replaced it. */
-  | { kind: 'replaced'; threadId: string; lostThreadId: string; resumeError: string };
+  | { status: 'replaced'; threadId: string; lostThreadId: string; resumeError: string };
 
 /**
  * Resumes `threadId` when given, else starts a thread. A failed resume falls
@@ -75,14 +75,14 @@ export async function openThread(rpc: RpcClient, threadId: string | null, settin
   if (threadId) {
     try {
       const res = await rpc.request('thread/resume', { ...settings, threadId });
-      return { kind: 'resumed', threadId: res.thread.id };
+      return { status: 'resumed', threadId: res.thread.id };
     } catch (err) {
       if (!(err instanceof RpcError)) throw err;
       logger.warn({ threadId, err: err.message }, 'thread resume failed; starting a fresh thread');
       const res = await rpc.request('thread/start', settings);
-      return { kind: 'replaced', threadId: res.thread.id, lostThreadId: threadId, resumeError: err.message };
+      return { status: 'replaced', threadId: res.thread.id, lostThreadId: threadId, resumeError: err.message };
     }
   }
   const res = await rpc.request('thread/start', settings);
-  return { kind: 'started', threadId: res.thread.id };
+  return { status: 'started', threadId: res.thread.id };
 }

@@ -265,12 +265,12 @@ export class CodexRuntime implements AgentRuntime {
     let thread = await openThread(rpc, rec?.threadId ?? null, { ...o.thread, cwd: o.cwd }, this.log);
     // codex writes a thread's rollout with its first turn: a thread that never ran one cannot be
     // resumed, but nothing was lost either, so no warning.
-    if (thread.kind === 'replaced' && rec?.threadHasHistory !== true) thread = { kind: 'started', threadId: thread.threadId };
+    if (thread.status === 'replaced' && rec?.threadHasHistory !== true) thread = { status: 'started', threadId: thread.threadId };
     gen.threadId = thread.threadId;
     // Persist the thread id as soon as the thread exists, so a crash right after still resumes it.
-    if (thread.kind === 'replaced') {
+    if (thread.status === 'replaced') {
       await o.record.patch({ threadId: thread.threadId, threadHasHistory: false, lastLostThreadId: thread.lostThreadId, pendingLostThreadWarning: true });
-    } else if (thread.kind === 'started') {
+    } else if (thread.status === 'started') {
       await o.record.patch({ threadId: thread.threadId, threadHasHistory: false });
     }
     if (mcp) {
@@ -287,7 +287,7 @@ export class CodexRuntime implements AgentRuntime {
     gen.rpc?.onClose((r) => watch(`app-server connection closed: ${r}`));
     void gen.proc?.exited.then((e) => watch(`app-server exited (code ${e.code}, signal ${e.signal})`));
     await this.setStatus('ready', { lastReadyAt: this.opts.clock.now(), restartAttempts: 0, lastError: this.loginFix });
-    this.log.info({ threadId: gen.threadId, thread: ready.thread.kind, skills: ready.skills }, 'codex runtime ready');
+    this.log.info({ threadId: gen.threadId, thread: ready.thread.status, skills: ready.skills }, 'codex runtime ready');
     const event: ReadyEvent = { ...ready, firstStart: this.readyCount === 0 };
     this.readyCount++;
     const waiters = this.readyWaiters;

@@ -2,7 +2,7 @@
  * Completions: results that teammate agents (or external agents through the
  * admin API) deliver to a dispatcher. This module holds the pure parts:
  * validation, the injected developer item, the trigger turn text, and spilling
- * large texts to a file. The delivery state machine lives in the Dispatcher.
+ * large texts to a file. The delivery state machine is ./completion-delivery.ts.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -37,12 +37,8 @@ export interface CompletionLimits {
   spillBytes: number;
 }
 
-
 /** Completion records kept per dispatcher (settled ones beyond this are dropped, oldest first). */
 export const COMPLETIONS_KEPT = 1000;
-
-/** A failed trigger turn is retried this many times in total before the completion is reported failed. */
-export const MAX_TRIGGER_ATTEMPTS = 3;
 
 const ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;

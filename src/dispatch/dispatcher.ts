@@ -6,7 +6,12 @@
  * - Exactly one turn runs at a time, in arrival order; the next starts when the
  *   previous settles (completed, failed, interrupted, timed out, or the runtime
  *   was lost — then the turn is re-run once after the restart).
- * - The final agent message goes back to the message's own conversation/thread.
+ * - The final agent message goes back to the message's own conversation/thread
+ *   (through ./reply-poster.ts); the drain loop is ./queue-pump.ts.
+ * - Completions queued in the same FIFO are run by ./completion-delivery.ts, whose
+ *   trigger turns go through runTurnFor like any other turn.
+ * - A restart notice is injected on the first start of a service that resumed a thread,
+ *   unless a live message arrived first; `status()` and `interrupt()` serve operators.
  */
 import { randomUUID } from 'node:crypto';
 import type { AcceptResult, ChannelAdapter, InboundMessage, OutboundMessage, ProgressState, ReplyAddress } from '../channels/types.js';
@@ -16,13 +21,9 @@ import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent } from '../cod
 import { PUMP_RETRY_MS, QueuePump } from './queue-pump.js';
 import { ReplyPoster } from './reply-poster.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
-import type { CompletionRecord, EnqueueResult, QueuedCompletion, QueuedMessage, QueuedTurn, RuntimeStatus, StateStore } from '../state/types.js';
-import { backoffDelay } from '../codex/backoff.js';
-import { RpcError } from '../codex/rpc-client.js';
-import {
-  COMPLETIONS_KEPT, MAX_TRIGGER_ATTEMPTS, completionItemText, spillIfLarge, triggerTurnText, validateCompletion,
-  type CompletionInput, type CompletionLimits, type DeliverResult,
-} from './completions.js';
+import type { EnqueueResult, QueuedMessage, QueuedTurn, RuntimeStatus, StateStore } from '../state/types.js';
+import { CompletionDelivery } from './completion-delivery.js';
+import type { CompletionInput, CompletionLimits, DeliverResult } from './completions.js';
 import type { Command } from './gate.js';
 import {
   commandRefusedText, failureText, queueFullText, restartNoticeText, retryingText, statusLineText, stopResultText,
@@ -31,9 +32,6 @@ import { errorMessage } from '../errors.js';
 
 /** A running turn that lost its runtime is re-run this many times in total before it is reported failed. */
 const MAX_TURN_ATTEMPTS = 2;
-
-/** Delay between failed completion trigger turns: 1 s, 2 s, … (see MAX_TRIGGER_ATTEMPTS). */
-const TRIGGER_BACKOFF = { baseMs: 1000, maxMs: 10_000 };
 
 /** One row of `switchboard status`. */
 export interface DispatcherStatus {
@@ -91,8 +89,7 @@ export class Dispatcher {
   /** Work to finish after each (re)start before turns run (restart notice). */
   private preparing: Promise<void> = Promise.resolve();
   private idleWaiters: Array<() => void> = [];
-  /** Completion submissions in flight, by id (concurrent duplicates coalesce). */
-  private readonly submitting = new Map<string, Promise<DeliverResult>>();
+  private readonly completions: CompletionDelivery;
   private readonly log: Logger;
 
   constructor(private readonly opts: DispatcherOptions) {
@@ -107,6 +104,20 @@ export class Dispatcher {
       clock: opts.clock,
       logger: opts.logger,
       what: 'dispatcher queue',
+    });
+    this.completions = new CompletionDelivery({
+      dispatcherId: opts.id,
+      store: opts.store,
+      runtime: opts.runtime,
+      spillDir: opts.spillDir,
+      limits: opts.completionLimits,
+      turnTimeoutMs: opts.turnTimeoutMs,
+      runTurn: (entry, input) => this.runTurnFor(entry, input, entry.address),
+      reply: (to, message) => this.reply(to, message),
+      kick: () => this.kick(),
+      stopping: () => this.stopping,
+      clock: opts.clock,
+      logger: opts.logger,
     });
     opts.runtime.onReady((e) => {
       this.preparing = this.onRuntimeReady(e);
@@ -256,7 +267,7 @@ export class Dispatcher {
   }
 
   private async runEntry(entry: QueuedTurn): Promise<void> {
-    if (entry.kind === 'completion') return this.runCompletion(entry);
+    if (entry.kind === 'completion') return this.completions.runAtHead(entry);
     const loginFix = this.opts.runtime.loginNeeded;
     if (loginFix) {
       // A turn could only fail after codex's retries; say how to fix it at once instead.
@@ -337,112 +348,15 @@ export class Dispatcher {
   }
 
   /**
-   * Accepts a completion for delivery: validated, spilled when large, recorded
-   * and queued (FIFO, never racing a user turn) in one durable write. Replays
-   * of a known id are accepted without a second injection or trigger; concurrent
-   * duplicates share one submission.
+   * Accepts a completion for delivery through this dispatcher's FIFO (CompletionDelivery.submit:
+   * validated, recorded and queued in one write; a replayed id is `duplicate`). Never throws.
    */
   deliverCompletion(input: CompletionInput): Promise<DeliverResult> {
-    const pending = this.submitting.get(input.id);
-    if (pending) return pending.then((r): DeliverResult => (r.status === 'submitted' ? { status: 'duplicate', state: 'accepted' } : r));
-    const p = this.submitCompletion(input).finally(() => this.submitting.delete(input.id));
-    this.submitting.set(input.id, p);
-    return p;
-  }
-
-  private async submitCompletion(input: CompletionInput): Promise<DeliverResult> {
-    const invalid = validateCompletion(input, this.opts.completionLimits);
-    if (invalid) return { status: 'failed', error: invalid };
-    if (this.stopping) return { status: 'stopped' };
-    const known = this.opts.store.getCompletion(this.opts.id, input.id);
-    if (known) return { status: 'duplicate', state: known.state };
-    try {
-      const { text, spillPath } = await spillIfLarge(input.id, input.text, this.opts.spillDir, this.opts.completionLimits.spillBytes);
-      const now = this.opts.clock.now();
-      const record: CompletionRecord = {
-        id: input.id, teammate: input.teammate ?? null, status: input.status ?? 'completed', text, spillPath,
-        turnId: input.turnId ?? null, origin: input.origin ?? null, state: 'accepted', deliveredAsTurn: false,
-        acceptedAt: now, injectedAt: null, settledAt: null, answer: null, lastError: null,
-      };
-      const entry: QueuedCompletion = {
-        id: randomUUID(), dedupKey: `completion:${input.id}`, kind: 'completion', completionId: input.id,
-        address: input.origin ?? null, acceptedAt: now, attempts: 0,
-      };
-      // Both mutations land in one write; completions are never refused for a full queue.
-      const [, queued] = await Promise.all([
-        this.opts.store.putCompletion(this.opts.id, record, COMPLETIONS_KEPT),
-        this.opts.store.enqueue(this.opts.id, entry, Number.MAX_SAFE_INTEGER),
-      ]);
-      this.log.info({ completion: input.id, teammate: record.teammate, spilled: spillPath !== null }, 'completion accepted');
-      this.kick();
-      return queued.status === 'accepted' ? { status: 'submitted', position: queued.position } : { status: 'duplicate', state: 'accepted' };
-    } catch (err) {
-      const error = errorMessage(err);
-      this.log.error({ completion: input.id, err: error }, 'could not accept completion');
-      return { status: 'failed', error };
-    }
-  }
-
-  /** At the queue head: inject once (recorded before moving on), then run the trigger turn. */
-  private async runCompletion(entry: QueuedCompletion): Promise<void> {
-    const store = this.opts.store;
-    const found = store.getCompletion(this.opts.id, entry.completionId);
-    if (!found || found.state === 'delivered' || found.state === 'failed') {
-      await store.removeQueued(this.opts.id, entry.id);
-      return;
-    }
-    let rec: CompletionRecord = found;
-    const save = async (patch: Partial<CompletionRecord>): Promise<void> => {
-      rec = { ...rec, ...patch };
-      await store.putCompletion(this.opts.id, rec, COMPLETIONS_KEPT);
-    };
-    // After a crash inside the injection we cannot know whether it landed: never inject twice,
-    // let the trigger turn carry the text instead.
-    let bodyInTurn = rec.state === 'injecting' || rec.deliveredAsTurn;
-    if (rec.state === 'accepted') {
-      await save({ state: 'injecting' });
-      try {
-        await this.opts.runtime.injectItems([{ type: 'message', role: 'developer', content: [{ type: 'input_text', text: completionItemText(rec) }] }]);
-        await save({ state: 'injected', injectedAt: this.opts.clock.now() });
-      } catch (err) {
-        if (err instanceof RpcError && err.isUnknownMethod) {
-          this.log.warn({ completion: rec.id }, 'this codex app-server has no thread/inject_items (the @openai/codex 0.169 this release pins has it); delivering the completion as a plain turn');
-          await save({ state: 'injected', deliveredAsTurn: true });
-          bodyInTurn = true;
-        } else {
-          // The injection did not happen (runtime not ready, request refused): start over at the head.
-          await save({ state: 'accepted', lastError: errorMessage(err) });
-          return;
-        }
-      }
-    }
-    const outcome = await this.runTurnFor(entry, triggerTurnText(rec, bodyInTurn), entry.address);
-    if (!outcome) return;
-    if (outcome.status === 'completed') {
-      const answer = outcome.text.trim() || '(the agent finished without a message)';
-      if (entry.address) await this.reply(entry.address, { kind: 'answer', text: answer, idempotencyKey: entry.id });
-      await save({ state: 'delivered', settledAt: this.opts.clock.now(), answer });
-      await store.removeQueued(this.opts.id, entry.id);
-      return;
-    }
-    const error = outcome.status === 'failed' ? outcome.error : `trigger turn ${outcome.status}`;
-    const attempts = entry.attempts + 1;
-    if (this.stopping) return;
-    if (attempts < MAX_TRIGGER_ATTEMPTS) {
-      const delay = backoffDelay(attempts, TRIGGER_BACKOFF);
-      this.log.warn({ completion: rec.id, attempts, delayMs: delay, err: error }, 'completion trigger turn failed; retrying without re-injecting');
-      await save({ lastError: error });
-      await new Promise<void>((resolve) => this.opts.clock.setTimeout(resolve, delay));
-      return;
-    }
-    this.log.error({ completion: rec.id, err: error }, 'completion trigger turn failed for good');
-    if (entry.address) await this.reply(entry.address, { kind: 'error', text: failureText(outcome, this.opts.turnTimeoutMs), idempotencyKey: entry.id });
-    await save({ state: 'failed', settledAt: this.opts.clock.now(), lastError: error });
-    await store.removeQueued(this.opts.id, entry.id);
+    return this.completions.submit(input);
   }
 
   private async onRuntimeReady(e: ReadyEvent): Promise<void> {
-    if (!(e.firstStart && e.thread.kind === 'resumed' && !this.liveMessageArrived)) return;
+    if (!(e.firstStart && e.thread.status === 'resumed' && !this.liveMessageArrived)) return;
     const queued = this.opts.store.listQueue(this.opts.id).length;
     try {
       await this.opts.runtime.injectItems([

@@ -10,10 +10,11 @@ import type { Router } from './router.js';
 
 export type Command = 'stop' | 'status';
 
+/** What the gate decided for one message, tagged by `status`. */
 export type GateDecision =
-  | { action: 'ignore'; reason: 'user_not_allowed' | 'conversation_not_allowed' | 'no_mention' | 'unrouted' }
-  | { action: 'command'; command: Command; dispatcherId: string; allowed: boolean }
-  | { action: 'turn'; dispatcherId: string };
+  | { status: 'ignore'; reason: 'user_not_allowed' | 'conversation_not_allowed' | 'no_mention' | 'unrouted' }
+  | { status: 'command'; command: Command; dispatcherId: string; allowed: boolean }
+  | { status: 'turn'; dispatcherId: string };
 
 /** Per channel: access lists, and whether everyone counts as admin (the loopback web chat). */
 export interface ChannelAccess {
@@ -36,19 +37,19 @@ export class AccessGate {
   decide(msg: InboundMessage): GateDecision {
     const ch = this.channels.get(msg.channelId) ?? {};
     const access = ch.access;
-    if (access?.users && !access.users.includes(msg.sender.id)) return { action: 'ignore', reason: 'user_not_allowed' };
+    if (access?.users && !access.users.includes(msg.sender.id)) return { status: 'ignore', reason: 'user_not_allowed' };
     if (access?.conversations && !access.conversations.includes(msg.conversation)) {
-      return { action: 'ignore', reason: 'conversation_not_allowed' };
+      return { status: 'ignore', reason: 'conversation_not_allowed' };
     }
     const route = this.router.route(msg.channelId, msg.conversation);
-    if (!route) return { action: 'ignore', reason: 'unrouted' };
+    if (!route) return { status: 'ignore', reason: 'unrouted' };
     // In shared conversations only messages addressed to the bot count (unless the binding says otherwise).
-    if (!msg.isDirect && !msg.mentionsBot && route.requireMention) return { action: 'ignore', reason: 'no_mention' };
+    if (!msg.isDirect && !msg.mentionsBot && route.requireMention) return { status: 'ignore', reason: 'no_mention' };
     const command = parseCommand(msg.text);
     if (command) {
       const allowed = ch.everyoneIsAdmin === true || (access?.admins ?? []).includes(msg.sender.id);
-      return { action: 'command', command, dispatcherId: route.dispatcherId, allowed };
+      return { status: 'command', command, dispatcherId: route.dispatcherId, allowed };
     }
-    return { action: 'turn', dispatcherId: route.dispatcherId };
+    return { status: 'turn', dispatcherId: route.dispatcherId };
   }
 }

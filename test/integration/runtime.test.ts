@@ -73,7 +73,7 @@ describe('CodexRuntime (real codex)', () => {
     await first.stop();
     const ready: string[] = [];
     const second = track(testRuntime(env, store));
-    second.onReady((e) => ready.push(e.thread.kind));
+    second.onReady((e) => ready.push(e.thread.status));
     await second.start();
     expect(second.threadId).toBe(threadId);
     expect(ready).toEqual(['resumed']);
@@ -91,7 +91,7 @@ describe('CodexRuntime (real codex)', () => {
     await rm(path.join(env.codexHome, 'sessions'), { recursive: true, force: true });
     const second = track(testRuntime(env, store));
     const kinds: string[] = [];
-    second.onReady((e) => kinds.push(e.thread.kind));
+    second.onReady((e) => kinds.push(e.thread.status));
     expect(await second.start()).toEqual({ status: 'ready' });
     expect(kinds).toEqual(['replaced']);
     const rec = store.getDispatcher('main');
@@ -122,7 +122,7 @@ describe('CodexRuntime (real codex)', () => {
     await rt.start();
     const first = rt.threadId;
     const kinds: string[] = [];
-    rt.onReady((e) => kinds.push(e.thread.kind));
+    rt.onReady((e) => kinds.push(e.thread.status));
     const turn = rt.runTurn('first words', 60_000);
     // As early as possible: codex may not have written the thread's rollout yet.
     await waitFor(() => rt.runningTurn?.id != null, 10_000, 'turn/start answered');

@@ -31,7 +31,7 @@ export class FakeRuntime implements AgentRuntime {
   /** When true (default), turns complete at once with `echo: <text>`; else the test settles them. */
   autoAnswer = true;
   /** What the first start opens (default a fresh thread). */
-  firstThread: ReadyEvent['thread'] = { kind: 'started', threadId: 'thread-1' };
+  firstThread: ReadyEvent['thread'] = { status: 'started', threadId: 'thread-1' };
   private readonly readyListeners = new Set<(e: ReadyEvent) => void>();
   private readyWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
   private current: FakeTurn | null = null;
@@ -49,7 +49,7 @@ export class FakeRuntime implements AgentRuntime {
   }
 
   /** The runtime goes away (a running turn ends `disconnected`) and comes back with `thread`. */
-  restart(thread: ReadyEvent['thread'] = { kind: 'resumed', threadId: this.threadId ?? 'thread-1' }): void {
+  restart(thread: ReadyEvent['thread'] = { status: 'resumed', threadId: this.threadId ?? 'thread-1' }): void {
     this.status = 'degraded';
     this.current?.settle({ status: 'disconnected', error: 'app-server exited (fake)' });
     this.becomeReady(thread);

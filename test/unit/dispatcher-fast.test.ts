@@ -130,7 +130,7 @@ describe('dispatcher (fast tier: memory store, in-memory runtime, real web adapt
 describe('dispatcher (fast tier) after a service restart', () => {
   it('injects a restart notice into the resumed thread on the first start only', async () => {
     f = await setUp(async (_s, runtime) => {
-      runtime.firstThread = { kind: 'resumed', threadId: 'thread-1' };
+      runtime.firstThread = { status: 'resumed', threadId: 'thread-1' };
     });
     await waitFor(() => f.runtime.injected.length === 1, 5_000, 'the restart notice');
     const notice = f.runtime.injected[0]![0]!;

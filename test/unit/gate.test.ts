@@ -37,31 +37,31 @@ describe('AccessGate', () => {
   const open = gate({ team: {}, local: { everyoneIsAdmin: true } });
 
   it('routes a mentioned message to the bound dispatcher', () => {
-    expect(open.decide(msg())).toEqual({ action: 'turn', dispatcherId: 'main' });
+    expect(open.decide(msg())).toEqual({ status: 'turn', dispatcherId: 'main' });
   });
 
   it('ignores a shared-conversation message without a mention, unless the binding allows it', () => {
-    expect(open.decide(msg({ mentionsBot: false }))).toEqual({ action: 'ignore', reason: 'no_mention' });
-    expect(open.decide(msg({ mentionsBot: false, conversation: 'C-chatty' }))).toEqual({ action: 'turn', dispatcherId: 'loose' });
-    expect(open.decide(msg({ mentionsBot: false, isDirect: true, conversation: 'D1' }))).toEqual({ action: 'turn', dispatcherId: 'main' });
+    expect(open.decide(msg({ mentionsBot: false }))).toEqual({ status: 'ignore', reason: 'no_mention' });
+    expect(open.decide(msg({ mentionsBot: false, conversation: 'C-chatty' }))).toEqual({ status: 'turn', dispatcherId: 'loose' });
+    expect(open.decide(msg({ mentionsBot: false, isDirect: true, conversation: 'D1' }))).toEqual({ status: 'turn', dispatcherId: 'main' });
   });
 
   it('sends unbound conversations to the default dispatcher, mention required', () => {
-    expect(open.decide(msg({ conversation: 'C-other' }))).toEqual({ action: 'turn', dispatcherId: 'main' });
-    expect(open.decide(msg({ conversation: 'C-other', mentionsBot: false }))).toEqual({ action: 'ignore', reason: 'no_mention' });
+    expect(open.decide(msg({ conversation: 'C-other' }))).toEqual({ status: 'turn', dispatcherId: 'main' });
+    expect(open.decide(msg({ conversation: 'C-other', mentionsBot: false }))).toEqual({ status: 'ignore', reason: 'no_mention' });
   });
 
   it('enforces user and conversation allowlists before anything else', () => {
     const strict = gate({ team: { access: { users: ['U1'], conversations: ['C-ops'], admins: [] } } });
-    expect(strict.decide(msg({ sender: { id: 'U2' } }))).toEqual({ action: 'ignore', reason: 'user_not_allowed' });
-    expect(strict.decide(msg({ conversation: 'C-chatty' }))).toEqual({ action: 'ignore', reason: 'conversation_not_allowed' });
-    expect(strict.decide(msg({ text: 'stop', sender: { id: 'U9' } }))).toEqual({ action: 'ignore', reason: 'user_not_allowed' });
+    expect(strict.decide(msg({ sender: { id: 'U2' } }))).toEqual({ status: 'ignore', reason: 'user_not_allowed' });
+    expect(strict.decide(msg({ conversation: 'C-chatty' }))).toEqual({ status: 'ignore', reason: 'conversation_not_allowed' });
+    expect(strict.decide(msg({ text: 'stop', sender: { id: 'U9' } }))).toEqual({ status: 'ignore', reason: 'user_not_allowed' });
   });
 
   it('marks commands allowed only for admins (everyone on the local web chat)', () => {
     const admins = gate({ team: { access: { admins: ['U-admin'] } }, local: { everyoneIsAdmin: true } });
-    expect(admins.decide(msg({ text: 'stop', sender: { id: 'U-admin' } }))).toEqual({ action: 'command', command: 'stop', dispatcherId: 'main', allowed: true });
-    expect(admins.decide(msg({ text: '/status' }))).toEqual({ action: 'command', command: 'status', dispatcherId: 'main', allowed: false });
+    expect(admins.decide(msg({ text: 'stop', sender: { id: 'U-admin' } }))).toEqual({ status: 'command', command: 'stop', dispatcherId: 'main', allowed: true });
+    expect(admins.decide(msg({ text: '/status' }))).toEqual({ status: 'command', command: 'status', dispatcherId: 'main', allowed: false });
     expect(admins.decide(msg({ channelId: 'local', conversation: 'general', text: 'status', isDirect: true }))).toMatchObject({ allowed: true });
   });
 });

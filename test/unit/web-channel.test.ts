@@ -748,23 +748,23 @@ describe('web channel: server-sent events', () => {
 describe('web channel: pure helpers', () => {
   it('parsePostMessageBody validates and normalises', () => {
     expect(parsePostMessageBody('{"text":" a\\r\\nb ","sender":" bob ","id":"x:1"}', 10)).toEqual({
-      ok: true,
+      status: 'ok',
       value: { text: 'a\nb', sender: 'bob', id: 'x:1' },
     });
-    expect(parsePostMessageBody('\uFEFF{"text":"bom"}', 10)).toMatchObject({ ok: true });
-    expect(parsePostMessageBody('null', 10)).toMatchObject({ ok: false, error: 'bad_json' });
+    expect(parsePostMessageBody('\uFEFF{"text":"bom"}', 10)).toMatchObject({ status: 'ok' });
+    expect(parsePostMessageBody('null', 10)).toMatchObject({ status: 'invalid', error: 'bad_json' });
     expect(parsePostMessageBody('{"text":"12345678901"}', 10)).toMatchObject({
-      ok: false,
-      status: 413,
+      status: 'invalid',
+      httpStatus: 413,
       message: 'text is too large: 11 bytes > limit 10',
     });
   });
 
   it('parseConversationName decodes once and validates', () => {
-    expect(parseConversationName('a%2Eb')).toEqual({ ok: true, value: 'a.b' });
-    expect(parseConversationName('')).toMatchObject({ ok: false, error: 'bad_conversation' });
-    expect(parseConversationName('__proto__')).toMatchObject({ ok: false });
-    expect(parseConversationName('a%2Fb')).toMatchObject({ ok: false });
+    expect(parseConversationName('a%2Eb')).toEqual({ status: 'ok', value: 'a.b' });
+    expect(parseConversationName('')).toMatchObject({ status: 'invalid', error: 'bad_conversation' });
+    expect(parseConversationName('__proto__')).toMatchObject({ status: 'invalid' });
+    expect(parseConversationName('a%2Fb')).toMatchObject({ status: 'invalid' });
   });
 
   it('toInboundMessage names the sender only when given', () => {

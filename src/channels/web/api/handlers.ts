@@ -9,7 +9,9 @@ import type { AcceptResult, InboundHandler, InboundMessage } from '../../types.j
 import type { WebChat } from '../chat.js';
 import { describeRefusal, refusalNoteText } from '../format/outbound.js';
 import { isAllowedOrigin } from '../inbound/guard.js';
-import { maxBodyBytes, parseConversationName, parsePostMessageBody, toInboundMessage } from '../inbound/parse.js';
+import {
+  maxBodyBytes, parseConversationName, parsePostMessageBody, toInboundMessage, type PostMessageBody, type RequestError,
+} from '../inbound/parse.js';
 import { PAGE_HEADERS, PAGE_HTML } from '../page/page.js';
 import { BodyTooLargeError, readBody, sendError, sendJson } from '../../../http/json.js';
 import type { SseHub } from './sse.js';
@@ -44,7 +46,7 @@ export function handleListConversations(ctx: ApiContext, res: ServerResponse): v
 /** `GET /api/conversations/:conversation/messages` */
 export function handleListMessages(ctx: ApiContext, res: ServerResponse, rawConversation: string): void {
   const conversation = parseConversationName(rawConversation);
-  if (!conversation.ok) return sendError(res, conversation.status, conversation.error, conversation.message);
+  if (conversation.status === 'invalid') return sendRequestError(res, conversation);
   sendJson(res, 200, { messages: ctx.chat.list(conversation.value) });
 }
 
@@ -53,66 +55,103 @@ export function handleEvents(ctx: ApiContext, req: IncomingMessage, res: ServerR
   // searchParams already decoded the value; re-encode so parseConversationName decodes exactly once.
   const raw = url.searchParams.get('conversation');
   const conversation = parseConversationName(raw === null ? null : encodeURIComponent(raw));
-  if (!conversation.ok) return sendError(res, conversation.status, conversation.error, conversation.message);
+  if (conversation.status === 'invalid') return sendRequestError(res, conversation);
   ctx.hub.open(conversation.value, req, res);
 }
 
-/** `POST /api/conversations/:conversation/messages` */
+/**
+ * `POST /api/conversations/:conversation/messages`: validate the request, offer the message to
+ * the inbound handler (while the question is recorded in the history), answer with the result.
+ */
 export async function handlePostMessage(
   ctx: ApiContext,
   req: IncomingMessage,
   res: ServerResponse,
   rawConversation: string,
 ): Promise<void> {
+  const post = await readPost(ctx, req, rawConversation);
+  if (post.status === 'invalid') return sendRequestError(res, post, post.headers);
+
+  const onMessage = ctx.inbound();
+  if (!onMessage) return sendError(res, 503, 'not_started', 'the web channel is not accepting messages');
+
+  const { inbound, userMessage } = inboundOf(ctx, post.conversation, post.body);
+  const offered = await recordAndOffer(ctx, onMessage, post.conversation, inbound, userMessage);
+  if (offered.status === 'not_stored') return answerNotStored(ctx, res, post.conversation, inbound.messageId, offered);
+  return answerResult(ctx, res, post.conversation, inbound.messageId, offered.result);
+}
+
+/** A validated POST: the conversation name and the body; or why it is refused. */
+type PostRequest =
+  | { status: 'valid'; conversation: string; body: PostMessageBody }
+  | (RequestError & { headers?: Record<string, string> });
+
+/**
+ * Validates a message POST in this order: Origin/Host (403), conversation name (400), body size
+ * (413, and the connection is closed without reading the rest), body fields (400/413).
+ * @throws body read errors other than BodyTooLargeError
+ */
+async function readPost(ctx: ApiContext, req: IncomingMessage, rawConversation: string): Promise<PostRequest> {
   if (!isAllowedOrigin(req.headers.origin, req.headers.host)) {
-    return sendError(res, 403, 'forbidden_origin', 'cross-origin posts are not accepted');
+    return { status: 'invalid', httpStatus: 403, error: 'forbidden_origin', message: 'cross-origin posts are not accepted' };
   }
   const conversation = parseConversationName(rawConversation);
-  if (!conversation.ok) return sendError(res, conversation.status, conversation.error, conversation.message);
-
+  if (conversation.status === 'invalid') return conversation;
   let raw: Buffer;
   try {
     raw = await readBody(req, maxBodyBytes(ctx.maxTextBytes));
   } catch (err) {
     if (err instanceof BodyTooLargeError) {
       // Do not read the rest; close the connection after answering.
-      return sendError(res, 413, 'body_too_large', err.message, { connection: 'close' });
+      return { status: 'invalid', httpStatus: 413, error: 'body_too_large', message: err.message, headers: { connection: 'close' } };
     }
     throw err;
   }
-  const parsed = parsePostMessageBody(raw.toString('utf8'), ctx.maxTextBytes);
-  if (!parsed.ok) return sendError(res, parsed.status, parsed.error, parsed.message);
+  const body = parsePostMessageBody(raw.toString('utf8'), ctx.maxTextBytes);
+  if (body.status === 'invalid') return body;
+  return { status: 'valid', conversation: conversation.value, body: body.value };
+}
 
-  const onMessage = ctx.inbound();
-  if (!onMessage) return sendError(res, 503, 'not_started', 'the web channel is not accepting messages');
-
+/** The InboundMessage for the handler and the user's entry in the history (same id and text). */
+function inboundOf(ctx: ApiContext, conversation: string, body: PostMessageBody): { inbound: InboundMessage; userMessage: WebMessage } {
   const receivedAt = ctx.now();
-  const messageId = parsed.value.id ?? ctx.newMessageId();
-  const inbound = toInboundMessage({
-    channelId: ctx.channelId,
-    conversation: conversation.value,
-    messageId,
-    body: parsed.value,
-    receivedAt,
-  });
+  const messageId = body.id ?? ctx.newMessageId();
+  const inbound = toInboundMessage({ channelId: ctx.channelId, conversation, messageId, body, receivedAt });
   const userMessage: WebMessage = {
     id: messageId,
     role: 'user',
     text: inbound.text,
     createdAt: new Date(receivedAt).toISOString(),
   };
-  if (parsed.value.sender !== undefined) userMessage.sender = parsed.value.sender;
+  if (body.sender !== undefined) userMessage.sender = body.sender;
+  return { inbound, userMessage };
+}
 
-  // The question goes into the in-memory history and out over SSE before the
-  // handler runs, so the page shows it before any (fast) answer. Its durable
-  // write and the handler (which enqueues) then run concurrently: both
-  // mutations land in one coalesced store write instead of two in a row.
+/** The handler's result; `not_stored` when the question could not be written to the history. */
+type Offered =
+  | { status: 'stored'; result: AcceptResult }
+  /** `result` is null when the handler never ran (the history refused the message at once). */
+  | { status: 'not_stored'; err: unknown; result: AcceptResult | null };
+
+/**
+ * Records the question and offers it to the handler. The question goes into the in-memory history
+ * and out over SSE before the handler runs, so the page shows it before any (fast) answer. Its
+ * durable write and the handler (which enqueues) then run concurrently: both mutations land in
+ * one coalesced store write instead of two in a row. Never throws.
+ */
+async function recordAndOffer(
+  ctx: ApiContext,
+  onMessage: InboundHandler,
+  conversation: string,
+  inbound: InboundMessage,
+  userMessage: WebMessage,
+): Promise<Offered> {
   let stored: Promise<void>;
   try {
-    stored = ctx.chat.recordUserMessage(conversation.value, userMessage).stored;
+    stored = ctx.chat.recordUserMessage(conversation, userMessage).stored;
   } catch (err) {
-    ctx.logger.error({ err, conversation: conversation.value }, 'could not store a web chat message');
-    return sendError(res, 500, 'failed', `the message could not be stored: ${errorText(err)}`);
+    ctx.logger.error({ err, conversation }, 'could not store a web chat message');
+    return { status: 'not_stored', err, result: null };
   }
   const [storeError, result] = await Promise.all([
     stored.then(
@@ -121,32 +160,49 @@ export async function handlePostMessage(
     ),
     offer(ctx, onMessage, inbound),
   ]);
-  ctx.logger.debug({ conversation: conversation.value, messageId, status: result.status }, 'web message offered');
+  ctx.logger.debug({ conversation, messageId: inbound.messageId, status: result.status }, 'web message offered');
+  return storeError ? { status: 'not_stored', err: storeError.err, result } : { status: 'stored', result };
+}
 
-  if (storeError) {
-    // The answer is 500 because the question is not known to be in the history.
-    // The handler already ran, though: an accepted message stays queued and will
-    // be answered. Say so (in the log and the answer) rather than pretend it was
-    // dropped; a retry with the same id is deduplicated by the dispatcher.
-    const queued = result.status === 'accepted';
-    ctx.logger.error(
-      { err: storeError.err, conversation: conversation.value, messageId, handlerResult: result.status },
-      queued
-        ? 'could not store a web chat message in the history; the message was queued anyway and will be answered'
-        : 'could not store a web chat message in the history',
-    );
-    if (queued) ctx.chat.markQueued(conversation.value, messageId);
-    const suffix = queued ? ' (it was queued anyway and should still be answered)' : '';
-    return sendJson(res, 500, {
-      error: 'failed',
-      message: `the message could not be stored: ${errorText(storeError.err)}${suffix}`,
-      messageId,
-    });
-  }
+/** 500: the question is not known to be in the history. */
+function answerNotStored(
+  ctx: ApiContext,
+  res: ServerResponse,
+  conversation: string,
+  messageId: string,
+  offered: Extract<Offered, { status: 'not_stored' }>,
+): void {
+  const { err, result } = offered;
+  if (result === null) return sendError(res, 500, 'failed', `the message could not be stored: ${errorText(err)}`);
+  // The handler already ran, though: an accepted message stays queued and will be answered. Say
+  // so (in the log and the answer) rather than pretend it was dropped; a retry with the same id
+  // is deduplicated by the dispatcher.
+  const queued = result.status === 'accepted';
+  ctx.logger.error(
+    { err, conversation, messageId, handlerResult: result.status },
+    queued
+      ? 'could not store a web chat message in the history; the message was queued anyway and will be answered'
+      : 'could not store a web chat message in the history',
+  );
+  if (queued) ctx.chat.markQueued(conversation, messageId);
+  const suffix = queued ? ' (it was queued anyway and should still be answered)' : '';
+  sendJson(res, 500, {
+    error: 'failed',
+    message: `the message could not be stored: ${errorText(err)}${suffix}`,
+    messageId,
+  });
+}
 
+/**
+ * Maps the handler's AcceptResult to the response: accepted 202 `{messageId, position}`,
+ * duplicate 200 `{messageId, duplicate}`, handled (a command) 200 `{messageId, command}`; refusals
+ * `{error, message, messageId}` as full 429, unrouted 404, ignored 403, failed 500, each but
+ * `full` also noted in the conversation.
+ */
+async function answerResult(ctx: ApiContext, res: ServerResponse, conversation: string, messageId: string, result: AcceptResult): Promise<void> {
   switch (result.status) {
     case 'accepted':
-      ctx.chat.markQueued(conversation.value, messageId);
+      ctx.chat.markQueued(conversation, messageId);
       return sendJson(res, 202, { messageId, position: result.position });
     case 'duplicate':
       return sendJson(res, 200, { messageId, duplicate: true });
@@ -156,7 +212,7 @@ export async function handlePostMessage(
     default: {
       const reason = describeRefusal(result) ?? 'unknown result';
       // A full queue is announced in the chat by the dispatcher itself (as on every platform).
-      if (result.status !== 'full') await ctx.chat.addNote(conversation.value, {
+      if (result.status !== 'full') await ctx.chat.addNote(conversation, {
         id: ctx.newMessageId(),
         role: 'system',
         text: refusalNoteText(reason),
@@ -169,6 +225,11 @@ export async function handlePostMessage(
       return sendJson(res, 500, { error: 'failed', message: reason, messageId });
     }
   }
+}
+
+/** Writes a RequestError as `{error, message}` with its HTTP status. */
+function sendRequestError(res: ServerResponse, e: RequestError, headers?: Record<string, string>): void {
+  sendError(res, e.httpStatus, e.error, e.message, headers);
 }
 
 /** Offers `inbound` to the handler; a throw (sync or async) becomes a `failed` result. */

@@ -13,15 +13,18 @@ export const MAX_SENDER_CHARS = 128;
 /** Sender id used when the client names none. */
 export const DEFAULT_SENDER_ID = 'web-user';
 
-/** A request problem, ready to become an HTTP error response. */
+/** A request problem, ready to become an HTTP error response (`{error, message}` with `httpStatus`). */
 export interface RequestError {
-  ok: false;
-  status: number;
+  status: 'invalid';
+  /** HTTP status of the error response (400, 413). */
+  httpStatus: number;
+  /** Machine-readable code, e.g. `bad_json`. */
   error: string;
   message: string;
 }
 
-export type Parsed<T> = { ok: true; value: T } | RequestError;
+/** Result of a parser: the value, or why the request is refused. */
+export type Parsed<T> = { status: 'ok'; value: T } | RequestError;
 
 /** The validated body of `POST /api/conversations/:conversation/messages`. */
 export interface PostMessageBody {
@@ -31,8 +34,8 @@ export interface PostMessageBody {
   id?: string;
 }
 
-function fail(status: number, error: string, message: string): RequestError {
-  return { ok: false, status, error, message };
+function fail(httpStatus: number, error: string, message: string): RequestError {
+  return { status: 'invalid', httpStatus, error, message };
 }
 
 /** UTF-8 length of `text`, bytes. */
@@ -68,7 +71,7 @@ export function parseConversationName(raw: string | null | undefined): Parsed<st
   if (name in Object.prototype) {
     return fail(400, 'bad_conversation', `conversation name "${name}" is reserved`);
   }
-  return { ok: true, value: name };
+  return { status: 'ok', value: name };
 }
 
 /**
@@ -112,7 +115,7 @@ export function parsePostMessageBody(raw: string, maxTextBytes: number): Parsed<
     }
     body.id = fields.id;
   }
-  return { ok: true, value: body };
+  return { status: 'ok', value: body };
 }
 
 /** Builds the normalised InboundMessage for a validated POST. */
