@@ -2,6 +2,8 @@
  * The Switchboard service: state store, one Dispatcher (+ CodexRuntime) per
  * configured dispatcher, channel adapters, router, and the admin socket.
  */
+import { ActionRegistry } from './dispatch/actions.js';
+import type { ChannelAdmins } from './dispatch/live/live-session.js';
 import { runtimeOptions, type RuntimeSpec } from './codex/runtime-options.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -94,8 +96,16 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   }
 
   const codex = codexBinaryFor(config.codex);
+  // One registry for every dispatcher's Stop buttons, so a press from any channel finds its turn.
+  const actions = new ActionRegistry(log.child({ component: 'actions' }));
+  const adminsOf = (channelId: string): ChannelAdmins => {
+    const c = config.channels.find((ch) => ch.id === channelId);
+    if (!c) return { admins: [], everyoneIsAdmin: false };
+    return c.type === 'web' ? { admins: [], everyoneIsAdmin: true } : { admins: c.access.admins, everyoneIsAdmin: false };
+  };
   for (const d of config.dispatchers) {
-    dispatchers.set(d.id, await createDispatcher(config, d, { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock }));
+    const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, adminsOf };
+    dispatchers.set(d.id, await createDispatcher(config, d, deps));
   }
   const teammates = new TeammateManager({ config, store, dispatchers, codex, logDir, mcp, logger: log, clock });
 
@@ -171,7 +181,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     for (const [id, c] of channels) {
       channelState.set(id, 'starting');
       try {
-        await c.start(onMessage);
+        await c.start(onMessage, (event) => actions.press(event));
       } catch (err) {
         channelState.set(id, 'failed');
         throw err;
@@ -194,7 +204,7 @@ async function createDispatcher(
   d: DispatcherConfig,
   deps: {
     store: StateStore; channels: Map<string, ChannelAdapter>; codex: { bin: string; pathDirs: string[] }; mcp: McpRegistration;
-    logDir: string; logger: Logger; clock: Clock;
+    logDir: string; logger: Logger; clock: Clock; actions: ActionRegistry; adminsOf: (channelId: string) => ChannelAdmins;
   },
 ): Promise<Dispatcher> {
   await mkdir(d.cwd, { recursive: true });
@@ -220,6 +230,8 @@ async function createDispatcher(
     turnTimeoutMs: d.turnTimeoutMs ?? c.turnTimeoutMs,
     logger: deps.logger,
     clock: deps.clock,
+    actions: deps.actions,
+    adminsOf: deps.adminsOf,
   });
 }
 

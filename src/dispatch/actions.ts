@@ -29,8 +29,8 @@ export interface ActionSpec {
   refusedText: string;
   /** What a press after `retire` is told. */
   staleText: string;
-  /** Runs the action; its text is what the presser is told. Called at most once. */
-  run: () => Promise<string>;
+  /** Runs the action for the presser `by`; its text is what the presser is told. Called at most once. */
+  run: (by: ActionEvent['user']) => Promise<string>;
 }
 
 interface Entry {
@@ -79,7 +79,7 @@ export class ActionRegistry {
     }
     if (entry.pressed) return entry.pressed;
     if (entry.retired) return { status: 'stale', text: spec.staleText };
-    entry.pressed = spec.run().then(
+    entry.pressed = spec.run(event.user).then(
       (text): ActionResult => ({ status: 'done', text }),
       (err: unknown): ActionResult => {
         this.logger.warn({ err: errorMessage(err) }, 'button action failed');

@@ -20,13 +20,16 @@ import type { Logger } from '../log.js';
 import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent } from '../codex/agent-runtime.js';
 import { PUMP_RETRY_MS, QueuePump } from './queue-pump.js';
 import { ReplyPoster } from './reply-poster.js';
-import type { TurnOutcome } from '../codex/turn-runner.js';
+import type { TurnEvent, TurnOutcome } from '../codex/turn-runner.js';
+import { ActionRegistry } from './actions.js';
+import { beginLiveSession, closeLeftoverElement, type ChannelAdmins, type LiveSession, type LiveSessionDeps } from './live/live-session.js';
 import type { EnqueueResult, QueuedMessage, QueuedTurn, RuntimeStatus, StateStore } from '../state/types.js';
 import { CompletionDelivery } from './completion-delivery.js';
 import type { CompletionInput, CompletionLimits, DeliverResult } from './completions.js';
 import type { Command } from './gate.js';
 import {
-  commandRefusedText, failureText, queueFullText, restartNoticeText, retryingText, statusLineText, stopResultText,
+  commandRefusedText, failureText, liveAbandonedText, queueFullText, restartNoticeText, retryingText, statusLineText,
+  stopAlreadyFinishedText, stoppingText, stopResultText,
 } from './messages.js';
 import { errorMessage } from '../errors.js';
 
@@ -74,6 +77,13 @@ export interface DispatcherOptions {
   turnTimeoutMs: number;
   logger: Logger;
   clock: Clock;
+  /**
+   * Stop buttons' action ids; the service shares one registry across dispatchers so it can route
+   * presses. Default: a registry of this dispatcher's own (presses then reach nobody).
+   */
+  actions?: ActionRegistry;
+  /** Who besides the sender may stop a turn shown live in a channel. Default: nobody. */
+  adminsOf?: (channelId: string) => ChannelAdmins;
 }
 
 export class Dispatcher {
@@ -84,6 +94,9 @@ export class Dispatcher {
   private runningSince: number | null = null;
   /** Reply address of the entry whose turn runs now (null when idle or the entry has none). */
   private runningAddr: ReplyAddress | null = null;
+  /** Queue entry id of the running turn, and who asked to stop it (null while nobody did). */
+  private runningEntry: { id: string; stoppedBy: string | null } | null = null;
+  private readonly liveDeps: LiveSessionDeps;
   /** Retries codex reported for the running turn, and the latest message; null while none. */
   private turnRetry: { count: number; error: string } | null = null;
   /** Work to finish after each (re)start before turns run (restart notice). */
@@ -94,6 +107,15 @@ export class Dispatcher {
 
   constructor(private readonly opts: DispatcherOptions) {
     this.log = opts.logger;
+    this.liveDeps = {
+      dispatcherId: opts.id,
+      channels: opts.channels,
+      store: opts.store,
+      actions: opts.actions ?? new ActionRegistry(opts.logger),
+      adminsOf: opts.adminsOf ?? (() => ({ admins: [], everyoneIsAdmin: false })),
+      clock: opts.clock,
+      logger: opts.logger,
+    };
     this.replies = new ReplyPoster({ dispatcherId: opts.id, channels: opts.channels, store: opts.store, logger: opts.logger, clock: opts.clock });
     this.queue = new QueuePump({
       drain: () => this.pump(),
@@ -112,7 +134,7 @@ export class Dispatcher {
       spillDir: opts.spillDir,
       limits: opts.completionLimits,
       turnTimeoutMs: opts.turnTimeoutMs,
-      runTurn: (entry, input) => this.runTurnFor(entry, input, entry.address),
+      runTurn: async (entry, input) => (await this.runTurnFor(entry, input, entry.address))?.outcome ?? null,
       reply: (to, message) => this.reply(to, message),
       kick: () => this.kick(),
       stopping: () => this.stopping,
@@ -185,14 +207,23 @@ export class Dispatcher {
     return result.status === 'accepted' ? { status: 'accepted', position: result.position } : result;
   }
 
-  /** Interrupts the running turn; false when idle. */
-  interrupt(): Promise<boolean> {
+  /** Interrupts the running turn; false when idle. `by` (a chat user's name) is named in the turn's final mark. */
+  interrupt(by: string | null = null): Promise<boolean> {
+    if (this.runningEntry && by !== null) this.runningEntry.stoppedBy ??= by;
     return this.opts.runtime.interruptTurn();
   }
 
+  /** A Stop press for entry `entryId`: interrupts that turn only; the answer is what the presser is told. */
+  private async stopEntry(entryId: string, by: { id: string; name?: string }): Promise<string> {
+    if (this.runningEntry?.id !== entryId) return stopAlreadyFinishedText();
+    this.log.info({ entry: entryId, by: by.id }, 'stop pressed');
+    return (await this.interrupt(by.name ?? by.id)) ? stoppingText() : stopAlreadyFinishedText();
+  }
+
   /**
-   * Runs an operator command from chat and answers it in the message's
-   * conversation; a sender who is not allowed gets a polite refusal.
+   * Runs an operator command from chat and answers it in the message's conversation; a sender
+   * who is not allowed gets a polite refusal. A `stop` that interrupts a turn of this same
+   * conversation posts nothing itself: the stopped turn's final mark ("Stopped by …") is the answer.
    */
   async command(msg: InboundMessage, command: Command, allowed: boolean): Promise<AcceptResult> {
     const to = replyAddressOf(msg);
@@ -200,8 +231,14 @@ export class Dispatcher {
     this.log.info({ command, allowed, channel: msg.channelId, conversation: msg.conversation, sender: msg.sender.id }, 'chat command');
     let text: string;
     if (!allowed) text = commandRefusedText(command);
-    else if (command === 'stop') text = stopResultText(await this.interrupt());
-    else text = statusLineText(this.status());
+    else if (command === 'stop') {
+      const running = this.runningAddr;
+      const interrupted = await this.interrupt(msg.sender.name ?? msg.sender.id);
+      if (interrupted && running?.channelId === msg.channelId && running.conversation === msg.conversation) {
+        return { status: 'handled', command };
+      }
+      text = stopResultText(interrupted);
+    } else text = statusLineText(this.status());
     await this.reply(to, { kind: 'notice', text, idempotencyKey: key });
     return { status: 'handled', command };
   }
@@ -277,13 +314,23 @@ export class Dispatcher {
       await this.opts.store.removeQueued(this.opts.id, entry.id);
       return;
     }
-    const outcome = await this.runTurnFor(entry, this.turnInput(entry), entry.address);
-    if (!outcome) return;
+    if (entry.live) await closeLeftoverElement(this.liveDeps, entry, liveAbandonedText());
+    const live = beginLiveSession(this.liveDeps, entry, (by) => this.stopEntry(entry.id, by));
+    const run = await this.runTurnFor(entry, this.turnInput(entry), entry.address, live);
+    if (!run) {
+      await live?.abandon(liveAbandonedText());
+      return;
+    }
+    const { outcome, stoppedBy } = run;
     const reply: OutboundMessage =
       outcome.status === 'completed'
         ? { kind: 'answer', text: outcome.text.trim() || '(the agent finished without a message)', idempotencyKey: entry.id }
-        : { kind: 'error', text: failureText(outcome, this.opts.turnTimeoutMs), idempotencyKey: entry.id };
-    await this.reply(entry.address, reply);
+        : { kind: 'error', text: failureText(outcome, this.opts.turnTimeoutMs, stoppedBy), idempotencyKey: entry.id };
+    if (live) {
+      const liveOutcome = outcome.status === 'completed' ? 'completed' : outcome.status === 'interrupted' ? 'interrupted' : 'failed';
+      await this.replies.send(entry.address, reply, { outcome: liveOutcome, finish: (end) => live.finish(end) });
+      this.log.info({ entry: entry.id, ...live.stats }, 'live element settled');
+    } else await this.reply(entry.address, reply);
     void this.progress(entry.address, outcome.status === 'completed' ? 'done' : 'failed');
     await this.opts.store.removeQueued(this.opts.id, entry.id);
   }
@@ -291,13 +338,17 @@ export class Dispatcher {
   /**
    * Runs one turn for a queue entry and records the attempt. Returns null when
    * the entry must stay at the head and run again after the runtime restarts
-   * (the runtime went away before or during the turn).
+   * (the runtime went away before or during the turn). `live` gets the turn's events;
+   * `stoppedBy` names who asked to stop it (`stop`, a Stop press), if anyone did.
    */
-  private async runTurnFor(entry: QueuedTurn, input: string, address: ReplyAddress | null): Promise<TurnOutcome | null> {
+  private async runTurnFor(
+    entry: QueuedTurn, input: string, address: ReplyAddress | null, live: LiveSession | null = null,
+  ): Promise<{ outcome: TurnOutcome; stoppedBy: string | null } | null> {
     const q = { dispatcher: this.opts.id, entry: entry.id };
     let retryNoticed = false;
     let attemptRecorded: Promise<void>;
     let outcome: TurnOutcome;
+    let stoppedBy: string | null = null;
     try {
       const turn = this.opts.runtime.runTurn(input, this.opts.turnTimeoutMs, {
         // One quiet notice per turn, so a chat user is not left in silence while codex retries.
@@ -307,9 +358,11 @@ export class Dispatcher {
           retryNoticed = true;
           void this.reply(address, { kind: 'notice', text: retryingText(message), idempotencyKey: `${entry.id}:retrying` });
         },
+        ...(live ? { onEvent: (event: TurnEvent) => live.onEvent(event) } : {}),
       });
       this.runningSince = this.opts.clock.now();
       this.runningAddr = address;
+      this.runningEntry = { id: entry.id, stoppedBy: null };
       if (address && entry.kind === 'message') void this.progress(address, 'running');
       // Recorded alongside turn/start, off the reply's critical path; awaited before acting on the outcome.
       attemptRecorded = this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts + 1 });
@@ -319,8 +372,10 @@ export class Dispatcher {
       if (err instanceof RuntimeNotReadyError) return null;
       throw err;
     } finally {
+      stoppedBy = this.runningEntry?.id === entry.id ? this.runningEntry.stoppedBy : null;
       this.runningSince = null;
       this.runningAddr = null;
+      this.runningEntry = null;
       this.turnRetry = null;
     }
     await attemptRecorded;
@@ -338,7 +393,7 @@ export class Dispatcher {
         return null;
       }
     }
-    return outcome;
+    return { outcome, stoppedBy };
   }
 
   /** The turn input carries who is talking, so the agent can tell chat users apart. */

@@ -4,12 +4,12 @@
 import type { TurnOutcome } from '../codex/turn-runner.js';
 
 /** Reply text for a turn that did not complete. */
-export function failureText(outcome: Exclude<TurnOutcome, { status: 'completed' }>, turnTimeoutMs: number): string {
+export function failureText(outcome: Exclude<TurnOutcome, { status: 'completed' }>, turnTimeoutMs: number, stoppedBy: string | null = null): string {
   switch (outcome.status) {
     case 'interrupted':
       return outcome.reason === 'timeout'
         ? `⚠️ The agent took longer than ${Math.round(turnTimeoutMs / 1000)} s, so the turn was interrupted. Try again or split the request.`
-        : '⏹️ The turn was stopped.';
+        : stoppedText(stoppedBy);
     case 'disconnected':
       return `⚠️ The agent's runtime stopped while working on this message (${outcome.error}). Please send it again.`;
     case 'failed':
@@ -70,4 +70,29 @@ export function commandRefusedText(command: string): string {
 /** Text posted in reply when the service could not persist an inbound message. */
 export function notQueuedText(error: string): string {
   return `⚠️ Switchboard could not queue this message (${error}). Please send it again.`;
+}
+
+/** A Stop press from someone who is neither the message's sender nor a channel admin. */
+export function stopRefusedText(sender: string): string {
+  return `Only ${sender} (who sent the message) or an admin of this channel can stop this turn.`;
+}
+
+/** A Stop press (or `stop`) for a turn that already ended. */
+export function stopAlreadyFinishedText(): string {
+  return 'This turn has already finished.';
+}
+
+/** What the presser of Stop is told while the turn is being interrupted. */
+export function stoppingText(): string {
+  return '⏹️ Stopping…';
+}
+
+/** The final mark of a turn stopped on request; `by` is who stopped it, when known. */
+export function stoppedText(by: string | null): string {
+  return by ? `⏹️ Stopped by ${by}.` : '⏹️ The turn was stopped.';
+}
+
+/** The note a live element left open by a previous process (or runtime) is closed with. */
+export function liveAbandonedText(): string {
+  return '⏹️ Stopped by a restart of Switchboard.';
 }

@@ -5,7 +5,8 @@
  * warning (the thread could not be resumed) is put in front of the next answer or error, once.
  * Progress marks go through the adapter's optional `setProgress`; their failures are only logged.
  */
-import type { ChannelAdapter, OutboundMessage, ProgressState, ReplyAddress } from '../channels/types.js';
+import type { LiveEnd } from '../channels/live.js';
+import type { ChannelAdapter, OutboundMessage, ProgressState, ReplyAddress, SendResult } from '../channels/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { StateStore } from '../state/types.js';
@@ -13,6 +14,12 @@ import { lostThreadWarning } from './messages.js';
 
 /** Failed replies kept per dispatcher (newest). */
 export const FAILED_REPLIES_KEPT = 100;
+
+/** A turn's live element, to be settled into the final message (see src/dispatch/live/live-session.ts). */
+export interface LiveFinisher {
+  outcome: LiveEnd['outcome'];
+  finish(end: LiveEnd): Promise<SendResult>;
+}
 
 export interface ReplyPosterOptions {
   dispatcherId: string;
@@ -26,8 +33,12 @@ export interface ReplyPosterOptions {
 export class ReplyPoster {
   constructor(private readonly opts: ReplyPosterOptions) {}
 
-  /** Posts `message` to `to`. Never throws; a final failure is recorded in state. */
-  async send(to: ReplyAddress, message: OutboundMessage): Promise<void> {
+  /**
+   * Posts `message` to `to`. With `live`, the turn's live element is settled into the message
+   * first (`LiveEnd` with `live.outcome`); only when it could not show it is the message sent
+   * the ordinary way, under the same idempotency key. Never throws; a final failure is recorded in state.
+   */
+  async send(to: ReplyAddress, message: OutboundMessage, live?: LiveFinisher): Promise<void> {
     const { channels, store, dispatcherId } = this.opts;
     const adapter = channels.get(to.channelId);
     if (!adapter) return this.failed(to, message, `channel ${to.channelId} is not running`);
@@ -35,7 +46,12 @@ export class ReplyPoster {
     // The lost-history warning belongs on the next answer (or failure), not on a service notice.
     const warn = rec?.pendingLostThreadWarning === true && message.kind !== 'notice';
     const text = warn ? `${lostThreadWarning(rec.lastLostThreadId)}\n\n${message.text}` : message.text;
-    let res = await adapter.send(to, { ...message, text });
+    let res: SendResult = { status: 'failed', error: 'not sent', retryable: true };
+    if (live) {
+      res = await live.finish({ outcome: live.outcome, message: { ...message, text } });
+      if (res.status === 'failed') this.opts.logger.info({ err: res.error, channel: to.channelId }, 'the live element could not show the final message; sending it');
+    }
+    if (res.status === 'failed') res = await adapter.send(to, { ...message, text });
     if (res.status === 'failed' && res.retryable) res = await adapter.send(to, { ...message, text });
     if (res.status === 'failed') return this.failed(to, { ...message, text }, res.error);
     if (warn) await store.patchDispatcher(dispatcherId, { pendingLostThreadWarning: false });

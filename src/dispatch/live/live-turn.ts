@@ -93,13 +93,22 @@ export class LiveTurn {
    * `failed` (retryable) when no element was opened: the caller sends the final message.
    */
   async finish(end: LiveEnd): Promise<SendResult> {
+    const element = await this.halt();
+    if (!element) return { status: 'failed', error: 'no live element', retryable: true };
+    return element.finish(end);
+  }
+
+  /**
+   * Stops updating without finishing (the element is about to be abandoned) and waits for the
+   * update in flight; resolves with the element (null when none was opened).
+   */
+  async halt(): Promise<LiveElement | null> {
     const element = await this.opened;
     this.updating = false;
     this.timer?.cancel();
     this.timer = null;
     if (this.inFlight) await this.inFlight;
-    if (!element) return { status: 'failed', error: 'no live element', retryable: true };
-    return element.finish(end);
+    return element;
   }
 
   private schedule(): void {
