@@ -76,7 +76,7 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
   }
 
   async function doStart(handler: InboundHandler): Promise<void> {
-    const id = await fetchBotIdentity(client, config.id);
+    const id = await fetchBotIdentity({ client, logger }, config.id);
     const { app: a, socketClient } = createSlackApp({ config, identity: id, logger: sdkLogger });
     const tracked = socketClient
       ? trackSocketModeConnection(socketClient, (state, previous) => {
