@@ -17,6 +17,7 @@ import { CodexRuntime } from './codex/runtime.js';
 import type { ChannelConfig, Config, DispatcherConfig } from './config/schema.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { AccessGate, type ChannelAccess } from './dispatch/gate.js';
+import { withNotQueuedNotice } from './dispatch/not-queued.js';
 import { Router } from './dispatch/router.js';
 import { startHealthServer, type HealthServer } from './health/http.js';
 import { readinessOf, type ChannelLifecycle, type ReadinessReport } from './health/readiness.js';
@@ -181,7 +182,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     for (const [id, c] of channels) {
       channelState.set(id, 'starting');
       try {
-        await c.start(onMessage, (event) => actions.press(event));
+        await c.start(withNotQueuedNotice(c, onMessage, log.child({ channel: id })), (event) => actions.press(event));
       } catch (err) {
         channelState.set(id, 'failed');
         throw err;

@@ -28,6 +28,20 @@ export function parseCommand(text: string): Command | null {
   return m?.[1] ? (m[1].toLowerCase() as Command) : null;
 }
 
+/** Why a channel's access lists leave a message out. */
+export type AccessRefusal = 'user_not_allowed' | 'conversation_not_allowed';
+
+/**
+ * The access-list rule on its own (pure): null when `access` admits the sender in the conversation
+ * (an absent list admits everyone). `AccessGate.decide` applies it first; an adapter that must act
+ * before the gate runs (Feishu downloads attachments while normalising) asks the same rule.
+ */
+export function accessRefusal(access: AccessConfig | undefined, who: { senderId: string; conversation: string }): AccessRefusal | null {
+  if (access?.users && !access.users.includes(who.senderId)) return 'user_not_allowed';
+  if (access?.conversations && !access.conversations.includes(who.conversation)) return 'conversation_not_allowed';
+  return null;
+}
+
 export class AccessGate {
   constructor(
     private readonly router: Router,
@@ -37,10 +51,8 @@ export class AccessGate {
   decide(msg: InboundMessage): GateDecision {
     const ch = this.channels.get(msg.channelId) ?? {};
     const access = ch.access;
-    if (access?.users && !access.users.includes(msg.sender.id)) return { status: 'ignore', reason: 'user_not_allowed' };
-    if (access?.conversations && !access.conversations.includes(msg.conversation)) {
-      return { status: 'ignore', reason: 'conversation_not_allowed' };
-    }
+    const refused = accessRefusal(access, { senderId: msg.sender.id, conversation: msg.conversation });
+    if (refused) return { status: 'ignore', reason: refused };
     const route = this.router.route(msg.channelId, msg.conversation);
     if (!route) return { status: 'ignore', reason: 'unrouted' };
     // In shared conversations only messages addressed to the bot count (unless the binding says otherwise).

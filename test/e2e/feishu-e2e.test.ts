@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderMarkdownParts } from '../../src/channels/feishu/format/post.js';
 import type { ScriptFn } from '../../src/demo/scripted-model.js';
-import { commandRefusedText, failureText, stopResultText } from '../../src/dispatch/messages.js';
+import { commandRefusedText, failureText, notQueuedText, stopResultText } from '../../src/dispatch/messages.js';
+import { breakStateFile, isNotQueuedNotice } from '../support/broken-state.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { waitFor } from '../support/fake-clock.js';
 import { newChatId, newEventId, newOpenId, startFakeFeishu, type FakeFeishu } from '../support/fake-feishu/index.js';
@@ -106,6 +107,19 @@ describe('Feishu → real service → real codex (websocket): mentions, access a
     expect(asked('plain chatter')).toBe(0);
     expect(s.repliesTo(quiet.event.message.message_id)).toEqual([]);
     expect(emojis(quiet.event.message.message_id)).toEqual([]);
+  });
+
+  it('a message the store cannot persist is answered with the not-queued notice', async () => {
+    const s = await start();
+    const broken = await breakStateFile(env.stateDir);
+    try {
+      const ev = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), text: 'keep this' });
+      await s.deliver(ev);
+      const [notice] = await s.waitForReplies(ev.event.message.message_id, 1);
+      expect(isNotQueuedNotice(replyMarkdown(notice!), notQueuedText, 'EISDIR')).toBe(true);
+    } finally {
+      await broken.restore();
+    }
   });
 
   it('a sender outside access.users is ignored (no model request, no reply)', async () => {

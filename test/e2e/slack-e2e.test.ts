@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderSlackParts } from '../../src/channels/slack/format/outbound.js';
 import { markdownToMrkdwn } from '../../src/channels/slack/format/mrkdwn.js';
 import type { ScriptFn } from '../../src/demo/scripted-model.js';
-import { commandRefusedText, failureText, stopResultText } from '../../src/dispatch/messages.js';
+import { commandRefusedText, failureText, notQueuedText, stopResultText } from '../../src/dispatch/messages.js';
+import { breakStateFile, isNotQueuedNotice } from '../support/broken-state.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { waitFor } from '../support/fake-clock.js';
 import { appMention, channelMessage, dmMessage, startFakeSlack, type FakeSlack } from '../support/fake-slack/index.js';
@@ -158,6 +159,19 @@ describe('Slack → real service → real codex (http): ordering, commands and a
     expect(asked('plain chatter')).toBe(0);
     expect(s.postsIn('C1', quietTs)).toEqual([]);
     expect(fake.reactionsOn('C1', quietTs)).toEqual({});
+  });
+
+  it('a message the store cannot persist is answered in its thread with the not-queued notice', async () => {
+    const s = await start({ mode: 'http' });
+    const broken = await breakStateFile(env.stateDir);
+    try {
+      const ts = fake.nextTs();
+      await s.deliver(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> keep this', ts }));
+      const [notice] = await s.waitForPosts('C1', ts, 1);
+      expect(isNotQueuedNotice(plain(String(notice!.body.text)), notQueuedText, 'EISDIR')).toBe(true);
+    } finally {
+      await broken.restore();
+    }
   });
 
   it('a user outside access.users is ignored (no model request, no reply)', async () => {

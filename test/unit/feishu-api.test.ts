@@ -18,35 +18,38 @@ const axiosError = (status: number, data: unknown, headers: Record<string, strin
   Object.assign(new Error(`Request failed with status code ${status}`), { isAxiosError: true, response: { status, data, headers } });
 
 describe('classify / classifyError', () => {
-  it('maps Feishu codes and HTTP statuses to kinds', () => {
-    expect(classify(99991663, 400, 'invalid token')).toMatchObject({ kind: 'token', retryable: true, error: 'feishu_99991663' });
-    expect(classify(99991661, 400, 'missing')).toMatchObject({ kind: 'token' });
-    expect(classify(99991400, 400, 'frequency')).toMatchObject({ kind: 'rate_limit', retryable: true });
-    expect(classify(0, 429, '')).toMatchObject({ kind: 'rate_limit', error: 'http_429' });
-    expect(classify(230011, 400, 'withdrawn')).toMatchObject({ kind: 'message_gone', retryable: false });
-    expect(classify(231003, 200, 'not found')).toMatchObject({ kind: 'message_gone', retryable: false });
+  it('maps Feishu codes and HTTP statuses to the shared PlatformFailure kinds', () => {
+    expect(classify(99991663, 400, 'invalid token')).toMatchObject({ kind: 'auth', retryable: true, code: 'feishu_99991663', detail: 'invalid token' });
+    expect(classify(99991661, 400, 'missing')).toMatchObject({ kind: 'auth', retryable: true });
+    expect(classify(99991400, 400, 'frequency')).toMatchObject({ kind: 'rate_limited', retryable: true });
+    expect(classify(0, 429, '')).toMatchObject({ kind: 'rate_limited', code: 'http_429' });
+    expect(classify(230011, 400, 'withdrawn')).toMatchObject({ kind: 'not_found', retryable: false });
+    expect(classify(231003, 200, 'not found')).toMatchObject({ kind: 'not_found', retryable: false });
     expect(classify(10014, 400, 'secret')).toMatchObject({ kind: 'auth', retryable: false });
-    expect(classify(0, 502, '')).toMatchObject({ kind: 'transient', retryable: true, error: 'http_502' });
-    expect(classify(0, 0, 'ECONNREFUSED')).toMatchObject({ kind: 'transient', error: 'request_failed' });
-    expect(classify(230001, 400, 'bad param')).toMatchObject({ kind: 'request', retryable: false });
+    expect(classify(0, 502, '')).toMatchObject({ kind: 'server', retryable: true, code: 'http_502' });
+    expect(classify(0, 0, 'ECONNREFUSED')).toMatchObject({ kind: 'network', retryable: true, code: 'request_failed' });
+    expect(classify(230001, 400, 'bad param')).toMatchObject({ kind: 'invalid', retryable: false });
   });
 
   it('reads AxiosErrors (JSON or stream bodies), the rate-limit reset header, token-manager errors and transport errors', async () => {
-    expect(await classifyError(axiosError(429, { code: 99991400, msg: 'limit' }, { 'x-ogw-ratelimit-reset': '2' }))).toMatchObject({
-      kind: 'rate_limit',
-      code: 99991400,
-      httpStatus: 429,
-      resetSec: 2,
+    expect(await classifyError(axiosError(429, { code: 99991400, msg: 'limit' }, { 'x-ogw-ratelimit-reset': '2' }))).toEqual({
+      kind: 'rate_limited',
+      retryable: true,
+      code: 'feishu_99991400',
+      detail: 'limit',
+      retryAfterMs: 2000,
     });
     expect(await classifyError(axiosError(400, Readable.from([Buffer.from('{"code":234003,"msg":"File not in msg."}')])))).toMatchObject({
-      code: 234003,
-      msg: 'File not in msg.',
-      kind: 'request',
+      code: 'feishu_234003',
+      detail: 'File not in msg.',
+      kind: 'invalid',
     });
-    expect(await classifyError(new Error('failed to get tenant_access_token, code: 10014, msg: app secret invalid'))).toMatchObject({ kind: 'auth', code: 10014 });
+    expect(await classifyError(axiosError(503, '<html>bad gateway</html>'))).toMatchObject({ kind: 'server', code: 'http_503', retryable: true });
+    expect(await classifyError(new Error('failed to get tenant_access_token, code: 10014, msg: app secret invalid'))).toMatchObject({ kind: 'auth', code: 'feishu_10014', retryable: false });
     expect(await classifyError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toMatchObject({
-      kind: 'transient',
-      msg: 'ECONNREFUSED: connect ECONNREFUSED',
+      kind: 'network',
+      code: 'request_failed',
+      detail: 'ECONNREFUSED: connect ECONNREFUSED',
     });
   });
 });
@@ -58,7 +61,7 @@ describe('callFeishu', () => {
     const ctx = ctxOf();
     expect(await callFeishu(ctx, 'x', async () => ({ code: 0, data: 1 }))).toEqual({ ok: true, value: { code: 0, data: 1 } });
     expect(await callFeishu(ctx, 'x', async () => ({ stream: true }))).toEqual({ ok: true, value: { stream: true } });
-    expect(await callFeishu(ctx, 'x', async () => ({ code: 230001, msg: 'bad' }))).toMatchObject({ ok: false, kind: 'request', httpStatus: 200 });
+    expect(await callFeishu(ctx, 'x', async () => ({ code: 230001, msg: 'bad' }))).toMatchObject({ ok: false, kind: 'invalid', code: 'feishu_230001', detail: 'bad' });
   });
 
   it('a rejected token clears the cache and is retried exactly once', async () => {
@@ -70,7 +73,7 @@ describe('callFeishu', () => {
       throw axiosError(400, { code: 99991663, msg: 'invalid' });
     });
     expect(calls).toBe(2);
-    expect(res).toMatchObject({ ok: false, kind: 'token' });
+    expect(res).toMatchObject({ ok: false, kind: 'auth', code: 'feishu_99991663', retryable: true });
     expect(await ctx.cache.get('t')).toBeUndefined();
   });
 
@@ -88,13 +91,13 @@ describe('callFeishu', () => {
       await new Promise((r) => setImmediate(r));
       if (clock.pending().length > 0) waits.push(clock.fireNext());
     }
-    expect(await pending).toMatchObject({ ok: false, kind: 'rate_limit' });
+    expect(await pending).toMatchObject({ ok: false, kind: 'rate_limited' });
     // Waits 0.5 s + 1 s; the next 2 s wait would end past the 3 s budget.
     expect(waits).toEqual([500, 1_000]);
     expect(calls).toBe(3);
 
     let flaky = 0;
-    expect(await callFeishu(ctxOf(), 'x', async () => { flaky++; throw axiosError(503, {}); })).toMatchObject({ kind: 'transient' });
+    expect(await callFeishu(ctxOf(), 'x', async () => { flaky++; throw axiosError(503, {}); })).toMatchObject({ kind: 'server' });
     expect(flaky).toBe(1);
   });
 });

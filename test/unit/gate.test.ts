@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../../src/channels/types.js';
 import { parseConfig } from '../../src/config/load.js';
-import { AccessGate, parseCommand, type ChannelAccess } from '../../src/dispatch/gate.js';
+import { AccessGate, accessRefusal, parseCommand, type ChannelAccess } from '../../src/dispatch/gate.js';
 import { Router } from '../../src/dispatch/router.js';
 
 const config = parseConfig({
@@ -63,5 +63,17 @@ describe('AccessGate', () => {
     expect(admins.decide(msg({ text: 'stop', sender: { id: 'U-admin' } }))).toEqual({ status: 'command', command: 'stop', dispatcherId: 'main', allowed: true });
     expect(admins.decide(msg({ text: '/status' }))).toEqual({ status: 'command', command: 'status', dispatcherId: 'main', allowed: false });
     expect(admins.decide(msg({ channelId: 'local', conversation: 'general', text: 'status', isDirect: true }))).toMatchObject({ allowed: true });
+  });
+});
+
+describe('accessRefusal (the access-list rule the gate applies first; Feishu asks it before downloading)', () => {
+  it('absent lists admit everyone; the users list is checked before the conversations list', () => {
+    expect(accessRefusal(undefined, { senderId: 'U9', conversation: 'C9' })).toBeNull();
+    expect(accessRefusal({ admins: [] }, { senderId: 'U9', conversation: 'C9' })).toBeNull();
+    const lists = { users: ['U1'], conversations: ['C1'], admins: [] };
+    expect(accessRefusal(lists, { senderId: 'U1', conversation: 'C1' })).toBeNull();
+    expect(accessRefusal(lists, { senderId: 'U9', conversation: 'C9' })).toBe('user_not_allowed');
+    expect(accessRefusal(lists, { senderId: 'U1', conversation: 'C9' })).toBe('conversation_not_allowed');
+    expect(gate({ team: { access: lists } }).decide(msg({ sender: { id: 'U9' } }))).toEqual({ status: 'ignore', reason: 'user_not_allowed' });
   });
 });

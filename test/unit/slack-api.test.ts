@@ -5,7 +5,8 @@
 import { Writable } from 'node:stream';
 import { LogLevel, webApi } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
-import { classifySlackError, createSlackClient, SLACK_RETRY_CONFIG, withTrailingSlash } from '../../src/channels/slack/api/client.js';
+import { classifySlackError } from '../../src/channels/slack/api/call.js';
+import { createSlackClient, SLACK_RETRY_CONFIG, withTrailingSlash } from '../../src/channels/slack/api/client.js';
 import { createSlackLogger } from '../../src/channels/slack/api/logger.js';
 import { createUserDirectory, displayNameOf } from '../../src/channels/slack/api/users.js';
 import { createLogger, silentLogger } from '../../src/log.js';
@@ -48,13 +49,18 @@ describe('classifySlackError', () => {
   const platform = (error: string): Error => Object.assign(new Error(`An API error occurred: ${error}`), { code: webApi.ErrorCode.PlatformError, data: { ok: false, error } });
 
   it('classifies platform, HTTP, rate-limit and network errors', () => {
-    expect(classifySlackError(platform('channel_not_found'))).toMatchObject({ error: 'channel_not_found', retryable: false });
-    expect(classifySlackError(platform('internal_error'))).toMatchObject({ error: 'internal_error', retryable: true });
-    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.HTTPError, statusCode: 503 }))).toMatchObject({ error: 'http_503', retryable: true });
-    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.HTTPError, statusCode: 404 }))).toMatchObject({ error: 'http_404', retryable: false });
-    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.RateLimitedError, retryAfter: 3 }))).toMatchObject({ error: 'ratelimited', retryable: true });
-    expect(classifySlackError(Object.assign(new Error('ECONNREFUSED'), { code: webApi.ErrorCode.RequestError }))).toMatchObject({ error: 'request_failed', retryable: true });
-    expect(classifySlackError(new Error('A rate limit was exceeded (url: x, retry-after: 1)'))).toMatchObject({ error: 'ratelimited', retryable: true });
+    expect(classifySlackError(platform('channel_not_found'))).toMatchObject({ kind: 'not_found', code: 'channel_not_found', retryable: false });
+    expect(classifySlackError(platform('internal_error'))).toMatchObject({ kind: 'server', code: 'internal_error', retryable: true });
+    expect(classifySlackError(platform('ratelimited'))).toMatchObject({ kind: 'rate_limited', code: 'ratelimited', retryable: true });
+    expect(classifySlackError(platform('invalid_auth'))).toMatchObject({ kind: 'auth', code: 'invalid_auth', retryable: false });
+    expect(classifySlackError(platform('missing_scope'))).toMatchObject({ kind: 'invalid', code: 'missing_scope', retryable: false });
+    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.HTTPError, statusCode: 503 }))).toMatchObject({ kind: 'server', code: 'http_503', retryable: true });
+    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.HTTPError, statusCode: 404 }))).toMatchObject({ kind: 'invalid', code: 'http_404', retryable: false });
+    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.RateLimitedError, retryAfter: 3 }))).toMatchObject({ kind: 'rate_limited', code: 'ratelimited', retryable: true, retryAfterMs: 3000 });
+    expect(classifySlackError(Object.assign(new Error('ECONNREFUSED'), { code: webApi.ErrorCode.RequestError }))).toMatchObject({ kind: 'network', code: 'request_failed', retryable: true });
+    expect(classifySlackError(new Error('A rate limit was exceeded (url: x, retry-after: 1)'))).toMatchObject({ kind: 'rate_limited', code: 'ratelimited', retryable: true, retryAfterMs: 1000 });
+    expect(classifySlackError(new Error('something else'))).toMatchObject({ kind: 'network', code: 'request_failed', retryable: true });
+    expect(classifySlackError(new Error('something else'))).not.toHaveProperty('retryAfterMs');
   });
 
   it('the client gets a bounded retry policy and a base URL ending in /', () => {
@@ -70,11 +76,11 @@ describe('createUserDirectory', () => {
   function fakeClient(answer: (id: string) => Promise<unknown>) {
     const calls: string[] = [];
     const client = {
-      users: {
-        info: async ({ user }: { user: string }) => {
-          calls.push(user);
-          return answer(user);
-        },
+      // What callSlack calls (the WebClient's typed methods go through it too).
+      apiCall: async (method: string, { user }: { user: string }) => {
+        if (method !== 'users.info') throw new Error(`unexpected ${method}`);
+        calls.push(user);
+        return answer(user);
       },
     } as unknown as webApi.WebClient;
     return { client, calls };

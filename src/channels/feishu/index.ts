@@ -10,8 +10,9 @@
  * - Inbound: `im.message.receive_v1` → InboundMessage (./inbound); the verification token is checked
  *   here (the SDK does not); re-delivered event ids are dropped; images/files are downloaded into
  *   `<stateDir>/feishu/<channel id>/files/<message_id>/` (size-limited) and passed as paths. Access
- *   lists, requireMention and the `stop` / `status` commands are the service's business (AccessGate);
- *   the adapter only skips downloads for senders/chats outside the channel's access lists.
+ *   lists, requireMention, the `stop` / `status` commands and the notice for a message that could not
+ *   be queued are the service's business (AccessGate, src/dispatch/not-queued.ts); downloads are
+ *   skipped for senders/chats the gate's access rule (`accessRefusal`) leaves out.
  * - send(): Markdown → `post` parts with an `md` element, replies to the source message, idempotent
  *   per key (./outbound/send.ts); setProgress(): reactions (./outbound/progress.ts).
  * - connection(): long connection: the SDK's live state (`reconnecting` after a drop until it is
@@ -39,7 +40,7 @@ import { StartStopGate } from '../lifecycle.js';
 import { parseListenAddress, urlOf } from '../listen.js';
 import { FeishuProgress } from './outbound/progress.js';
 import { FeishuSender } from './outbound/send.js';
-import { notQueuedText } from '../../dispatch/messages.js';
+import { accessRefusal } from '../../dispatch/gate.js';
 
 export interface FeishuChannel extends ChannelAdapter {
   readonly type: 'feishu';
@@ -89,23 +90,13 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
     if (!handler) throw new ChannelStoppingError();
     const result = await handler(msg);
     logger.debug({ conversation: msg.conversation, messageId: msg.messageId, result: result.status }, 'feishu message offered');
-    if (result.status === 'failed') {
-      const to: ReplyAddress = { channelId: config.id, conversation: msg.conversation, messageId: msg.messageId };
-      if (msg.thread !== undefined) to.thread = msg.thread;
-      await sender.send(to, { kind: 'error', text: notQueuedText(result.error), idempotencyKey: `not-queued:${msg.conversation}:${msg.messageId}` });
-    }
-  }
-
-  /** Downloads are skipped for senders and chats the channel's access lists leave out (the gate drops those anyway). */
-  function mayDownload(where: { chatId: string; senderId: string }): boolean {
-    const { users, conversations } = config.access;
-    return (users === undefined || users.includes(where.senderId)) && (conversations === undefined || conversations.includes(where.chatId));
   }
 
   async function fetchResource(ref: ResourceRef, where: { messageId: string; chatId: string; senderId: string }): Promise<string> {
     const label = ref.type === 'image' ? 'image' : `file "${ref.fileName ?? ref.key}"`;
     if (!config.files.download) return `[${label} attached; downloads are turned off for this channel]`;
-    if (!mayDownload(where)) return `[${label} attached; not downloaded]`;
+    // The gate's own access rule: what it will drop is never downloaded.
+    if (accessRefusal(config.access, { senderId: where.senderId, conversation: where.chatId }) !== null) return `[${label} attached; not downloaded]`;
     const res = await downloadResource(client, ctx, {
       messageId: where.messageId,
       key: ref.key,

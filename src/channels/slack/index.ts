@@ -6,7 +6,8 @@
  *   A rejected token or an unusable listen address makes start() throw an Error naming the
  *   channel id, so the service fails at startup instead of running deaf.
  * - Inbound: `app_mention` and `message` events → InboundMessage (./inbound); access lists,
- *   requireMention and the `stop` / `status` commands are the service's business (AccessGate).
+ *   requireMention, the `stop` / `status` commands and the notice for a message that could not be
+ *   queued are the service's business (AccessGate, src/dispatch/not-queued.ts).
  * - send(): Markdown → mrkdwn parts, threaded, idempotent per key (./outbound/send.ts).
  * - setProgress(): reactions on the source message when `progress.enabled` (./outbound/progress.ts).
  * - connection(): Socket Mode: the live state of the SocketModeClient (./api/connection.ts), so a
@@ -31,7 +32,6 @@ import { createUserDirectory } from './api/users.js';
 import { registerInboundListeners } from './inbound/listener.js';
 import { SlackProgress } from './outbound/progress.js';
 import { SlackSender } from './outbound/send.js';
-import { notQueuedText } from '../../dispatch/messages.js';
 
 export interface SlackChannel extends ChannelAdapter {
   readonly type: 'slack';
@@ -73,15 +73,10 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
     }
     const result = await handler(msg);
     logger.debug({ conversation: msg.conversation, ts: msg.messageId, result: result.status }, 'slack message offered');
-    if (result.status === 'failed') {
-      const to: ReplyAddress = { channelId: config.id, conversation: msg.conversation, messageId: msg.messageId };
-      if (msg.thread !== undefined) to.thread = msg.thread;
-      await sender.send(to, { kind: 'error', text: notQueuedText(result.error), idempotencyKey: `not-queued:${msg.conversation}:${msg.messageId}` });
-    }
   }
 
   async function doStart(handler: InboundHandler): Promise<void> {
-    const id = await fetchBotIdentity(client, config.id);
+    const id = await fetchBotIdentity({ client, logger }, config.id);
     const { app: a, socketClient } = createSlackApp({ config, identity: id, logger: sdkLogger });
     const tracked = socketClient
       ? trackSocketModeConnection(socketClient, (state, previous) => {

@@ -8,17 +8,23 @@
  *   `Error("failed to get tenant_access_token, code: …")` for a 200 answer without a token).
  * - Nothing is retried, and a rejected tenant token (99991663) is never refreshed.
  *
- * {@link callFeishu} normalises both shapes into {@link ApiResult} and:
- * - token missing/invalid (99991661 / 99991663): clears the channel's token cache and retries once;
- * - rate limit (code 99991400 or HTTP 429): waits (`x-ogw-ratelimit-reset` seconds when given,
- *   else 0.5 s, 1 s, 2 s, … ≤ 8 s) and retries while the total stays within {@link RETRY_BUDGET_MS};
+ * {@link callFeishu} normalises both shapes into {@link ApiResult} (a failure is the shared
+ * {@link PlatformFailure}, ../../platform-failure.ts; `code` is `feishu_<code>`, `http_<status>` or
+ * `request_failed`) and:
+ * - token missing/invalid (99991661 / 99991663; kind `auth`, retryable): clears the channel's token
+ *   cache and retries once;
+ * - rate limit (code 99991400 or HTTP 429): waits (`x-ogw-ratelimit-reset` seconds, as
+ *   `retryAfterMs`, when given, else 0.5 s, 1 s, 2 s, … ≤ 8 s) and retries while the total stays
+ *   within {@link RETRY_BUDGET_MS};
  * - with `retryTransient` (idempotent calls only: uuid-keyed replies, downloads, reads), HTTP 5xx
- *   and network errors are retried the same way, at most {@link MAX_TRANSIENT_ATTEMPTS} attempts.
- * It never throws.
+ *   (`server`) and `network` errors are retried the same way, at most {@link MAX_TRANSIENT_ATTEMPTS}
+ *   attempts.
+ * It never throws; a failure it gives up on is logged once here (debug), callers add context.
  */
 import type { Readable } from 'node:stream';
 import type { Clock } from '../../../clock.js';
 import type { Logger } from '../../../log.js';
+import type { PlatformFailure } from '../../platform-failure.js';
 import type { TokenCache } from './client.js';
 import { errorMessage } from '../../../errors.js';
 
@@ -35,26 +41,11 @@ export const MESSAGE_GONE_CODES = new Set([230011, 231003]);
 /** App id / secret rejected by the token endpoint. */
 export const AUTH_CODES = new Set([10003, 10014]);
 
-export type FailureKind = 'token' | 'rate_limit' | 'message_gone' | 'auth' | 'transient' | 'request';
+/** `PlatformFailure.code` of a Feishu error code. */
+export const feishuCode = (code: number): string => `feishu_${code}`;
+const TOKEN_FAILURES = new Set([...TOKEN_CODES].map(feishuCode));
 
-/** A failed call, classified. */
-export interface FeishuFailure {
-  kind: FailureKind;
-  /** Feishu's error code; 0 when there was none (network error, non-JSON answer). */
-  code: number;
-  /** HTTP status; 0 when no answer arrived. */
-  httpStatus: number;
-  /** Feishu's `msg`, or the transport error's message. */
-  msg: string;
-  /** Short id for SendResult.error and logs: `feishu_<code>`, `http_<status>` or `request_failed`. */
-  error: string;
-  /** Worth trying again later. */
-  retryable: boolean;
-  /** Seconds until the rate limit window resets (`x-ogw-ratelimit-reset`), when given. */
-  resetSec?: number;
-}
-
-export type ApiResult<T> = { ok: true; value: T } | ({ ok: false } & FeishuFailure);
+export type ApiResult<T> = { ok: true; value: T } | ({ ok: false } & PlatformFailure);
 
 export interface CallContext {
   cache: TokenCache;
@@ -76,7 +67,7 @@ export async function callFeishu<T>(ctx: CallContext, what: string, fn: () => Pr
   let attempt = 0;
   for (;;) {
     attempt++;
-    let f: FeishuFailure;
+    let f: PlatformFailure;
     try {
       const value = await fn();
       const code = (value as { code?: unknown } | null | undefined)?.code;
@@ -86,21 +77,23 @@ export async function callFeishu<T>(ctx: CallContext, what: string, fn: () => Pr
     } catch (err) {
       f = await classifyError(err);
     }
-    if (f.kind === 'token' && !refreshed) {
+    if (TOKEN_FAILURES.has(f.code) && !refreshed) {
       refreshed = true;
       ctx.cache.clear();
-      ctx.logger.info({ call: what, code: f.code }, 'feishu rejected the tenant access token; fetching a fresh one and retrying once');
+      ctx.logger.info({ call: what, err: f.code }, 'feishu rejected the tenant access token; fetching a fresh one and retrying once');
       continue;
     }
-    const again = f.kind === 'rate_limit' || (opts.retryTransient === true && f.kind === 'transient' && attempt < MAX_TRANSIENT_ATTEMPTS);
+    const transient = f.kind === 'server' || f.kind === 'network';
+    const again = f.kind === 'rate_limited' || (opts.retryTransient === true && transient && attempt < MAX_TRANSIENT_ATTEMPTS);
     if (again) {
-      const delay = f.kind === 'rate_limit' && f.resetSec !== undefined ? Math.min(10_000, Math.max(200, f.resetSec * 1000)) : backoff(attempt);
+      const delay = f.kind === 'rate_limited' && f.retryAfterMs !== undefined ? Math.min(10_000, Math.max(200, f.retryAfterMs)) : backoff(attempt);
       if (ctx.clock.now() + delay <= deadline) {
-        ctx.logger.debug({ call: what, err: f.error, attempt, delayMs: delay }, f.kind === 'rate_limit' ? 'feishu rate limit; waiting before retrying' : 'feishu call failed; retrying');
+        ctx.logger.debug({ call: what, err: f.code, attempt, delayMs: delay }, f.kind === 'rate_limited' ? 'feishu rate limit; waiting before retrying' : 'feishu call failed; retrying');
         await sleep(ctx.clock, delay);
         continue;
       }
     }
+    ctx.logger.debug({ call: what, err: f.code, kind: f.kind, retryable: f.retryable, attempts: attempt, ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}) }, 'feishu call failed');
     return { ok: false, ...f };
   }
 }
@@ -114,16 +107,19 @@ function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
 
-/** Classifies a Feishu code + HTTP status. */
-export function classify(code: number, httpStatus: number, msg: string, resetSec?: number): FeishuFailure {
-  const base = { code, httpStatus, msg, error: code !== 0 ? `feishu_${code}` : httpStatus !== 0 ? `http_${httpStatus}` : 'request_failed' };
-  const withReset = resetSec !== undefined ? { resetSec } : {};
-  if (TOKEN_CODES.has(code)) return { ...base, kind: 'token', retryable: true };
-  if (code === RATE_LIMIT_CODE || httpStatus === 429) return { ...base, kind: 'rate_limit', retryable: true, ...withReset };
-  if (MESSAGE_GONE_CODES.has(code)) return { ...base, kind: 'message_gone', retryable: false };
+/**
+ * Classifies a Feishu code (0: none) + HTTP status (0: no answer): `msg` becomes `detail`, and
+ * `resetSec` (`x-ogw-ratelimit-reset`) the `retryAfterMs` of a rate limit.
+ */
+export function classify(code: number, httpStatus: number, msg: string, resetSec?: number): PlatformFailure {
+  const base = { code: code !== 0 ? feishuCode(code) : httpStatus !== 0 ? `http_${httpStatus}` : 'request_failed', detail: msg };
+  if (TOKEN_CODES.has(code)) return { ...base, kind: 'auth', retryable: true };
+  if (code === RATE_LIMIT_CODE || httpStatus === 429) return { ...base, kind: 'rate_limited', retryable: true, ...(resetSec !== undefined ? { retryAfterMs: resetSec * 1000 } : {}) };
+  if (MESSAGE_GONE_CODES.has(code)) return { ...base, kind: 'not_found', retryable: false };
   if (AUTH_CODES.has(code)) return { ...base, kind: 'auth', retryable: false };
-  if (httpStatus === 0 || httpStatus >= 500) return { ...base, kind: 'transient', retryable: true };
-  return { ...base, kind: 'request', retryable: false };
+  if (httpStatus === 0) return { ...base, kind: 'network', retryable: true };
+  if (httpStatus >= 500) return { ...base, kind: 'server', retryable: true };
+  return { ...base, kind: 'invalid', retryable: false };
 }
 
 interface AxiosLike {
@@ -133,7 +129,7 @@ interface AxiosLike {
 }
 
 /** Classifies anything an SDK call threw. */
-export async function classifyError(err: unknown): Promise<FeishuFailure> {
+export async function classifyError(err: unknown): Promise<PlatformFailure> {
   const e = (err ?? {}) as AxiosLike;
   const message = errorMessage(err);
   const res = e.response;

@@ -29,13 +29,14 @@ export async function fetchBotIdentity(client: lark.Client, ctx: CallContext, ch
     retryTransient: true,
   });
   if (!res.ok) {
-    if (res.kind === 'auth') {
+    // App id/secret rejected (a tenant token still rejected after the refresh is `auth` too, but retryable).
+    if (res.kind === 'auth' && !res.retryable) {
       throw new Error(
-        `feishu channel "${channelId}": the app id/secret were rejected (${res.error}: ${res.msg}); ` +
+        `feishu channel "${channelId}": the app id/secret were rejected (${res.code}: ${res.detail}); ` +
           'check channels[].appId and channels[].appSecret (Developer Console → Credentials & Basic Info)',
       );
     }
-    throw new Error(`feishu channel "${channelId}": bot/v3/info failed (${res.error}: ${res.msg})`);
+    throw new Error(`feishu channel "${channelId}": bot/v3/info failed (${res.code}: ${res.detail})`);
   }
   const openId = res.value.bot?.open_id;
   if (!openId) {

@@ -9,7 +9,7 @@
  * - reactions: `POST …/reactions` `{reaction_type: {emoji_type}}` → `data.reaction_id`; remove with
  *   `DELETE …/reactions/:reaction_id` (only the bot's own). Not idempotent: not retried on
  *   transient errors (a duplicate reaction would be left behind).
- * - A withdrawn message answers 230011, an unknown one 231003 (`message_gone`).
+ * - A withdrawn message answers 230011, an unknown one 231003 (kind `not_found`).
  */
 import type * as lark from '@larksuiteoapi/node-sdk';
 import { callFeishu, type ApiResult, type CallContext } from './call.js';

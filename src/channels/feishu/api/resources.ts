@@ -50,7 +50,7 @@ export async function downloadResource(client: lark.Client, ctx: CallContext, ar
     () => client.im.messageResource.get({ path: { message_id: args.messageId, file_key: args.key }, params: { type: args.type } }),
     { retryTransient: true },
   );
-  if (!res.ok) return { ok: false, reason: 'failed', error: `${res.error}: ${res.msg}` };
+  if (!res.ok) return { ok: false, reason: 'failed', error: `${res.code}: ${res.detail}` };
   let stream: Readable;
   try {
     stream = res.value.getReadableStream();

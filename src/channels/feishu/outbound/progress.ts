@@ -13,6 +13,7 @@ import type { Logger } from '../../../log.js';
 import type { ProgressState, ReplyAddress } from '../../types.js';
 import type { ApiResult, CallContext } from '../api/call.js';
 import { addReaction, removeReaction } from '../api/messages.js';
+import { failureFields } from '../../platform-failure.js';
 
 export interface ProgressReactions {
   working: string;
@@ -73,8 +74,8 @@ export class FeishuProgress {
   }
 
   private report(res: Extract<ApiResult<unknown>, { ok: false }>, to: ReplyAddress, state: ProgressState): void {
-    const fields = { conversation: to.conversation, messageId: to.messageId, state, err: res.error, detail: res.msg };
-    if (res.kind === 'message_gone') this.opts.logger.debug(fields, 'feishu progress reaction skipped: the message was withdrawn or is gone');
+    const fields = { conversation: to.conversation, messageId: to.messageId, state, ...failureFields(res) };
+    if (res.kind === 'not_found') this.opts.logger.debug(fields, 'feishu progress reaction skipped: the message was withdrawn or is gone');
     else this.opts.logger.warn(fields, 'feishu progress reaction failed');
   }
 }

@@ -12,7 +12,7 @@
  *   request whose answer was lost, does not post twice.
  *
  * Never throws. Token expiry, rate limits and transient errors are handled in ../api/call.ts; what
- * is left becomes `{status:'failed', retryable}`. A withdrawn / deleted source message (230011 /
+ * is left becomes `sendFailed(failure)` (../../platform-failure.ts). A withdrawn / deleted source message (230011 /
  * 231003) is logged and not retryable.
  */
 import { createHash } from 'node:crypto';
@@ -21,6 +21,7 @@ import type { Logger } from '../../../log.js';
 import type { OutboundMessage, ReplyAddress, SendResult } from '../../types.js';
 import type { CallContext } from '../api/call.js';
 import { reply } from '../api/messages.js';
+import { failureFields, sendFailed } from '../../platform-failure.js';
 import { renderPostParts, type PartLimits } from '../format/post.js';
 import { SendLedger } from '../../outbound/send-ledger.js';
 
@@ -64,13 +65,13 @@ export class FeishuSender {
         uuid: replyUuid(message.idempotencyKey, i),
       });
       if (!res.ok) {
-        const fields = { conversation: to.conversation, messageId: to.messageId, part: i + 1, parts: parts.length, err: res.error, detail: res.msg };
-        if (res.kind === 'message_gone') {
+        const fields = { conversation: to.conversation, messageId: to.messageId, part: i + 1, parts: parts.length, ...failureFields(res) };
+        if (res.kind === 'not_found') {
           this.opts.logger.warn(fields, 'feishu reply not posted: the source message was withdrawn or no longer exists');
         } else {
-          this.opts.logger.warn({ ...fields, retryable: res.retryable }, 'feishu reply not posted');
+          this.opts.logger.warn(fields, 'feishu reply not posted');
         }
-        return { status: 'failed', error: res.error, retryable: res.retryable };
+        return sendFailed(res);
       }
       posted.push(res.value.messageId);
     }

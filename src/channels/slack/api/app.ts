@@ -20,7 +20,8 @@ import type { AddressInfo } from 'node:net';
 import { App, SocketModeReceiver, type Logger as SlackLogger } from '@slack/bolt';
 import type { SlackChannelConfig } from '../../../config/schema.js';
 import type { BotIdentity } from '../inbound/event.js';
-import { AUTH_ERRORS, classifySlackError, slackClientOptions, withTrailingSlash } from './client.js';
+import { classifySlackError } from './call.js';
+import { slackClientOptions, withTrailingSlash } from './client.js';
 
 export interface SlackAppOptions {
   config: SlackChannelConfig;
@@ -68,15 +69,16 @@ export async function startSlackApp(app: App, config: SlackChannelConfig): Promi
     try {
       await app.start();
     } catch (err) {
+      // Bolt's own apps.connections.open, not a callSlack call: the same classification.
       const f = classifySlackError(err);
-      if (AUTH_ERRORS.has(f.error)) {
+      if (f.kind === 'auth') {
         throw new Error(
-          `slack channel "${config.id}": Slack rejected the app-level token (apps.connections.open: ${f.error}); ` +
+          `slack channel "${config.id}": Slack rejected the app-level token (apps.connections.open: ${f.code}); ` +
             'check channels[].appToken (an xapp-… token with the connections:write scope) and that Socket Mode is enabled for the app',
           { cause: err },
         );
       }
-      throw new Error(`slack channel "${config.id}": could not open the Socket Mode connection (${f.error}: ${f.detail})`, { cause: err });
+      throw new Error(`slack channel "${config.id}": could not open the Socket Mode connection (${f.code}: ${f.detail})`, { cause: err });
     }
     return {};
   }

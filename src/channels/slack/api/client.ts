@@ -1,5 +1,6 @@
 /**
- * The Slack Web API client of one channel, and how its errors are classified.
+ * The Slack Web API client of one channel (calls go through `callSlack`, ./call.ts, which classifies
+ * what is left after the retries below).
  *
  * Retry policy (WebClient facts checked in node_modules/@slack/web-api/dist/WebClient.js): a `429`
  * is waited out for its `Retry-After` seconds and retried under `retryConfig` (p-retry / `retry`
@@ -11,7 +12,6 @@
  */
 import { webApi } from '@slack/bolt';
 import type { Logger as SlackLogger } from '@slack/bolt';
-import { errorMessage } from '../../../errors.js';
 
 export type SlackWebClient = webApi.WebClient;
 
@@ -52,46 +52,4 @@ export function createSlackClient(botToken: string, opts: SlackClientOptions): S
 /** The WebClient appends the method name to the base URL, so it must end with `/`. */
 export function withTrailingSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
-}
-
-/** A Web API failure, classified for callers that must not throw. */
-export interface SlackApiFailure {
-  /** Slack's error code (`channel_not_found`, `ratelimited`, …), `http_<status>`, or `request_failed`. */
-  error: string;
-  /** Worth trying again later (rate limits, Slack-side or network trouble). */
-  retryable: boolean;
-  /** A human-readable description for logs. */
-  detail: string;
-}
-
-/** Slack error codes that mean "try again later" rather than "this request is wrong". */
-const RETRYABLE_PLATFORM_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
-
-/** Error codes meaning the bot cannot post in that conversation at all. */
-export const CONVERSATION_ERRORS = new Set(['channel_not_found', 'not_in_channel', 'is_archived']);
-
-/** Error codes meaning the token itself is bad. */
-export const AUTH_ERRORS = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'no_permission']);
-
-/** Classifies anything a WebClient call threw. */
-export function classifySlackError(err: unknown): SlackApiFailure {
-  const e = err as { code?: unknown; data?: { error?: unknown }; statusCode?: unknown; message?: unknown } | null;
-  const message = errorMessage(err);
-  switch (e?.code) {
-    case webApi.ErrorCode.PlatformError: {
-      const code = typeof e.data?.error === 'string' ? e.data.error : 'unknown_error';
-      return { error: code, retryable: RETRYABLE_PLATFORM_ERRORS.has(code), detail: message };
-    }
-    case webApi.ErrorCode.RateLimitedError:
-      return { error: 'ratelimited', retryable: true, detail: message };
-    case webApi.ErrorCode.HTTPError: {
-      const status = typeof e.statusCode === 'number' ? e.statusCode : 0;
-      return { error: `http_${status}`, retryable: status === 429 || status >= 500, detail: message };
-    }
-    case webApi.ErrorCode.RequestError:
-      return { error: 'request_failed', retryable: true, detail: message };
-    default:
-      // p-retry rethrows the WebClient's plain "A rate limit was exceeded" Error once retries run out.
-      return { error: /rate limit/i.test(message) ? 'ratelimited' : 'request_failed', retryable: true, detail: message };
-  }
 }

@@ -3,7 +3,7 @@
  * `bot_id` the bot), learnt once when the channel starts.
  */
 import type { BotIdentity } from '../inbound/event.js';
-import { AUTH_ERRORS, classifySlackError, type SlackWebClient } from './client.js';
+import { callSlack, type SlackCallContext } from './call.js';
 
 export interface SlackIdentity extends BotIdentity {
   teamId?: string;
@@ -16,21 +16,18 @@ export interface SlackIdentity extends BotIdentity {
  * @throws Error naming the channel id: the token was rejected (`invalid_auth` etc.: fix
  *   `botToken`), Slack could not be reached, or the answer lacked the ids.
  */
-export async function fetchBotIdentity(client: SlackWebClient, channelId: string): Promise<SlackIdentity> {
-  let res: Awaited<ReturnType<SlackWebClient['auth']['test']>>;
-  try {
-    res = await client.auth.test();
-  } catch (err) {
-    const f = classifySlackError(err);
-    if (AUTH_ERRORS.has(f.error)) {
+export async function fetchBotIdentity(ctx: SlackCallContext, channelId: string): Promise<SlackIdentity> {
+  const answer = await callSlack(ctx, 'auth.test', {});
+  if (!answer.ok) {
+    if (answer.kind === 'auth') {
       throw new Error(
-        `slack channel "${channelId}": Slack rejected the bot token (auth.test: ${f.error}); ` +
+        `slack channel "${channelId}": Slack rejected the bot token (auth.test: ${answer.code}); ` +
           'check channels[].botToken (the "Bot User OAuth Token", xoxb-…, of the installed app)',
-        { cause: err },
       );
     }
-    throw new Error(`slack channel "${channelId}": auth.test failed (${f.error}: ${f.detail})`, { cause: err });
+    throw new Error(`slack channel "${channelId}": auth.test failed (${answer.code}: ${answer.detail})`);
   }
+  const res = answer.value;
   if (!res.user_id || !res.bot_id) {
     throw new Error(`slack channel "${channelId}": auth.test did not return the bot's user_id and bot_id; is botToken a bot token (xoxb-…)?`);
   }

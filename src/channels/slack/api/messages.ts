@@ -1,11 +1,12 @@
 /**
- * `chat.postMessage` and `reactions.add` / `reactions.remove` wrappers that return results instead
- * of throwing (api.slack.com/methods/chat.postMessage, /reactions.add, /reactions.remove).
+ * `chat.postMessage` and `reactions.add` / `reactions.remove` through {@link callSlack}, returning
+ * results instead of throwing (api.slack.com/methods/chat.postMessage, /reactions.add, /reactions.remove).
  */
-import { classifySlackError, type SlackApiFailure, type SlackWebClient } from './client.js';
+import type { PlatformFailure } from '../../platform-failure.js';
+import { callSlack, type SlackCallContext } from './call.js';
 
-export type PostResult = { ok: true; ts: string } | ({ ok: false } & SlackApiFailure);
-export type ReactionResult = { ok: true } | ({ ok: false } & SlackApiFailure);
+export type PostResult = { ok: true; ts: string } | ({ ok: false } & PlatformFailure);
+export type ReactionResult = { ok: true } | ({ ok: false } & PlatformFailure);
 
 export interface PostArgs {
   /** Conversation id (`C…`, `G…`, `D…`). */
@@ -20,20 +21,16 @@ export interface PostArgs {
  * Posts one mrkdwn message. Link and media unfurling are off: an agent's answer citing URLs
  * should not grow previews.
  */
-export async function postMessage(client: SlackWebClient, args: PostArgs): Promise<PostResult> {
-  try {
-    const res = await client.chat.postMessage({
-      channel: args.channel,
-      text: args.text,
-      mrkdwn: true,
-      unfurl_links: false,
-      unfurl_media: false,
-      ...(args.threadTs ? { thread_ts: args.threadTs } : {}),
-    });
-    return { ok: true, ts: res.ts ?? '' };
-  } catch (err) {
-    return { ok: false, ...classifySlackError(err) };
-  }
+export async function postMessage(ctx: SlackCallContext, args: PostArgs): Promise<PostResult> {
+  const res = await callSlack(ctx, 'chat.postMessage', {
+    channel: args.channel,
+    text: args.text,
+    mrkdwn: true,
+    unfurl_links: false,
+    unfurl_media: false,
+    ...(args.threadTs ? { thread_ts: args.threadTs } : {}),
+  });
+  return res.ok ? { ok: true, ts: res.value.ts ?? '' } : res;
 }
 
 export interface ReactionArgs {
@@ -44,20 +41,12 @@ export interface ReactionArgs {
   name: string;
 }
 
-export async function addReaction(client: SlackWebClient, args: ReactionArgs): Promise<ReactionResult> {
-  try {
-    await client.reactions.add({ channel: args.channel, timestamp: args.timestamp, name: args.name });
-    return { ok: true };
-  } catch (err) {
-    return { ok: false, ...classifySlackError(err) };
-  }
+export async function addReaction(ctx: SlackCallContext, args: ReactionArgs): Promise<ReactionResult> {
+  const res = await callSlack(ctx, 'reactions.add', { channel: args.channel, timestamp: args.timestamp, name: args.name });
+  return res.ok ? { ok: true } : res;
 }
 
-export async function removeReaction(client: SlackWebClient, args: ReactionArgs): Promise<ReactionResult> {
-  try {
-    await client.reactions.remove({ channel: args.channel, timestamp: args.timestamp, name: args.name });
-    return { ok: true };
-  } catch (err) {
-    return { ok: false, ...classifySlackError(err) };
-  }
+export async function removeReaction(ctx: SlackCallContext, args: ReactionArgs): Promise<ReactionResult> {
+  const res = await callSlack(ctx, 'reactions.remove', { channel: args.channel, timestamp: args.timestamp, name: args.name });
+  return res.ok ? { ok: true } : res;
 }

@@ -12,7 +12,8 @@
  */
 import type { Clock } from '../../../clock.js';
 import type { Logger } from '../../../log.js';
-import { classifySlackError, type SlackWebClient } from './client.js';
+import { callSlack } from './call.js';
+import type { SlackWebClient } from './client.js';
 
 export interface UserDirectoryOptions {
   client: SlackWebClient;
@@ -57,21 +58,17 @@ export function createUserDirectory(opts: UserDirectoryOptions): UserDirectory {
   const fetchName = (id: string): Promise<string | undefined> => {
     const pending = inFlight.get(id);
     if (pending) return pending;
-    const p = opts.client.users
-      .info({ user: id })
-      .then(
-        (res) => {
-          const name = displayNameOf(res.user);
+    const p = callSlack({ client: opts.client, logger: opts.logger }, 'users.info', { user: id })
+      .then((res) => {
+        if (res.ok) {
+          const name = displayNameOf(res.value.user);
           remember(id, name, ttl);
           return name;
-        },
-        (err: unknown) => {
-          const f = classifySlackError(err);
-          opts.logger.debug({ user: id, err: f.error }, 'users.info failed; showing the user id');
-          remember(id, undefined, f.error === 'user_not_found' ? ttl : failureTtl);
-          return undefined;
-        },
-      )
+        }
+        opts.logger.debug({ user: id, err: res.code }, 'users.info failed; showing the user id');
+        remember(id, undefined, res.code === 'user_not_found' ? ttl : failureTtl);
+        return undefined;
+      })
       .finally(() => inFlight.delete(id));
     inFlight.set(id, p);
     return p;

@@ -12,6 +12,7 @@ import type { Logger } from '../../../log.js';
 import type { ProgressState, ReplyAddress } from '../../types.js';
 import type { SlackWebClient } from '../api/client.js';
 import { addReaction, removeReaction, type ReactionResult } from '../api/messages.js';
+import { failureFields } from '../../platform-failure.js';
 
 export interface ProgressReactions {
   working: string;
@@ -56,18 +57,18 @@ export class SlackProgress {
       if (this.working.has(key)) return;
       this.working.add(key);
       while (this.working.size > (this.opts.maxTracked ?? 1_000)) this.working.delete(this.working.values().next().value!);
-      this.check(await addReaction(this.opts.client, { ...target, name: reactions.working }), to, state);
+      this.check(await addReaction(this.opts, { ...target, name: reactions.working }), to, state);
       return;
     }
     this.working.delete(key);
-    this.check(await removeReaction(this.opts.client, { ...target, name: reactions.working }), to, state);
-    this.check(await addReaction(this.opts.client, { ...target, name: state === 'done' ? reactions.done : reactions.failed }), to, state);
+    this.check(await removeReaction(this.opts, { ...target, name: reactions.working }), to, state);
+    this.check(await addReaction(this.opts, { ...target, name: state === 'done' ? reactions.done : reactions.failed }), to, state);
   }
 
   private check(res: ReactionResult, to: ReplyAddress, state: ProgressState): void {
     if (res.ok) return;
-    const fields = { conversation: to.conversation, ts: to.messageId, state, err: res.error };
-    if (EXPECTED.has(res.error)) this.opts.logger.debug(fields, 'slack progress reaction already in that state');
-    else this.opts.logger.warn({ ...fields, detail: res.detail }, 'slack progress reaction failed');
+    const fields = { conversation: to.conversation, ts: to.messageId, state, err: res.code };
+    if (EXPECTED.has(res.code)) this.opts.logger.debug(fields, 'slack progress reaction already in that state');
+    else this.opts.logger.warn({ ...fields, ...failureFields(res) }, 'slack progress reaction failed');
   }
 }

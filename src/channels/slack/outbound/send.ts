@@ -5,13 +5,16 @@
  * Idempotent per `idempotencyKey` through {@link SendLedger} (in memory; a repeat after a failure
  * posts only the parts that are not out yet).
  *
- * Never throws. Errors become `{status:'failed', retryable}`: rate limits, Slack 5xx and network
- * errors are retryable (the WebClient already retried them, see ../api/client.ts);
- * `channel_not_found` / `not_in_channel` / `is_archived` and other request errors are not.
+ * Never throws. A failed part becomes `sendFailed(failure)` (../../platform-failure.ts): rate
+ * limits, Slack 5xx and network errors are retryable (the WebClient already retried them, see
+ * ../api/client.ts); `channel_not_found` / `not_in_channel` / `is_archived` and other request
+ * errors are not (classification: ../api/call.ts).
  */
 import type { Logger } from '../../../log.js';
 import type { OutboundMessage, ReplyAddress, SendResult } from '../../types.js';
-import { CONVERSATION_ERRORS, type SlackWebClient } from '../api/client.js';
+import { failureFields, sendFailed } from '../../platform-failure.js';
+import { CONVERSATION_ERRORS } from '../api/call.js';
+import type { SlackWebClient } from '../api/client.js';
 import { postMessage } from '../api/messages.js';
 import { renderSlackParts, SLACK_PART_LIMIT } from '../format/outbound.js';
 import { SendLedger } from '../../outbound/send-ledger.js';
@@ -37,15 +40,15 @@ export class SlackSender {
     const parts = renderSlackParts(message, this.opts.partLimit ?? SLACK_PART_LIMIT);
     const threadTs = to.thread ?? to.messageId;
     for (let i = posted.length; i < parts.length; i++) {
-      const res = await postMessage(this.opts.client, { channel: to.conversation, text: parts[i]!, threadTs });
+      const res = await postMessage(this.opts, { channel: to.conversation, text: parts[i]!, threadTs });
       if (!res.ok) {
-        const fields = { conversation: to.conversation, thread: threadTs, part: i + 1, parts: parts.length, err: res.error, detail: res.detail };
-        if (CONVERSATION_ERRORS.has(res.error)) {
+        const fields = { conversation: to.conversation, thread: threadTs, part: i + 1, parts: parts.length, ...failureFields(res) };
+        if (CONVERSATION_ERRORS.has(res.code)) {
           this.opts.logger.warn(fields, 'slack reply not posted: the bot cannot post in this conversation (invite it, or check the channel id)');
         } else {
-          this.opts.logger.warn({ ...fields, retryable: res.retryable }, 'slack reply not posted');
+          this.opts.logger.warn(fields, 'slack reply not posted');
         }
-        return { status: 'failed', error: res.error, retryable: res.retryable };
+        return sendFailed(res);
       }
       posted.push(res.ts);
     }

@@ -1,0 +1,26 @@
+/**
+ * Makes a running service's state writes fail for real: `<stateDir>/state.json` is replaced by a
+ * non-empty directory, so the store's atomic replace (temp file + rename) fails with EISDIR (after
+ * steno's own rename retries, about 1 s). The in-memory state is untouched; `restore()` removes the
+ * directory again, so the next write puts the whole state back on disk.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface BrokenStateFile {
+  restore(): Promise<void>;
+}
+
+export async function breakStateFile(stateDir: string): Promise<BrokenStateFile> {
+  const file = path.join(stateDir, 'state.json');
+  await rm(file, { force: true });
+  await mkdir(file);
+  await writeFile(path.join(file, 'occupied'), 'a directory where the state file belongs\n');
+  return { restore: () => rm(file, { recursive: true, force: true }) };
+}
+
+/** Whether `text` is `notQueuedText(error)` for some error message starting with `errorStart`. */
+export function isNotQueuedNotice(text: string, notQueuedText: (error: string) => string, errorStart: string): boolean {
+  const [before, after] = notQueuedText('\u0000').split('\u0000') as [string, string];
+  return text.startsWith(before + errorStart) && text.endsWith(after);
+}
