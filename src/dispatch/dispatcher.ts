@@ -222,8 +222,9 @@ export class Dispatcher {
 
   /**
    * Runs an operator command from chat and answers it in the message's conversation; a sender
-   * who is not allowed gets a polite refusal. A `stop` that interrupts a turn of this same
-   * conversation posts nothing itself: the stopped turn's final mark ("Stopped by …") is the answer.
+   * who is not allowed gets a polite refusal. A `stop` that interrupts a turn answered in the same
+   * conversation and thread (web chat, a flat Feishu chat) posts nothing itself: the stopped turn's
+   * final mark ("Stopped by …") is the one answer. In another thread (Slack) it acknowledges there.
    */
   async command(msg: InboundMessage, command: Command, allowed: boolean): Promise<AcceptResult> {
     const to = replyAddressOf(msg);
@@ -234,7 +235,8 @@ export class Dispatcher {
     else if (command === 'stop') {
       const running = this.runningAddr;
       const interrupted = await this.interrupt(msg.sender.name ?? msg.sender.id);
-      if (interrupted && running?.channelId === msg.channelId && running.conversation === msg.conversation) {
+      // Where the command's answer would land next to the stopped turn's own mark, that mark is the one answer.
+      if (interrupted && running?.channelId === to.channelId && running.conversation === to.conversation && running.thread === to.thread) {
         return { status: 'handled', command };
       }
       text = stopResultText(interrupted);

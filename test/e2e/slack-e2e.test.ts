@@ -138,7 +138,8 @@ describe('Slack → real service → real codex (http): ordering, commands and a
     const [ack] = await s.waitForPosts('C3', stopTs, 1);
     expect(ack!.body.text).toBe(stopResultText(true));
     const [stopped] = await s.waitForPosts('C3', hangTs, 1);
-    expect(stopped!.body.text).toBe(renderSlackParts({ kind: 'error', text: failureText({ status: 'interrupted', reason: 'requested', turnId: 't' }, 1) })[0]);
+    // The ack answers in the stop message's own thread; the stopped turn's one mark names who stopped it.
+    expect(stopped!.body.text).toBe(renderSlackParts({ kind: 'error', text: failureText({ status: 'interrupted', reason: 'requested', turnId: 't' }, 1, 'Admin') })[0]);
     await waitFor(() => JSON.stringify(fake.reactionsOn('C3', hangTs)) === JSON.stringify({ x: ['UBOT'] }), 10_000, 'failed reaction');
     // Commands never reach the model.
     expect(asked('stop')).toBe(0);

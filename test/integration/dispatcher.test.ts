@@ -6,7 +6,7 @@ import { chmod, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScriptFn } from '../../src/demo/scripted-model.js';
-import { statusLineText } from '../../src/dispatch/messages.js';
+import { statusLineText, stoppedText } from '../../src/dispatch/messages.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { waitFor } from '../support/fake-clock.js';
 import { freePort } from '../support/ports.js';
@@ -236,7 +236,7 @@ describe('dispatcher (real codex through the web channel)', () => {
     expect(replies[2]?.text).toBe('echo: and now?');
   });
 
-  it('answers the status and stop commands in the chat without starting turns', async () => {
+  it('answers the status and stop commands in the chat without starting turns; a stopped turn gets one mark', async () => {
     const s = await start();
     await s.post('general', 'hang until stopped');
     const d = s.service.dispatchers.get('main')!;
@@ -246,11 +246,11 @@ describe('dispatcher (real codex through the web channel)', () => {
     const stop = await s.post('general', '/stop');
     expect(stop).toMatchObject({ status: 200, body: { command: 'stop' } });
     await s.post('general', 'after stop');
-    const replies = await s.waitForReplies('general', 4);
+    const replies = await s.waitForReplies('general', 3);
     expect(replies[0]?.text).toMatch(/^\*\*main\*\*: ready · turn running for \d+ s · 0 waiting · 0 restarts/);
-    expect(replies[1]?.text).toBe('⏹️ Stopping the running turn.');
-    expect(replies[2]?.text).toBe('⏹️ The turn was stopped.');
-    expect(replies[3]).toMatchObject({ role: 'assistant', text: 'echo: after stop' });
+    // One mark for the stopped turn: `stop` in the same conversation posts no second message.
+    expect(replies[1]?.text).toBe(stoppedText('web-user'));
+    expect(replies[2]).toMatchObject({ role: 'assistant', text: 'echo: after stop' });
     // Commands never reach the model (the stopped turn may end before its model request is sent).
     const asked = env.model.requests.map((r) => stripHeader(r.lastUserText));
     expect(asked.at(-1)).toBe('after stop');
