@@ -25,6 +25,13 @@ export interface RuntimeSpec {
   logFile: string;
 }
 
+/**
+ * Overrides Switchboard sets unless the operator's `codex.overrides` says otherwise:
+ * `tools.update_plan.enabled` — codex 0.152+ offers the model its `update_plan` tool only when
+ * asked (openai/codex #41744), and chat users see the plan (`turn/plan/updated`) in the live answer.
+ */
+export const HOST_DEFAULT_OVERRIDES: Readonly<Record<string, string>> = { 'tools.update_plan.enabled': 'true' };
+
 export function runtimeOptions(
   config: Config,
   spec: RuntimeSpec,
@@ -38,7 +45,7 @@ export function runtimeOptions(
     bin: deps.codex.bin,
     pathDirs: deps.codex.pathDirs,
     ...(c.home ? { codexHome: c.home } : {}),
-    overrides: { ...c.overrides, ...switchboardMcpOverrides(deps.mcp, spec.role, spec.id) },
+    overrides: { ...HOST_DEFAULT_OVERRIDES, ...c.overrides, ...switchboardMcpOverrides(deps.mcp, spec.role, spec.id) },
     requestTimeoutMs: c.requestTimeoutMs,
     startTimeoutMs: c.startTimeoutMs,
     backoff: c.restartBackoff,
