@@ -19,9 +19,6 @@ export interface JsonRpcError {
   data?: unknown;
 }
 
-/** Error code the app-server answers for an unknown method (`unknown variant \`m\``). */
-export const INVALID_REQUEST = -32600;
-
 // ---- initialize -------------------------------------------------------------
 
 /** `initialize` params. */

@@ -246,13 +246,10 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
-export type CodexConfig = z.infer<typeof codexSchema>;
 export type ChannelConfig = z.infer<typeof channelSchema>;
 export type WebChannelConfig = z.infer<typeof webChannelSchema>;
 export type AccessConfig = z.infer<typeof accessSchema>;
 export type SlackChannelConfig = z.infer<typeof slackChannelSchema>;
 export type FeishuChannelConfig = z.infer<typeof feishuChannelSchema>;
 export type DispatcherConfig = z.infer<typeof dispatcherSchema>;
-export type BindingConfig = z.infer<typeof bindingSchema>;
-export type BackoffConfig = z.infer<typeof backoffSchema>;
 export type RuntimeRole = 'dispatcher' | 'teammate';
