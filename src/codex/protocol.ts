@@ -249,7 +249,7 @@ const SERVER_NOTIFICATION_METHODS: Readonly<Record<keyof ServerNotifications, tr
 
 /** True when `method` is one of the notifications Switchboard reads. */
 export function isServerNotificationMethod(method: string): method is keyof ServerNotifications {
-  return Object.prototype.hasOwnProperty.call(SERVER_NOTIFICATION_METHODS, method);
+  return Object.hasOwn(SERVER_NOTIFICATION_METHODS, method);
 }
 
 /** Client notifications Switchboard sends. */

@@ -311,7 +311,7 @@ function jsonErrorOffset(s: string): number {
   };
   try {
     value(); ws();
-    return i < s.length ? i : s.length; // trailing garbage at i, or (unexpectedly) valid
+    return Math.min(i, s.length); // trailing garbage at i, or (unexpectedly) valid
   } catch (e) {
     if (e !== FAIL) throw e;
     return Math.min(i, s.length);
