@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../log.js';
 import { SWITCHBOARD_VERSION } from '../version.js';
-import type { InitializeResponse, ThreadSettings } from './protocol.js';
+import type { GetAccountResponse, InitializeResponse, ThreadSettings } from './protocol.js';
 import { RpcError, type RpcClient } from './rpc-client.js';
 
 export const CLIENT_INFO = { name: 'switchboard', title: 'Switchboard', version: SWITCHBOARD_VERSION } as const;
@@ -31,7 +31,7 @@ export const LOGIN_FIX =
  * @throws Error for any other failure of the request.
  */
 export async function checkCredentials(rpc: RpcClient, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string | null> {
-  let res;
+  let res: GetAccountResponse;
   try {
     res = await rpc.request('account/read', {}, timeoutMs);
   } catch (err) {

@@ -19,9 +19,6 @@ export interface JsonRpcError {
   data?: unknown;
 }
 
-/** Error code the app-server answers for an unknown method (`unknown variant \`m\``). */
-export const INVALID_REQUEST = -32600;
-
 // ---- initialize -------------------------------------------------------------
 
 /** `initialize` params. */
@@ -352,7 +349,7 @@ const SERVER_NOTIFICATION_METHODS: Readonly<Record<keyof ServerNotifications, tr
 
 /** True when `method` is one of the notifications Switchboard reads. */
 export function isServerNotificationMethod(method: string): method is keyof ServerNotifications {
-  return Object.prototype.hasOwnProperty.call(SERVER_NOTIFICATION_METHODS, method);
+  return Object.hasOwn(SERVER_NOTIFICATION_METHODS, method);
 }
 
 /** Client notifications Switchboard sends. */

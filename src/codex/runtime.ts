@@ -57,7 +57,7 @@ export interface CodexRuntimeOptions {
   clock: Clock;
 }
 
-export { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent, type StartResult } from './agent-runtime.js';
+export { RuntimeNotReadyError, type ReadyEvent, type StartResult } from './agent-runtime.js';
 
 interface Generation {
   n: number;

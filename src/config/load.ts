@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.js';
 
@@ -215,42 +215,46 @@ function describe(v: unknown): string {
   return typeof v === 'string' ? `string ${JSON.stringify(v)}` : typeof v === 'object' ? 'object' : `${typeof v} ${String(v)}`;
 }
 
-/** Minimal view of zod v4 schema internals, enough to walk to a nested object schema. */
-interface SchemaNode {
-  _zod: {
-    def: {
-      type: string;
-      shape?: Record<string, SchemaNode>;
-      element?: SchemaNode;
-      innerType?: SchemaNode;
-      valueType?: SchemaNode;
-      in?: SchemaNode;
-      options?: SchemaNode[];
-      discriminator?: string;
-      values?: unknown[];
-    };
-  };
-}
-
-/** Keys the object schema at `at` accepts, or undefined when it cannot be determined. */
+/**
+ * Keys the object schema at `at` accepts, or undefined when it cannot be determined. Walks the
+ * schema with zod 4's public accessors: `unwrap()` (optional, default, prefault, nullable), a
+ * pipe's `in`, a discriminated union's option chosen by its literal field in `data`, an object's
+ * `shape`, an array's `element` and a record's `valueType`.
+ */
 function allowedKeys(at: readonly PropertyKey[], data: unknown): string[] | undefined {
-  let node: SchemaNode | undefined = configSchema as unknown as SchemaNode;
-  for (let depth = 0; node; ) {
-    const def: SchemaNode['_zod']['def'] = node._zod.def;
-    if (def.innerType) node = def.innerType;
-    else if (def.type === 'pipe') node = def.in;
-    else if (def.type === 'union') {
-      const disc = def.discriminator;
-      const want = disc ? (valueAt(data, at.slice(0, depth)) as Record<string, unknown> | undefined)?.[disc] : undefined;
-      node = def.options?.find((o) => o._zod.def.shape?.[disc ?? '']?._zod.def.values?.includes(want));
+  let node: z.core.SomeType | undefined = configSchema;
+  let depth = 0;
+  while (node) {
+    if (node instanceof z.ZodOptional || node instanceof z.ZodDefault || node instanceof z.ZodPrefault || node instanceof z.ZodNullable) {
+      node = node.unwrap();
+    } else if (node instanceof z.ZodPipe) {
+      node = node.in;
+    } else if (node instanceof z.ZodDiscriminatedUnion) {
+      node = optionFor(node.options, valueAt(data, at.slice(0, depth)));
+    } else if (node instanceof z.ZodObject) {
+      if (depth === at.length) return Object.keys(node.shape);
+      node = node.shape[String(at[depth++])];
     } else if (depth === at.length) {
-      return def.shape ? Object.keys(def.shape) : undefined;
-    } else if (def.type === 'object') node = def.shape?.[String(at[depth++])];
-    else if (def.type === 'array') (node = def.element), depth++;
-    else if (def.type === 'record') (node = def.valueType), depth++;
-    else return undefined;
+      return undefined;
+    } else if (node instanceof z.ZodArray) {
+      node = node.element;
+      depth++;
+    } else if (node instanceof z.ZodRecord) {
+      node = node.valueType;
+      depth++;
+    } else {
+      return undefined;
+    }
   }
   return undefined;
+}
+
+/** The object option whose literal field (the discriminator) holds the value `data` has there. */
+function optionFor(options: readonly z.core.SomeType[], data: unknown): z.ZodObject | undefined {
+  return options.find(
+    (o): o is z.ZodObject =>
+      o instanceof z.ZodObject && Object.entries(o.shape).some(([key, field]) => field instanceof z.ZodLiteral && (field.values as Set<unknown>).has(valueAt(data, [key]))),
+  );
 }
 
 // ---- JSON syntax errors -----------------------------------------------------
@@ -311,7 +315,7 @@ function jsonErrorOffset(s: string): number {
   };
   try {
     value(); ws();
-    return i < s.length ? i : s.length; // trailing garbage at i, or (unexpectedly) valid
+    return Math.min(i, s.length); // trailing garbage at i, or (unexpectedly) valid
   } catch (e) {
     if (e !== FAIL) throw e;
     return Math.min(i, s.length);

@@ -4,6 +4,9 @@
  * Secrets may be given as `"env:NAME"`; the loader replaces them with the
  * environment variable's value before validation of the resolved config.
  * Relative paths are resolved against the directory the service is started from.
+ *
+ * Each default lives on its field: an absent nested object is `.prefault({})` (zod 4), i.e. `{}`
+ * parsed by that object's schema, so its fields' own defaults fill it in.
  */
 import { z } from 'zod';
 
@@ -43,7 +46,7 @@ export const codexSchema = z
     startTimeoutMs: z.number().int().positive().default(30_000),
     /** A running turn longer than this is interrupted and reported failed, ms. */
     turnTimeoutMs: z.number().int().positive().default(15 * 60_000),
-    restartBackoff: backoffSchema.default({ baseMs: 1000, maxMs: 30_000 }),
+    restartBackoff: backoffSchema.prefault({}),
   })
   .strict();
 
@@ -99,8 +102,8 @@ export const slackChannelSchema = z
     apiUrl: z.string().url().optional(),
     /** Answer messages from other bots too. */
     allowBots: z.boolean().default(false),
-    access: accessSchema.default({ admins: [] }),
-    progress: slackProgressSchema.default({ enabled: true, working: 'eyes', done: 'white_check_mark', failed: 'x' }),
+    access: accessSchema.prefault({}),
+    progress: slackProgressSchema.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -151,9 +154,9 @@ export const feishuChannelSchema = z
     listen: listenAddress.default('127.0.0.1:3001'),
     /** Webhook mode: request path of the event endpoint. */
     path: z.string().regex(/^\//, 'must start with "/"').default('/feishu/events'),
-    access: accessSchema.default({ admins: [] }),
-    progress: feishuProgressSchema.default({ enabled: true, working: 'OnIt', done: 'DONE', failed: 'CrossMark' }),
-    files: feishuFilesSchema.default({ download: true, maxBytes: 20 * 1024 * 1024 }),
+    access: accessSchema.prefault({}),
+    progress: feishuProgressSchema.prefault({}),
+    files: feishuFilesSchema.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -211,7 +214,7 @@ export const configSchema = z
     logFormat: z.enum(['json', 'pretty']).optional(),
     /** Admin unix socket path; default `<stateDir>/admin.sock`. */
     adminSocket: z.string().min(1).optional(),
-    codex: codexSchema.default(codexSchema.parse({})),
+    codex: codexSchema.prefault({}),
     channels: z.array(channelSchema).min(1, 'declare at least one channel'),
     dispatchers: z.array(dispatcherSchema).min(1, 'declare at least one dispatcher'),
     routing: z
@@ -241,18 +244,15 @@ export const configSchema = z
         spillBytes: z.number().int().positive().default(32 * 1024),
       })
       .strict()
-      .default({ maxBytes: 8 * 1024 * 1024, spillBytes: 32 * 1024 }),
+      .prefault({}),
   })
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
-export type CodexConfig = z.infer<typeof codexSchema>;
 export type ChannelConfig = z.infer<typeof channelSchema>;
 export type WebChannelConfig = z.infer<typeof webChannelSchema>;
 export type AccessConfig = z.infer<typeof accessSchema>;
 export type SlackChannelConfig = z.infer<typeof slackChannelSchema>;
 export type FeishuChannelConfig = z.infer<typeof feishuChannelSchema>;
 export type DispatcherConfig = z.infer<typeof dispatcherSchema>;
-export type BindingConfig = z.infer<typeof bindingSchema>;
-export type BackoffConfig = z.infer<typeof backoffSchema>;
 export type RuntimeRole = 'dispatcher' | 'teammate';

@@ -17,7 +17,7 @@ import { silentLogger } from '../log.js';
 import { demoScript } from './demo-script.js';
 import type { EchoedFunctionCall, FunctionOutput, InputMessage, ModelRequest, ScriptFn, ScriptStep } from './script-types.js';
 
-export type { EchoedFunctionCall, FunctionOutput, InputMessage, ModelRequest, ScriptFn, ScriptStep } from './script-types.js';
+export type { ModelRequest, ScriptFn, ScriptStep } from './script-types.js';
 
 /** A request as recorded by the server (only `POST /v1/responses` with a valid body). */
 export interface RecordedRequest extends ModelRequest {

@@ -190,7 +190,12 @@ export interface StateData {
   completions?: Record<string, CompletionRecord[]>;
   /** Teammates by name (open ones, plus the newest closed ones). Absent in older files. */
   teammates?: Record<string, TeammateRecord>;
-  /** `<channelId>` → conversation → messages (oldest first, bounded). */
+  /**
+   * Legacy: `<channelId>` → conversation → messages, where versions before the per-channel
+   * `web-<channel>.json` files kept the history. openStateStore moves it to those files, so it is
+   * `{}` in every store once opened; it is still written (as `{}`) because the versions that kept
+   * it, like this one's validate(), refuse a state file without a `web` object.
+   */
   web: Record<string, Record<string, WebMessage[]>>;
 }
 

@@ -35,16 +35,13 @@ export const spawnBodySchema = z
     cwd: z.string().min(1).optional(),
   })
   .strict();
-export type SpawnBody = z.infer<typeof spawnBodySchema>;
 
 export const sendBodySchema = z.object({ caller: callerSchema, name: z.string(), text: z.string() }).strict();
-export type SendBody = z.infer<typeof sendBodySchema>;
 
 export const closeBodySchema = z.object({ caller: callerSchema.optional(), name: z.string() }).strict();
 export type CloseBody = z.infer<typeof closeBodySchema>;
 
 export const statusBodySchema = z.object({ caller: callerSchema, name: z.string().optional() }).strict();
-export type StatusBody = z.infer<typeof statusBodySchema>;
 
 /** Lifecycle of a teammate as shown to operators and agents: the runtime's, or `closed`. */
 export type TeammateState = 'declared' | 'starting' | 'ready' | 'degraded' | 'stopping' | 'stopped' | 'closed';

@@ -30,13 +30,16 @@ const debug = lark.LoggerLevel.debug;
 /** A token cache of our own, so a test (or the adapter) can drop a token the server rejected. */
 class ClearableCache {
   readonly values = new Map<string, { value: unknown; expiredTime: number | undefined }>();
+  // biome-ignore lint/complexity/noBannedTypes: `Symbol` as lark.Cache declares it (types/index.d.ts)
   private key(key: string | symbol | Symbol, namespace?: string): string {
     return `${namespace ?? ''}/${key.toString()}`;
   }
+  // biome-ignore lint/complexity/noBannedTypes: `Symbol` as lark.Cache declares it (types/index.d.ts)
   async set(key: string | Symbol, value: unknown, expiredTime?: number, options?: { namespace?: string }): Promise<boolean> {
     this.values.set(this.key(key, options?.namespace), { value, expiredTime });
     return true;
   }
+  // biome-ignore lint/complexity/noBannedTypes: `Symbol` as lark.Cache declares it (types/index.d.ts)
   async get(key: string | Symbol, options?: { namespace?: string }): Promise<unknown> {
     const e = this.values.get(this.key(key, options?.namespace));
     if (!e || (e.expiredTime !== undefined && e.expiredTime <= Date.now())) return undefined;

@@ -258,7 +258,10 @@ describe('CodexRuntime (real codex)', () => {
       }),
     );
     let ready = false;
-    const started = rt.start().then((r) => ((ready = true), r));
+    const started = rt.start().then((r) => {
+      ready = true;
+      return r;
+    });
     await waitFor(() => existsSync(waiting) && store.getDispatcher('main')?.threadId != null, 20_000, 'the MCP server command and the thread');
     // Without the wait, start() resolves right after the thread opened; give it the chance to.
     await new Promise((r) => setTimeout(r, 300));

@@ -11,7 +11,7 @@ import type { AcceptResult, InboundHandler, InboundMessage, OutboundMessage, Pro
 import { waitFor } from './fake-clock.js';
 import type { AdapterHarness, HarnessFactory } from './adapter-contract/harness.js';
 
-export type { AdapterHarness, Delivery, HarnessFactory, ReceivedPart } from './adapter-contract/harness.js';
+export type { HarnessFactory } from './adapter-contract/harness.js';
 
 const WAIT_MS = 20_000;
 const PROGRESS: ProgressState[] = ['queued', 'running', 'done', 'failed'];

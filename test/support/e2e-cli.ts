@@ -91,8 +91,7 @@ export function spawnCli(
   child.stdout!.on('data', (chunk: string) => {
     stdout += chunk;
     pending += chunk;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) !== -1) {
+    for (let nl = pending.indexOf('\n'); nl !== -1; nl = pending.indexOf('\n')) {
       const raw = pending.slice(0, nl).trim();
       pending = pending.slice(nl + 1);
       if (!raw.startsWith('{')) continue;

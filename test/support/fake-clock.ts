@@ -21,7 +21,11 @@ export class FakeClock implements Clock {
   setTimeout(fn: () => void, ms: number): { cancel(): void } {
     const t: PendingTimer = { dueAt: this.nowMs + ms, delayMs: ms, fn, cancelled: false };
     this.timers.push(t);
-    return { cancel: () => void (t.cancelled = true) };
+    return {
+      cancel: () => {
+        t.cancelled = true;
+      },
+    };
   }
 
   /** Live (not fired, not cancelled) timers. */

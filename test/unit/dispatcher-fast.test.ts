@@ -99,7 +99,7 @@ describe('dispatcher (fast tier: memory store, in-memory runtime, real web adapt
     expect(f.dispatcher.status()).toMatchObject({ status: 'retrying', turnRetries: 2, lastError: 'Reconnecting... 2/5 (upstream down)' });
     f.runtime.turns[0]!.settle();
     await waitForReplies(2);
-    expect(replies().map((m) => m.text)).toEqual([expect.stringContaining('keeps retrying'), 'echo: ' + f.runtime.turns[0]!.text]);
+    expect(replies().map((m) => m.text)).toEqual([expect.stringContaining('keeps retrying'), `echo: ${f.runtime.turns[0]!.text}`]);
     expect(f.dispatcher.status()).toMatchObject({ status: 'ready', turnRetries: 0, lastError: null });
   });
 

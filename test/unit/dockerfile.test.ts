@@ -17,6 +17,7 @@ const ignore = readDockerIgnore(REPO_ROOT);
 
 describe('Dockerfile reader', () => {
   it('joins continuation lines, skips comments inside them, and substitutes global ARGs into FROM', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${BASE} is Dockerfile ARG syntax, not a template
     const text = 'ARG BASE=node:20\n# c\nFROM ${BASE} AS build\nRUN a \\\n  # inner comment\n  && b\n\nENV A=1 \\\n    B="x y"\n';
     const parsed = parseDockerfile(text);
     expect(parsed.stages).toEqual([

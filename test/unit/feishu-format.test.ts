@@ -55,7 +55,7 @@ describe('renderPostParts', () => {
   });
 
   it('splits long answers at paragraph boundaries, each part within the character limit', () => {
-    const paragraphs = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} ` + 'word '.repeat(60).trim());
+    const paragraphs = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} ${'word '.repeat(60).trim()}`);
     const parts = renderMarkdownParts(answer(paragraphs.join('\n\n')), { chars: 2_000 });
     expect(parts.length).toBeGreaterThan(1);
     for (const p of parts) expect(p.length).toBeLessThanOrEqual(2_000);

@@ -22,7 +22,14 @@ function guarded() {
       state.stops++;
       state.running = false;
     });
-  return { state, start, stop, release: () => waiting.splice(0).forEach((r) => r()) };
+  return {
+    state,
+    start,
+    stop,
+    release: () => {
+      for (const r of waiting.splice(0)) r();
+    },
+  };
 }
 
 describe('StartStopGate', () => {

@@ -39,7 +39,11 @@ class ManualClock implements Clock {
   setTimeout(fn: () => void, ms: number): { cancel(): void } {
     const t = { fn, ms, cancelled: false };
     this.timers.push(t);
-    return { cancel: () => void (t.cancelled = true) };
+    return {
+      cancel: () => {
+        t.cancelled = true;
+      },
+    };
   }
   /** Timers neither fired nor cancelled. */
   pending(): { fn: () => void; ms: number; cancelled: boolean }[] {
@@ -153,8 +157,7 @@ function openSse(conversation: string): Promise<{
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         buf += chunk;
-        let cut: number;
-        while ((cut = buf.indexOf('\n\n')) !== -1) {
+        for (let cut = buf.indexOf('\n\n'); cut !== -1; cut = buf.indexOf('\n\n')) {
           const frame = buf.slice(0, cut);
           buf = buf.slice(cut + 2);
           let event = 'message';

@@ -16,8 +16,6 @@ import { parseListenAddress, urlOf } from '../listen.js';
 import { SseHub } from './api/sse.js';
 import { WebChat } from './chat.js';
 
-export type { WebMessageView } from './chat.js';
-
 /** The web channel adapter; `url` is the page address (the real bound port once started). */
 export interface WebChannel extends ChannelAdapter {
   readonly type: 'web';

@@ -81,7 +81,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     method: Number(msg.method),
     headers: ((msg.headers as FrameHeader[] | undefined) ?? []).map((h) => ({ key: h.key, value: h.value })),
   };
-  const own = (k: string): boolean => Object.prototype.hasOwnProperty.call(msg, k);
+  const own = (k: string): boolean => Object.hasOwn(msg, k);
   if (own('payloadEncoding')) frame.payloadEncoding = String(msg.payloadEncoding);
   if (own('payloadType')) frame.payloadType = String(msg.payloadType);
   if (own('payload') && msg.payload instanceof Uint8Array) frame.payload = msg.payload;

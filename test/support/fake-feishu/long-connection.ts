@@ -190,7 +190,7 @@ export class LongConnectionHub {
   private readyConnection(): Connection | undefined {
     for (let i = this.conns.length - 1; i >= 0; i--) {
       const c = this.conns[i];
-      if (c && c.ready && c.ws.readyState === c.ws.OPEN) return c;
+      if (c?.ready && c.ws.readyState === c.ws.OPEN) return c;
     }
     return undefined;
   }

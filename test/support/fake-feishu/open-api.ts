@@ -181,7 +181,7 @@ export const OPEN_API: Partial<Record<RouteName, Handler>> = {
     if (m.sender_type !== 'app' || m.msg_type !== 'interactive') {
       return fail(230001, 'Your request contains an invalid request parameter, only cards sent by the bot can be patched.');
     }
-    const content = (req.body ?? {}).content;
+    const content = req.body?.content;
     const bad = validateContent('interactive', content);
     if (bad) return fail(bad.code, bad.msg);
     s.store.upsert({ ...m, content: content as string, updated: true });
@@ -199,7 +199,7 @@ export const OPEN_API: Partial<Record<RouteName, Handler>> = {
   'im.messageReaction.create': (req, s) => {
     const m = target(s, req.params.message_id);
     if (isResult(m)) return m;
-    const emoji = (req.body ?? {}).reaction_type?.emoji_type;
+    const emoji = req.body?.reaction_type?.emoji_type;
     if (typeof emoji !== 'string' || emoji === '') return fail(231001, 'reaction type is invalid.');
     const r = s.store.addReaction(m.message_id, emoji, s.appId);
     return ok({

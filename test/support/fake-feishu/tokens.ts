@@ -22,7 +22,7 @@ export class TokenIssuer {
   check(token: string | undefined): TokenCheck {
     if (!token) return 'missing';
     const t = this.live.get(token);
-    if (!t || t.kind !== 'tenant' || t.expiresAt <= Date.now()) return 'invalid';
+    if (t?.kind !== 'tenant' || t.expiresAt <= Date.now()) return 'invalid';
     return 'ok';
   }
 

@@ -23,15 +23,18 @@ export const FEISHU_REQUEST_TIMEOUT_MS = 15_000;
 export class TokenCache implements lark.Cache {
   private readonly values = new Map<string, { value: unknown; expiresAt: number | undefined }>();
 
+  // biome-ignore lint/complexity/noBannedTypes: `Symbol` as lark.Cache declares it (types/index.d.ts)
   private key(key: string | symbol | Symbol, namespace?: string): string {
     return `${namespace ?? ''}\u0000${key.toString()}`;
   }
 
+  // biome-ignore lint/complexity/noBannedTypes: `Symbol` as lark.Cache declares it (types/index.d.ts)
   async set(key: string | Symbol, value: unknown, expire?: number, options?: { namespace?: string }): Promise<boolean> {
     this.values.set(this.key(key, options?.namespace), { value, expiresAt: expire });
     return true;
   }
 
+  // biome-ignore lint/complexity/noBannedTypes: `Symbol` as lark.Cache declares it (types/index.d.ts)
   async get(key: string | Symbol, options?: { namespace?: string }): Promise<unknown> {
     const k = this.key(key, options?.namespace);
     const e = this.values.get(k);

@@ -101,7 +101,7 @@ export async function downloadResource(client: lark.Client, ctx: CallContext, ar
  */
 export function safeFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this strips from file names
   let s = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').trim();
   s = s.replace(/^\.+/, '_');
   if (s === '' || s === '.' || s === '..') s = 'file';

@@ -22,7 +22,7 @@ export function prepareMarkdown(markdown: string): string {
   return mapOutsideFences(markdown.replace(/\r\n?/g, '\n'), (line) => {
     if (EMPTY_HEADING.test(line)) return '';
     const h = HEADING.exec(line);
-    const title = h?.[1]!.trim();
+    const title = h ? h[1]!.trim() : undefined;
     const body = title === undefined ? line : /^\*\*.*\*\*$/.test(title) ? title : `**${title}**`;
     return body.replace(AT_TAG, (match: string) => (match.startsWith('`') ? match : '<\u200b'));
   });

@@ -27,7 +27,7 @@ export const FEISHU_PART_CHARS = 8_000;
 /** Largest request body per reply, bytes: under Feishu's 30 KB with room to spare. */
 export const FEISHU_BODY_LIMIT = 28 * 1024;
 /** Locale key of the post content. */
-export const POST_LOCALE = 'zh_cn';
+const POST_LOCALE = 'zh_cn';
 
 
 /** The `post` content JSON string for one Markdown part. */

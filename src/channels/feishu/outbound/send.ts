@@ -40,7 +40,7 @@ export function replyUuid(key: string, part: number): string {
 
 /** True when `thread` is a topic thread id (replies then go into the thread). */
 export function isTopicThread(thread: string | undefined): boolean {
-  return thread !== undefined && thread.startsWith('omt_');
+  return thread?.startsWith('omt_') ?? false;
 }
 
 export class FeishuSender {

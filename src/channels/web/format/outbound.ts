@@ -27,7 +27,7 @@ export function renderOutboundText(message: OutboundMessage): string {
 
 /** Stable WebMessage id of a reply, derived from its idempotency key. */
 export function outboundMessageId(idempotencyKey: string): string {
-  return 'out-' + createHash('sha256').update(idempotencyKey, 'utf8').digest('hex').slice(0, 32);
+  return `out-${createHash('sha256').update(idempotencyKey, 'utf8').digest('hex').slice(0, 32)}`;
 }
 
 /** The WebMessage stored for `message` answering `to`. */

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 
-const STYLE = String.raw`
+const STYLE = `
 *{box-sizing:border-box}
 html,body{height:100%;margin:0}
 body{display:flex;font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2433;background:#f4f5f7}
