@@ -3,7 +3,7 @@
  * configured dispatcher, channel adapters, router, and the admin socket.
  */
 import { ActionRegistry } from './dispatch/actions.js';
-import type { ChannelAdmins } from './dispatch/live/live-session.js';
+import { DEFAULT_LIVE_POLICY, type ChannelLivePolicy } from './dispatch/live/live-session.js';
 import { runtimeOptions, type RuntimeSpec } from './codex/runtime-options.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -99,13 +99,14 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const codex = codexBinaryFor(config.codex);
   // One registry for every dispatcher's Stop buttons, so a press from any channel finds its turn.
   const actions = new ActionRegistry(log.child({ component: 'actions' }));
-  const adminsOf = (channelId: string): ChannelAdmins => {
+  const policyOf = (channelId: string): ChannelLivePolicy => {
     const c = config.channels.find((ch) => ch.id === channelId);
-    if (!c) return { admins: [], everyoneIsAdmin: false };
-    return c.type === 'web' ? { admins: [], everyoneIsAdmin: true } : { admins: c.access.admins, everyoneIsAdmin: false };
+    if (!c) return DEFAULT_LIVE_POLICY;
+    const live = { liveEnabled: c.live?.enabled ?? true, ...(c.live?.minIntervalMs !== undefined ? { minIntervalMs: c.live.minIntervalMs } : {}) };
+    return c.type === 'web' ? { admins: [], everyoneIsAdmin: true, ...live } : { admins: c.access.admins, everyoneIsAdmin: false, ...live };
   };
   for (const d of config.dispatchers) {
-    const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, adminsOf };
+    const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, policyOf };
     dispatchers.set(d.id, await createDispatcher(config, d, deps));
   }
   const teammates = new TeammateManager({ config, store, dispatchers, codex, logDir, mcp, logger: log, clock });
@@ -205,7 +206,7 @@ async function createDispatcher(
   d: DispatcherConfig,
   deps: {
     store: StateStore; channels: Map<string, ChannelAdapter>; codex: { bin: string; pathDirs: string[] }; mcp: McpRegistration;
-    logDir: string; logger: Logger; clock: Clock; actions: ActionRegistry; adminsOf: (channelId: string) => ChannelAdmins;
+    logDir: string; logger: Logger; clock: Clock; actions: ActionRegistry; policyOf: (channelId: string) => ChannelLivePolicy;
   },
 ): Promise<Dispatcher> {
   await mkdir(d.cwd, { recursive: true });
@@ -232,7 +233,7 @@ async function createDispatcher(
     logger: deps.logger,
     clock: deps.clock,
     actions: deps.actions,
-    adminsOf: deps.adminsOf,
+    policyOf: deps.policyOf,
   });
 }
 

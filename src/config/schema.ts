@@ -50,6 +50,19 @@ export const codexSchema = z
   })
   .strict();
 
+/**
+ * Live answers on a channel (src/channels/live.ts): the answer streamed while it is written, what
+ * the agent does, its plan and a Stop button. Off: the answer arrives as one message, as before.
+ * Absent = enabled, with the platform's own interval.
+ */
+export const liveSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Least time between two updates of one live element, ms; raised to the platform's own floor when lower. */
+    minIntervalMs: z.number().int().min(0).optional(),
+  })
+  .strict();
+
 export const webChannelSchema = z
   .object({
     id,
@@ -59,6 +72,7 @@ export const webChannelSchema = z
     maxTextBytes: z.number().int().positive().default(16_384),
     /** Messages kept per conversation for the page and GET API. */
     historyLimit: z.number().int().positive().default(500),
+    live: liveSchema.optional(),
   })
   .strict();
 
@@ -104,6 +118,7 @@ export const slackChannelSchema = z
     allowBots: z.boolean().default(false),
     access: accessSchema.prefault({}),
     progress: slackProgressSchema.prefault({}),
+    live: liveSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -157,6 +172,7 @@ export const feishuChannelSchema = z
     access: accessSchema.prefault({}),
     progress: feishuProgressSchema.prefault({}),
     files: feishuFilesSchema.prefault({}),
+    live: liveSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -22,7 +22,7 @@ import { PUMP_RETRY_MS, QueuePump } from './queue-pump.js';
 import { ReplyPoster } from './reply-poster.js';
 import type { TurnEvent, TurnOutcome } from '../codex/turn-runner.js';
 import { ActionRegistry } from './actions.js';
-import { beginLiveSession, closeLeftoverElement, type ChannelAdmins, type LiveSession, type LiveSessionDeps } from './live/live-session.js';
+import { beginLiveSession, closeLeftoverElement, DEFAULT_LIVE_POLICY, type ChannelLivePolicy, type LiveSession, type LiveSessionDeps } from './live/live-session.js';
 import type { EnqueueResult, QueuedMessage, QueuedTurn, RuntimeStatus, StateStore } from '../state/types.js';
 import { CompletionDelivery } from './completion-delivery.js';
 import type { CompletionInput, CompletionLimits, DeliverResult } from './completions.js';
@@ -82,8 +82,8 @@ export interface DispatcherOptions {
    * presses. Default: a registry of this dispatcher's own (presses then reach nobody).
    */
   actions?: ActionRegistry;
-  /** Who besides the sender may stop a turn shown live in a channel. Default: nobody. */
-  adminsOf?: (channelId: string) => ChannelAdmins;
+  /** Per channel: live answers on or off, and who besides the sender may stop a turn. Default: on, nobody. */
+  policyOf?: (channelId: string) => ChannelLivePolicy;
 }
 
 export class Dispatcher {
@@ -112,7 +112,7 @@ export class Dispatcher {
       channels: opts.channels,
       store: opts.store,
       actions: opts.actions ?? new ActionRegistry(opts.logger),
-      adminsOf: opts.adminsOf ?? (() => ({ admins: [], everyoneIsAdmin: false })),
+      policyOf: opts.policyOf ?? (() => DEFAULT_LIVE_POLICY),
       clock: opts.clock,
       logger: opts.logger,
     };

@@ -22,20 +22,27 @@ import type { ActionRegistry } from '../actions.js';
 import { stopAlreadyFinishedText, stopRefusedText } from '../messages.js';
 import { LiveTurn } from './live-turn.js';
 
-/** Who may press a channel's buttons besides the message's sender. */
-export interface ChannelAdmins {
+/** How a channel shows live turns, and who may press its buttons besides the message's sender. */
+export interface ChannelLivePolicy {
   admins: readonly string[];
   /** Everyone counts as admin (the loopback web chat). */
   everyoneIsAdmin: boolean;
+  /** Off: turns on this channel are answered with `send()` only. */
+  liveEnabled: boolean;
+  /** Least time between updates, ms; the adapter's own `minIntervalMs` wins when larger. */
+  minIntervalMs?: number;
 }
+
+/** The policy of a channel nobody configured: live on, no admins. */
+export const DEFAULT_LIVE_POLICY: ChannelLivePolicy = { admins: [], everyoneIsAdmin: false, liveEnabled: true };
 
 export interface LiveSessionDeps {
   dispatcherId: string;
   channels: ReadonlyMap<string, ChannelAdapter>;
   store: StateStore;
   actions: ActionRegistry;
-  /** The admins of a channel (its `access.admins`). */
-  adminsOf: (channelId: string) => ChannelAdmins;
+  /** A channel's live settings and admins (its `live` and `access.admins`). */
+  policyOf: (channelId: string) => ChannelLivePolicy;
   clock: Clock;
   logger: Logger;
 }
@@ -97,8 +104,9 @@ export class LiveSession {
  */
 export function beginLiveSession(deps: LiveSessionDeps, entry: QueuedMessage, stop: (by: ActionEvent['user']) => Promise<string>): LiveSession | null {
   const live = deps.channels.get(entry.address.channelId)?.live;
-  if (!live) return null;
-  const { admins, everyoneIsAdmin } = deps.adminsOf(entry.address.channelId);
+  const policy = deps.policyOf(entry.address.channelId);
+  if (!live || !policy.liveEnabled) return null;
+  const { admins, everyoneIsAdmin } = policy;
   const stopActionId = deps.actions.issue({
     channelId: entry.address.channelId,
     conversation: entry.address.conversation,
@@ -110,7 +118,7 @@ export function beginLiveSession(deps: LiveSessionDeps, entry: QueuedMessage, st
   });
   const turn = new LiveTurn(
     () => live.open(entry.address, { key: entry.id, stopActionId, recipientUserId: entry.sender.id }),
-    { minIntervalMs: live.minIntervalMs, clock: deps.clock, logger: deps.logger.child({ entry: entry.id }) },
+    { minIntervalMs: Math.max(live.minIntervalMs, policy.minIntervalMs ?? 0), clock: deps.clock, logger: deps.logger.child({ entry: entry.id }) },
   );
   return new LiveSession(deps, entry, live, turn, stopActionId);
 }
