@@ -6,7 +6,8 @@
  * Triggers (case-insensitive, the whole message; `demo:` and `demo ` both work):
  * - `demo help` (also `help`): the list below.
  * - `demo: markdown`: headings, a list, a table, a link, a fenced code block.
- * - `demo: slow [N s]`: an answer streamed over N seconds (default 10, at most 60).
+ * - `demo: slow [N s]`: a plan (codex's `update_plan` tool, when offered), then an answer streamed over
+ *   N seconds (default 10, at most 60).
  * - `demo: run a command`: the model calls codex's shell tool (`exec_command {cmd, login}`, codex 0.169;
  *   older codex offers `shell {command: argv}`), then summarises the command's output.
  * - `demo: fail`: the model stream fails (`response.failed`), so the turn fails.
@@ -99,6 +100,12 @@ export function demoSlowText(seconds: number): string {
   return `${DEMO_MARK} A slow answer, streamed over ${seconds} s.\n\n${lines.join('\n')}\n\nDone after ${seconds} s.`;
 }
 
+/** The plan `demo: slow` publishes before it streams (`update_plan` arguments: snake_case statuses). */
+export const DEMO_SLOW_PLAN = [
+  { step: 'Stream the answer, one line per second', status: 'in_progress' },
+  { step: 'Say when it is done', status: 'pending' },
+] as const;
+
 /** What `demo: fail` makes the model stream fail with. */
 export const DEMO_FAIL_MESSAGE = `${DEMO_MARK} demo: fail — this turn fails on purpose, so you can see how a failed turn is reported.`;
 
@@ -170,8 +177,14 @@ export const demoScript: ScriptFn = (req) => {
       return { kind: 'reply', text: demoHelpText() };
     case 'markdown':
       return { kind: 'reply', text: demoMarkdownText(), chunks: 8, streamMs: 800 };
-    case 'slow':
+    case 'slow': {
+      // First the plan (codex's `update_plan`, when this codex offers it), so a live answer shows its steps.
+      const planId = `demo_plan_${req.userTexts.length}`;
+      if (req.toolNames.includes('update_plan') && !req.hasFunctionOutput(planId)) {
+        return { kind: 'functionCall', name: 'update_plan', callId: planId, arguments: { plan: DEMO_SLOW_PLAN } };
+      }
       return { kind: 'reply', text: demoSlowText(parsed.seconds), chunks: parsed.seconds + 2, streamMs: parsed.seconds * 1000 };
+    }
     case 'fail':
       return { kind: 'streamError', message: DEMO_FAIL_MESSAGE };
     case 'command': {

@@ -6,11 +6,13 @@ import { describe, expect, it } from 'vitest';
 import {
   DEMO_COMMAND,
   DEMO_MARK,
+  DEMO_SLOW_PLAN,
   DEMO_TRIGGERS,
   SLOW_DEFAULT_S,
   SLOW_MAX_S,
   demoCommandText,
   demoScript,
+  demoSlowText,
   parseDemoTrigger,
 } from '../../src/demo/demo-script.js';
 import { parseModelRequest, type ScriptStep } from '../../src/demo/scripted-model.js';
@@ -66,6 +68,15 @@ describe('demo script', () => {
     const text = replyText(await step('demo help'));
     expect(text.startsWith(DEMO_MARK)).toBe(true);
     for (const t of DEMO_TRIGGERS) expect(text).toContain(`- \`${t.trigger}\`: ${t.shows}`);
+  });
+
+  it('demo: slow publishes its plan first where codex offers update_plan, then streams the answer', async () => {
+    const planned = await step('demo: slow 3s', { tools: ['exec_command', 'update_plan'] });
+    expect(planned).toMatchObject({ kind: 'functionCall', name: 'update_plan', arguments: { plan: DEMO_SLOW_PLAN } });
+    const callId = planned.kind === 'functionCall' ? planned.callId! : '';
+    const answer = await step('demo: slow 3s', { tools: ['exec_command', 'update_plan'], outputs: { [callId]: 'Plan updated' } });
+    expect(answer).toMatchObject({ kind: 'reply', text: demoSlowText(3), chunks: 5, streamMs: 3000 });
+    expect(await step('demo: slow 3s'), 'no plan tool: straight to the answer').toMatchObject({ kind: 'reply', text: demoSlowText(3) });
   });
 
   it('demo: markdown has a heading, a list, a table, a link and a fenced code block', async () => {
