@@ -33,7 +33,7 @@ export async function createCard(client: lark.Client, ctx: CallContext, card: Ca
   const res = await callFeishu(ctx, 'cardkit.card.create', () => client.cardkit.v1.card.create({ data: { type: 'card_json', data: JSON.stringify(card) } }));
   if (!res.ok) return res;
   const cardId = res.value.data?.card_id ?? '';
-  if (cardId === '') return { ok: false, kind: 'request', code: 0, httpStatus: 200, msg: 'no card_id in the answer', error: 'no_card_id', retryable: false };
+  if (cardId === '') return { ok: false, kind: 'invalid', retryable: false, code: 'no_card_id', detail: 'no card_id in the answer' };
   return { ok: true, value: { cardId } };
 }
 

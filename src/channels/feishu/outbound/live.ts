@@ -29,6 +29,7 @@ import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../../../log.js';
 import type { LiveElement, LiveEnd, LiveOpenOptions, LiveReplies, LiveView } from '../../live.js';
 import type { ReplyAddress, SendResult } from '../../types.js';
+import { failureFields, sendFailed, type PlatformFailure } from '../../platform-failure.js';
 import type { ApiResult, CallContext } from '../api/call.js';
 import {
   cardSettings,
@@ -110,13 +111,13 @@ export class FeishuLive implements LiveReplies {
           uuid: replyUuid(`live:${options.key}:${cardId}`, 0),
         });
         if (!sent.ok) {
-          logger.warn({ ...where, err: sent.error, detail: sent.msg }, 'feishu live card not posted; answering without streaming');
+          logger.warn({ ...where, ...failureFields(sent) }, 'feishu live card not posted; answering without streaming');
           return null;
         }
         logger.debug({ ...where, cardId, cardMessageId: sent.value.messageId }, 'feishu live card opened');
         return new LiveCard(this, to, { kind: 'card', cardId, messageId: sent.value.messageId });
       }
-      logger.info({ ...where, err: created.error, detail: created.msg }, 'feishu CardKit card not created; streaming into an edited card message instead');
+      logger.info({ ...where, ...failureFields(created) }, 'feishu CardKit card not created; streaming into an edited card message instead');
       const card = liveCard({ stopActionId: options.stopActionId, streaming: false });
       const sent = await reply(client, ctx, {
         messageId: to.messageId,
@@ -126,7 +127,7 @@ export class FeishuLive implements LiveReplies {
         uuid: replyUuid(`live:${options.key}:message`, 0),
       });
       if (!sent.ok) {
-        logger.warn({ ...where, err: sent.error, detail: sent.msg }, 'feishu live message not posted; answering without streaming');
+        logger.warn({ ...where, ...failureFields(sent) }, 'feishu live message not posted; answering without streaming');
         return null;
       }
       return new LiveMessage(this, to, { kind: 'message', messageId: sent.value.messageId }, options.stopActionId);
@@ -147,7 +148,7 @@ export class FeishuLive implements LiveReplies {
     try {
       if (r.kind === 'message') {
         const res = await patchCardMessage(client, ctx, { messageId: r.messageId, card: finalCard(note) });
-        if (!res.ok) logger.warn({ ...where, err: res.error, detail: res.msg }, 'feishu live message left open by a previous process could not be closed');
+        if (!res.ok) logger.warn({ ...where, ...failureFields(res) }, 'feishu live message left open by a previous process could not be closed');
         return;
       }
       let sequence = ABANDON_SEQUENCE_BASE;
@@ -158,7 +159,7 @@ export class FeishuLive implements LiveReplies {
       ];
       for (const [what, step] of steps) {
         const res = await step();
-        if (!res.ok) logger.warn({ ...where, step: what, err: res.error, detail: res.msg }, 'feishu live card left open by a previous process: a closing step failed');
+        if (!res.ok) logger.warn({ ...where, step: what, ...failureFields(res) }, 'feishu live card left open by a previous process: a closing step failed');
       }
     } catch (err) {
       logger.warn({ ...where, err }, 'feishu live element could not be closed');
@@ -178,7 +179,7 @@ export class FeishuLive implements LiveReplies {
       });
       if (!res.ok) {
         // The answer's start is shown; a `failed` now would make the caller post it all a second time.
-        this.opts.logger.error({ conversation: to.conversation, messageId: to.messageId, part: i + 1, parts: parts.length, err: res.error }, 'feishu live answer: a follow-up part could not be posted');
+        this.opts.logger.error({ conversation: to.conversation, messageId: to.messageId, part: i + 1, parts: parts.length, ...failureFields(res) }, 'feishu live answer: a follow-up part could not be posted');
         break;
       }
       ids.push(res.value.messageId);
@@ -235,9 +236,9 @@ class LiveCard implements LiveElement {
     }
   }
 
-  private lost(res: { error: string; msg: string }): false {
+  private lost(res: PlatformFailure): false {
     this.gone = true;
-    this.live.deps.logger.warn({ cardId: this.r.cardId, err: res.error, detail: res.msg }, 'feishu live card update refused; no more updates for this turn');
+    this.live.deps.logger.warn({ cardId: this.r.cardId, ...failureFields(res) }, 'feishu live card update refused; no more updates for this turn');
     return false;
   }
 
@@ -257,13 +258,13 @@ class LiveCard implements LiveElement {
     const updated = await updateCard(client, ctx, { cardId, card: finalCard(first), sequence: ++this.sequence });
     let shown = updated.ok;
     if (!updated.ok) {
-      logger.warn({ cardId, err: updated.error, detail: updated.msg }, 'feishu live card: final update refused; writing the answer into the streamed element');
+      logger.warn({ cardId, ...failureFields(updated) }, 'feishu live card: final update refused; writing the answer into the streamed element');
       const res = await streamElementContent(client, ctx, { cardId, elementId: ANSWER_ELEMENT, content: first, sequence: ++this.sequence });
       shown = res.ok;
     }
     const settings = await cardSettings(client, ctx, { cardId, settings: endStreamingSettings(first), sequence: ++this.sequence });
-    if (!settings.ok) logger.warn({ cardId, err: settings.error, detail: settings.msg }, 'feishu live card: streaming mode could not be turned off (it ends by itself after 10 minutes)');
-    if (!shown) return { status: 'failed', error: updated.ok ? 'live_finish_failed' : updated.error, retryable: true };
+    if (!settings.ok) logger.warn({ cardId, ...failureFields(settings) }, 'feishu live card: streaming mode could not be turned off (it ends by itself after 10 minutes)');
+    if (!shown) return { status: 'failed', error: updated.ok ? 'live_finish_failed' : updated.code, retryable: true };
     return this.live.postRest(this.to, end, parts, this.r.messageId);
   }
 }
@@ -295,7 +296,7 @@ class LiveMessage implements LiveElement {
       const res = await patchCardMessage(client, updateCtx, { messageId: this.r.messageId, card });
       if (!res.ok) {
         this.gone = true;
-        logger.warn({ cardMessageId: this.r.messageId, err: res.error, detail: res.msg }, 'feishu live message edit refused; no more updates for this turn');
+        logger.warn({ cardMessageId: this.r.messageId, ...failureFields(res) }, 'feishu live message edit refused; no more updates for this turn');
         return false;
       }
       this.shown = json;
@@ -321,8 +322,8 @@ class LiveMessage implements LiveElement {
     const card: CardJson = finalCard(parts[0]!);
     const res = await patchCardMessage(client, ctx, { messageId: this.r.messageId, card });
     if (!res.ok) {
-      logger.warn({ cardMessageId: this.r.messageId, err: res.error, detail: res.msg }, 'feishu live message: the final edit was refused');
-      return { status: 'failed', error: res.error, retryable: res.retryable };
+      logger.warn({ cardMessageId: this.r.messageId, ...failureFields(res) }, 'feishu live message: the final edit was refused');
+      return sendFailed(res);
     }
     return this.live.postRest(this.to, end, parts, this.r.messageId);
   }
