@@ -10,16 +10,21 @@ import { commandRefusedText, notQueuedText } from '../../src/dispatch/messages.j
 import { breakStateFile, isNotQueuedNotice } from '../support/broken-state.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { waitFor } from '../support/fake-clock.js';
-import { newChatId, newEventId, newOpenId, startFakeFeishu, type FakeFeishu } from '../support/fake-feishu/index.js';
+import { ANSWER_ELEMENT, STOP_ELEMENT } from '../../src/channels/feishu/outbound/card-stream.js';
+import { elementOf, isStreaming, newChatId, newEventId, newOpenId, startFakeFeishu, type FakeFeishu } from '../support/fake-feishu/index.js';
 import { replyMarkdown, startFeishuTestService, type FeishuTestService, type FeishuTestServiceOptions } from '../support/feishu-service.js';
 import { stripHeader } from '../support/service.js';
 
 /** The scripted model's Markdown answer for the round-trip case. */
 const RICH_ANSWER = 'Here is **the plan**:\n\n```js\nconsole.log(1 < 2 && "ok");\n```\n\nDone.';
 
+const SLOW_ANSWER = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+
 const echoScript: ScriptFn = async (req) => {
   const text = stripHeader(req.lastUserText);
   if (text.startsWith('hang')) return { kind: 'hang' };
+  // Written slowly, word by word: a live answer to watch and stop.
+  if (text.startsWith('slow')) return { kind: 'reply', text: SLOW_ANSWER, chunks: 60, streamMs: 30_000 };
   if (text.startsWith('rich')) return { kind: 'reply', text: RICH_ANSWER };
   return { kind: 'reply', text: `echo: ${text}` };
 };
@@ -52,7 +57,7 @@ const emojis = (messageId: string): string[] => fake.reactionsOn(messageId).map(
 
 for (const mode of ['websocket', 'webhook'] as const) {
   describe(`Feishu → real service → real codex (${mode})`, () => {
-    it('a group message mentioning the bot gets a post reply with the Markdown and progress reactions; re-deliveries are one turn', async () => {
+    it('a group message mentioning the bot gets a reply with the Markdown (a live card settling into the post text) and progress reactions; re-deliveries are one turn', async () => {
       const s = await start({ mode });
       const ada = newOpenId();
       const chatId = newChatId();
@@ -64,11 +69,12 @@ for (const mode of ['websocket', 'webhook'] as const) {
       // … or the same message under a new event id: the dispatcher's dedup catches that one.
       await s.deliver({ ...event, header: { ...event.header, event_id: newEventId() } });
 
-      const [reply] = await s.waitForReplies(messageId, 1);
-      expect(reply!.msg_type).toBe('post');
-      expect(replyMarkdown(reply!)).toBe(RICH_ANSWER);
-      expect(replyMarkdown(reply!)).toBe(renderMarkdownParts({ kind: 'answer', text: RICH_ANSWER })[0]);
-      expect(reply!.chat_id).toBe(chatId);
+      // The answer streams in a live card (CardKit) that settles into exactly the text of the post send() would reply with.
+      const [answer] = await s.waitForAnswers(messageId, 1);
+      expect(answer!.message.msg_type).toBe('interactive');
+      expect(answer!.markdown).toBe(RICH_ANSWER);
+      expect(answer!.markdown).toBe(renderMarkdownParts({ kind: 'answer', text: RICH_ANSWER })[0]);
+      expect(answer!.message.chat_id).toBe(chatId);
       // The turn input names the sender (open_id) and the chat.
       const req = env.model.requests.find((r) => r.lastUserText.endsWith('rich answer please'));
       expect(req?.lastUserText).toBe(`[${ada} via feishu/${chatId}]\nrich answer please`);
@@ -101,8 +107,8 @@ describe('Feishu → real service → real codex (websocket): mentions, access a
     const dm = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), text: 'direct question' });
     await s.deliver(dm);
 
-    expect(replyMarkdown((await s.waitForReplies(dm.event.message.message_id, 1))[0]!)).toBe('echo: direct question');
-    expect(replyMarkdown((await s.waitForReplies(openChat.event.message.message_id, 1))[0]!)).toBe('echo: open chatter');
+    expect((await s.waitForAnswers(dm.event.message.message_id, 1))[0]!.markdown).toBe('echo: direct question');
+    expect((await s.waitForAnswers(openChat.event.message.message_id, 1))[0]!.markdown).toBe('echo: open chatter');
     await s.service.dispatchers.get('main')!.whenIdle();
     expect(asked('plain chatter')).toBe(0);
     expect(s.repliesTo(quiet.event.message.message_id)).toEqual([]);
@@ -130,11 +136,40 @@ describe('Feishu → real service → real codex (websocket): mentions, access a
     await s.deliver(outsider);
     const allowed = fake.messageReceive({ chatId, chatType: 'group', senderOpenId: insider, text: 'I am allowed' });
     await s.deliver(allowed);
-    expect(replyMarkdown((await s.waitForReplies(allowed.event.message.message_id, 1))[0]!)).toBe('echo: I am allowed');
+    expect((await s.waitForAnswers(allowed.event.message.message_id, 1))[0]!.markdown).toBe('echo: I am allowed');
     await s.service.dispatchers.get('main')!.whenIdle();
     await new Promise((r) => setTimeout(r, 200));
     expect(asked('let me in')).toBe(0);
     expect(s.repliesTo(outsider.event.message.message_id)).toEqual([]);
+  });
+
+  it("a slow answer streams into the live card; its Stop button stops the turn for the sender (a stranger gets the refusal toast); one final answer", async () => {
+    const ada = newOpenId();
+    const s = await start();
+    const chatId = newChatId();
+    const ev = fake.messageReceive({ chatId, chatType: 'group', senderOpenId: ada, text: 'slow story please' });
+    const messageId = ev.event.message.message_id as string;
+    await s.deliver(ev);
+    const answerPushes = (): string[] =>
+      (fake.cards().at(-1)?.operations ?? []).flatMap((o) => (o.op === 'content' && o.elementId === ANSWER_ELEMENT ? [o.content] : []));
+    await waitFor(() => answerPushes().length >= 2, 30_000, 'the answer streaming into the card');
+    const card = fake.cards().at(-1)!;
+    expect(isStreaming(card)).toBe(true);
+    expect(answerPushes()[1]!.startsWith(answerPushes()[0]!)).toBe(true);
+    const { value } = (elementOf(card, STOP_ELEMENT)!.behaviors as Array<{ value: Record<string, unknown> }>)[0]!;
+    const press = (who: string) => fake.sendEvent(fake.cardAction({ operatorOpenId: who, value, messageId: card.messageId!, chatId }));
+
+    expect((await press(newOpenId())).handlerResult).toMatchObject({ toast: { type: 'warning' } });
+    expect((await press(ada)).handlerResult).toMatchObject({ toast: { type: 'info' } });
+    const [stopped] = await s.waitForAnswers(messageId, 1);
+    expect(stopped!.markdown).toMatch(/^⏹️ Stopped by .+\.$/);
+    expect(isStreaming(card)).toBe(false);
+    const seqs = card.operations.filter((o) => o.op !== 'create').map((o) => o.sequence);
+    expect(seqs.every((x, i) => i === 0 || x > seqs[i - 1]!)).toBe(true);
+    await s.service.dispatchers.get('main')!.whenIdle();
+    // One final answer: the settled card, nothing posted after it.
+    expect(s.repliesTo(messageId)).toHaveLength(1);
+    expect(answerPushes().length).toBeLessThan(60);
   });
 
   it('`/stop` from an admin interrupts a hanging turn; a non-admin gets the polite refusal', async () => {
@@ -155,8 +190,8 @@ describe('Feishu → real service → real codex (websocket): mentions, access a
 
     const stop = fake.messageReceive({ chatId, chatType: 'group', senderOpenId: admin, text: '/stop' });
     await s.deliver(stop);
-    const [stopped] = await s.waitForReplies(hang.event.message.message_id, 1);
-    expect(replyMarkdown(stopped!)).toMatch(/^⏹️ Stopped by .+\.$/);
+    const [stopped] = await s.waitForAnswers(hang.event.message.message_id, 1);
+    expect(stopped!.markdown).toMatch(/^⏹️ Stopped by .+\.$/);
     await waitFor(() => JSON.stringify(emojis(hang.event.message.message_id)) === '["CrossMark"]', 10_000, 'failure reaction');
     // One mark per stopped turn: in a flat chat `/stop` posts no acknowledgement of its own.
     await d.whenIdle();

@@ -9,7 +9,9 @@ import type { FeishuChannel } from '../../src/channels/feishu/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Service } from '../../src/service.js';
 import type { CodexTestEnv } from './codex-env.js';
-import type { FakeFeishu, FeishuEvent, StoredMessage } from './fake-feishu/index.js';
+import { elementOf, isStreaming, type FakeFeishu, type FeishuEvent, type StoredMessage } from './fake-feishu/index.js';
+import { waitFor } from './fake-clock.js';
+import { ANSWER_ELEMENT, STOP_ELEMENT } from '../../src/channels/feishu/outbound/card-stream.js';
 import { mainDispatcher, startWithTestLog, testCodexConfig, waitForCount } from './service.js';
 
 export const FEISHU_ENCRYPT_KEY = 'e2e-encrypt-key';
@@ -32,6 +34,12 @@ export interface FeishuTestService {
   repliesTo(messageId: string): StoredMessage[];
   /** Waits until `messageId` has `n` replies and returns them. */
   waitForReplies(messageId: string, n: number, timeoutMs?: number): Promise<StoredMessage[]>;
+  /**
+   * Waits until `messageId` has `n` replies and every live card among them settled (streaming off,
+   * no Stop button); returns each reply with the Markdown it shows: a post's `md` text, a live
+   * card's answer element.
+   */
+  waitForAnswers(messageId: string, n: number, timeoutMs?: number): Promise<Array<{ message: StoredMessage; markdown: string }>>;
   stop(): Promise<void>;
 }
 
@@ -95,6 +103,25 @@ export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu
         const all = fake.sentMessages().map((m) => `${String(m.parent_id)}: ${m.content.slice(0, 100)}`);
         return `expected ${n} replies to ${messageId}, got ${got.length}; all sent: ${JSON.stringify(all)}`;
       });
+    },
+    async waitForAnswers(messageId, n, timeoutMs = 30_000) {
+      const shown = (m: StoredMessage): string | undefined => {
+        if (m.msg_type === 'post') return replyMarkdown(m);
+        const content = JSON.parse(fake.message(m.message_id)?.content ?? m.content) as { type?: string; data?: { card_id?: string }; body?: { elements?: Array<Record<string, unknown>> } };
+        if (content.type === 'card') {
+          const card = fake.card(content.data?.card_id ?? '');
+          if (!card || isStreaming(card) || elementOf(card, STOP_ELEMENT)) return undefined;
+          return elementOf(card, ANSWER_ELEMENT)?.content as string | undefined;
+        }
+        const elements = content.body?.elements ?? [];
+        if (elements.some((e) => e.element_id === STOP_ELEMENT)) return undefined;
+        return elements.find((e) => e.element_id === ANSWER_ELEMENT)?.content as string | undefined;
+      };
+      await waitFor(() => {
+        const got = repliesTo(messageId);
+        return got.length >= n && got.every((m) => shown(m) !== undefined);
+      }, timeoutMs, `${n} settled replies to ${messageId}`);
+      return repliesTo(messageId).map((message) => ({ message, markdown: shown(message)! }));
     },
     stop: () => service.stop(),
   };

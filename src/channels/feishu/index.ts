@@ -15,6 +15,9 @@
  *   skipped for senders/chats the gate's access rule (`accessRefusal`) leaves out.
  * - send(): Markdown → `post` parts with an `md` element, replies to the source message, idempotent
  *   per key (./outbound/send.ts); setProgress(): reactions (./outbound/progress.ts).
+ * - live: the answer streamed into a CardKit card with the plan, activity and a Stop button
+ *   (./outbound/live.ts); presses arrive as `card.action.trigger` over either mode and are handed to
+ *   start()'s ActionHandler, answered with a toast (./inbound/card-actions.ts).
  * - connection(): long connection: the SDK's live state (`reconnecting` after a drop until it is
  *   re-established; ./inbound/long-connection.ts); webhook: `connected` while the server listens.
  * - Every Open API call refreshes a rejected token once and waits out rate limits (./api/call.ts).
@@ -24,6 +27,7 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import type { Clock } from '../../clock.js';
 import type { FeishuChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
+import type { ActionHandler } from '../live.js';
 import type { ChannelAdapter, ChannelConnection, InboundHandler, InboundMessage, OutboundMessage, ProgressState, ReplyAddress, SendResult } from '../types.js';
 import type { CallContext } from './api/call.js';
 import { createFeishuClient } from './api/client.js';
@@ -33,11 +37,13 @@ import { downloadResource } from './api/resources.js';
 import type { ResourceRef } from './inbound/content.js';
 import { RecentIds } from './inbound/dedup.js';
 import type { FeishuMessageEvent } from './inbound/event.js';
+import { createCardActionHandler, type FeishuCardActionEvent } from './inbound/card-actions.js';
 import { ChannelStoppingError, createReceiveHandler } from './inbound/handler.js';
 import { longConnectionState, startLongConnection } from './inbound/long-connection.js';
 import { startWebhook, type RunningWebhook } from './inbound/webhook.js';
 import { StartStopGate } from '../lifecycle.js';
 import { parseListenAddress, urlOf } from '../listen.js';
+import { FeishuLive } from './outbound/live.js';
 import { FeishuProgress } from './outbound/progress.js';
 import { FeishuSender } from './outbound/send.js';
 import { accessRefusal } from '../../dispatch/gate.js';
@@ -75,6 +81,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
   const ctx: CallContext = { cache, clock, logger, ...(deps.retryBudgetMs !== undefined ? { retryBudgetMs: deps.retryBudgetMs } : {}) };
   const sender = new FeishuSender({ client, ctx, logger });
   const progress = new FeishuProgress({ client, ctx, logger, reactions: config.progress });
+  const live = new FeishuLive({ client, ctx, logger });
   const filesDir = path.join(deps.stateDir, 'feishu', config.id, 'files');
   const seen = new RecentIds();
 
@@ -82,6 +89,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
   let ws: lark.WSClient | undefined;
   let webhook: RunningWebhook | undefined;
   let onMessage: InboundHandler | undefined;
+  let onAction: ActionHandler | undefined;
   let running = false;
   const gate = new StartStopGate(`feishu channel "${config.id}"`);
 
@@ -118,7 +126,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
     return `[${label} could not be downloaded: ${res.error}]`;
   }
 
-  async function doStart(handler: InboundHandler): Promise<void> {
+  async function doStart(handler: InboundHandler, actionHandler: ActionHandler | undefined): Promise<void> {
     const id = await fetchBotIdentity(client, ctx, config.id);
     const receive = createReceiveHandler({
       channelId: config.id,
@@ -131,6 +139,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
       logger,
       deliver,
     });
+    const cardAction = createCardActionHandler({ channelId: config.id, appId: config.appId, handler: () => onAction, clock, logger });
     const dispatcher = new lark.EventDispatcher({
       ...(config.verificationToken !== undefined ? { verificationToken: config.verificationToken } : {}),
       ...(config.encryptKey !== undefined ? { encryptKey: config.encryptKey } : {}),
@@ -140,9 +149,11 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
       'im.message.receive_v1': async (data: unknown) => {
         await receive(data as FeishuMessageEvent);
       },
+      'card.action.trigger': (data: unknown) => cardAction(data as FeishuCardActionEvent),
     });
     identity = id;
     onMessage = handler;
+    onAction = actionHandler;
     try {
       if (config.mode === 'websocket') {
         ws = await startLongConnection({
@@ -173,6 +184,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
       }
     } catch (err) {
       onMessage = undefined;
+      onAction = undefined;
       throw err;
     }
     running = true;
@@ -184,6 +196,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
 
   async function doStop(): Promise<void> {
     onMessage = undefined;
+    onAction = undefined;
     const socket = ws;
     const server = webhook;
     ws = undefined;
@@ -205,6 +218,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
     type: 'feishu',
     mode: config.mode,
     filesDir,
+    live,
 
     get eventsUrl(): string | undefined {
       return eventsUrl();
@@ -214,8 +228,8 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
       return identity;
     },
 
-    start(handler: InboundHandler): Promise<void> {
-      return gate.start(running, () => doStart(handler));
+    start(handler: InboundHandler, actionHandler?: ActionHandler): Promise<void> {
+      return gate.start(running, () => doStart(handler, actionHandler));
     },
 
     stop(): Promise<void> {

@@ -7,6 +7,7 @@
  * 230001 (invalid parameter) match public Feishu reports. 231003 (message not found — also for an
  * unknown reaction), 231001 (bad reaction type), 234001/234003 (resource) are the fake's choice.
  */
+import type { CardStore } from './cardkit.js';
 import { validateContent } from './content.js';
 import { newMessageId, newThreadId } from './ids.js';
 import type { MessageStore } from './message-store.js';
@@ -21,6 +22,8 @@ export interface OpenApiState {
   tenantKey: string;
   store: MessageStore;
   tokens: TokenIssuer;
+  /** CardKit card entities (./cardkit.ts); a reply may carry one. */
+  cards: CardStore;
 }
 
 export interface ApiRequest {
@@ -144,6 +147,8 @@ export const OPEN_API: Partial<Record<RouteName, Handler>> = {
     if (bad) return fail(bad.code, bad.msg);
     const dup = duplicateOf(s, uuid);
     if (dup) return ok(messageView(dup, s));
+    const entity = msgType === 'interactive' ? s.cards.claim(content) : undefined;
+    if (entity && 'status' in entity) return entity;
     let threadId = parent.thread_id;
     if (inThread === true && !threadId) {
       threadId = newThreadId();
@@ -160,6 +165,7 @@ export const OPEN_API: Partial<Record<RouteName, Handler>> = {
       via: 'reply',
       ...(typeof uuid === 'string' && uuid ? { uuid } : {}),
     });
+    if (entity) s.cards.bind(entity.cardId, m.message_id);
     return ok(messageView(m, s));
   },
 

@@ -32,6 +32,12 @@ export const ROUTES: readonly RouteSpec[] = [
     template: '/open-apis/im/v1/messages/:message_id/resources/:file_key',
   },
   { name: 'ws.endpoint', method: 'POST', template: '/callback/ws/endpoint' },
+  { name: 'cardkit.card.create', method: 'POST', template: '/open-apis/cardkit/v1/cards' },
+  { name: 'cardkit.card.settings', method: 'PATCH', template: '/open-apis/cardkit/v1/cards/:card_id/settings' },
+  { name: 'cardkit.card.update', method: 'PUT', template: '/open-apis/cardkit/v1/cards/:card_id' },
+  { name: 'cardkit.cardElement.content', method: 'PUT', template: '/open-apis/cardkit/v1/cards/:card_id/elements/:element_id/content' },
+  { name: 'cardkit.cardElement.update', method: 'PUT', template: '/open-apis/cardkit/v1/cards/:card_id/elements/:element_id' },
+  { name: 'cardkit.cardElement.delete', method: 'DELETE', template: '/open-apis/cardkit/v1/cards/:card_id/elements/:element_id' },
 ];
 
 const ROUTE_NAMES = new Set<string>(ROUTES.map((r) => r.name));

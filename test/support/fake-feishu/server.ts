@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CallLog, type CallPredicate } from './call-log.js';
+import { CARDKIT_API, cardActionTrigger, CardStore, type CardActionInput, type StoredCard } from './cardkit.js';
 import { messageReceive, type EventContext, type FeishuEvent, type MessageReceiveInput } from './events.js';
 import { FailurePlan } from './failures.js';
 import { newAppId, newOpenId } from './ids.js';
@@ -86,6 +87,16 @@ export interface FakeFeishu {
   ): void;
   /** messageReceive() with this fake's app/tenant/token/bot identity. */
   messageReceive(input: MessageReceiveInput): FeishuEvent;
+
+  // CardKit
+  /** A card entity by id. */
+  card(cardId: string): StoredCard | undefined;
+  /** Card entities created so far, oldest first. */
+  cards(): StoredCard[];
+  /** While false, card creation fails with 99991672 (the app lacks `cardkit:card:write`). */
+  setCardKitAvailable(available: boolean): void;
+  /** A `card.action.trigger` callback body with this fake's app/tenant/token (deliver with sendEvent or postWebhook). */
+  cardAction(input: CardActionInput): FeishuEvent;
 
   // Long connection
   readonly clientConfig: WsClientConfig;
@@ -173,7 +184,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const failures = new FailurePlan();
   const store = new MessageStore();
   const tokens = new TokenIssuer(() => ttl);
-  const state: OpenApiState = { appId, appSecret, botOpenId, botName, tenantKey, store, tokens };
+  const cards = new CardStore();
+  const state: OpenApiState = { appId, appSecret, botOpenId, botName, tenantKey, store, tokens, cards };
   const eventContext: EventContext = { appId, tenantKey, token: verificationToken, botOpenId, botName };
 
   let port = 0;
@@ -238,8 +250,10 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       const e = TOKEN_ERRORS[tokens.check(token) === 'missing' ? 'missing' : 'invalid'];
       result = fail(e.code, e.msg);
     } else {
+      const req = { params, query: Object.fromEntries(url.searchParams), body };
       const handler = OPEN_API[route.name];
-      result = handler ? handler({ params, query: Object.fromEntries(url.searchParams), body }, state) : fail(404, 'not implemented');
+      const cardkit = CARDKIT_API[route.name];
+      result = handler ? handler(req, state) : cardkit ? cardkit(req, cards) : fail(404, 'not implemented');
     }
     record(route.name, params, result, false);
     reply(res, result);
@@ -304,6 +318,13 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         ...(o.type !== undefined ? { type: o.type } : {}),
       }),
     messageReceive: (input) => messageReceive(input, eventContext),
+
+    card: (cardId) => cards.get(cardId),
+    cards: () => cards.all(),
+    setCardKitAvailable: (available) => {
+      cards.available = available;
+    },
+    cardAction: (input) => cardActionTrigger(input, eventContext),
 
     get clientConfig() {
       return { ...hub.clientConfig };

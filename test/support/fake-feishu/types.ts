@@ -48,7 +48,13 @@ export type RouteName =
   | 'im.messageReaction.create'
   | 'im.messageReaction.delete'
   | 'im.messageResource.get'
-  | 'ws.endpoint';
+  | 'ws.endpoint'
+  | 'cardkit.card.create'
+  | 'cardkit.card.settings'
+  | 'cardkit.card.update'
+  | 'cardkit.cardElement.content'
+  | 'cardkit.cardElement.update'
+  | 'cardkit.cardElement.delete';
 
 /** One recorded HTTP call to the fake (long-connection frames are recorded separately). */
 export interface RecordedCall {

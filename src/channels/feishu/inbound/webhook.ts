@@ -17,7 +17,7 @@
  * | encrypt key set, signature headers missing or wrong (a `url_verification` may come unsigned) | 401 |
  * | wrong verification token (`token`, schema 2.0 `header.token`) | 401 |
  * | `url_verification` | 200 `{challenge}` |
- * | an event | handed to the EventDispatcher (`needCheck: false`: verified here), 200 `{}` once handled; 500 if handling failed |
+ * | an event | handed to the EventDispatcher (`needCheck: false`: verified here), 200 `{}` once handled (a callback such as `card.action.trigger`: 200 with the handler's answer object, e.g. a toast); 500 if handling failed |
  *
  * Feishu facts: with an Encrypt Key every body is `{"encrypt": base64(iv ‖ AES-256-CBC(json))}`,
  * key = SHA-256(encrypt key), PKCS#7; `X-Lark-Signature` = hex SHA-256(timestamp + nonce +
@@ -154,8 +154,8 @@ export async function startWebhook(opts: WebhookOptions): Promise<RunningWebhook
       logger.info('feishu url_verification answered');
       return send(res, 200, { challenge: payload.challenge });
     }
-    await opts.dispatcher.invoke(payload, { needCheck: false });
-    send(res, 200, {});
+    const answer: unknown = await opts.dispatcher.invoke(payload, { needCheck: false });
+    send(res, 200, isObject(answer) ? answer : {});
   }
 
   const server: Server = createServer((req, res) => {
