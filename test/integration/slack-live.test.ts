@@ -320,3 +320,34 @@ describe.each(['socket', 'http'] as const)('Slack Stop button (%s mode)', (mode)
     expect(s.fake.ephemerals()[0]).toMatchObject({ user: 'U1', text: 'Already finished.' });
   });
 });
+
+describe('Slack live answers: limits and reuse', () => {
+  it('a long text goes out in calls of at most 12,000 characters, at most 36,000 in all; the final answer is still whole', async () => {
+    const { fake, channel } = await setup();
+    const to = question(fake);
+    const el = (await channel.live!.open(to, options()))!;
+    const text = Array.from({ length: 120 }, (_, p) => Array.from({ length: 60 }, (_, w) => `w${p}x${w}`).join(' ')).join('\n\n');
+    expect(text.length).toBeGreaterThan(36_000);
+    expect(await el.update(view(text.slice(0, 30_000)))).toBe(true);
+    expect(await el.update(view(text))).toBe(true);
+    const appends = fake.callsTo('chat.appendStream');
+    for (const c of appends) for (const ch of c.body.chunks as Array<{ type: string; text?: string }>) expect((ch.text ?? '').length).toBeLessThanOrEqual(12_000);
+    expect(streamedText(fake.calls)).toBe(text.slice(0, 36_000));
+    const msg = answer(text);
+    await el.finish({ outcome: 'completed', message: msg });
+    expect(botThread(fake, to).map((m) => m.text)).toEqual(renderSlackParts(msg));
+  });
+
+  it('an open retried with the same key reuses the element; the plan block gets its title once', async () => {
+    const { fake, channel } = await setup();
+    const to = question(fake);
+    const o = options();
+    const a = await channel.live!.open(to, o);
+    expect(await channel.live!.open(to, o)).toBe(a);
+    expect(fake.callsTo('chat.startStream')).toHaveLength(1);
+    await a!.update(view('', { textSeq: 0, activity: 'thinking' }));
+    await a!.update(view('', { textSeq: 0, activity: 'running `ls`' }));
+    const titles = fake.callsTo('chat.appendStream').flatMap((c) => (c.body.chunks as Array<{ type: string }>).filter((x) => x.type === 'plan_update'));
+    expect(titles).toHaveLength(1);
+  });
+});

@@ -8,7 +8,8 @@
  *   `recipient_team_id` (the bot's workspace from `auth.test`), which Slack requires there. The
  *   stream starts with one `blocks` chunk: the Stop button (an `actions` block). Streams are
  *   append-only, so the button sits above the text until finish replaces the whole message.
- *   `task_display_mode: plan`: the activity and the plan steps render together in one plan block.
+ *   `task_display_mode: plan`: the activity and the plan steps render together in one plan block,
+ *   titled with a `plan_update` chunk before the first task.
  * - update: one `chat.appendStream` per call with the new part of the text (`markdown_text`
  *   chunks; Slack renders the Markdown) and the `task_update` chunks that changed. A new agent
  *   message (`textSeq` grew) starts a new paragraph; a text that is not an extension of what was
@@ -35,6 +36,9 @@ import { encodeLiveRef } from './live-ref.js';
 export const STREAM_CALL_TEXT_LIMIT = 12_000;
 /** Most text streamed into one message, characters (Slack truncates messages past 40,000). */
 export const STREAM_TEXT_CAP = 36_000;
+
+/** Title of the plan block holding the activity and the plan steps (`plan_update` chunk). */
+export const PLAN_TITLE = 'Working on it';
 
 export interface StreamDeps {
   call: LiveCall;
@@ -73,6 +77,8 @@ class StreamElement implements LiveElement {
   /** Text streaming stopped: the text diverged from what was sent, or the cap was reached. */
   private textHalted = false;
   private readonly tasks = new Map<string, string>();
+  /** The plan block got its title (a `plan_update` chunk before the first task). */
+  private titled = false;
   private finished: Promise<SendResult> | null = null;
 
   constructor(
@@ -114,14 +120,20 @@ class StreamElement implements LiveElement {
     for (let i = 0; i < pieces.length; i++) {
       const piece = pieces[i]!;
       const chunks: object[] = piece === '' ? [] : [{ type: 'markdown_text', text: piece }];
-      if (i === 0) chunks.push(...taskUpdates);
+      if (i === 0 && taskUpdates.length > 0) {
+        if (!this.titled) chunks.push({ type: 'plan_update', title: PLAN_TITLE });
+        chunks.push(...taskUpdates);
+      }
       const res = await this.deps.call('chat.appendStream', { channel: this.to.conversation, ts: this.ts, chunks }, { retry: false });
       if (!res.ok) {
         this.deps.logger.info({ conversation: this.to.conversation, ts: this.ts, err: res.error }, 'slack live stream append refused; the stream waits for the final answer');
         return false;
       }
       this.streamed += piece;
-      if (i === 0) for (const [k, v] of tasks) this.tasks.set(k, v);
+      if (i === 0 && taskUpdates.length > 0) {
+        this.titled = true;
+        for (const [k, v] of tasks) this.tasks.set(k, v);
+      }
     }
     this.seq = text.seq;
     this.seqText = text.seqText;
@@ -138,10 +150,11 @@ class StreamElement implements LiveElement {
     const where = { conversation: this.to.conversation, ts: this.ts };
     const stop = await call('chat.stopStream', { channel: this.to.conversation, ts: this.ts });
     if (!stop.ok) logger.warn({ ...where, err: stop.error }, 'slack chat.stopStream failed; the message is replaced with the answer');
-    const streamedWhole = stop.ok && this.streamed === end.message.text && renderSlackParts(end.message).length === 1;
+    // Only asked when the update failed (rendering a long text is not free).
+    const streamedWhole = (): boolean => stop.ok && this.streamed === end.message.text && renderSlackParts(end.message).length === 1;
     return sender.sendOver(this.to, end.message, async (part) => {
       const res = await call('chat.update', { channel: this.to.conversation, ts: this.ts, text: part, blocks: [] });
-      if (res.ok || streamedWhole) {
+      if (res.ok || streamedWhole()) {
         if (!res.ok) logger.warn({ ...where, err: res.error }, 'slack chat.update of the streamed answer failed; the streamed text stands as the answer');
         return { status: 'shown', ts: this.ts };
       }
