@@ -13,6 +13,7 @@
  * - connection(): Socket Mode: the live state of the SocketModeClient (./api/connection.ts), so a
  *   dropped WebSocket shows as `reconnecting` until Slack's `hello` on the new one; HTTP mode:
  *   `connected` while the receiver listens.
+ * - live: streamed answers with a Stop button (./outbound/live.ts); presses via ./inbound/actions.ts.
  * - Files attached to messages are not downloaded: their names and permalinks are appended to the
  *   text (`[file: name — permalink]`).
  */
@@ -32,6 +33,10 @@ import { createUserDirectory } from './api/users.js';
 import { registerInboundListeners } from './inbound/listener.js';
 import { SlackProgress } from './outbound/progress.js';
 import { SlackSender } from './outbound/send.js';
+import type { ActionHandler } from '../live.js';
+import { registerActionListener } from './inbound/actions.js';
+import { createLiveCall } from './outbound/live-api.js';
+import { createSlackLive } from './outbound/live.js';
 
 export interface SlackChannel extends ChannelAdapter {
   readonly type: 'slack';
@@ -57,6 +62,9 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
   const users = createUserDirectory({ client, clock, logger });
   const sender = new SlackSender({ client, logger });
   const progress = new SlackProgress({ client, logger, reactions: config.progress });
+  const liveCall = createLiveCall(client, config.botToken, { ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}), logger: sdkLogger });
+  const live = createSlackLive({ call: liveCall, sender, clock, logger, teamId: () => identity?.teamId });
+  let onAction: ActionHandler | undefined;
 
   let app: App | undefined;
   let socket: SocketModeConnection | undefined;
@@ -90,6 +98,7 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
       logger.error({ err }, 'slack event processing failed');
     });
     registerInboundListeners(a, { channelId: config.id, bot: id, allowBots: config.allowBots, users, clock, logger, deliver });
+    registerActionListener(a, { channelId: config.id, call: liveCall, logger, onAction: () => (onMessage ? onAction : undefined) });
     onMessage = handler;
     try {
       boundPort = (await startSlackApp(a, config)).port;
@@ -141,8 +150,13 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
       return identity;
     },
 
-    start(handler: InboundHandler): Promise<void> {
-      return gate.start(app !== undefined, () => doStart(handler));
+    live,
+
+    start(handler: InboundHandler, actions?: ActionHandler): Promise<void> {
+      return gate.start(app !== undefined, () => {
+        onAction = actions;
+        return doStart(handler);
+      });
     },
 
     stop(): Promise<void> {

@@ -13,13 +13,14 @@ import { slackChannelSchema } from '../../../src/config/schema.js';
 import { silentLogger } from '../../../src/log.js';
 import type { ReplyAddress } from '../../../src/state/types.js';
 import { dmMessage, newEventId, startFakeSlack, type SlackEvent } from '../fake-slack/index.js';
-import type { AdapterHarness, Delivery, HarnessFactory } from './harness.js';
+import type { LiveAdapterHarness } from '../adapter-contract-live.js';
+import type { Delivery } from './harness.js';
 
 const SIGNING_SECRET = 'contract-signing-secret';
 const WAIT_MS = 15_000;
 
-export function slackHarness(mode: 'socket' | 'http'): HarnessFactory {
-  return async (): Promise<AdapterHarness> => {
+export function slackHarness(mode: 'socket' | 'http'): () => Promise<LiveAdapterHarness> {
+  return async (): Promise<LiveAdapterHarness> => {
     const fake = await startFakeSlack({ users: { U1: { name: 'ada', real_name: 'Ada Lovelace' } }, channels: ['C1', 'D1'] });
     const config = slackChannelSchema.parse({
       id: 'team',
@@ -72,6 +73,13 @@ export function slackHarness(mode: 'socket' | 'http'): HarnessFactory {
           .callsTo('chat.postMessage')
           .filter((c) => c.response.ok === true && c.body.channel === to.conversation && c.body.thread_ts === threadTs)
           .map((c) => ({ id: String(c.response.ts), text: String(c.body.text) }));
+      },
+      async shown(to) {
+        const threadTs = to.thread ?? to.messageId;
+        return fake
+          .messages(to.conversation)
+          .filter((m) => m.user === fake.botUserId && m.thread_ts === threadTs)
+          .map((m) => ({ id: m.ts, text: m.text ?? '' }));
       },
       failProgress() {
         for (const method of ['reactions.add', 'reactions.remove']) fake.failNext(method, { error: 'missing_scope', times: 50 });

@@ -35,6 +35,8 @@ export {
   type SlackEvent,
   type UserMessageInput,
 } from './events.js';
+export { blockActionsPayload, postInteraction, type ButtonPress } from './interactivity.js';
+export type { StoredEphemeral, StoredStatus } from './web-api-live.js';
 export { postEvent, signSlackRequest, STALE_OFFSET_SEC, type PostEventOptions, type PostEventResult, type Tamper } from './signing.js';
 export { captureLogger, type CapturingLogger, type CapturedLine } from './bolt-logger.js';
 export { compareTs, createTsClock, type TsClock } from './ts-clock.js';

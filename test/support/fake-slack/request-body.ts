@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 
 /** Fields the WebClient JSON-encodes inside form bodies; decoded back so tests can inspect them. */
-const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'files', 'file_uploads', 'unfurls', 'user_auth_blocks']);
+const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'files', 'file_uploads', 'unfurls', 'user_auth_blocks', 'chunks']);
 
 export class BadRequestBody extends Error {}
 

@@ -26,6 +26,8 @@ import type {
   StoredMessage,
 } from './types.js';
 import { METHODS, type ApiResponse, type TokenKind, type WebApiState } from './web-api.js';
+import type { StoredEphemeral, StoredStatus } from './web-api-live.js';
+import { blockActionsPayload, postInteraction, type ButtonPress } from './interactivity.js';
 
 export interface FakeSlack {
   /** http://127.0.0.1:PORT */
@@ -89,6 +91,18 @@ export interface FakeSlack {
   /** signing.postEvent, also remembering the event's message like sendEvent does. */
   postEvent(url: string, signingSecret: string, payload: object | string, opts?: PostEventOptions): Promise<PostEventResult>;
 
+  // Live answers (./web-api-live.ts, ./interactivity.ts)
+  /** Makes the streaming methods answer `error` (e.g. 'unknown_method'), or available again (undefined). */
+  setStreamingError(error: string | undefined): void;
+  /** Ephemeral messages the bot showed (chat.postEphemeral), oldest first. */
+  ephemerals(channel?: string): StoredEphemeral[];
+  /** Statuses set with assistant.threads.setStatus, oldest first. */
+  statuses(): StoredStatus[];
+  /** Delivers a button press over Socket Mode (an `interactive` envelope) and waits for the ack. */
+  sendAction(press: Omit<ButtonPress, 'teamId'>, opts?: { ackTimeoutMs?: number }): Promise<{ acked: boolean; ackPayload?: unknown }>;
+  /** POSTs a button press to an HTTP-mode app's Request URL (form `payload=`, signed); its HTTP answer. */
+  postAction(url: string, signingSecret: string, press: Omit<ButtonPress, 'teamId'>): Promise<PostEventResult>;
+
   close(): Promise<void>;
 }
 
@@ -146,6 +160,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     store,
     clock,
     openSocketUrl: () => hub.issueUrl(),
+    live: { ephemerals: [], statuses: [], ...(opts.streamingError !== undefined ? { streamingError: opts.streamingError } : {}) },
     ...(opts.channels ? { channels: new Set(opts.channels) } : {}),
   };
 
@@ -279,6 +294,18 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       }
       return postEvent(url, signingSecret, payload, o);
     },
+
+    setStreamingError: (error) => {
+      if (error === undefined) delete state.live.streamingError;
+      else state.live.streamingError = error;
+    },
+    ephemerals: (channel) => state.live.ephemerals.filter((e) => channel === undefined || e.channel === channel),
+    statuses: () => [...state.live.statuses],
+    async sendAction(press, o = {}) {
+      const res = await fake.sendEnvelope('interactive', blockActionsPayload({ ...press, teamId, appId }), { acceptsResponsePayload: false, ackTimeoutMs: o.ackTimeoutMs });
+      return { acked: res.acked, ackPayload: res.ackPayload };
+    },
+    postAction: (url, signingSecret, press) => postInteraction(url, signingSecret, blockActionsPayload({ ...press, teamId, appId })),
 
     async close() {
       if (closed) return;

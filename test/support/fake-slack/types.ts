@@ -27,6 +27,8 @@ export interface FakeSlackOptions {
    * any other answer `channel_not_found`, as Slack does. Otherwise every channel id is accepted.
    */
   channels?: string[];
+  /** If set, chat.startStream/appendStream/stopStream answer this error (e.g. 'unknown_method'): no streaming. */
+  streamingError?: string;
 }
 
 /** One recorded Web API call. */

@@ -5,6 +5,7 @@
 import type { MessageStore } from './message-store.js';
 import type { TsClock } from './ts-clock.js';
 import type { FakeSlackUser, StoredMessage } from './types.js';
+import { LIVE_METHODS, type LiveApiState } from './web-api-live.js';
 
 export interface WebApiState {
   botUserId: string;
@@ -18,6 +19,8 @@ export interface WebApiState {
   openSocketUrl(): string;
   /** When set, the only conversations that exist (FakeSlackOptions.channels). */
   channels?: ReadonlySet<string>;
+  /** Streaming availability, ephemerals and statuses (./web-api-live.ts). */
+  live: LiveApiState;
 }
 
 export type ApiResponse = Record<string, unknown>;
@@ -113,6 +116,7 @@ function userObject(id: string, u: FakeSlackUser, teamId: string): ApiResponse {
 }
 
 export const METHODS: Record<string, MethodSpec> = {
+  ...LIVE_METHODS,
   'api.test': { token: 'bot', handle: (body) => ({ ok: true, args: body }) },
 
   'auth.test': {
@@ -158,6 +162,8 @@ export const METHODS: Record<string, MethodSpec> = {
       const patch: StoredMessage = { type: 'message', channel, ts, edited: { user: s.botUserId, ts: s.clock.next() } };
       if (body.text !== undefined) patch.text = String(body.text);
       for (const key of ['blocks', 'attachments', 'metadata'] as const) if (body[key] !== undefined) patch[key] = body[key];
+      // An update replaces a streamed message's content: what it streamed is gone.
+      if (existing.chunks !== undefined) patch.chunks = undefined;
       const msg = s.store.upsert(patch);
       return { ok: true, channel, ts, text: msg.text ?? '', message: asMessageObject(msg) };
     },

@@ -20,6 +20,9 @@ import { renderSlackParts, SLACK_PART_LIMIT } from '../format/outbound.js';
 import { SendLedger } from '../../outbound/send-ledger.js';
 
 
+/** What became of replacing an element with the first part (see SlackSender.sendOver). */
+export type ShownFirst = { status: 'shown'; ts: string } | Extract<SendResult, { status: 'failed' }>;
+
 export interface SlackSenderOptions {
   client: SlackWebClient;
   logger: Logger;
@@ -33,6 +36,23 @@ export class SlackSender {
 
   send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult> {
     return this.ledger.send(message.idempotencyKey, (posted) => this.post(to, message, posted));
+  }
+
+  /**
+   * Like send(), under the same key, but the first part replaces a message already in the thread
+   * (a live answer's element): `showFirst(part1)` edits it and answers its ts, or a failed result
+   * (then nothing counts as posted and a later send() posts every part). Parts 2… are posted.
+   */
+  sendOver(to: ReplyAddress, message: OutboundMessage, showFirst: (part: string) => Promise<ShownFirst>): Promise<SendResult> {
+    return this.ledger.send(message.idempotencyKey, async (posted) => {
+      if (posted.length === 0) {
+        const parts = renderSlackParts(message, this.opts.partLimit ?? SLACK_PART_LIMIT);
+        const first = await showFirst(parts[0]!);
+        if (first.status === 'failed') return first;
+        posted.push(first.ts);
+      }
+      return this.post(to, message, posted);
+    });
   }
 
   /** Posts the parts after `posted` (ts of the parts already out), appending each new ts. */
