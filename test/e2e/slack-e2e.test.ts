@@ -113,7 +113,8 @@ describe('Slack → real service → real codex (http): ordering, commands and a
       const posts = await s.waitForPosts('C5', ts, 1);
       expect(posts.map((p) => p.body.text)).toEqual([`echo: slow message ${i + 1}`]);
     }
-    const order = fake.callsTo('chat.postMessage').filter((c) => c.body.channel === 'C5').map((c) => c.body.thread_ts);
+    // Each answer is a live stream opened in its message's thread when its turn starts: FIFO shows in their order.
+    const order = fake.callsTo('chat.startStream').filter((c) => c.body.channel === 'C5').map((c) => c.body.thread_ts);
     expect(order).toEqual(tss);
     expect(env.model.requests.map((r) => stripHeader(r.lastUserText)).filter((t) => t.startsWith('slow'))).toEqual(
       [1, 2, 3, 4, 5].map((i) => `slow message ${i}`),

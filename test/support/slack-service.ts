@@ -65,8 +65,25 @@ export async function startSlackTestService(env: CodexTestEnv, fake: FakeSlack, 
   );
   const service = await startWithTestLog(config);
   const channel = service.channels.get('slack') as SlackChannel;
-  const postsIn = (conv: string, threadTs: string): RecordedCall[] =>
-    fake.callsTo('chat.postMessage').filter((c) => c.body.channel === conv && c.body.thread_ts === threadTs && c.response.ok === true);
+  /**
+   * The messages a user sees in the thread, in order: each `chat.postMessage`, and each live answer
+   * (a `chat.startStream`, or the live placeholder post) once settled — then as its last `chat.update`
+   * (body with the thread's `thread_ts`), since finish() replaces the streamed text with the answer.
+   */
+  const postsIn = (conv: string, threadTs: string): RecordedCall[] => {
+    const inThread = (c: RecordedCall): boolean => c.body.channel === conv && c.body.thread_ts === threadTs && c.response.ok === true;
+    const updates = fake.callsTo('chat.update').filter((c) => c.body.channel === conv && c.response.ok === true);
+    const lastUpdate = (ts: unknown): RecordedCall | undefined => updates.filter((u) => u.body.ts === ts).at(-1);
+    const seen: RecordedCall[] = [];
+    for (const c of [...fake.callsTo('chat.postMessage'), ...fake.callsTo('chat.startStream')].sort((a, b) => a.at - b.at)) {
+      if (!inThread(c)) continue;
+      const update = lastUpdate(c.response.ts);
+      if (c.method === 'chat.startStream') {
+        if (update) seen.push({ ...update, body: { ...update.body, thread_ts: threadTs } });
+      } else seen.push(update ? { ...update, body: { ...update.body, thread_ts: threadTs } } : c);
+    }
+    return seen;
+  };
 
   return {
     service,
