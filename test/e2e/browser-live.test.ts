@@ -98,10 +98,13 @@ describe('web chat live answers in headless Chromium at 390 px', () => {
 
   const view = (text: string, patch: Partial<LiveView> = {}): LiveView => ({ text, textSeq: 1, activity: null, plan: [], ...patch });
   const bubble = () => page.locator('[data-live="running"]');
+  // Page-side expressions are strings: this project's TypeScript has no DOM library.
+  /** Remembers the running bubble's element as window.__bubble. */
+  const rememberBubble = () => page.evaluate('window.__bubble = document.querySelector(\'[data-live="running"]\'), true');
   /** True while the element remembered as window.__bubble is the one showing `selector`. */
-  const sameNode = (selector: string) =>
-    page.evaluate((s) => (window as unknown as { __bubble?: Element }).__bubble === document.querySelector(s), selector);
-  const noHorizontalOverflow = () => page.evaluate(() => document.documentElement.scrollWidth);
+  const sameNode = async (selector: string) =>
+    (await page.evaluate(`window.__bubble === document.querySelector(${JSON.stringify(selector)})`)) as boolean;
+  const noHorizontalOverflow = async () => (await page.evaluate('document.documentElement.scrollWidth')) as number;
 
   it('shows what to do in an empty conversation, and the conversations behind a toggle', async () => {
     await page.goto(channel.url, { waitUntil: 'load' });
@@ -121,9 +124,7 @@ describe('web chat live answers in headless Chromium at 390 px', () => {
     expect(await page.locator('#empty-state').isVisible()).toBe(false);
     const element: LiveElement = (await channel.live.open(to, { key: 'turn-1', stopActionId: 'stop-turn-1' }))!;
     await bubble().waitFor({ timeout: 10_000 });
-    await page.evaluate(() => {
-      (window as unknown as { __bubble?: Element }).__bubble = document.querySelector('[data-live="running"]')!;
-    });
+    await rememberBubble();
     expect(await bubble().locator('.reply-to').textContent()).toBe(`↪ ${question.slice(0, 59)}…`);
 
     const plan = [
@@ -135,7 +136,7 @@ describe('web chat live answers in headless Chromium at 390 px', () => {
     await bubble().locator('.live-status', { hasText: 'running npm test' }).waitFor({ timeout: 5_000 });
     expect(await bubble().locator('.live-status code').textContent()).toBe('npm test');
     expect(await bubble().locator('.plan li').allTextContents()).toEqual(['✓read the adapters', '▸write the table', '○link the docs']);
-    expect(await bubble().locator('.plan li').evaluateAll((l) => l.map((e) => (e as HTMLElement).dataset.state))).toEqual(['completed', 'inProgress', 'pending']);
+    expect(await bubble().locator('.plan li').evaluateAll((l) => l.map((e) => e.getAttribute('data-state')))).toEqual(['completed', 'inProgress', 'pending']);
 
     await element.update(view(STEPS[1]!, { plan }));
     await bubble().locator('.md table tbody tr').nth(1).waitFor({ timeout: 5_000 });
@@ -180,9 +181,7 @@ describe('web chat live answers in headless Chromium at 390 px', () => {
     const to = await ask('and now the whole answer');
     const element = (await channel.live.open(to, { key: 'turn-2', stopActionId: 'stop-turn-2' }))!;
     await bubble().waitFor({ timeout: 10_000 });
-    await page.evaluate(() => {
-      (window as unknown as { __bubble?: Element }).__bubble = document.querySelector('[data-live="running"]')!;
-    });
+    await rememberBubble();
     for (const step of STEPS) await element.update(view(step));
     await bubble().locator('.md pre code').waitFor({ timeout: 5_000 });
 
@@ -201,7 +200,7 @@ describe('web chat live answers in headless Chromium at 390 px', () => {
     await final.locator('.copy').click();
     await final.locator('.copy', { hasText: /Copied|Copy failed/ }).waitFor({ timeout: 5_000 });
     if ((await final.locator('.copy').textContent()) === 'Copied') {
-      expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('run(turn);');
+      expect(await page.evaluate('navigator.clipboard.readText()')).toContain('run(turn);');
     }
 
     await final.locator('.reply-to').click();
