@@ -141,16 +141,27 @@ const MAIN = String.raw`
   function messagesPath(conv) { return '/api/conversations/' + encodeURIComponent(conv) + '/messages'; }
 
   // Merges server history with what is shown: history order first, then open live bubbles and newer local items.
+  // A bubble shown before the request and not open in the answer ended while the stream was down
+  // (its final message is in the history): it goes.
   function loadHistory(conv) {
+    var shownBefore = new Set(st.live.keys());
     return api(messagesPath(conv)).then(function (r) {
       if (conv !== st.conversation || !r.body || !Array.isArray(r.body.messages)) return;
+      var open = Array.isArray(r.body.live) ? r.body.live : [];
+      var openIds = new Set(open.map(function (b) { return b.id; }));
+      shownBefore.forEach(function (id) {
+        var parts = st.live.get(id);
+        if (!parts || openIds.has(id)) return;
+        parts.li.remove();
+        st.live.delete(id); st.items.delete(id); st.liveEnded.add(id);
+      });
       var seen = new Set();
       r.body.messages.forEach(function (m) {
         seen.add(m.id);
         if (m.progress && !st.settled.has(m.id) && !st.progress.has(m.id)) st.progress.set(m.id, m.progress);
         listEl.appendChild(render(m));
       });
-      (Array.isArray(r.body.live) ? r.body.live : []).forEach(function (b) { if (!st.live.has(b.id)) renderLive(b); });
+      open.forEach(renderLive);
       st.items.forEach(function (li, id) { if (!seen.has(id)) listEl.appendChild(li); });
       scrollDown();
     }).catch(function () { setStatus('offline'); });
