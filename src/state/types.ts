@@ -161,6 +161,8 @@ export interface WebMessage {
   text: string;
   /** Id of the user message this answers. */
   replyTo?: string;
+  /** A turn's final message shown live: how the turn ended (see LiveEnd in src/channels/live.ts). */
+  outcome?: 'completed' | 'failed' | 'interrupted' | 'abandoned';
   sender?: string;
   /** ISO-8601 timestamp. */
   createdAt: string;

@@ -2,11 +2,13 @@
  * The ChannelAdapter contract (src/channels/types.ts) as one test suite, run against every adapter
  * through an AdapterHarness (./adapter-contract/harness.ts): lifecycle (one start at a time, stop
  * idempotent, restart after stop), inbound hand-over and re-deliveries, send (idempotent per key,
- * split within the platform's limit, failed — not thrown — for an unknown address) and setProgress
- * (never throws). A new adapter gets all of it by writing a harness and calling
+ * split within the platform's limit, failed — not thrown — for an unknown address), live answers
+ * when the adapter offers them (update/finish/abandon never throw; finish ends in one final message,
+ * also when repeated) and setProgress (never throws). A new adapter gets all of it by writing a harness and calling
  * describeAdapterContract. No fixed sleeps: every wait is a bounded poll or the platform's own ack.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LiveView } from '../../src/channels/live.js';
 import type { AcceptResult, InboundHandler, InboundMessage, OutboundMessage, ProgressState } from '../../src/channels/types.js';
 import { waitFor } from './fake-clock.js';
 import type { AdapterHarness, HarnessFactory } from './adapter-contract/harness.js';
@@ -161,6 +163,49 @@ export function describeAdapterContract(name: string, factory: HarnessFactory): 
         await h.start(recorder().handler);
         const res = await h.adapter.send(h.unknownAddress(), answer('nobody is there'));
         expect(res).toMatchObject({ status: 'failed', error: expect.any(String), retryable: expect.any(Boolean) });
+      });
+    });
+
+    describe('live (optional capability)', () => {
+      const views: LiveView[] = [
+        { text: '', textSeq: 0, activity: 'running `npm test`', plan: [{ step: 'test', status: 'inProgress' }] },
+        { text: 'The answer is', textSeq: 1, activity: null, plan: [{ step: 'test', status: 'completed' }] },
+        { text: 'The answer is being written live', textSeq: 1, activity: null, plan: [{ step: 'test', status: 'completed' }] },
+      ];
+
+      it('update never throws; finish settles into one final message, also when called twice with the same key', async () => {
+        await h.start(recorder().handler);
+        const live = h.adapter.live;
+        if (!live) return;
+        expect(live.minIntervalMs).toBeGreaterThan(0);
+        const to = h.knownAddress();
+        const message = answer('The answer is being written live, and this is its final text.');
+        const element = await live.open(to, { key: message.idempotencyKey, stopActionId: `stop-${message.idempotencyKey}`, recipientUserId: 'U-contract' });
+        if (!element) return; // the platform cannot show it now: the turn is answered with send()
+        expect(typeof element.ref).toBe('string');
+        for (const view of views) expect(typeof (await element.update(view))).toBe('boolean');
+
+        const first = await element.finish({ outcome: 'completed', message });
+        expect(first.status).toBe('sent');
+        const second = await element.finish({ outcome: 'completed', message });
+        expect(second).toEqual(first);
+        const got = await h.received(to);
+        expect(got.map((p) => p.id)).toEqual(first.status === 'sent' ? first.messageIds : []);
+        expect(words(got.map((p) => p.text).join('\n'))).toEqual(expect.arrayContaining(words(message.text)));
+        expect(typeof (await element.update(views[0]!))).toBe('boolean');
+      });
+
+      it('never throws for an address the platform does not know, nor when abandoning a ref it never issued', async () => {
+        await h.start(recorder().handler);
+        const live = h.adapter.live;
+        if (!live) return;
+        const message = answer('nobody is there');
+        const element = await live.open(h.unknownAddress(), { key: message.idempotencyKey, stopActionId: 'stop-unknown', recipientUserId: 'web-user' });
+        if (element) {
+          for (const view of views) expect(typeof (await element.update(view))).toBe('boolean');
+          expect(['sent', 'failed']).toContain((await element.finish({ outcome: 'completed', message })).status);
+        }
+        await expect(live.abandon(h.knownAddress(), 'not-a-ref-this-adapter-issued', 'stopped by a restart')).resolves.toBeUndefined();
       });
     });
 

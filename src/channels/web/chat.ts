@@ -1,7 +1,7 @@
 /**
  * The web chat's shared state: conversation history in the StateStore, the
- * latest progress per user message (memory only), and live fan-out to SSE
- * clients.
+ * latest progress per user message (memory only), the open live bubbles
+ * (memory only, ./live-bubbles.ts), and live fan-out to SSE clients.
  *
  * An append is issued to the store and broadcast in one synchronous step, so
  * SSE clients see messages in history order and check-then-append
@@ -15,6 +15,7 @@ import type { OutboundMessage, ProgressState, ReplyAddress, SendResult } from '.
 import type { SseHub } from './api/sse.js';
 import { markdownTree, type MarkdownNode } from './format/markdown-tree.js';
 import { toOutboundWebMessage } from './format/outbound.js';
+import { LiveBubbles } from './live-bubbles.js';
 import { errorMessage } from '../../errors.js';
 
 /** A history item as the API returns it. */
@@ -59,8 +60,12 @@ export class WebChat {
   private readonly settled = new Set<string>();
   private readonly sent = new Set<string>();
   private readonly trees = new Map<string, MarkdownNode[]>();
+  /** Running turns shown live (memory only). */
+  readonly live: LiveBubbles;
 
-  constructor(private readonly opts: WebChatOptions) {}
+  constructor(private readonly opts: WebChatOptions) {
+    this.live = new LiveBubbles(opts.hub);
+  }
 
   /** Conversation names with history. */
   conversations(): string[] {
@@ -115,9 +120,10 @@ export class WebChat {
    * SSE clients get the reply as soon as it is in the in-memory history;
    * `sent` is answered only once it is durable (so the dispatcher keeps the
    * queue entry until then; a crash in between re-runs the turn and the page
-   * dedups the repeated reply by id).
+   * dedups the repeated reply by id). `outcome`: how the turn ended, when the
+   * reply settles a live bubble (stored with the message).
    */
-  async send(to: ReplyAddress, message: OutboundMessage, now: number): Promise<SendResult> {
+  async send(to: ReplyAddress, message: OutboundMessage, now: number, outcome?: WebMessage['outcome']): Promise<SendResult> {
     if (to.channelId !== this.opts.channelId) {
       return {
         status: 'failed',
@@ -125,7 +131,7 @@ export class WebChat {
         retryable: false,
       };
     }
-    const webMessage = toOutboundWebMessage(to, message, new Date(now).toISOString());
+    const webMessage = toOutboundWebMessage(to, message, new Date(now).toISOString(), outcome);
     const sentKey = key(to.conversation, webMessage.id);
     if (this.sent.has(sentKey)) return { status: 'sent', messageIds: [webMessage.id] };
     try {

@@ -1,6 +1,8 @@
 /**
  * The built-in local web chat channel: an HTTP server with a small chat page,
- * a JSON API and Server-Sent Events, keeping history in the StateStore.
+ * a JSON API and Server-Sent Events, keeping history in the StateStore. Offers
+ * live answers (./live.ts) and hands Stop presses (`POST /api/actions`) to the
+ * ActionHandler given to start().
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
@@ -8,18 +10,24 @@ import type { WebChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { ReadinessSource } from '../../health/readiness.js';
 import type { StateStore } from '../../state/types.js';
+import type { ActionHandler, LiveReplies } from '../live.js';
 import type { ChannelAdapter, InboundHandler, OutboundMessage, ProgressState, ReplyAddress, SendResult } from '../types.js';
+import type { ActionRouteContext } from './api/actions.js';
 import type { ApiContext } from './api/handlers.js';
 import { describeListenError, startWebServer, type RunningServer } from './api/server.js';
 import { StartStopGate } from '../lifecycle.js';
 import { parseListenAddress, urlOf } from '../listen.js';
 import { SseHub } from './api/sse.js';
 import { WebChat } from './chat.js';
+import { createWebLiveReplies } from './live.js';
+
+export type { WebLiveBubble, WebLiveEnd } from './live-bubbles.js';
 
 /** The web channel adapter; `url` is the page address (the real bound port once started). */
 export interface WebChannel extends ChannelAdapter {
   readonly type: 'web';
   readonly url: string;
+  readonly live: LiveReplies;
 }
 
 export interface WebChannelDeps {
@@ -46,15 +54,17 @@ export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps)
 
   let running: RunningServer | undefined;
   let onMessage: InboundHandler | undefined;
+  let onAction: ActionHandler | undefined;
   const gate = new StartStopGate(`web channel "${config.id}"`);
 
-  const ctx: ApiContext = {
+  const ctx: ApiContext & ActionRouteContext = {
     channelId: config.id,
     maxTextBytes: config.maxTextBytes,
     logger,
     chat,
     hub,
     inbound: () => onMessage,
+    action: () => onAction,
     now: () => clock.now(),
     newMessageId: () => `web-${randomUUID()}`,
     ...(deps.readiness ? { readiness: deps.readiness } : {}),
@@ -62,6 +72,7 @@ export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps)
 
   async function doStop(): Promise<void> {
     onMessage = undefined;
+    onAction = undefined;
     const server = running;
     running = undefined;
     hub.closeAll();
@@ -79,11 +90,14 @@ export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps)
       return urlOf(listen.host, running?.port ?? listen.port);
     },
 
-    start(handler: InboundHandler): Promise<void> {
+    live: createWebLiveReplies({ channelId: config.id, chat, now: () => clock.now(), logger }),
+
+    start(handler: InboundHandler, actionHandler?: ActionHandler): Promise<void> {
       return gate.start(running !== undefined, async () => {
         const server = await startWebServer(ctx, listen, (err) => describeListenError(err, config.id, config.listen));
         running = server;
         onMessage = handler;
+        onAction = actionHandler;
         logger.info({ url: urlOf(listen.host, server.port) }, 'web chat listening');
       });
     },

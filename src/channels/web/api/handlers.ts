@@ -47,7 +47,7 @@ export function handleListConversations(ctx: ApiContext, res: ServerResponse): v
 export function handleListMessages(ctx: ApiContext, res: ServerResponse, rawConversation: string): void {
   const conversation = parseConversationName(rawConversation);
   if (conversation.status === 'invalid') return sendRequestError(res, conversation);
-  sendJson(res, 200, { messages: ctx.chat.list(conversation.value) });
+  sendJson(res, 200, { messages: ctx.chat.list(conversation.value), live: ctx.chat.live.list(conversation.value) });
 }
 
 /** `GET /api/events?conversation=NAME` */

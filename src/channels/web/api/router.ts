@@ -2,7 +2,7 @@
  * Route table of the web chat HTTP API (pure path matching).
  */
 
-export type RouteName = 'page' | 'conversations' | 'messages' | 'events';
+export type RouteName = 'page' | 'conversations' | 'messages' | 'events' | 'actions';
 
 export interface RouteMatch {
   name: RouteName;
@@ -20,6 +20,7 @@ export function matchRoute(pathname: string): RouteMatch | undefined {
   if (path === '/' || path === '/index.html') return { name: 'page', methods: ['GET'] };
   if (path === '/api/conversations') return { name: 'conversations', methods: ['GET'] };
   if (path === '/api/events') return { name: 'events', methods: ['GET'] };
+  if (path === '/api/actions') return { name: 'actions', methods: ['POST'] };
   const m = MESSAGES_PATH.exec(path);
   if (m?.[1] !== undefined) return { name: 'messages', methods: ['GET', 'POST'], conversation: m[1] };
   return undefined;

@@ -14,6 +14,7 @@ import {
   handlePostMessage,
   type ApiContext,
 } from './handlers.js';
+import { handlePostAction, type ActionRouteContext } from './actions.js';
 import { matchRoute } from './router.js';
 import { matchHealthRoute, serveHealth } from '../../../health/http.js';
 
@@ -49,7 +50,7 @@ export interface RunningServer {
 
 /** Creates the server and listens; rejects with a described error when listening fails. */
 export async function startWebServer(
-  ctx: ApiContext,
+  ctx: ApiContext & ActionRouteContext,
   listen: ListenAddress,
   describe: (err: NodeJS.ErrnoException) => Error,
 ): Promise<RunningServer> {
@@ -93,7 +94,7 @@ export async function startWebServer(
   };
 }
 
-async function route(ctx: ApiContext, listen: ListenAddress, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(ctx: ApiContext & ActionRouteContext, listen: ListenAddress, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (!isAllowedHost(req.headers.host, listen.host)) {
     return sendError(res, 403, 'forbidden_host', 'this server only answers requests addressed to localhost');
   }
@@ -119,6 +120,8 @@ async function route(ctx: ApiContext, listen: ListenAddress, req: IncomingMessag
       return handleListConversations(ctx, res);
     case 'events':
       return handleEvents(ctx, req, res, url);
+    case 'actions':
+      return handlePostAction(ctx, req, res);
     case 'messages':
       if (method === 'POST') return handlePostMessage(ctx, req, res, match.conversation ?? '');
       return handleListMessages(ctx, res, match.conversation ?? '');

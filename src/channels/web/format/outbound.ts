@@ -30,13 +30,19 @@ export function outboundMessageId(idempotencyKey: string): string {
   return `out-${createHash('sha256').update(idempotencyKey, 'utf8').digest('hex').slice(0, 32)}`;
 }
 
-/** The WebMessage stored for `message` answering `to`. */
-export function toOutboundWebMessage(to: ReplyAddress, message: OutboundMessage, createdAt: string): WebMessage {
+/** The WebMessage stored for `message` answering `to`; `outcome` when it ends a live turn. */
+export function toOutboundWebMessage(
+  to: ReplyAddress,
+  message: OutboundMessage,
+  createdAt: string,
+  outcome?: WebMessage['outcome'],
+): WebMessage {
   return {
     id: outboundMessageId(message.idempotencyKey),
     role: outboundRole(message.kind),
     text: renderOutboundText(message),
     replyTo: to.messageId,
+    ...(outcome ? { outcome } : {}),
     createdAt,
   };
 }
