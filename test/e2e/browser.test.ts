@@ -92,7 +92,8 @@ describe('web chat in headless Chromium', () => {
   async function send(text: string, hasText: string, role: 'assistant' | 'system' = 'assistant') {
     await page.fill('#message-input', text);
     await page.click('#send-button');
-    const reply = page.locator(`[data-role="${role}"]`, { hasText });
+    // A live bubble (data-live) is the answer still being written; the settled message has none.
+    const reply = page.locator(`[data-role="${role}"]:not([data-live])`, { hasText });
     await reply.first().waitFor({ timeout: 20_000 });
     return reply.first();
   }
