@@ -115,6 +115,24 @@ describe('web chat in headless Chromium', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'markdown.png'), fullPage: true });
   });
 
+  it('streams a slow turn in place with its plan, and its Stop button stops it with one mark', async () => {
+    await page.fill('#message-input', 'demo: slow 60s');
+    await page.click('#send-button');
+    const bubble = page.locator('[data-live="running"]');
+    await bubble.locator('.plan li', { hasText: 'Stream the answer' }).waitFor({ timeout: 30_000 });
+    await bubble.locator('.body', { hasText: 'second 1 of 60' }).waitFor({ timeout: 30_000 });
+    const handle = await bubble.elementHandle();
+    await bubble.locator('.body', { hasText: 'second 2 of 60' }).waitFor({ timeout: 30_000 });
+    expect(await bubble.evaluate((node, first) => node === first, handle), 'the answer grows in the same element').toBe(true);
+    await bubble.locator('button.stop').click();
+    const mark = page.locator('[data-role="system"]:not([data-live])', { hasText: 'Stopped by' });
+    await mark.waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.locator('[data-live="running"]').count(), { timeout: 20_000 }).toBe(0);
+    expect(await page.locator('[data-role="system"]', { hasText: 'Stopp' }).count(), 'one final mark').toBe(1);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'live-stop.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
   it('shows a command codex ran, a stopped slow turn and a failed turn', async () => {
     const command = await send('demo: run a command', 'with its own shell tool');
     expect(await command.locator('.md pre code').textContent()).toContain('hello from');
@@ -126,7 +144,7 @@ describe('web chat in headless Chromium', () => {
     await page.locator('[data-progress="running"]').waitFor({ timeout: 20_000 });
     // One mark for the stopped turn: `stop` in the same conversation posts no message of its own.
     await send('stop', 'Stopped by', 'system');
-    expect(await page.locator('[data-role="system"]', { hasText: 'Stopp' }).count()).toBe(1);
+    await expect.poll(() => page.locator('[data-role="system"]', { hasText: 'Stopp' }).count(), { timeout: 20_000 }).toBe(2);
     await expect.poll(() => page.locator('[data-progress]').count(), { timeout: 20_000 }).toBe(0);
 
     const failed = await send('demo: fail', 'could not answer', 'system');
