@@ -5,7 +5,7 @@
  * - `issue` binds a fresh id (128 random bits, base64url) to what the press does, the channel and
  *   conversation it is valid in, and who may press it (the message's sender and the channel's admins).
  * - `press` checks the id, the channel and the presser, then runs the action once: a second press
- *   while the first runs, or after, gets the first press's answer ("double click acts once").
+ *   while its turn still runs gets the first press's answer ("double click acts once").
  * - `retire` marks an id stale when its turn ended; pressing it then answers "already finished".
  *   Ids are memory-only: after a restart every old button answers stale.
  */
@@ -77,8 +77,8 @@ export class ActionRegistry {
       this.logger.info({ channel: event.channelId, user: event.user.id }, 'button press refused');
       return { status: 'refused', text: spec.refusedText };
     }
-    if (entry.pressed) return entry.pressed;
     if (entry.retired) return { status: 'stale', text: spec.staleText };
+    if (entry.pressed) return entry.pressed;
     entry.pressed = spec.run(event.user).then(
       (text): ActionResult => ({ status: 'done', text }),
       (err: unknown): ActionResult => {

@@ -317,7 +317,9 @@ export class Dispatcher {
       return;
     }
     if (entry.live) await closeLeftoverElement(this.liveDeps, entry, liveAbandonedText());
-    const live = beginLiveSession(this.liveDeps, entry, (by) => this.stopEntry(entry.id, by));
+    // The sender pressing Stop is named as the chat knows them (platforms' press payloads carry ids).
+    const named = (by: { id: string; name?: string }) => (by.id === entry.sender.id && entry.sender.name ? { ...by, name: entry.sender.name } : by);
+    const live = beginLiveSession(this.liveDeps, entry, (by) => this.stopEntry(entry.id, named(by)));
     const run = await this.runTurnFor(entry, this.turnInput(entry), entry.address, live);
     if (!run) {
       await live?.abandon(liveAbandonedText());

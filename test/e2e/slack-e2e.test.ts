@@ -13,15 +13,22 @@ import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { waitFor } from '../support/fake-clock.js';
 import { appMention, channelMessage, dmMessage, startFakeSlack, type FakeSlack } from '../support/fake-slack/index.js';
 import { stripHeader } from '../support/service.js';
+import { STOP_ACTION_ID } from '../../src/channels/slack/outbound/live-blocks.js';
+import { stopRefusedText, stoppingText } from '../../src/dispatch/messages.js';
+import { SLACK_SIGNING_SECRET } from '../support/slack-service.js';
 import { startSlackTestService, type SlackTestService, type SlackTestServiceOptions } from '../support/slack-service.js';
 
 /** The scripted model's Markdown answer for the round-trip case. */
 const RICH_ANSWER = 'Here is **the plan**:\n\n```js\nconsole.log(1 < 2 && "ok");\n```\n\nDone.';
 
+/** A long answer streamed over 30 s, so a test can watch it grow and stop it. */
+const STREAMED_ANSWER = Array.from({ length: 60 }, (_, i) => `line ${i + 1} of the streamed answer`).join('\n');
+
 const echoScript: ScriptFn = async (req) => {
   const text = stripHeader(req.lastUserText);
   if (text.startsWith('hang')) return { kind: 'hang' };
   if (text.startsWith('rich')) return { kind: 'reply', text: RICH_ANSWER };
+  if (text.startsWith('stream')) return { kind: 'reply', text: STREAMED_ANSWER, chunks: 60, streamMs: 30_000 };
   if (text.startsWith('slow')) await new Promise((r) => setTimeout(r, 50));
   return { kind: 'reply', text: `echo: ${text}` };
 };
@@ -119,6 +126,41 @@ describe('Slack → real service → real codex (http): ordering, commands and a
     expect(env.model.requests.map((r) => stripHeader(r.lastUserText)).filter((t) => t.startsWith('slow'))).toEqual(
       [1, 2, 3, 4, 5].map((i) => `slow message ${i}`),
     );
+  });
+
+  it('a slow answer streams into its thread; Stop from another user is refused, from the sender stops it; one final answer', async () => {
+    const s = await start({ mode: 'http' });
+    const ts = fake.nextTs();
+    await s.deliver(appMention({ user: 'U1', channel: 'C7', text: '<@UBOT> stream it', ts }));
+    const started = () => fake.callsTo('chat.startStream').filter((c) => c.body.channel === 'C7' && c.body.thread_ts === ts && c.response.ok === true);
+    await waitFor(() => started().length === 1, 30_000, 'the stream');
+    const streamTs = String(started()[0]!.response.ts);
+    expect(started()[0]!.body).toMatchObject({ recipient_user_id: 'U1' });
+    const appended = () => fake.callsTo('chat.appendStream').filter((c) => c.body.ts === streamTs && c.response.ok === true);
+    await waitFor(() => appended().length >= 2, 30_000, 'two appended chunks');
+
+    const press = (user: string) =>
+      fake.postAction(s.channel.eventsUrl!, SLACK_SIGNING_SECRET, { user, channel: 'C7', messageTs: streamTs, threadTs: ts, actionId: STOP_ACTION_ID, value: stopValue() });
+    const stopValue = (): string => {
+      const chunks = started()[0]!.body.chunks as Array<{ type: string; blocks?: Array<{ elements?: Array<{ value?: string }> }> }>;
+      return String(chunks.find((c) => c.type === 'blocks')?.blocks?.[0]?.elements?.[0]?.value);
+    };
+    await press('U2');
+    await waitFor(() => fake.ephemerals('C7').length === 1, 15_000, 'the refusal');
+    expect(fake.ephemerals('C7')[0]).toMatchObject({ user: 'U2', text: stopRefusedText('Ada') });
+    await press('U1');
+    await waitFor(() => fake.ephemerals('C7').length === 2, 15_000, 'the stopping answer');
+    expect(fake.ephemerals('C7')[1]).toMatchObject({ user: 'U1', text: stoppingText() });
+
+    const [stopped] = await s.waitForPosts('C7', ts, 1);
+    expect(stopped!.body.text).toBe(renderSlackParts({ kind: 'error', text: failureText({ status: 'interrupted', reason: 'requested', turnId: 't' }, 1, 'Ada') })[0]);
+    await s.service.dispatchers.get('main')!.whenIdle();
+    expect(s.postsIn('C7', ts), 'one final answer in the thread').toHaveLength(1);
+    expect(fake.callsTo('chat.stopStream').filter((c) => c.body.ts === streamTs)).toHaveLength(1);
+    // A press after the turn ended is told so.
+    await press('U1');
+    await waitFor(() => fake.ephemerals('C7').length === 3, 15_000, 'the stale answer');
+    expect(fake.ephemerals('C7')[2]!.text).toMatch(/already finished|no longer active/);
   });
 
   it('`stop` from an admin interrupts a hanging turn; a non-admin gets the polite refusal', async () => {
