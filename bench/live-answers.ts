@@ -10,7 +10,9 @@
  * `live-off` (`live.enabled: false`); turns alternate between them in the same run, so both see
  * the same machine state. "Final" is the SSE `message` event of the assistant's answer; the
  * calls of the live element are the SSE `live` events the page received (the web channel's
- * platform calls). Prints the figures; exits 0 whatever they are, 1 when something crashed.
+ * platform calls). Then one such turn each through Slack and Feishu (the real SDKs against the
+ * local fake platforms of test/support) counts the Web / Open API calls the streamed answer made.
+ * Prints the figures; exits 0 whatever they are, 1 when something crashed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -24,6 +26,12 @@ import { writeCodexHome } from '../src/demo/codex-home.js';
 import { startScriptedModel } from '../src/demo/scripted-model.js';
 import { silentLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
+import { codexTestEnv } from '../test/support/codex-env.js';
+import { waitFor } from '../test/support/fake-clock.js';
+import { newChatId, newOpenId, startFakeFeishu } from '../test/support/fake-feishu/index.js';
+import { appMention, startFakeSlack } from '../test/support/fake-slack/index.js';
+import { startFeishuTestService } from '../test/support/feishu-service.js';
+import { startSlackTestService } from '../test/support/slack-service.js';
 import { openSse, postJson } from './http-client.js';
 import { median, ms } from './stats.js';
 
@@ -142,7 +150,61 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+/** Counts by name, as `{"a": 2, …}`. */
+function tally(names: readonly string[]): string {
+  const counts: Record<string, number> = {};
+  for (const n of names) counts[n] = (counts[n] ?? 0) + 1;
+  return JSON.stringify(counts);
+}
+
+/** One streamed answer through the Slack adapter (HTTP mode) and the fake Slack; prints its calls. */
+async function slackCalls(text: string): Promise<void> {
+  const env = await codexTestEnv(() => ({ kind: 'reply', text, chunks: DELTAS, streamMs: STREAM_MS }));
+  const fake = await startFakeSlack({ users: { U1: { name: 'ada' } } });
+  const s = await startSlackTestService(env, fake, { mode: 'http' });
+  try {
+    const ts = fake.nextTs();
+    const before = fake.calls.length;
+    const start = performance.now();
+    await s.deliver(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> stream', ts }));
+    await s.waitForPosts('C1', ts, 1, 120_000);
+    const took = performance.now() - start;
+    await s.service.dispatchers.get('main')!.whenIdle();
+    const calls = fake.calls.slice(before).map((c) => c.method).filter((m) => m !== 'users.info' && !m.startsWith('reactions.'));
+    console.log(`slack · one streamed answer: ${calls.length} Web API calls (reactions and users.info left out) ${tally(calls)}; final answer after ${ms(took)}`);
+  } finally {
+    await s.stop();
+    await fake.close();
+    await env.cleanup();
+  }
+}
+
+/** One streamed answer through the Feishu adapter (long connection) and the fake Feishu; prints its calls. */
+async function feishuCalls(text: string): Promise<void> {
+  const env = await codexTestEnv(() => ({ kind: 'reply', text, chunks: DELTAS, streamMs: STREAM_MS }));
+  const fake = await startFakeFeishu();
+  const s = await startFeishuTestService(env, fake);
+  try {
+    const event = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), text: 'stream' });
+    const before = fake.calls.length;
+    const start = performance.now();
+    await s.deliver(event);
+    await waitFor(() => fake.calls.slice(before).some((c) => c.route === 'cardkit.card.settings'), 120_000, 'the card settled');
+    const took = performance.now() - start;
+    await s.service.dispatchers.get('main')!.whenIdle();
+    const calls = fake.calls.slice(before).map((c) => c.route).filter((r) => !r.includes('reaction') && !r.includes('token'));
+    console.log(`feishu · one streamed answer: ${calls.length} Open API calls (reactions and tokens left out) ${tally(calls)}; card settled after ${ms(took)}`);
+  } finally {
+    await s.stop();
+    await fake.close();
+    await env.cleanup();
+  }
+}
+
+main()
+  .then(() => slackCalls(answerText()))
+  .then(() => feishuCalls(answerText()))
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });

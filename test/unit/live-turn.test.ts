@@ -99,6 +99,24 @@ describe('LiveTurn', () => {
     expect(el.events, 'no update after finish').toEqual(['update:x', 'finish']);
   });
 
+  it('backs off after a slow update: the next waits twice its duration after it ended', async () => {
+    const clock = new FakeClock();
+    const el = new RecordingElement();
+    el.hold = true;
+    const live = new LiveTurn(async () => el, { minIntervalMs: 100, clock, logger });
+    await live.whenOpened();
+    live.onEvent(delta('a'));
+    await flush();
+    clock.setTimeout(() => {}, 300);
+    clock.fireNext(); // the update took 300 ms
+    el.held.shift()!();
+    await flush();
+    live.onEvent(delta('b'));
+    await flush();
+    expect(el.views.length).toBe(1);
+    expect(clock.pending().map((t) => t.delayMs), 'due 600 ms after the slow update ended, not after 100 ms').toEqual([600]);
+  });
+
   it('stops updating an element that refused an update', async () => {
     const clock = new FakeClock();
     const el = new RecordingElement();

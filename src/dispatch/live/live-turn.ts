@@ -1,7 +1,8 @@
 /**
  * Drives one turn's live element: folds the turn's events into a view (./turn-view.ts) and
  * pushes the newest view to the element at most once per `minIntervalMs`, one call at a time
- * (updates coalesce: a burst of deltas is one call). When the turn ends, `finish` stops the
+ * (updates coalesce: a burst of deltas is one call), and never sooner than twice the previous
+ * update's duration after it ended (slow updates back off by themselves). When the turn ends, `finish` stops the
  * updates, waits for the one in flight, and settles the element into the final message.
  *
  * The element is opened while the turn starts (`open` is called once, at construction):
@@ -42,6 +43,9 @@ export class LiveTurn {
   private inFlight: Promise<void> | null = null;
   private timer: { cancel(): void } | null = null;
   private lastUpdateAt = Number.NEGATIVE_INFINITY;
+  private lastUpdateEnd = Number.NEGATIVE_INFINITY;
+  /** How long the last update took, ms. */
+  private lastUpdateMs = 0;
   private readonly opened: Promise<LiveElement | null>;
   readonly stats: LiveTurnStats = { updates: 0, events: 0 };
 
@@ -114,7 +118,11 @@ export class LiveTurn {
   private schedule(): void {
     if (!this.updating || !this.element || this.inFlight || this.timer) return;
     if (this.shown === this.state.view) return;
-    const wait = this.lastUpdateAt + this.opts.minIntervalMs - this.opts.clock.now();
+    // Due after the interval from the last start, and never sooner than twice the last update's own
+    // duration after its end: an element whose updates cost time (a large answer re-rendered each
+    // time) gets at most a third of the time, so the turn's final answer is not held up by it.
+    const due = Math.max(this.lastUpdateAt + this.opts.minIntervalMs, this.lastUpdateEnd + 2 * this.lastUpdateMs);
+    const wait = due - this.opts.clock.now();
     if (wait > 0) {
       this.timer = this.opts.clock.setTimeout(() => {
         this.timer = null;
@@ -142,6 +150,8 @@ export class LiveTurn {
         this.updating = false;
       },
     ).finally(() => {
+      this.lastUpdateEnd = this.opts.clock.now();
+      this.lastUpdateMs = this.lastUpdateEnd - this.lastUpdateAt;
       this.inFlight = null;
       this.schedule();
     });
