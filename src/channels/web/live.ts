@@ -21,7 +21,8 @@ import type { Logger } from '../../log.js';
 import type { LiveElement, LiveEnd, LiveOpenOptions, LiveReplies, LiveView } from '../live.js';
 import type { ReplyAddress, SendResult } from '../types.js';
 import type { WebChat } from './chat.js';
-import { markdownTree, type MarkdownNode } from './format/markdown-tree.js';
+import { IncrementalMarkdownTree } from './format/incremental-tree.js';
+import { markdownTree } from './format/markdown-tree.js';
 import { outboundMessageId } from './format/outbound.js';
 import type { WebLiveBubble } from './live-bubbles.js';
 import { errorMessage } from '../../errors.js';
@@ -84,8 +85,8 @@ export function createWebLiveReplies(deps: WebLiveDeps): LiveReplies {
 
 class WebLiveElement implements LiveElement {
   private finished = false;
-  /** The last text parsed and its tree: an update that only changes the plan does not parse again. */
-  private parsed: { text: string; tree: MarkdownNode[] } = { text: '', tree: [] };
+  /** The answer's tree, parsed a settled part at a time as the text grows (./format/incremental-tree.ts). */
+  private readonly tree = new IncrementalMarkdownTree();
 
   constructor(
     private readonly to: ReplyAddress,
@@ -99,11 +100,10 @@ class WebLiveElement implements LiveElement {
       const { chat } = this.deps;
       const current = chat.live.get(this.to.conversation, this.ref);
       if (!current) return false; // dropped (over the bound of open bubbles)
-      if (view.text !== this.parsed.text) this.parsed = { text: view.text, tree: markdownTree(view.text) };
       const next: WebLiveBubble = {
         ...current,
         text: view.text,
-        markdown: this.parsed.tree,
+        markdown: this.tree.tree(view.text),
         textSeq: view.textSeq,
         activity: view.activity,
         activityMarkdown: view.activity === null ? null : markdownTree(view.activity),
