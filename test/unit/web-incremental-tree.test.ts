@@ -4,7 +4,7 @@
  * headings, lists, a table and a code block with blank lines inside.
  */
 import { describe, expect, it } from 'vitest';
-import { IncrementalMarkdownTree, settledEnd } from '../../src/channels/web/format/incremental-tree.js';
+import { IncrementalMarkdownTree, MAX_UNSETTLED_CHARS, settledEnd } from '../../src/channels/web/format/incremental-tree.js';
 import { markdownTree } from '../../src/channels/web/format/markdown-tree.js';
 
 const TEXT = [
@@ -18,6 +18,14 @@ describe('incremental Markdown tree', () => {
     const inc = new IncrementalMarkdownTree();
     for (let n = 1; n <= TEXT.length; n += 7) inc.tree(TEXT.slice(0, n));
     expect(inc.tree(TEXT)).toEqual(markdownTree(TEXT));
+  });
+
+  it('cuts a very long paragraph at a line break, so each update re-parses a bounded tail', () => {
+    const long = 'a line of one long paragraph\n'.repeat(500);
+    const end = settledEnd(long);
+    expect(end).toBeGreaterThan(0);
+    expect(long.length - end).toBeLessThanOrEqual(MAX_UNSETTLED_CHARS);
+    expect(long[end - 1]).toBe('\n');
   });
 
   it('never settles inside a code fence, and starts afresh for a text that is not an extension', () => {

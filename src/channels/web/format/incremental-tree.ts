@@ -9,19 +9,31 @@
  */
 import { markdownTree, type MarkdownNode } from './markdown-tree.js';
 
-/** The end of the last `\n\n` in `text` that is outside a fenced code block, or 0. */
-export function settledEnd(text: string): number {
+/** Longest unsettled tail re-parsed on each update, characters; a longer one is cut at a line break. */
+export const MAX_UNSETTLED_CHARS = 4096;
+
+/**
+ * Where the settled part of `text` ends: after the last blank line outside a fenced code block,
+ * or, when more than `maxTail` characters follow it, after the last line break outside a fence
+ * (one long paragraph then previews as several; the final message is parsed whole). 0: none.
+ */
+export function settledEnd(text: string, maxTail = MAX_UNSETTLED_CHARS): number {
   let inFence = false;
-  let end = 0;
+  let blank = 0;
+  let line = 0;
   let lineStart = 0;
   for (;;) {
     const nl = text.indexOf('\n', lineStart);
-    if (nl === -1) return end;
-    const line = text.slice(lineStart, nl);
-    if (/^\s{0,3}(```|~~~)/.test(line)) inFence = !inFence;
-    else if (!inFence && line.trim() === '' && lineStart > 0) end = nl + 1;
+    if (nl === -1) break;
+    const content = text.slice(lineStart, nl);
+    if (/^\s{0,3}(```|~~~)/.test(content)) inFence = !inFence;
+    else if (!inFence) {
+      if (content.trim() === '' && lineStart > 0) blank = nl + 1;
+      line = nl + 1;
+    }
     lineStart = nl + 1;
   }
+  return text.length - blank > maxTail && line > blank ? line : blank;
 }
 
 export class IncrementalMarkdownTree {
