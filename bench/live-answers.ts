@@ -79,7 +79,10 @@ async function main(): Promise<void> {
         {
           id: 'main',
           cwd: path.join(dir, 'work'),
-          bindings: [{ channel: 'live-on', conversation: '*' }, { channel: 'live-off', conversation: '*' }],
+          bindings: [
+            { channel: 'live-on', conversation: '*' },
+            { channel: 'live-off', conversation: '*' },
+          ],
         },
       ],
     },
@@ -139,8 +142,12 @@ async function main(): Promise<void> {
     const medOn = median(on.map((s) => s.totalMs));
     const medOff = median(off.map((s) => s.totalMs));
     const ratio = medOn / medOff;
-    console.log(`live answers benchmark: ${turns} turns per mode; answer ${ANSWER_CHARS} chars (~${ANSWER_CHARS / 4} tokens) in ${DELTAS} deltas over ${STREAM_MS} ms`);
-    console.log(`web chat · time to final answer, median: live on ${ms(medOn)} · live off ${ms(medOff)} · ratio ${ratio.toFixed(3)} (target ≤ ${TARGET_RATIO})`);
+    console.log(
+      `live answers benchmark: ${turns} turns per mode; answer ${ANSWER_CHARS} chars (~${ANSWER_CHARS / 4} tokens) in ${DELTAS} deltas over ${STREAM_MS} ms`,
+    );
+    console.log(
+      `web chat · time to final answer, median: live on ${ms(medOn)} · live off ${ms(medOff)} · ratio ${ratio.toFixed(3)} (target ≤ ${TARGET_RATIO})`,
+    );
     console.log(`web chat · live updates per turn (SSE \`live\` events): ${on.map((s) => s.liveEvents).join(', ')}`);
   } finally {
     agent.destroy();
@@ -170,8 +177,13 @@ async function slackCalls(text: string): Promise<void> {
     await s.waitForPosts('C1', ts, 1, 120_000);
     const took = performance.now() - start;
     await s.service.dispatchers.get('main')!.whenIdle();
-    const calls = fake.calls.slice(before).map((c) => c.method).filter((m) => m !== 'users.info' && !m.startsWith('reactions.'));
-    console.log(`slack · one streamed answer: ${calls.length} Web API calls (reactions and users.info left out) ${tally(calls)}; final answer after ${ms(took)}`);
+    const calls = fake.calls
+      .slice(before)
+      .map((c) => c.method)
+      .filter((m) => m !== 'users.info' && !m.startsWith('reactions.'));
+    console.log(
+      `slack · one streamed answer: ${calls.length} Web API calls (reactions and users.info left out) ${tally(calls)}; final answer after ${ms(took)}`,
+    );
   } finally {
     await s.stop();
     await fake.close();
@@ -192,7 +204,10 @@ async function feishuCalls(text: string): Promise<void> {
     await waitFor(() => fake.calls.slice(before).some((c) => c.route === 'cardkit.card.settings'), 120_000, 'the card settled');
     const took = performance.now() - start;
     await s.service.dispatchers.get('main')!.whenIdle();
-    const calls = fake.calls.slice(before).map((c) => c.route).filter((r) => !r.includes('reaction') && !r.includes('token'));
+    const calls = fake.calls
+      .slice(before)
+      .map((c) => c.route)
+      .filter((r) => !r.includes('reaction') && !r.includes('token'));
     console.log(`feishu · one streamed answer: ${calls.length} Open API calls (reactions and tokens left out) ${tally(calls)}; card settled after ${ms(took)}`);
   } finally {
     await s.stop();

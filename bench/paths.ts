@@ -114,12 +114,7 @@ export async function startDirectPath(dir: string, logger: Logger): Promise<Benc
     // Same handshake and thread settings as the demo's runtime, so both threads see the same prompt.
     await initialize(rpc, 30_000);
     await applySkillRoots(rpc, skillRootsFor('dispatcher'), logger);
-    const thread = await openThread(
-      rpc,
-      null,
-      { sandbox: 'read-only', approvalPolicy: 'never', model: null, developerInstructions: null, cwd },
-      logger,
-    );
+    const thread = await openThread(rpc, null, { sandbox: 'read-only', approvalPolicy: 'never', model: null, developerInstructions: null, cwd }, logger);
     const threadId = thread.threadId;
     const client = rpc;
 

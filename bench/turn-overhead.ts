@@ -35,7 +35,8 @@ interface Options {
 
 function positiveInt(raw: string | undefined, what: string, allowZero = false): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1))
+    throw new Error(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -147,7 +148,9 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     console.log('Switchboard turn-overhead benchmark');
-    console.log(`  node ${process.version}, ${codexVersion()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}), ${process.platform}-${process.arch}`);
+    console.log(
+      `  node ${process.version}, ${codexVersion()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}), ${process.platform}-${process.arch}`,
+    );
     const order = opts.sequential ? 'sequential: all (a) turns, then all (b) turns' : 'alternating (a)/(b) per turn, order flipped every turn';
     console.log(`  turns: ${opts.turns} measured + ${opts.warmup} warm-up per path; ${order}; ${opts.gapMs} ms idle gap after each turn`);
     console.log(`  reply: fixed short text, no model delay; both paths in this one Node process with their own scripted model`);
@@ -174,7 +177,10 @@ async function main(): Promise<number> {
       if (interrupted) throw new Error('interrupted');
     };
     if (opts.sequential) {
-      for (const [key, into] of [['a', a], ['b', b]] as const) {
+      for (const [key, into] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
         for (let i = 0; i < opts.warmup; i++, check()) await runOne(paths[key], turn++, opts.gapMs, null);
         if (key === 'b' && sb.profile) sb.profile.recording = true;
         for (let i = 0; i < opts.turns; i++, check()) await runOne(paths[key], turn++, opts.gapMs, into);

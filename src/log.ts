@@ -9,11 +9,30 @@ export type { Logger } from 'pino';
 
 /** Keys whose values never reach a log line. */
 const REDACT_PATHS = [
-  'token', 'botToken', 'appToken', 'appSecret', 'signingSecret', 'encryptKey', 'verificationToken',
-  'apiKey', 'authorization', 'password', 'secret',
-  '*.token', '*.botToken', '*.appToken', '*.appSecret', '*.signingSecret', '*.encryptKey',
-  '*.verificationToken', '*.apiKey', '*.authorization', '*.password', '*.secret',
-  'headers.authorization', 'req.headers.authorization',
+  'token',
+  'botToken',
+  'appToken',
+  'appSecret',
+  'signingSecret',
+  'encryptKey',
+  'verificationToken',
+  'apiKey',
+  'authorization',
+  'password',
+  'secret',
+  '*.token',
+  '*.botToken',
+  '*.appToken',
+  '*.appSecret',
+  '*.signingSecret',
+  '*.encryptKey',
+  '*.verificationToken',
+  '*.apiKey',
+  '*.authorization',
+  '*.password',
+  '*.secret',
+  'headers.authorization',
+  'req.headers.authorization',
 ];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -205,8 +205,15 @@ async function createDispatcher(
   config: Config,
   d: DispatcherConfig,
   deps: {
-    store: StateStore; channels: Map<string, ChannelAdapter>; codex: { bin: string; pathDirs: string[] }; mcp: McpRegistration;
-    logDir: string; logger: Logger; clock: Clock; actions: ActionRegistry; policyOf: (channelId: string) => ChannelLivePolicy;
+    store: StateStore;
+    channels: Map<string, ChannelAdapter>;
+    codex: { bin: string; pathDirs: string[] };
+    mcp: McpRegistration;
+    logDir: string;
+    logger: Logger;
+    clock: Clock;
+    actions: ActionRegistry;
+    policyOf: (channelId: string) => ChannelLivePolicy;
   },
 ): Promise<Dispatcher> {
   await mkdir(d.cwd, { recursive: true });

@@ -6,6 +6,5 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** e.g. `0.1.0`; sent as codex `initialize` clientInfo.version and the MCP server's version. */
-export const SWITCHBOARD_VERSION: string = (
-  JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string }
-).version;
+export const SWITCHBOARD_VERSION: string = (JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string })
+  .version;

@@ -6,7 +6,11 @@ import http from 'node:http';
 /** The service is not running (no socket, or nobody listening). */
 export class ServiceNotRunningError extends Error {
   /** @param fix the next step for the user; defaults to starting the service. */
-  constructor(readonly socketPath: string, cause: string, fix = 'Start it with: switchboard serve --config <file>') {
+  constructor(
+    readonly socketPath: string,
+    cause: string,
+    fix = 'Start it with: switchboard serve --config <file>',
+  ) {
     super(`Switchboard is not running (no service on ${socketPath}: ${cause}). ${fix}`);
     this.name = 'ServiceNotRunningError';
   }
@@ -14,7 +18,11 @@ export class ServiceNotRunningError extends Error {
 
 /** The admin API answered with a non-2xx status; `body` is its parsed JSON. */
 export class AdminApiError extends Error {
-  constructor(message: string, readonly status: number, readonly body: unknown) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
     super(message);
     this.name = 'AdminApiError';
   }
@@ -25,12 +33,7 @@ export class AdminApiError extends Error {
  * @throws ServiceNotRunningError when the socket is missing/refuses; AdminApiError on a non-2xx
  *   answer; Error on a timeout or a non-JSON answer.
  */
-export function adminRequest<T>(
-  socketPath: string,
-  method: 'GET' | 'POST',
-  route: string,
-  opts: { body?: unknown; timeoutMs?: number } = {},
-): Promise<T> {
+export function adminRequest<T>(socketPath: string, method: 'GET' | 'POST', route: string, opts: { body?: unknown; timeoutMs?: number } = {}): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   return new Promise((resolve, reject) => {

@@ -87,7 +87,6 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, deps:
   sendError(res, 404, 'not_found', `no admin route ${req.method} ${url.pathname}`);
 }
 
-
 /** True when a service accepts connections on `socketPath` (a refused or missing socket is false). */
 export function isLive(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {

@@ -15,9 +15,7 @@
 import type http from 'node:http';
 import type { z } from 'zod';
 import type { AdminPort } from './port.js';
-import {
-  closeBodySchema, sendBodySchema, spawnBodySchema, statusBodySchema, TEAMMATE_ERROR_HTTP, type Caller,
-} from '../teammates/api.js';
+import { closeBodySchema, sendBodySchema, spawnBodySchema, statusBodySchema, TEAMMATE_ERROR_HTTP, type Caller } from '../teammates/api.js';
 import { TeammateError } from '../teammates/rules.js';
 import { readBodyText } from '../http/json.js';
 

@@ -26,6 +26,4 @@ export interface OutboundMessage {
   idempotencyKey: string;
 }
 
-export type SendResult =
-  | { status: 'sent'; messageIds: string[] }
-  | { status: 'failed'; error: string; retryable: boolean };
+export type SendResult = { status: 'sent'; messageIds: string[] } | { status: 'failed'; error: string; retryable: boolean };

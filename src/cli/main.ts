@@ -121,7 +121,7 @@ const program = new Command()
 
 program
   .command('serve')
-  .description('run the service ($SWITCHBOARD_STATE_DIR, when set, overrides the config\'s stateDir)')
+  .description("run the service ($SWITCHBOARD_STATE_DIR, when set, overrides the config's stateDir)")
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .option('--pretty', 'human-readable log lines (default on a terminal; JSON otherwise)')
   .action(async (opts: { config: string; pretty?: boolean }) => {
@@ -173,7 +173,8 @@ program
       });
       log.info({ url: demo.url, adminSocket: demo.service.adminSocket }, `demo ready: open ${demo.url} (replies come from a scripted model)`);
       // A person at a terminal should not have to find the URL among the log lines.
-      if (format === 'pretty') process.stdout.write(`\n  \u001b[1m➜  Open ${demo.url} in your browser\u001b[0m  (status: npx switchboard status · stop: Ctrl-C)\n\n`);
+      if (format === 'pretty')
+        process.stdout.write(`\n  \u001b[1m➜  Open ${demo.url} in your browser\u001b[0m  (status: npx switchboard status · stop: Ctrl-C)\n\n`);
       stopOnSignals(() => demo.stop(), log);
     } catch (err) {
       fail(err);
@@ -184,7 +185,7 @@ program
   .command('completion')
   .description('completions for dispatchers')
   .command('deliver')
-  .description('deliver a completion (an external agent\'s result) to a dispatcher of the running service')
+  .description("deliver a completion (an external agent's result) to a dispatcher of the running service")
   .requiredOption('-d, --dispatcher <id>', 'dispatcher id')
   .requiredOption('-i, --id <id>', 'completion id (a replay of the same id is accepted once)')
   .option('-t, --text <text>', 'completion text')
@@ -197,32 +198,44 @@ program
   .option('-c, --config <file>', 'config file (to find the admin socket; default: the running demo or npm start service)')
   .option('-s, --socket <path>', 'admin socket path (overrides --config)')
   .option('--json', 'print the JSON answer')
-  .action(async (opts: {
-    dispatcher: string; id: string; text?: string; textFile?: string; status: string; teammate?: string;
-    channel?: string; conversation?: string; thread?: string; config?: string; socket?: string; json?: boolean;
-  }) => {
-    try {
-      if ((opts.text === undefined) === (opts.textFile === undefined)) usage('give exactly one of --text and --text-file');
-      if ((opts.channel === undefined) !== (opts.conversation === undefined)) usage('--channel and --conversation go together');
-      const text = opts.text ?? (opts.textFile === '-' ? await readStdin() : await readFile(opts.textFile!, 'utf8'));
-      const body: CompletionRequestBody = { dispatcher: opts.dispatcher, id: opts.id, text, status: opts.status as CompletionRequestBody['status'] };
-      if (opts.teammate) body.teammate = opts.teammate;
-      if (opts.channel && opts.conversation) {
-        body.origin = { channel: opts.channel, conversation: opts.conversation };
-        if (opts.thread) body.origin.thread = opts.thread;
+  .action(
+    async (opts: {
+      dispatcher: string;
+      id: string;
+      text?: string;
+      textFile?: string;
+      status: string;
+      teammate?: string;
+      channel?: string;
+      conversation?: string;
+      thread?: string;
+      config?: string;
+      socket?: string;
+      json?: boolean;
+    }) => {
+      try {
+        if ((opts.text === undefined) === (opts.textFile === undefined)) usage('give exactly one of --text and --text-file');
+        if ((opts.channel === undefined) !== (opts.conversation === undefined)) usage('--channel and --conversation go together');
+        const text = opts.text ?? (opts.textFile === '-' ? await readStdin() : await readFile(opts.textFile!, 'utf8'));
+        const body: CompletionRequestBody = { dispatcher: opts.dispatcher, id: opts.id, text, status: opts.status as CompletionRequestBody['status'] };
+        if (opts.teammate) body.teammate = opts.teammate;
+        if (opts.channel && opts.conversation) {
+          body.origin = { channel: opts.channel, conversation: opts.conversation };
+          if (opts.thread) body.origin.thread = opts.thread;
+        }
+        const socket = await findAdminSocket({ ...opts, defaultConfig: DEFAULT_CONFIG });
+        const res = await adminRequest<DeliverResult>(socket, 'POST', '/completions', { body, timeoutMs: 30_000 });
+        process.stdout.write(opts.json ? `${JSON.stringify(res)}\n` : `${describeDelivery(opts.id, res)}\n`);
+      } catch (err) {
+        if (err instanceof AdminApiError) {
+          const b = err.body as { error?: string };
+          process.stderr.write(`switchboard: completion ${opts.id} not delivered: ${b.error ?? err.message}\n`);
+          process.exit(err.status === 404 || err.status === 400 || err.status === 413 ? EXIT.config : EXIT.failure);
+        }
+        fail(err);
       }
-      const socket = await findAdminSocket({ ...opts, defaultConfig: DEFAULT_CONFIG });
-      const res = await adminRequest<DeliverResult>(socket, 'POST', '/completions', { body, timeoutMs: 30_000 });
-      process.stdout.write(opts.json ? `${JSON.stringify(res)}\n` : `${describeDelivery(opts.id, res)}\n`);
-    } catch (err) {
-      if (err instanceof AdminApiError) {
-        const b = err.body as { error?: string };
-        process.stderr.write(`switchboard: completion ${opts.id} not delivered: ${b.error ?? err.message}\n`);
-        process.exit(err.status === 404 || err.status === 400 || err.status === 413 ? EXIT.config : EXIT.failure);
-      }
-      fail(err);
-    }
-  });
+    },
+  );
 
 const teammate = program.command('teammate').description('teammates of the running service (listed by `switchboard status`)');
 
@@ -241,7 +254,10 @@ teammate
       if (opts.json) process.stdout.write(`${JSON.stringify(res)}\n`);
       else if (res.status === 'already_closed') process.stdout.write(`teammate ${name} was already closed\n`);
       else {
-        const extra = [res.interruptedTask ? 'its running task was cut off (reported to its dispatcher)' : '', res.droppedTasks ? `${res.droppedTasks} queued task(s) dropped` : '']
+        const extra = [
+          res.interruptedTask ? 'its running task was cut off (reported to its dispatcher)' : '',
+          res.droppedTasks ? `${res.droppedTasks} queued task(s) dropped` : '',
+        ]
           .filter(Boolean)
           .join('; ');
         process.stdout.write(`teammate ${name} closed${extra ? `: ${extra}` : ''}\n`);

@@ -45,8 +45,7 @@ export function watchMcpStartup(rpc: RpcClient, names: readonly string[], clock:
     states.set(key(threadId, name), { name, status, error });
     wake?.();
   });
-  const outcomes = (threadId: string): McpStartupOutcome[] =>
-    names.map((name) => states.get(key(threadId, name)) ?? { name, status: 'starting', error: null });
+  const outcomes = (threadId: string): McpStartupOutcome[] => names.map((name) => states.get(key(threadId, name)) ?? { name, status: 'starting', error: null });
   return {
     async settled(threadId, timeoutMs) {
       const done = (): boolean => outcomes(threadId).every((o) => TERMINAL.has(o.status));

@@ -99,7 +99,13 @@ export class CodexProcess {
       if (this.exitInfo) {
         throw new Error(`codex app-server exited before listening (code ${this.exitInfo.code}, signal ${this.exitInfo.signal}); see its log file`);
       }
-      if (await stat(this.socketPath).then(() => true, () => false)) return;
+      if (
+        await stat(this.socketPath).then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
       if (Date.now() > deadline) throw new Error(`codex app-server did not open ${this.socketPath} within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 15));
     }

@@ -205,8 +205,18 @@ export interface ReasoningItem {
 
 /** The other `ThreadItem` variants of codex app-server v2; Switchboard passes them through unread. */
 export const OTHER_THREAD_ITEM_TYPES = [
-  'userMessage', 'hookPrompt', 'functionCallOutput', 'plan', 'dynamicToolCall', 'collabAgentToolCall',
-  'subAgentActivity', 'imageView', 'sleep', 'imageGeneration', 'enteredReviewMode', 'exitedReviewMode',
+  'userMessage',
+  'hookPrompt',
+  'functionCallOutput',
+  'plan',
+  'dynamicToolCall',
+  'collabAgentToolCall',
+  'subAgentActivity',
+  'imageView',
+  'sleep',
+  'imageGeneration',
+  'enteredReviewMode',
+  'exitedReviewMode',
   'contextCompaction',
 ] as const;
 
@@ -220,8 +230,7 @@ export interface OtherThreadItem {
  * A thread item (codex app-server v2 `ThreadItem`), discriminated on `type`. A newer codex may
  * send a type not listed here: code that `switch`es on `type` must keep a `default` branch.
  */
-export type ThreadItem =
-  | AgentMessageItem | CommandExecutionItem | FileChangeItem | McpToolCallItem | WebSearchItem | ReasoningItem | OtherThreadItem;
+export type ThreadItem = AgentMessageItem | CommandExecutionItem | FileChangeItem | McpToolCallItem | WebSearchItem | ReasoningItem | OtherThreadItem;
 
 export interface Turn {
   id: string;

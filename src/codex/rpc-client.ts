@@ -31,7 +31,10 @@ export class RpcError extends Error {
 
 /** No answer within the request timeout. */
 export class RpcTimeoutError extends Error {
-  constructor(readonly method: string, readonly timeoutMs: number) {
+  constructor(
+    readonly method: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${method}: no answer within ${timeoutMs} ms`);
     this.name = 'RpcTimeoutError';
   }
@@ -39,7 +42,10 @@ export class RpcTimeoutError extends Error {
 
 /** The connection closed before the answer came. */
 export class RpcClosedError extends Error {
-  constructor(readonly method: string, reason: string) {
+  constructor(
+    readonly method: string,
+    reason: string,
+  ) {
     super(`${method}: connection closed (${reason})`);
     this.name = 'RpcClosedError';
   }
@@ -113,11 +119,7 @@ export class RpcClient {
    * Sends a typed request and resolves with its result.
    * @throws RpcError | RpcTimeoutError | RpcClosedError
    */
-  request<M extends ClientMethod>(
-    method: M,
-    params: ClientRequests[M]['params'],
-    timeoutMs?: number,
-  ): Promise<ClientRequests[M]['result']> {
+  request<M extends ClientMethod>(method: M, params: ClientRequests[M]['params'], timeoutMs?: number): Promise<ClientRequests[M]['result']> {
     return this.requestRaw(method, params, timeoutMs) as Promise<ClientRequests[M]['result']>;
   }
 

@@ -243,7 +243,12 @@ export class CodexRuntime implements AgentRuntime {
       { bin: o.bin, pathDirs: o.pathDirs, overrides: o.overrides, codexHome: o.codexHome, cwd: o.cwd, logFile: o.logFile, logger: this.log },
       o.startTimeoutMs,
     );
-    gen.rpc = await RpcClient.connect(gen.proc.socketPath, { logger: this.log, requestTimeoutMs: o.requestTimeoutMs, timeoutMs: o.startTimeoutMs, clock: o.clock });
+    gen.rpc = await RpcClient.connect(gen.proc.socketPath, {
+      logger: this.log,
+      requestTimeoutMs: o.requestTimeoutMs,
+      timeoutMs: o.startTimeoutMs,
+      clock: o.clock,
+    });
     const mcp = o.awaitMcpServers?.length ? watchMcpStartup(gen.rpc, o.awaitMcpServers, o.clock) : null;
     try {
       return await this.openSession(gen, gen.rpc, mcp);

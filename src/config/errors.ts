@@ -32,11 +32,7 @@ export class ConfigError extends Error {
     readonly issues: ConfigIssue[],
   ) {
     const only = issues.length === 1 && issues[0]!.path === '' ? issues[0] : undefined;
-    super(
-      only
-        ? `Invalid config ${file}: ${only.problem}; fix: ${only.fix}`
-        : [`Invalid config ${file}:`, ...issues.map(formatIssue)].join('\n'),
-    );
+    super(only ? `Invalid config ${file}: ${only.problem}; fix: ${only.fix}` : [`Invalid config ${file}:`, ...issues.map(formatIssue)].join('\n'));
   }
 }
 

@@ -45,10 +45,7 @@ export interface ParseOptions {
  * `process.env`), when set, replaces its `stateDir` (resolved against `opts.cwd`).
  * @throws ConfigError when the file is missing, unreadable, not JSON or invalid.
  */
-export async function loadConfig(
-  file: string,
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<LoadedConfig> {
+export async function loadConfig(file: string, opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<LoadedConfig> {
   const abs = path.resolve(opts.cwd ?? process.cwd(), file);
   let text: string;
   try {
@@ -122,9 +119,7 @@ function resolveEnv(value: unknown, at: PropertyKey[], env: NodeJS.ProcessEnv, i
   }
   if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, [...at, i], env, issues));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, resolveEnv(v, [...at, k], env, issues)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveEnv(v, [...at, k], env, issues)]));
   }
   return value;
 }
@@ -151,18 +146,22 @@ function mapIssue(issue: Issue, data: unknown, prefix: PropertyKey[] = []): Conf
       }));
     }
     case 'invalid_value':
-      return [{
-        path: where,
-        problem: `invalid value ${JSON.stringify(value)}`,
-        fix: `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
-      }];
+      return [
+        {
+          path: where,
+          problem: `invalid value ${JSON.stringify(value)}`,
+          fix: `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
+        },
+      ];
     case 'invalid_union':
       if (issue.errors.length === 0 && 'options' in issue && Array.isArray(issue.options)) {
-        return [{
-          path: where,
-          problem: `unsupported value ${JSON.stringify(value)}`,
-          fix: `use one of ${issue.options.map((v: unknown) => JSON.stringify(v)).join(', ')}`,
-        }];
+        return [
+          {
+            path: where,
+            problem: `unsupported value ${JSON.stringify(value)}`,
+            fix: `use one of ${issue.options.map((v: unknown) => JSON.stringify(v)).join(', ')}`,
+          },
+        ];
       }
       return [{ path: where, problem: issue.message, fix: 'match one of the documented shapes' }];
     case 'too_small':
@@ -186,7 +185,7 @@ function mapIssue(issue: Issue, data: unknown, prefix: PropertyKey[] = []): Conf
 function sizeFix(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
   const small = issue.code === 'too_small';
   const n = Number(small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum);
-  const cmp = small ? (issue.inclusive ? '>=' : '>') : (issue.inclusive ? '<=' : '<');
+  const cmp = small ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
   switch (issue.origin) {
     case 'array':
       return small ? `add at least ${issue.inclusive ? n : n + 1} item(s)` : `keep at most ${issue.inclusive ? n : n - 1} item(s)`;
@@ -253,7 +252,8 @@ function allowedKeys(at: readonly PropertyKey[], data: unknown): string[] | unde
 function optionFor(options: readonly z.core.SomeType[], data: unknown): z.ZodObject | undefined {
   return options.find(
     (o): o is z.ZodObject =>
-      o instanceof z.ZodObject && Object.entries(o.shape).some(([key, field]) => field instanceof z.ZodLiteral && (field.values as Set<unknown>).has(valueAt(data, [key]))),
+      o instanceof z.ZodObject &&
+      Object.entries(o.shape).some(([key, field]) => field instanceof z.ZodLiteral && (field.values as Set<unknown>).has(valueAt(data, [key]))),
   );
 }
 
@@ -277,18 +277,27 @@ function syntaxIssue(text: string): ConfigIssue {
 function jsonErrorOffset(s: string): number {
   let i = 0;
   const FAIL = Symbol('fail');
-  const fail = (): never => { throw FAIL; };
-  const ws = (): void => { while (/[ \t\n\r]/.test(s[i] ?? '')) i++; };
+  const fail = (): never => {
+    throw FAIL;
+  };
+  const ws = (): void => {
+    while (/[ \t\n\r]/.test(s[i] ?? '')) i++;
+  };
   const str = (): void => {
     i++; // opening quote
     for (;;) {
       const c = s[i];
       if (c === undefined || c < ' ') fail();
-      if (c === '"') { i++; return; }
+      if (c === '"') {
+        i++;
+        return;
+      }
       if (c === '\\') {
         i++;
-        if (s[i] === 'u') { if (!/^[0-9a-fA-F]{4}$/.test(s.slice(i + 1, i + 5))) fail(); i += 5; }
-        else if (/["\\/bfnrt]/.test(s[i] ?? '')) i++;
+        if (s[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(i + 1, i + 5))) fail();
+          i += 5;
+        } else if (/["\\/bfnrt]/.test(s[i] ?? '')) i++;
         else fail();
       } else i++;
     }
@@ -298,13 +307,31 @@ function jsonErrorOffset(s: string): number {
     const c = s[i];
     if (c === '{' || c === '[') {
       const close = c === '{' ? '}' : ']';
-      i++; ws();
-      if (s[i] === close) { i++; return; }
+      i++;
+      ws();
+      if (s[i] === close) {
+        i++;
+        return;
+      }
       for (;;) {
-        if (c === '{') { ws(); if (s[i] !== '"') fail(); str(); ws(); if (s[i] !== ':') fail(); i++; }
-        value(); ws();
-        if (s[i] === ',') { i++; continue; }
-        if (s[i] === close) { i++; return; }
+        if (c === '{') {
+          ws();
+          if (s[i] !== '"') fail();
+          str();
+          ws();
+          if (s[i] !== ':') fail();
+          i++;
+        }
+        value();
+        ws();
+        if (s[i] === ',') {
+          i++;
+          continue;
+        }
+        if (s[i] === close) {
+          i++;
+          return;
+        }
         fail();
       }
     }
@@ -314,7 +341,8 @@ function jsonErrorOffset(s: string): number {
     i += lit![0].length;
   };
   try {
-    value(); ws();
+    value();
+    ws();
     return Math.min(i, s.length); // trailing garbage at i, or (unexpectedly) valid
   } catch (e) {
     if (e !== FAIL) throw e;
@@ -331,11 +359,12 @@ function crossCheck(config: Config): ConfigIssue[] {
     list.forEach((item, i) => {
       const prev = first.get(item.id);
       if (prev === undefined) first.set(item.id, i);
-      else issues.push({
-        path: `${key}[${i}].id`,
-        problem: `duplicate ${kind} id "${item.id}" (also ${key}[${prev}])`,
-        fix: `give each ${kind} a unique id`,
-      });
+      else
+        issues.push({
+          path: `${key}[${i}].id`,
+          problem: `duplicate ${kind} id "${item.id}" (also ${key}[${prev}])`,
+          fix: `give each ${kind} a unique id`,
+        });
     });
   };
   dupes('channel', config.channels, 'channels');

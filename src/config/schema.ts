@@ -10,14 +10,10 @@
  */
 import { z } from 'zod';
 
-const id = z
-  .string()
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit');
+const id = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit');
 
 /** `host:port` to listen on; loopback by default. */
-const listenAddress = z
-  .string()
-  .regex(/^[^\s:]+:\d{1,5}$/, 'must look like "127.0.0.1:8787"');
+const listenAddress = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must look like "127.0.0.1:8787"');
 
 export const backoffSchema = z
   .object({
@@ -45,7 +41,11 @@ export const codexSchema = z
     /** Timeout of spawn + initialize + thread start/resume, ms. */
     startTimeoutMs: z.number().int().positive().default(30_000),
     /** A running turn longer than this is interrupted and reported failed, ms. */
-    turnTimeoutMs: z.number().int().positive().default(15 * 60_000),
+    turnTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(15 * 60_000),
     restartBackoff: backoffSchema.prefault({}),
   })
   .strict();
@@ -106,7 +106,10 @@ export const slackChannelSchema = z
     /** `socket`: Socket Mode (no public URL; needs appToken). `http`: Events API (needs signingSecret). */
     mode: z.enum(['socket', 'http']).default('socket'),
     botToken: z.string().regex(/^xoxb-/, 'must be a bot token starting with "xoxb-"'),
-    appToken: z.string().regex(/^xapp-/, 'must be an app-level token starting with "xapp-"').optional(),
+    appToken: z
+      .string()
+      .regex(/^xapp-/, 'must be an app-level token starting with "xapp-"')
+      .optional(),
     signingSecret: z.string().min(1).optional(),
     /** HTTP mode: where the Events API endpoint listens. */
     listen: listenAddress.default('127.0.0.1:3000'),
@@ -123,7 +126,11 @@ export const slackChannelSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.mode === 'socket' && !c.appToken) {
-      ctx.addIssue({ code: 'custom', path: ['appToken'], message: 'Socket Mode needs an app-level token (xapp-…); or set "mode": "http" with a signingSecret' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['appToken'],
+        message: 'Socket Mode needs an app-level token (xapp-…); or set "mode": "http" with a signingSecret',
+      });
     }
     if (c.mode === 'http' && !c.signingSecret) {
       ctx.addIssue({ code: 'custom', path: ['signingSecret'], message: "HTTP mode needs the app's signing secret to verify requests" });
@@ -147,7 +154,11 @@ export const feishuFilesSchema = z
     /** Download images/files of messages (off: the agent gets a short note instead). */
     download: z.boolean().default(true),
     /** Larger resources are not downloaded (the agent is told), bytes. Feishu serves at most 100 MB. */
-    maxBytes: z.number().int().positive().default(20 * 1024 * 1024),
+    maxBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(20 * 1024 * 1024),
   })
   .strict();
 
@@ -255,9 +266,17 @@ export const configSchema = z
     completions: z
       .object({
         /** Larger completions are refused, bytes. */
-        maxBytes: z.number().int().positive().default(8 * 1024 * 1024),
+        maxBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(8 * 1024 * 1024),
         /** Larger completions are spilled to `<stateDir>/completions/<dispatcher>/<id>.md`, bytes. */
-        spillBytes: z.number().int().positive().default(32 * 1024),
+        spillBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(32 * 1024),
       })
       .strict()
       .prefault({}),

@@ -35,7 +35,7 @@ export interface DemoTrigger {
 export const DEMO_TRIGGERS: readonly DemoTrigger[] = [
   { trigger: 'demo: markdown', shows: 'a rich answer: headings, a list, a table, a link and a code block' },
   { trigger: `demo: slow ${SLOW_DEFAULT_S}s`, shows: `a long turn that streams its answer (1–${SLOW_MAX_S} s); try \`stop\` meanwhile` },
-  { trigger: 'demo: run a command', shows: "codex runs a shell command with its own tool and the answer shows the output" },
+  { trigger: 'demo: run a command', shows: 'codex runs a shell command with its own tool and the answer shows the output' },
   { trigger: 'demo: fail', shows: 'a turn that fails, and how the chat reports it' },
   { trigger: 'status', shows: "the dispatcher's state (a Switchboard command, no turn)" },
   { trigger: 'demo help', shows: 'this list' },

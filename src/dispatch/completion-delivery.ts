@@ -28,8 +28,14 @@ import { RpcError } from '../codex/rpc-client.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
 import type { CompletionRecord, QueuedCompletion, StateStore } from '../state/types.js';
 import {
-  COMPLETIONS_KEPT, completionItemText, spillIfLarge, triggerTurnText, validateCompletion,
-  type CompletionInput, type CompletionLimits, type DeliverResult,
+  COMPLETIONS_KEPT,
+  completionItemText,
+  spillIfLarge,
+  triggerTurnText,
+  validateCompletion,
+  type CompletionInput,
+  type CompletionLimits,
+  type DeliverResult,
 } from './completions.js';
 import { failureText } from './messages.js';
 import { errorMessage } from '../errors.js';
@@ -94,13 +100,29 @@ export class CompletionDelivery {
       const { text, spillPath } = await spillIfLarge(input.id, input.text, this.opts.spillDir, this.opts.limits.spillBytes);
       const now = clock.now();
       const record: CompletionRecord = {
-        id: input.id, teammate: input.teammate ?? null, status: input.status ?? 'completed', text, spillPath,
-        turnId: input.turnId ?? null, origin: input.origin ?? null, state: 'accepted', deliveredAsTurn: false,
-        acceptedAt: now, injectedAt: null, settledAt: null, answer: null, lastError: null,
+        id: input.id,
+        teammate: input.teammate ?? null,
+        status: input.status ?? 'completed',
+        text,
+        spillPath,
+        turnId: input.turnId ?? null,
+        origin: input.origin ?? null,
+        state: 'accepted',
+        deliveredAsTurn: false,
+        acceptedAt: now,
+        injectedAt: null,
+        settledAt: null,
+        answer: null,
+        lastError: null,
       };
       const entry: QueuedCompletion = {
-        id: randomUUID(), dedupKey: `completion:${input.id}`, kind: 'completion', completionId: input.id,
-        address: input.origin ?? null, acceptedAt: now, attempts: 0,
+        id: randomUUID(),
+        dedupKey: `completion:${input.id}`,
+        kind: 'completion',
+        completionId: input.id,
+        address: input.origin ?? null,
+        acceptedAt: now,
+        attempts: 0,
       };
       // Both mutations land in one write; completions are never refused for a full queue.
       const [, queued] = await Promise.all([
@@ -145,7 +167,10 @@ export class CompletionDelivery {
         await save({ state: 'injected', injectedAt: clock.now() });
       } catch (err) {
         if (err instanceof RpcError && err.isUnknownMethod) {
-          logger.warn({ completion: rec.id }, 'this codex app-server has no thread/inject_items (the @openai/codex 0.169 this release pins has it); delivering the completion as a plain turn');
+          logger.warn(
+            { completion: rec.id },
+            'this codex app-server has no thread/inject_items (the @openai/codex 0.169 this release pins has it); delivering the completion as a plain turn',
+          );
           await save({ state: 'injected', deliveredAsTurn: true });
           bodyInTurn = true;
         } else {

@@ -67,7 +67,10 @@ export async function spillIfLarge(id: string, text: string, dir: string, spillB
   await writeFile(`${file}.tmp`, text, 'utf8');
   await rename(`${file}.tmp`, file);
   // Cut on a character boundary: decode the byte prefix and drop a trailing partial character.
-  const head = Buffer.from(text, 'utf8').subarray(0, spillBytes).toString('utf8').replace(/\uFFFD$/, '');
+  const head = Buffer.from(text, 'utf8')
+    .subarray(0, spillBytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
   return { text: head, spillPath: file };
 }
 

@@ -22,14 +22,29 @@ import { PUMP_RETRY_MS, QueuePump } from './queue-pump.js';
 import { ReplyPoster } from './reply-poster.js';
 import type { TurnEvent, TurnOutcome } from '../codex/turn-runner.js';
 import { ActionRegistry } from './actions.js';
-import { beginLiveSession, closeLeftoverElement, DEFAULT_LIVE_POLICY, type ChannelLivePolicy, type LiveSession, type LiveSessionDeps } from './live/live-session.js';
+import {
+  beginLiveSession,
+  closeLeftoverElement,
+  DEFAULT_LIVE_POLICY,
+  type ChannelLivePolicy,
+  type LiveSession,
+  type LiveSessionDeps,
+} from './live/live-session.js';
 import type { EnqueueResult, QueuedMessage, QueuedTurn, RuntimeStatus, StateStore } from '../state/types.js';
 import { CompletionDelivery } from './completion-delivery.js';
 import type { CompletionInput, CompletionLimits, DeliverResult } from './completions.js';
 import type { Command } from './gate.js';
 import {
-  commandRefusedText, failureText, liveAbandonedText, queueFullText, restartNoticeText, retryingText, statusLineText,
-  stopAlreadyFinishedText, stoppingText, stopResultText,
+  commandRefusedText,
+  failureText,
+  liveAbandonedText,
+  queueFullText,
+  restartNoticeText,
+  retryingText,
+  statusLineText,
+  stopAlreadyFinishedText,
+  stoppingText,
+  stopResultText,
 } from './messages.js';
 import { errorMessage } from '../errors.js';
 
@@ -346,7 +361,10 @@ export class Dispatcher {
    * `stoppedBy` names who asked to stop it (`stop`, a Stop press), if anyone did.
    */
   private async runTurnFor(
-    entry: QueuedTurn, input: string, address: ReplyAddress | null, live: LiveSession | null = null,
+    entry: QueuedTurn,
+    input: string,
+    address: ReplyAddress | null,
+    live: LiveSession | null = null,
   ): Promise<{ outcome: TurnOutcome; stoppedBy: string | null } | null> {
     const q = { dispatcher: this.opts.id, entry: entry.id };
     let retryNoticed = false;

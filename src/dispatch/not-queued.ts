@@ -28,7 +28,10 @@ export function withNotQueuedNotice(adapter: ChannelAdapter, handler: InboundHan
       idempotencyKey: `not-queued:${msg.conversation}:${msg.messageId}`,
     });
     if (sent.status === 'failed') {
-      logger.warn({ channel: msg.channelId, conversation: msg.conversation, messageId: msg.messageId, err: sent.error }, 'could not tell the sender that the message was not queued');
+      logger.warn(
+        { channel: msg.channelId, conversation: msg.conversation, messageId: msg.messageId, err: sent.error },
+        'could not tell the sender that the message was not queued',
+      );
     }
     return result;
   };

@@ -49,7 +49,8 @@ export class ReplyPoster {
     let res: SendResult = { status: 'failed', error: 'not sent', retryable: true };
     if (live) {
       res = await live.finish({ outcome: live.outcome, message: { ...message, text } });
-      if (res.status === 'failed') this.opts.logger.info({ err: res.error, channel: to.channelId }, 'the live element could not show the final message; sending it');
+      if (res.status === 'failed')
+        this.opts.logger.info({ err: res.error, channel: to.channelId }, 'the live element could not show the final message; sending it');
     }
     if (res.status === 'failed') res = await adapter.send(to, { ...message, text });
     if (res.status === 'failed' && res.retryable) res = await adapter.send(to, { ...message, text });

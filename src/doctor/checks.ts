@@ -56,7 +56,10 @@ async function checkCodexBinary(config: Config | null): Promise<{ result: CheckR
     const { stdout } = await execa(codex.bin, ['--version'], { timeout: CHECK_TIMEOUT_MS });
     return { result: { name: 'codex', ok: true, detail: `${stdout.trim()} (${codex.bin})` }, codex };
   } catch (err) {
-    return { result: { name: 'codex', ok: false, detail: errorMessage(err), fix: 'run npm ci (it installs @openai/codex), or set codex.bin in the config' }, codex: null };
+    return {
+      result: { name: 'codex', ok: false, detail: errorMessage(err), fix: 'run npm ci (it installs @openai/codex), or set codex.bin in the config' },
+      codex: null,
+    };
   }
 }
 
@@ -77,14 +80,24 @@ async function checkCredentialsOf(config: Config, codex: CodexBinary): Promise<C
       },
       CHECK_TIMEOUT_MS,
     );
-    rpc = await RpcClient.connect(proc.socketPath, { logger: silentLogger(), requestTimeoutMs: CHECK_TIMEOUT_MS, timeoutMs: CHECK_TIMEOUT_MS, clock: systemClock });
+    rpc = await RpcClient.connect(proc.socketPath, {
+      logger: silentLogger(),
+      requestTimeoutMs: CHECK_TIMEOUT_MS,
+      timeoutMs: CHECK_TIMEOUT_MS,
+      clock: systemClock,
+    });
     const init = await initialize(rpc, CHECK_TIMEOUT_MS);
     const fix = await checkCredentials(rpc, process.env, CHECK_TIMEOUT_MS);
     return fix
       ? { name: 'credentials', ok: false, detail: `no Codex credentials in ${init.codexHome}`, fix: fix.replace(/^Codex has no credentials\. Fix: /, '') }
       : { name: 'credentials', ok: true, detail: `codex can reach its model provider (CODEX_HOME ${init.codexHome})` };
   } catch (err) {
-    return { name: 'credentials', ok: false, detail: `codex app-server did not answer: ${errorMessage(err)}`, fix: 'check codex.bin, codex.home and codex.overrides in the config' };
+    return {
+      name: 'credentials',
+      ok: false,
+      detail: `codex app-server did not answer: ${errorMessage(err)}`,
+      fix: 'check codex.bin, codex.home and codex.overrides in the config',
+    };
   } finally {
     await rpc?.close().catch(() => undefined);
     await proc?.kill().catch(() => undefined);
@@ -102,7 +115,12 @@ async function checkStateDir(config: Config): Promise<CheckResult> {
   }
   const socket = adminSocketPath(config);
   if (await isLive(socket)) {
-    return { name: 'state dir', ok: false, detail: `${dir} is in use by a running service (${socket})`, fix: 'stop that service first, or check it with `switchboard status`' };
+    return {
+      name: 'state dir',
+      ok: false,
+      detail: `${dir} is in use by a running service (${socket})`,
+      fix: 'stop that service first, or check it with `switchboard status`',
+    };
   }
   return { name: 'state dir', ok: true, detail: `${dir} is writable and not in use` };
 }
@@ -126,7 +144,12 @@ async function checkListen(config: Config): Promise<CheckResult[]> {
     out.push(
       err === null
         ? { name: `listen ${c.id}`, ok: true, detail: `${c.listen} is free` }
-        : { name: `listen ${c.id}`, ok: false, detail: `${c.listen}: ${err === 'EADDRINUSE' ? 'already in use' : err}`, fix: `stop what holds it, or set channels[].listen of "${c.id}" to another address` },
+        : {
+            name: `listen ${c.id}`,
+            ok: false,
+            detail: `${c.listen}: ${err === 'EADDRINUSE' ? 'already in use' : err}`,
+            fix: `stop what holds it, or set channels[].listen of "${c.id}" to another address`,
+          },
     );
   }
   return out;
@@ -144,7 +167,12 @@ async function checkSlack(c: Extract<Config['channels'][number], { type: 'slack'
     }
     return { name, ok: true, detail };
   } catch (err) {
-    return { name, ok: false, detail: errorMessage(err), fix: `check botToken${c.mode === 'socket' ? ' and appToken (connections:write)' : ''} of channel "${c.id}" (Slack app settings → OAuth & Permissions / Basic Information)` };
+    return {
+      name,
+      ok: false,
+      detail: errorMessage(err),
+      fix: `check botToken${c.mode === 'socket' ? ' and appToken (connections:write)' : ''} of channel "${c.id}" (Slack app settings → OAuth & Permissions / Basic Information)`,
+    };
   }
 }
 
@@ -170,7 +198,12 @@ export async function runDoctor(configFile: string): Promise<CheckResult[]> {
     config = loaded.config;
     configResult = { name: 'config', ok: true, detail: `${loaded.file}: ${config.channels.length} channel(s), ${config.dispatchers.length} dispatcher(s)` };
   } catch (err) {
-    configResult = { name: 'config', ok: false, detail: err instanceof ConfigError ? err.message : errorMessage(err), fix: 'fix the config as the error says (`switchboard config check F`)' };
+    configResult = {
+      name: 'config',
+      ok: false,
+      detail: err instanceof ConfigError ? err.message : errorMessage(err),
+      fix: 'fix the config as the error says (`switchboard config check F`)',
+    };
   }
   const { result: codexResult, codex } = await checkCodexBinary(config);
   results.push(codexResult, configResult);
@@ -187,5 +220,7 @@ export async function runDoctor(configFile: string): Promise<CheckResult[]> {
 /** One line per check: `✓ name  detail` or `✗ name  detail — fix: …`. */
 export function formatDoctor(results: readonly CheckResult[]): string {
   const width = Math.max(...results.map((r) => r.name.length));
-  return results.map((r) => `${r.ok ? '✓' : '✗'} ${r.name.padEnd(width)}  ${r.detail.replace(/\s+/g, ' ')}${r.ok || !r.fix ? '' : ` — fix: ${r.fix}`}`).join('\n');
+  return results
+    .map((r) => `${r.ok ? '✓' : '✗'} ${r.name.padEnd(width)}  ${r.detail.replace(/\s+/g, ' ')}${r.ok || !r.fix ? '' : ` — fix: ${r.fix}`}`)
+    .join('\n');
 }

@@ -76,7 +76,9 @@ export async function startHealthServer(listen: string, readiness: ReadinessSour
   server.requestTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      reject(new Error(`health listener cannot listen on ${listen}: ${err.code ?? err.message}; set another address in health.listen of the config`, { cause: err }));
+      reject(
+        new Error(`health listener cannot listen on ${listen}: ${err.code ?? err.message}; set another address in health.listen of the config`, { cause: err }),
+      );
     };
     server.once('error', onError);
     server.listen(addr.port, addr.host, () => {

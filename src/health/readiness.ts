@@ -39,10 +39,7 @@ export function channelStateOf(c: Pick<ChannelReadinessInput, 'lifecycle' | 'con
 }
 
 /** Builds a report from the parts' states. */
-export function readinessOf(
-  dispatchers: ReadonlyArray<{ id: string; status: string }>,
-  channels: ReadonlyArray<ChannelReadinessInput>,
-): ReadinessReport {
+export function readinessOf(dispatchers: ReadonlyArray<{ id: string; status: string }>, channels: ReadonlyArray<ChannelReadinessInput>): ReadinessReport {
   const reported = channels.map((c) => ({ id: c.id, type: c.type, state: channelStateOf(c) }));
   const ready = dispatchers.every((d) => d.status === 'ready') && reported.every((c) => c.state === 'connected');
   return { ready, dispatchers: dispatchers.map((d) => ({ id: d.id, status: d.status })), channels: reported };

@@ -11,12 +11,7 @@ const JSON_HEADERS = {
 } as const;
 
 /** Writes `body` as a JSON response (no-op when the response was already sent). */
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.writableEnded) return;
   const payload = JSON.stringify(body);
   res.writeHead(status, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(payload), ...headers });
@@ -24,23 +19,18 @@ export function sendJson(
 }
 
 /** Writes `{"error", "message"}`. */
-export function sendError(
-  res: ServerResponse,
-  status: number,
-  error: string,
-  message: string,
-  headers?: Record<string, string>,
-): void {
+export function sendError(res: ServerResponse, status: number, error: string, message: string, headers?: Record<string, string>): void {
   sendJson(res, status, { error, message }, headers);
 }
 
 /** The request body exceeded the limit; nothing beyond the limit was buffered. */
 export class BodyTooLargeError extends Error {
-  constructor(readonly limit: number, readonly declared?: number) {
+  constructor(
+    readonly limit: number,
+    readonly declared?: number,
+  ) {
     super(
-      declared !== undefined
-        ? `request body of ${declared} bytes exceeds the limit of ${limit} bytes`
-        : `request body exceeds the limit of ${limit} bytes`,
+      declared !== undefined ? `request body of ${declared} bytes exceeds the limit of ${limit} bytes` : `request body exceeds the limit of ${limit} bytes`,
     );
     this.name = 'BodyTooLargeError';
   }

@@ -84,7 +84,7 @@ function createSwitchboardMcpServer(opts: Options): McpServer {
     {
       title: 'Send a teammate more work',
       description:
-        'Give an existing teammate another task or follow-up message. It runs after the teammate\'s current task; ' +
+        "Give an existing teammate another task or follow-up message. It runs after the teammate's current task; " +
         'the result comes back as a <teammate_completion> like the first one.',
       inputSchema: { name, text: z.string().describe('The task or message for the teammate.') },
     },

@@ -26,7 +26,16 @@ import type { Low } from 'lowdb';
 import type { Clock } from '../clock.js';
 import { CoalescingWriter, WriteLane } from './write-queue.js';
 import type {
-  CompletionRecord, RuntimeRecord, EnqueueResult, FailedReply, QueuedPatch, QueuedTurn, StateData, StateStore, TeammateRecord, WebMessage,
+  CompletionRecord,
+  RuntimeRecord,
+  EnqueueResult,
+  FailedReply,
+  QueuedPatch,
+  QueuedTurn,
+  StateData,
+  StateStore,
+  TeammateRecord,
+  WebMessage,
 } from './types.js';
 import { freshRuntimeRecord } from './types.js';
 
@@ -87,7 +96,11 @@ export class LowdbStateStore implements StateStore {
   #closing: Promise<void> | null = null;
 
   /** `db.data` must already be valid; see `openStateStore`. */
-  constructor(db: Low<StateData>, readonly location: string, opts: LowdbStoreOptions) {
+  constructor(
+    db: Low<StateData>,
+    readonly location: string,
+    opts: LowdbStoreOptions,
+  ) {
     this.#db = db;
     this.#opts = opts;
     this.#writer = new CoalescingWriter(() => db.write(), this.#lane, true);
@@ -211,7 +224,9 @@ export class LowdbStateStore implements StateStore {
     return this.#mutate((data) => {
       const next: Record<string, TeammateRecord> = { ...(data.teammates ?? {}), [record.name]: { ...record } };
       // Closed teammates are kept for operators, newest first, up to `closedKept`.
-      const closed = Object.values(next).filter((t) => t.closed).sort((a, b) => (b.closedAt ?? 0) - (a.closedAt ?? 0));
+      const closed = Object.values(next)
+        .filter((t) => t.closed)
+        .sort((a, b) => (b.closedAt ?? 0) - (a.closedAt ?? 0));
       for (const t of closed.slice(Math.max(0, closedKept))) delete next[t.name];
       data.teammates = next;
     });
@@ -296,9 +311,7 @@ export class LowdbStateStore implements StateStore {
 
   /** Stops accepting calls and resolves once every pending batch was written (or failed). */
   close(): Promise<void> {
-    this.#closing ??= Promise.all([this.#writer, ...[...this.#web.values()].map((f) => f.writer)].map((w) => w.drain())).then(
-      () => undefined,
-    );
+    this.#closing ??= Promise.all([this.#writer, ...[...this.#web.values()].map((f) => f.writer)].map((w) => w.drain())).then(() => undefined);
     return this.#closing;
   }
 }

@@ -129,8 +129,10 @@ function validateWebFile(text: string, file: string, name: string): WebFileData 
   const { doc, fail } = parseVersioned(text, { what: `Web history file ${file}`, version: WEB_FILE_VERSION, fresh: 'start that chat history fresh' });
   if (typeof doc.channel !== 'string') return fail('has no "channel" string');
   if (webFileName(doc.channel) !== name) {
-    return fail(`belongs to channel ${JSON.stringify(doc.channel)}, whose history file is ${webFileName(doc.channel)}`,
-      'rename it to that name, or move it aside');
+    return fail(
+      `belongs to channel ${JSON.stringify(doc.channel)}, whose history file is ${webFileName(doc.channel)}`,
+      'rename it to that name, or move it aside',
+    );
   }
   if (!isConversations(doc.conversations)) return fail('has no well-formed "conversations" object');
   return doc as unknown as WebFileData;

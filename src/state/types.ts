@@ -202,10 +202,7 @@ export interface StateData {
 }
 
 /** Result of offering an inbound turn to a dispatcher's queue. */
-export type EnqueueResult =
-  | { status: 'accepted'; position: number; entry: QueuedTurn }
-  | { status: 'duplicate' }
-  | { status: 'full'; limit: number };
+export type EnqueueResult = { status: 'accepted'; position: number; entry: QueuedTurn } | { status: 'duplicate' } | { status: 'full'; limit: number };
 
 /**
  * Domain-level persistence used by the service. Every mutating call resolves

@@ -68,7 +68,10 @@ export class TeammateManager {
       if (!this.opts.dispatchers.has(rec.dispatcher)) {
         this.log.warn({ teammate: rec.name, dispatcher: rec.dispatcher }, 'teammate belongs to a dispatcher that is no longer configured; closing it');
         await this.opts.store.patchTeammate(rec.name, {
-          closed: true, closedAt: this.opts.clock.now(), tasks: [], lastError: `dispatcher "${rec.dispatcher}" is no longer configured`,
+          closed: true,
+          closedAt: this.opts.clock.now(),
+          tasks: [],
+          lastError: `dispatcher "${rec.dispatcher}" is no longer configured`,
         });
         continue;
       }
@@ -111,8 +114,15 @@ export class TeammateManager {
       const now = this.opts.clock.now();
       const rec: TeammateRecord = {
         ...freshRuntimeRecord(now),
-        name, dispatcher, cwd, origin, createdAt: now, closed: false, closedAt: null,
-        tasks: [newTask(task, origin, now)], lastCompletionId: null,
+        name,
+        dispatcher,
+        cwd,
+        origin,
+        createdAt: now,
+        closed: false,
+        closedAt: null,
+        tasks: [newTask(task, origin, now)],
+        lastCompletionId: null,
       };
       if (existing) this.log.info({ teammate: name }, 'reusing the name of a closed teammate (fresh thread)');
       if (this.stopping) throw new TeammateError('stopped', 'the service is stopping');
@@ -124,7 +134,11 @@ export class TeammateManager {
       this.log.info({ teammate: name, dispatcher, cwd, origin: origin && `${origin.channelId}/${origin.conversation}` }, 'teammate spawned');
       const started = await t.start();
       const answer: SpawnAnswer = {
-        status: 'spawned', name, cwd, runtime: t.runtime.status, threadId: t.runtime.threadId,
+        status: 'spawned',
+        name,
+        cwd,
+        runtime: t.runtime.status,
+        threadId: t.runtime.threadId,
         origin: origin ? { channel: origin.channelId, conversation: origin.conversation } : null,
       };
       if (started.status === 'failed') answer.startError = started.error;
@@ -146,7 +160,10 @@ export class TeammateManager {
     const text = checkTaskText(req.text, 'text');
     if (this.stopping) throw new TeammateError('stopped', 'the service is stopping');
     if (rec.tasks.length >= MAX_TEAMMATE_TASKS) {
-      throw new TeammateError('limit', `teammate "${rec.name}" has ${rec.tasks.length} tasks queued already (limit ${MAX_TEAMMATE_TASKS}); wait for its completions`);
+      throw new TeammateError(
+        'limit',
+        `teammate "${rec.name}" has ${rec.tasks.length} tasks queued already (limit ${MAX_TEAMMATE_TASKS}); wait for its completions`,
+      );
     }
     const origin: ReplyAddress | null = (caller.role === 'dispatcher' ? this.opts.dispatchers.get(caller.id)?.runningAddress() : null) ?? rec.origin;
     const position = await teammate.enqueue(text, origin);
@@ -232,15 +249,24 @@ export class TeammateManager {
     const scope = caller.role === 'operator' ? null : this.callerDispatcher(caller);
     const rec = this.opts.store.getTeammate(name);
     if (!rec) {
-      const known = this.opts.store.listTeammates().filter((r) => !r.closed && (scope === null || r.dispatcher === scope)).map((r) => r.name);
-      throw new TeammateError('unknown', `no teammate named "${name}"; ${known.length ? `open teammates: ${known.join(', ')}` : 'there are no open teammates'}`);
+      const known = this.opts.store
+        .listTeammates()
+        .filter((r) => !r.closed && (scope === null || r.dispatcher === scope))
+        .map((r) => r.name);
+      throw new TeammateError(
+        'unknown',
+        `no teammate named "${name}"; ${known.length ? `open teammates: ${known.join(', ')}` : 'there are no open teammates'}`,
+      );
     }
     if (scope !== null && rec.dispatcher !== scope) {
       throw new TeammateError('refused', `refused: teammate "${name}" belongs to dispatcher "${rec.dispatcher}", not to you`);
     }
     const teammate = this.open.get(name);
     if (!allowClosed && (rec.closed || !teammate)) {
-      throw new TeammateError('closed', `teammate "${name}" was closed; spawn a new one (the name may be reused) to ${action === 'send' ? 'give it work' : action}`);
+      throw new TeammateError(
+        'closed',
+        `teammate "${name}" was closed; spawn a new one (the name may be reused) to ${action === 'send' ? 'give it work' : action}`,
+      );
     }
     return { rec, teammate: teammate! };
   }

@@ -9,7 +9,10 @@ import { MAX_TASK_BYTES, TEAMMATE_NAME_RE, TEAMMATE_NAME_RULE, type Caller, type
 
 /** A refused teammate request; `code` maps to the admin API's HTTP status. */
 export class TeammateError extends Error {
-  constructor(readonly code: TeammateErrorCode, message: string) {
+  constructor(
+    readonly code: TeammateErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'TeammateError';
   }
@@ -59,7 +62,10 @@ export async function resolveTeammateCwd(dispatcherCwd: string, name: string, re
   const base = path.resolve(dispatcherCwd);
   const target = requested === undefined ? path.join(base, '.switchboard', 'teammates', name) : path.resolve(base, requested);
   const outside = (): TeammateError =>
-    new TeammateError('invalid', `cwd ${JSON.stringify(requested)} is outside the dispatcher's working directory ${base}; give a path inside it (relative paths are resolved against it)`);
+    new TeammateError(
+      'invalid',
+      `cwd ${JSON.stringify(requested)} is outside the dispatcher's working directory ${base}; give a path inside it (relative paths are resolved against it)`,
+    );
   if (!isInside(base, target)) throw outside();
   if (!isInside(await realpathOfExisting(base), await realpathOfExisting(target))) throw outside();
   return target;
@@ -79,9 +85,10 @@ export function authorize(caller: Caller, action: TeammateAction): void {
   if (caller.role === 'dispatcher') return;
   if (caller.role === 'teammate') {
     if (action === 'status') return;
-    const hint = action === 'spawn'
-      ? 'teammates cannot spawn teammates; only a dispatcher can. Do the work yourself, or say in your final message what further help is needed and your dispatcher will decide'
-      : `teammates cannot use teammate_${action}; only a dispatcher can`;
+    const hint =
+      action === 'spawn'
+        ? 'teammates cannot spawn teammates; only a dispatcher can. Do the work yourself, or say in your final message what further help is needed and your dispatcher will decide'
+        : `teammates cannot use teammate_${action}; only a dispatcher can`;
     throw new TeammateError('refused', `refused: ${hint}`);
   }
   if (action === 'spawn') throw new TeammateError('refused', 'refused: teammates are spawned by a dispatcher (the teammate_spawn tool), not by operators');

@@ -289,7 +289,6 @@ export class Teammate {
     const tasks = this.record().tasks.map((t) => (t.id === id ? { ...t, ...patch } : t));
     await this.opts.store.patchTeammate(this.opts.name, { tasks });
   }
-
 }
 
 /** Status of a teammate from its record alone (closed teammates have no runtime). */

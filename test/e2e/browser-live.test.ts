@@ -25,15 +25,25 @@ import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = '/tmp/switchboard-screenshots';
 const WIDTH = 390;
-const CHROMIUM_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const LONG_LINE = `const wide = ${JSON.stringify('x'.repeat(180))}; // a line far wider than a phone`;
 const STEPS = [
   'Let me look',
   'Let me look at the channels.\n\n| Channel | Streams |\n| --- | --- |\n| web | SSE |\n| slack | chat.appendStream |\n',
   'Let me look at the channels.\n\n| Channel | Streams |\n| --- | --- |\n| web | SSE |\n| slack | chat.appendStream |\n\n' +
-    'See [the docs](https://example.com/docs) and:\n\n```ts\n' + LONG_LINE + '\nrun(turn);\n```\n',
+    'See [the docs](https://example.com/docs) and:\n\n```ts\n' +
+    LONG_LINE +
+    '\nrun(turn);\n```\n',
 ];
 
 describe('web chat live answers in headless Chromium at 390 px', () => {
@@ -102,8 +112,7 @@ describe('web chat live answers in headless Chromium at 390 px', () => {
   /** Remembers the running bubble's element as window.__bubble. */
   const rememberBubble = () => page.evaluate('window.__bubble = document.querySelector(\'[data-live="running"]\'), true');
   /** True while the element remembered as window.__bubble is the one showing `selector`. */
-  const sameNode = async (selector: string) =>
-    (await page.evaluate(`window.__bubble === document.querySelector(${JSON.stringify(selector)})`)) as boolean;
+  const sameNode = async (selector: string) => (await page.evaluate(`window.__bubble === document.querySelector(${JSON.stringify(selector)})`)) as boolean;
   const noHorizontalOverflow = async () => (await page.evaluate('document.documentElement.scrollWidth')) as number;
 
   it('shows what to do in an empty conversation, and the conversations behind a toggle', async () => {
@@ -136,7 +145,11 @@ describe('web chat live answers in headless Chromium at 390 px', () => {
     await bubble().locator('.live-status', { hasText: 'running npm test' }).waitFor({ timeout: 5_000 });
     expect(await bubble().locator('.live-status code').textContent()).toBe('npm test');
     expect(await bubble().locator('.plan li').allTextContents()).toEqual(['✓read the adapters', '▸write the table', '○link the docs']);
-    expect(await bubble().locator('.plan li').evaluateAll((l) => l.map((e) => e.getAttribute('data-state')))).toEqual(['completed', 'inProgress', 'pending']);
+    expect(
+      await bubble()
+        .locator('.plan li')
+        .evaluateAll((l) => l.map((e) => e.getAttribute('data-state'))),
+    ).toEqual(['completed', 'inProgress', 'pending']);
 
     await element.update(view(STEPS[1]!, { plan }));
     await bubble().locator('.md table tbody tr').nth(1).waitFor({ timeout: 5_000 });
@@ -154,7 +167,9 @@ describe('web chat live answers in headless Chromium at 390 px', () => {
     expect(await bubble().locator('.md pre').getAttribute('data-lang')).toBe('ts');
     expect(await bubble().textContent()).not.toContain('| --- |');
     // The wide code line scrolls inside its block: the page itself does not.
-    const pre = await bubble().locator('.md pre').evaluate((e) => ({ scroll: e.scrollWidth, client: e.clientWidth }));
+    const pre = await bubble()
+      .locator('.md pre')
+      .evaluate((e) => ({ scroll: e.scrollWidth, client: e.clientWidth }));
     expect(pre.scroll).toBeGreaterThan(pre.client);
     expect(await noHorizontalOverflow()).toBeLessThanOrEqual(WIDTH);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'live-bubble-390.png'), fullPage: true });

@@ -5,17 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  childPids,
-  commandLine,
-  isAlive,
-  killLeftoverClis,
-  pollUntil,
-  REPO_ROOT,
-  runCli,
-  startDemoCli,
-  type DemoCli,
-} from '../support/e2e-cli.js';
+import { childPids, commandLine, isAlive, killLeftoverClis, pollUntil, REPO_ROOT, runCli, startDemoCli, type DemoCli } from '../support/e2e-cli.js';
 import { DEMO_FAIL_MESSAGE, DEMO_MARK, DEMO_TRIGGERS, demoMarkdownText, demoSlowText } from '../../src/demo/demo-script.js';
 import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
 

@@ -67,42 +67,50 @@ describe('the image (rehearsed)', () => {
     expect(env.SWITCHBOARD_STATE_DIR).toBe(image.host('/data'));
   });
 
-  it('runs `demo` with no config: ready, healthy by its own HEALTHCHECK, state in /data, stops on SIGTERM', async () => {
-    const cwd = image.host(image.workdir);
-    const proc = spawnCli(['demo', '--port', '0'], { cwd, env, entry });
-    const listening = await proc.waitForLog((l) => l.msg === 'web chat listening', { timeoutMs: RUN_TIMEOUT_MS, what: '"web chat listening"' });
-    const url = String(listening.url);
-    // SWITCHBOARD_HOST=0.0.0.0: reachable through a published port (shown as 127.0.0.1).
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    await pollUntil(async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), 'GET /readyz 200', RUN_TIMEOUT_MS);
+  it(
+    'runs `demo` with no config: ready, healthy by its own HEALTHCHECK, state in /data, stops on SIGTERM',
+    async () => {
+      const cwd = image.host(image.workdir);
+      const proc = spawnCli(['demo', '--port', '0'], { cwd, env, entry });
+      const listening = await proc.waitForLog((l) => l.msg === 'web chat listening', { timeoutMs: RUN_TIMEOUT_MS, what: '"web chat listening"' });
+      const url = String(listening.url);
+      // SWITCHBOARD_HOST=0.0.0.0: reachable through a published port (shown as 127.0.0.1).
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      await pollUntil(async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), 'GET /readyz 200', RUN_TIMEOUT_MS);
 
-    // The HEALTHCHECK command as written, pointed at this port the way `docker run -e` would.
-    const [hcProgram, ...hcArgs] = image.healthcheck!;
-    const healthy = await runCli(hcArgs, { entry: [hcProgram!], cwd, env: { ...env, SWITCHBOARD_HEALTH_URL: `${url}/readyz` } });
-    expect(healthy.code, healthy.stderr).toBe(0);
+      // The HEALTHCHECK command as written, pointed at this port the way `docker run -e` would.
+      const [hcProgram, ...hcArgs] = image.healthcheck!;
+      const healthy = await runCli(hcArgs, { entry: [hcProgram!], cwd, env: { ...env, SWITCHBOARD_HEALTH_URL: `${url}/readyz` } });
+      expect(healthy.code, healthy.stderr).toBe(0);
 
-    const data = image.host('/data');
-    for (const p of ['state.json', 'admin.sock', 'codex-home', 'workspace', 'logs/codex-main.log']) {
-      expect(existsSync(path.join(data, p)), p).toBe(true);
-    }
-    // `docker exec CONTAINER switchboard status` finds the service through SWITCHBOARD_STATE_DIR.
-    const status = await runCli(['status', '--json'], { entry, cwd, env });
-    expect(status.code, status.stderr).toBe(0);
-    expect((JSON.parse(status.stdout) as { dispatchers: Array<{ status: string }> }).dispatchers[0]!.status).toBe('ready');
+      const data = image.host('/data');
+      for (const p of ['state.json', 'admin.sock', 'codex-home', 'workspace', 'logs/codex-main.log']) {
+        expect(existsSync(path.join(data, p)), p).toBe(true);
+      }
+      // `docker exec CONTAINER switchboard status` finds the service through SWITCHBOARD_STATE_DIR.
+      const status = await runCli(['status', '--json'], { entry, cwd, env });
+      expect(status.code, status.stderr).toBe(0);
+      expect((JSON.parse(status.stdout) as { dispatchers: Array<{ status: string }> }).dispatchers[0]!.status).toBe('ready');
 
-    expect(await proc.stop(30_000)).toEqual({ code: 0, signal: null });
-    const unhealthy = await runCli(hcArgs, { entry: [hcProgram!], cwd, env: { ...env, SWITCHBOARD_HEALTH_URL: `${url}/readyz` } });
-    expect(unhealthy.code).toBe(1);
-  }, RUN_TIMEOUT_MS * 2);
+      expect(await proc.stop(30_000)).toEqual({ code: 0, signal: null });
+      const unhealthy = await runCli(hcArgs, { entry: [hcProgram!], cwd, env: { ...env, SWITCHBOARD_HEALTH_URL: `${url}/readyz` } });
+      expect(unhealthy.code).toBe(1);
+    },
+    RUN_TIMEOUT_MS * 2,
+  );
 
-  it('the default CMD without a mounted config exits 2 with one line naming what to mount', async () => {
-    const cmd = image.cmd!.map((a) => image.host(a));
-    const r = await runCli(cmd, { entry, cwd: image.host(image.workdir), env });
-    expect(r.code).toBe(2);
-    const lines = r.stderr.trimEnd().split('\n');
-    expect(lines, r.stderr).toHaveLength(1);
-    const config = image.host('/config/switchboard.json');
-    expect(lines[0]).toContain(`Invalid config ${config}: file not found`);
-    expect(lines[0]).toContain(`-v "$PWD/switchboard.json:${config}:ro"`);
-  }, RUN_TIMEOUT_MS);
+  it(
+    'the default CMD without a mounted config exits 2 with one line naming what to mount',
+    async () => {
+      const cmd = image.cmd!.map((a) => image.host(a));
+      const r = await runCli(cmd, { entry, cwd: image.host(image.workdir), env });
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      const config = image.host('/config/switchboard.json');
+      expect(lines[0]).toContain(`Invalid config ${config}: file not found`);
+      expect(lines[0]).toContain(`-v "$PWD/switchboard.json:${config}:ro"`);
+    },
+    RUN_TIMEOUT_MS,
+  );
 });

@@ -80,11 +80,9 @@ for (const mode of ['websocket', 'webhook'] as const) {
       expect(req?.lastUserText).toBe(`[${ada} via feishu/${chatId}]\nrich answer please`);
 
       await waitFor(() => JSON.stringify(emojis(messageId)) === '["DONE"]', 10_000, 'DONE reaction');
-      expect(fake.calls.filter((c) => c.route.startsWith('im.messageReaction')).map((c) => `${c.method} ${c.body?.reaction_type?.emoji_type ?? ''}`.trim())).toEqual([
-        'POST OnIt',
-        'DELETE',
-        'POST DONE',
-      ]);
+      expect(
+        fake.calls.filter((c) => c.route.startsWith('im.messageReaction')).map((c) => `${c.method} ${c.body?.reaction_type?.emoji_type ?? ''}`.trim()),
+      ).toEqual(['POST OnIt', 'DELETE', 'POST DONE']);
 
       // One more re-delivery after the answer: still one turn, one reply.
       await s.deliver(event);
@@ -143,7 +141,7 @@ describe('Feishu → real service → real codex (websocket): mentions, access a
     expect(s.repliesTo(outsider.event.message.message_id)).toEqual([]);
   });
 
-  it("a slow answer streams into the live card; its Stop button stops the turn for the sender (a stranger gets the refusal toast); one final answer", async () => {
+  it('a slow answer streams into the live card; its Stop button stops the turn for the sender (a stranger gets the refusal toast); one final answer', async () => {
     const ada = newOpenId();
     const s = await start();
     const chatId = newChatId();

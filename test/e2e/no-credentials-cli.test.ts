@@ -53,10 +53,14 @@ describe('serve without Codex credentials (CLI)', () => {
         body: JSON.stringify({ text: 'hello?' }),
       });
       expect(post.status).toBe(202);
-      const reply = await pollUntil(async () => {
-        const body = (await (await fetch(`${url}/api/conversations/general/messages`)).json()) as { messages: Array<{ role: string; text: string }> };
-        return body.messages.find((m) => m.role !== 'user');
-      }, 'the answer to hello?', 30_000);
+      const reply = await pollUntil(
+        async () => {
+          const body = (await (await fetch(`${url}/api/conversations/general/messages`)).json()) as { messages: Array<{ role: string; text: string }> };
+          return body.messages.find((m) => m.role !== 'user');
+        },
+        'the answer to hello?',
+        30_000,
+      );
       // The figure for the closing note; the test checks the behaviour, not the time.
       console.log(`no-credentials answer after ${Date.now() - sentAt} ms`);
       expect(reply.text).toContain('Codex has no credentials');

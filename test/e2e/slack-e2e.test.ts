@@ -121,7 +121,10 @@ describe('Slack → real service → real codex (http): ordering, commands and a
       expect(posts.map((p) => p.body.text)).toEqual([`echo: slow message ${i + 1}`]);
     }
     // Each answer is a live stream opened in its message's thread when its turn starts: FIFO shows in their order.
-    const order = fake.callsTo('chat.startStream').filter((c) => c.body.channel === 'C5').map((c) => c.body.thread_ts);
+    const order = fake
+      .callsTo('chat.startStream')
+      .filter((c) => c.body.channel === 'C5')
+      .map((c) => c.body.thread_ts);
     expect(order).toEqual(tss);
     expect(env.model.requests.map((r) => stripHeader(r.lastUserText)).filter((t) => t.startsWith('slow'))).toEqual(
       [1, 2, 3, 4, 5].map((i) => `slow message ${i}`),
@@ -140,7 +143,14 @@ describe('Slack → real service → real codex (http): ordering, commands and a
     await waitFor(() => appended().length >= 2, 30_000, 'two appended chunks');
 
     const press = (user: string) =>
-      fake.postAction(s.channel.eventsUrl!, SLACK_SIGNING_SECRET, { user, channel: 'C7', messageTs: streamTs, threadTs: ts, actionId: STOP_ACTION_ID, value: stopValue() });
+      fake.postAction(s.channel.eventsUrl!, SLACK_SIGNING_SECRET, {
+        user,
+        channel: 'C7',
+        messageTs: streamTs,
+        threadTs: ts,
+        actionId: STOP_ACTION_ID,
+        value: stopValue(),
+      });
     const stopValue = (): string => {
       const chunks = started()[0]!.body.chunks as Array<{ type: string; blocks?: Array<{ elements?: Array<{ value?: string }> }> }>;
       return String(chunks.find((c) => c.type === 'blocks')?.blocks?.[0]?.elements?.[0]?.value);
@@ -153,7 +163,9 @@ describe('Slack → real service → real codex (http): ordering, commands and a
     expect(fake.ephemerals('C7')[1]).toMatchObject({ user: 'U1', text: stoppingText() });
 
     const [stopped] = await s.waitForPosts('C7', ts, 1);
-    expect(stopped!.body.text).toBe(renderSlackParts({ kind: 'error', text: failureText({ status: 'interrupted', reason: 'requested', turnId: 't' }, 1, 'Ada') })[0]);
+    expect(stopped!.body.text).toBe(
+      renderSlackParts({ kind: 'error', text: failureText({ status: 'interrupted', reason: 'requested', turnId: 't' }, 1, 'Ada') })[0],
+    );
     await s.service.dispatchers.get('main')!.whenIdle();
     expect(s.postsIn('C7', ts), 'one final answer in the thread').toHaveLength(1);
     expect(fake.callsTo('chat.stopStream').filter((c) => c.body.ts === streamTs)).toHaveLength(1);
@@ -182,7 +194,9 @@ describe('Slack → real service → real codex (http): ordering, commands and a
     expect(ack!.body.text).toBe(stopResultText(true));
     const [stopped] = await s.waitForPosts('C3', hangTs, 1);
     // The ack answers in the stop message's own thread; the stopped turn's one mark names who stopped it.
-    expect(stopped!.body.text).toBe(renderSlackParts({ kind: 'error', text: failureText({ status: 'interrupted', reason: 'requested', turnId: 't' }, 1, 'Admin') })[0]);
+    expect(stopped!.body.text).toBe(
+      renderSlackParts({ kind: 'error', text: failureText({ status: 'interrupted', reason: 'requested', turnId: 't' }, 1, 'Admin') })[0],
+    );
     await waitFor(() => JSON.stringify(fake.reactionsOn('C3', hangTs)) === JSON.stringify({ x: ['UBOT'] }), 10_000, 'failed reaction');
     // Commands never reach the model.
     expect(asked('stop')).toBe(0);

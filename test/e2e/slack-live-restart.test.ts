@@ -55,7 +55,15 @@ describe('Slack live answer across a kill -9 of the service', () => {
         stateDir: env.stateDir,
         codex: testCodexConfig(env),
         channels: [
-          { id: 'slack', type: 'slack', mode: 'http', botToken: 'env:E2E_SLACK_BOT_TOKEN', signingSecret: 'env:E2E_SLACK_SIGNING_SECRET', listen: `127.0.0.1:${port}`, apiUrl: fake.apiUrl },
+          {
+            id: 'slack',
+            type: 'slack',
+            mode: 'http',
+            botToken: 'env:E2E_SLACK_BOT_TOKEN',
+            signingSecret: 'env:E2E_SLACK_SIGNING_SECRET',
+            listen: `127.0.0.1:${port}`,
+            apiUrl: fake.apiUrl,
+          },
         ],
         dispatchers: [mainDispatcher(env, 'slack')],
       }),
@@ -67,7 +75,11 @@ describe('Slack live answer across a kill -9 of the service', () => {
     cli = serve();
     await ready(cli);
     const ts = fake.nextTs();
-    const res = await fake.postEvent(`http://127.0.0.1:${port}/slack/events`, SLACK_SIGNING_SECRET, fake.eventCallback(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> stream please', ts })));
+    const res = await fake.postEvent(
+      `http://127.0.0.1:${port}/slack/events`,
+      SLACK_SIGNING_SECRET,
+      fake.eventCallback(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> stream please', ts })),
+    );
     expect(res.status).toBe(200);
     const streams = () => fake.callsTo('chat.startStream').filter((c) => c.body.thread_ts === ts && c.response.ok === true);
     await pollUntil(() => (fake.callsTo('chat.appendStream').length >= 1 ? true : undefined), 'the first appended chunk', 60_000);
@@ -80,15 +92,30 @@ describe('Slack live answer across a kill -9 of the service', () => {
     cli = serve();
     await ready(cli);
     // The dead process's stream is closed with the note …
-    await pollUntil(() => (fake.callsTo('chat.stopStream').some((c) => c.body.ts === firstTs) || fake.callsTo('chat.update').some((c) => c.body.ts === firstTs) ? true : undefined), 'the old stream closed', 60_000);
+    await pollUntil(
+      () =>
+        fake.callsTo('chat.stopStream').some((c) => c.body.ts === firstTs) || fake.callsTo('chat.update').some((c) => c.body.ts === firstTs) ? true : undefined,
+      'the old stream closed',
+      60_000,
+    );
     const closing = [...fake.callsTo('chat.stopStream'), ...fake.callsTo('chat.update')].filter((c) => c.body.ts === firstTs && c.response.ok === true);
     expect(JSON.stringify(closing.map((c) => c.body))).toContain(liveAbandonedText());
     // … and the turn runs again in a new element and is answered once.
-    await pollUntil(() => (streams().length === 2 && fake.callsTo('chat.update').some((c) => c.body.ts === streams()[1]!.response.ts && String(c.body.text).includes('line 40')) ? true : undefined), 'the answer in a new stream', 90_000);
+    await pollUntil(
+      () =>
+        streams().length === 2 && fake.callsTo('chat.update').some((c) => c.body.ts === streams()[1]!.response.ts && String(c.body.text).includes('line 40'))
+          ? true
+          : undefined,
+      'the answer in a new stream',
+      90_000,
+    );
     const secondTs = String(streams()[1]!.response.ts);
     expect(secondTs).not.toBe(firstTs);
     const answers = fake.callsTo('chat.update').filter((c) => String(c.body.text ?? '').includes('line 40') && c.response.ok === true);
-    expect(answers.map((c) => c.body.ts), 'one final answer').toEqual([secondTs]);
+    expect(
+      answers.map((c) => c.body.ts),
+      'one final answer',
+    ).toEqual([secondTs]);
     expect(fake.callsTo('chat.postMessage').filter((c) => String(c.body.text ?? '').includes('line 40'))).toEqual([]);
   });
 });

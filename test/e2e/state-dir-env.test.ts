@@ -90,7 +90,7 @@ describe('switchboard serve and $SWITCHBOARD_STATE_DIR', () => {
     await model?.close();
   });
 
-  it('keeps its state in the variable\'s dir, where status --config finds it', async () => {
+  it("keeps its state in the variable's dir, where status --config finds it", async () => {
     const envDir = path.join(dir, 'data');
     const env = cleanEnv({ SWITCHBOARD_STATE_DIR: envDir });
     const proc = spawnCli(['serve', '--config', configFile], { cwd: dir, env });

@@ -85,7 +85,13 @@ describe('completion delivery without thread/inject_items (older codex)', () => 
     expect(reply).toMatchObject({ role: 'assistant', text: expect.stringContaining('echo: [Switchboard] Teammate linter delivered completion old-1') });
     await waitFor(() => record(s, 'old-1')?.state === 'delivered', 5000, 'delivered');
     expect(record(s, 'old-1')).toMatchObject({
-      state: 'delivered', deliveredAsTurn: true, injectedAt: null, teammate: 'linter', status: 'completed', answer: reply?.text, lastError: null,
+      state: 'delivered',
+      deliveredAsTurn: true,
+      injectedAt: null,
+      teammate: 'linter',
+      status: 'completed',
+      answer: reply?.text,
+      lastError: null,
     });
     // The proxy really refused the injection (once); nothing else was refused.
     expect(await refusals()).toBe(1);
@@ -127,7 +133,11 @@ describe('completion delivery without thread/inject_items (older codex)', () => 
     // The guard shell notices its lifeline closing and stops the real codex.
     await waitFor(() => !isRunning(first.guardPid) && !isRunning(first.innerPid), 5000, 'inner codex gone');
     // Switchboard restarts the runtime through a fresh wrapper, and chat works again.
-    await waitFor(() => s.service.status().dispatchers[0]?.status === 'ready' && s.service.status().dispatchers[0]?.pid !== first.wrapperPid, 15_000, 'restarted');
+    await waitFor(
+      () => s.service.status().dispatchers[0]?.status === 'ready' && s.service.status().dispatchers[0]?.pid !== first.wrapperPid,
+      15_000,
+      'restarted',
+    );
     await s.post('general', 'after the crash');
     const [reply] = await s.waitForReplies('general', 1);
     expect(reply?.text).toBe('echo: after the crash');
@@ -135,4 +145,3 @@ describe('completion delivery without thread/inject_items (older codex)', () => 
     expect(await older.alive()).toEqual([]);
   });
 });
-

@@ -100,7 +100,11 @@ describe('completion delivery (real codex)', () => {
     env.model.setScript((req) => (isTrigger(req, 'c4') ? { kind: 'hang' } : echo(req)));
     const first = await start();
     await deliver(first, { id: 'c4', text: 'migrated the database' });
-    await waitFor(() => record(first, 'c4')?.state === 'injected' && first.service.status().dispatchers[0]?.runningTurnAgeMs !== null, 10_000, 'injected and triggering');
+    await waitFor(
+      () => record(first, 'c4')?.state === 'injected' && first.service.status().dispatchers[0]?.runningTurnAgeMs !== null,
+      10_000,
+      'injected and triggering',
+    );
     running.splice(running.indexOf(first), 1);
     await first.stop();
     env.model.setScript(echo);
@@ -129,16 +133,25 @@ describe('completion delivery (real codex)', () => {
   it('refuses bad input with a clear error and delivers nothing', async () => {
     const s = await start();
     const refused = async (body: Partial<CompletionRequestBody>): Promise<{ status: number; error: string }> => {
-      const err = await deliver(s, body).then(() => null, (e: unknown) => e);
+      const err = await deliver(s, body).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(AdminApiError);
       const e = err as AdminApiError;
       return { status: e.status, error: (e.body as { error: string }).error };
     };
-    expect(await refused({ dispatcher: 'nope', id: 'x', text: 't' })).toMatchObject({ status: 404, error: expect.stringContaining('unknown dispatcher "nope"') });
+    expect(await refused({ dispatcher: 'nope', id: 'x', text: 't' })).toMatchObject({
+      status: 404,
+      error: expect.stringContaining('unknown dispatcher "nope"'),
+    });
     expect(await refused({ id: 'x', text: '   ' })).toEqual({ status: 400, error: 'text must not be empty' });
     expect(await refused({ id: 'bad id!', text: 't' })).toMatchObject({ status: 400, error: expect.stringContaining('id must be') });
     expect(await refused({ text: 't' })).toMatchObject({ status: 400, error: expect.stringContaining('id') });
-    expect(await refused({ id: 'x', text: 't', origin: { channel: 'nope', conversation: 'c' } })).toMatchObject({ status: 400, error: expect.stringContaining('unknown channel') });
+    expect(await refused({ id: 'x', text: 't', origin: { channel: 'nope', conversation: 'c' } })).toMatchObject({
+      status: 400,
+      error: expect.stringContaining('unknown channel'),
+    });
     expect(s.service.store.listCompletions('main')).toEqual([]);
     expect(env.model.requests).toHaveLength(0);
   });
@@ -152,7 +165,10 @@ describe('completion delivery (real codex)', () => {
     expect(first.stdout).toContain('completion cli-1 submitted');
     const again = await run(['--dispatcher', 'main', '--id', 'cli-1', '--text', 'from the CLI']);
     expect(again.stdout).toContain('already delivered or queued');
-    const bad = await run(['--dispatcher', 'ghost', '--id', 'cli-2', '--text', 't']).then(() => null, (e: { code: number; stderr: string }) => e);
+    const bad = await run(['--dispatcher', 'ghost', '--id', 'cli-2', '--text', 't']).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(bad?.code).toBe(2);
     expect(bad?.stderr).toContain('unknown dispatcher "ghost"');
     await s.waitForReplies('general', 1);

@@ -165,7 +165,9 @@ describe('dispatcher (real codex through the web channel)', () => {
     const retrying = d.status();
     expect(retrying).toMatchObject({ status: 'retrying', lastError: expect.stringContaining('upstream is down') });
     expect(retrying.runningTurnAgeMs).toEqual(expect.any(Number));
-    expect(statusLineText(retrying)).toMatch(/^\*\*main\*\*: retrying · turn running for \d+ s \(codex retried \d+×\) · 0 waiting .* · last error: .*upstream is down/);
+    expect(statusLineText(retrying)).toMatch(
+      /^\*\*main\*\*: retrying · turn running for \d+ s \(codex retried \d+×\) · 0 waiting .* · last error: .*upstream is down/,
+    );
     // Once the turn is stopped, the dispatcher is ready again with no retries and no stale error.
     await s.post('general', 'stop');
     await waitFor(() => d.status().runningTurnAgeMs === null, 30_000, 'the stopped turn to end');
@@ -204,7 +206,9 @@ describe('dispatcher (real codex through the web channel)', () => {
     let accepted = 0;
     for (let i = 0; i < 200 && accepted === 0; i++) {
       const res = await fetch(`http://127.0.0.1:${port}/api/conversations/general/messages`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'live during start' }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'live during start' }),
       }).catch(() => null);
       if (res?.status === 202) accepted++;
       else await new Promise((r) => setTimeout(r, 20));

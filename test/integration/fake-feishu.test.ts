@@ -281,10 +281,7 @@ describe('fake Feishu long connection with the real lark.WSClient', () => {
     await fake.close();
   });
 
-  function startClient(
-    handler: (data: any) => Promise<unknown>,
-    extra: Partial<ConstructorParameters<typeof lark.WSClient>[0]> = {},
-  ): lark.WSClient {
+  function startClient(handler: (data: any) => Promise<unknown>, extra: Partial<ConstructorParameters<typeof lark.WSClient>[0]> = {}): lark.WSClient {
     const ws = new lark.WSClient({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.url, logger, loggerLevel: debug, ...extra });
     clients.push(ws);
     const eventDispatcher = new lark.EventDispatcher({ logger, loggerLevel: debug }).register({ 'im.message.receive_v1': handler });
@@ -487,8 +484,7 @@ describe('webhook helpers with the real lark.EventDispatcher + adaptDefault', ()
       },
     });
 
-  const body = () =>
-    messageReceive({ chatId: newChatId(), chatType: 'group', senderOpenId: newOpenId(), text: 'hi' }, { token: verificationToken });
+  const body = () => messageReceive({ chatId: newChatId(), chatType: 'group', senderOpenId: newOpenId(), text: 'hi' }, { token: verificationToken });
 
   it('with an encrypt key: accepts encrypted+signed events and answers url_verification', async () => {
     await listen(dispatcher({ encryptKey, verificationToken }));
@@ -540,7 +536,11 @@ describe('webhook helpers with the real lark.EventDispatcher + adaptDefault', ()
     // Non-compact JSON: the SDK verifies over JSON.stringify(parsed), so a signature over the raw
     // (pretty-printed) body does not verify.
     const pretty = JSON.stringify(encryptFeishuPayload(encryptKey, body()), null, 2);
-    const prettyRes = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...signFeishuRequest(encryptKey, pretty) }, body: pretty });
+    const prettyRes = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signFeishuRequest(encryptKey, pretty) },
+      body: pretty,
+    });
     expect(prettyRes.status).toBe(200);
     expect(await prettyRes.text()).toBe('');
 

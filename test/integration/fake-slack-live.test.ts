@@ -30,7 +30,14 @@ describe('fake Slack streaming methods', () => {
     const root = fake.nextTs();
     const start = await web.chat.startStream({ channel: 'C1', thread_ts: root, recipient_user_id: 'U1', recipient_team_id: fake.teamId, markdown_text: 'Hel' });
     const ts = start.ts!;
-    await web.chat.appendStream({ channel: 'C1', ts, chunks: [{ type: 'markdown_text', text: 'lo' }, { type: 'task_update', id: 't', title: 'x', status: 'in_progress' }] });
+    await web.chat.appendStream({
+      channel: 'C1',
+      ts,
+      chunks: [
+        { type: 'markdown_text', text: 'lo' },
+        { type: 'task_update', id: 't', title: 'x', status: 'in_progress' },
+      ],
+    });
     await web.chat.stopStream({ channel: 'C1', ts, markdown_text: '!' });
     const [m] = fake.messages('C1');
     expect(m).toMatchObject({ ts, thread_ts: root, text: 'Hello!', streaming: false });
@@ -68,6 +75,12 @@ describe('fake Slack streaming methods', () => {
 
   it('a block_actions payload carries the press as Slack shapes it', () => {
     const p = blockActionsPayload({ user: 'U1', channel: 'C1', messageTs: '2.2', threadTs: '1.1', actionId: 'a', value: 'v', teamId: 'T1' });
-    expect(p).toMatchObject({ type: 'block_actions', user: { id: 'U1' }, channel: { id: 'C1' }, container: { message_ts: '2.2', thread_ts: '1.1' }, actions: [{ action_id: 'a', value: 'v', type: 'button' }] });
+    expect(p).toMatchObject({
+      type: 'block_actions',
+      user: { id: 'U1' },
+      channel: { id: 'C1' },
+      container: { message_ts: '2.2', thread_ts: '1.1' },
+      actions: [{ action_id: 'a', value: 'v', type: 'button' }],
+    });
   });
 });

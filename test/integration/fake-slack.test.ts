@@ -247,22 +247,17 @@ describe('Bolt App in Socket Mode against the fake', () => {
 
     // A message already in a thread: the reply goes to the thread root.
     fake.clearCalls();
-    const r2 = await fake.sendEvent(
-      appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> again', ts: '1700000002.000100', thread_ts: ts }),
-      { retryNum: 1, retryReason: 'timeout' },
-    );
+    const r2 = await fake.sendEvent(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> again', ts: '1700000002.000100', thread_ts: ts }), {
+      retryNum: 1,
+      retryReason: 'timeout',
+    });
     expect(r2.acked).toBe(true);
     expect((await fake.waitForCall('chat.postMessage')).body).toMatchObject({ thread_ts: ts });
     expect(seen.map((s) => s.retryNum)).toEqual([0, 1]);
 
     // The fake remembers delivered messages, so conversations.replies shows the whole thread.
     const thread = await app.client.conversations.replies({ channel: 'C1', ts });
-    expect(thread.messages?.map((m) => m.text)).toEqual([
-      '<@UBOT> hello',
-      'echo: <@UBOT> hello',
-      '<@UBOT> again',
-      'echo: <@UBOT> again',
-    ]);
+    expect(thread.messages?.map((m) => m.text)).toEqual(['<@UBOT> hello', 'echo: <@UBOT> hello', '<@UBOT> again', 'echo: <@UBOT> again']);
     expect(logger.at('error')).toEqual([]);
   });
 

@@ -119,7 +119,13 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
 
     const sender = newOpenId();
     const chatId = newChatId();
-    const event = fake.messageReceive({ chatId, chatType: 'group', senderOpenId: sender, text: 'summarise the build for @_user_2', mentions: [{ openId: 'ou_grace', name: 'Grace' }] });
+    const event = fake.messageReceive({
+      chatId,
+      chatType: 'group',
+      senderOpenId: sender,
+      text: 'summarise the build for @_user_2',
+      mentions: [{ openId: 'ou_grace', name: 'Grace' }],
+    });
     const res = await fake.sendEvent(event);
     expect(res).toMatchObject({ acked: true, code: 200 });
     // The ack waits for the hand-over: the message is already there.
@@ -152,7 +158,7 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
     for (const t of fake.issuedTokens) expect(logText).not.toContain(t);
   });
 
-  it('drops events with a wrong verification token or for another app, and the bot\'s own messages', async () => {
+  it("drops events with a wrong verification token or for another app, and the bot's own messages", async () => {
     const fake = await fakeFeishu();
     const h = await startChannel(fake);
     const wrongToken = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), text: 'forged' });
@@ -190,7 +196,11 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
     expect(res).toEqual({ status: 'sent', messageIds: [expect.stringMatching(/^om_/)] });
     const call = await fake.waitForCall('im.message.reply');
     expect(call.params.message_id).toBe(to.messageId);
-    expect(call.body).toEqual({ msg_type: 'post', content: renderPostParts({ kind: 'answer', text: md })[0], uuid: expect.stringMatching(/^sb-[0-9a-f]{32}-0$/) });
+    expect(call.body).toEqual({
+      msg_type: 'post',
+      content: renderPostParts({ kind: 'answer', text: md })[0],
+      uuid: expect.stringMatching(/^sb-[0-9a-f]{32}-0$/),
+    });
     expect(mdOf(call.body.content)).toBe('Here is **the plan**:\n\n**Steps**\n\n```js\nconsole.log(1 < 2 && "ok");\n```\n\n- one\n- two');
     expect(fake.sentMessages(to.conversation)).toHaveLength(1);
 
@@ -289,14 +299,9 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
     expect(fake.reactionsOn(bad.messageId).map((r) => r.emoji_type)).toEqual(['OnIt']);
     await h.channel.setProgress!(bad, 'failed');
     expect(fake.reactionsOn(bad.messageId).map((r) => r.emoji_type)).toEqual(['CrossMark']);
-    expect(fake.calls.filter((c) => c.route.startsWith('im.messageReaction')).map((c) => `${c.method} ${c.body?.reaction_type?.emoji_type ?? ''}`.trim())).toEqual([
-      'POST OnIt',
-      'DELETE',
-      'POST DONE',
-      'POST OnIt',
-      'DELETE',
-      'POST CrossMark',
-    ]);
+    expect(
+      fake.calls.filter((c) => c.route.startsWith('im.messageReaction')).map((c) => `${c.method} ${c.body?.reaction_type?.emoji_type ?? ''}`.trim()),
+    ).toEqual(['POST OnIt', 'DELETE', 'POST DONE', 'POST OnIt', 'DELETE', 'POST CrossMark']);
 
     const fake2 = await fakeFeishu();
     const off = await startChannel(fake2, { progress: { enabled: false } });
@@ -317,14 +322,24 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
     expect(await readFile(file)).toEqual(bytes);
     expect(fake.callsTo('im.messageResource.get')[0]!.query).toEqual({ type: 'image' });
 
-    const doc = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), file: { fileKey: 'file_v3_doc', fileName: '../../etc/passwd' } });
+    const doc = fake.messageReceive({
+      chatId: newChatId(),
+      chatType: 'p2p',
+      senderOpenId: newOpenId(),
+      file: { fileKey: 'file_v3_doc', fileName: '../../etc/passwd' },
+    });
     const docId = doc.event.message.message_id as string;
     fake.addResource(docId, 'file_v3_doc', 'hello file', 'application/octet-stream', { type: 'file' });
     await fake.sendEvent(doc);
     expect(h.received[1]!.text).toBe(`[file "../../etc/passwd": ${h.channel.filesDir}/${docId}/passwd]`);
     expect(await readFile(`${h.channel.filesDir}/${docId}/passwd`, 'utf8')).toBe('hello file');
 
-    const huge = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), file: { fileKey: 'file_v3_big', fileName: 'big.bin' } });
+    const huge = fake.messageReceive({
+      chatId: newChatId(),
+      chatType: 'p2p',
+      senderOpenId: newOpenId(),
+      file: { fileKey: 'file_v3_big', fileName: 'big.bin' },
+    });
     const hugeId = huge.event.message.message_id as string;
     fake.addResource(hugeId, 'file_v3_big', Buffer.alloc(4096, 7), 'application/octet-stream', { type: 'file' });
     await fake.sendEvent(huge);
@@ -397,12 +412,17 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
 
     // The long-connection endpoint refuses (code 514 stops the SDK's WSClient with onError).
     fake.failNext('ws.endpoint', { code: 514, msg: 'auth failed', httpStatus: 200 });
-    const refused = createFeishuChannel(feishuChannelSchema.parse({ id: 'ws', type: 'feishu', appId: fake.appId, appSecret: fake.appSecret, domain: fake.url }), {
-      clock: systemClock,
-      logger: silentLogger(),
-      stateDir: makeTempDir('sb-feishu-'),
-    });
-    await expect(refused.start(async () => ({ status: 'duplicate' }))).rejects.toThrow(/feishu channel "ws": the long connection could not be opened \(.*code=514.*\); check channels\[\]\.appId/);
+    const refused = createFeishuChannel(
+      feishuChannelSchema.parse({ id: 'ws', type: 'feishu', appId: fake.appId, appSecret: fake.appSecret, domain: fake.url }),
+      {
+        clock: systemClock,
+        logger: silentLogger(),
+        stateDir: makeTempDir('sb-feishu-'),
+      },
+    );
+    await expect(refused.start(async () => ({ status: 'duplicate' }))).rejects.toThrow(
+      /feishu channel "ws": the long connection could not be opened \(.*code=514.*\); check channels\[\]\.appId/,
+    );
     await refused.stop();
 
     const h = await startChannel(fake);
@@ -494,7 +514,11 @@ describe('Feishu adapter in webhook mode (our server + real EventDispatcher, fak
       ['unsigned', await fake.postWebhook(h.url, { payload: JSON.stringify(encryptFeishuPayload(encryptKey, event(fake))) }), 401],
       ['plain event, unsigned', await fake.postWebhook(h.url, { payload: event(fake) }), 401],
       ['challenge with a wrong token', await fake.postWebhook(h.url, { payload: urlVerification('nope', 'c'), encryptKey }), 401],
-      ['encrypted garbage in a challenge', await fake.postWebhook(h.url, { payload: urlVerification(fake.verificationToken), encryptKey, tamper: 'encryption' }), 400],
+      [
+        'encrypted garbage in a challenge',
+        await fake.postWebhook(h.url, { payload: urlVerification(fake.verificationToken), encryptKey, tamper: 'encryption' }),
+        400,
+      ],
     ] as const;
     for (const [what, res, status] of cases) {
       expect({ what, status: res.status, timedOut: res.timedOut }).toEqual({ what, status, timedOut: false });
@@ -508,7 +532,11 @@ describe('Feishu adapter in webhook mode (our server + real EventDispatcher, fak
 
     // Signed over the exact raw body (pretty-printed JSON too): accepted.
     const pretty = JSON.stringify(encryptFeishuPayload(encryptKey, event(fake, { text: 'pretty' })), null, 2);
-    const prettyRes = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', ...signFeishuRequest(encryptKey, pretty) }, body: pretty });
+    const prettyRes = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signFeishuRequest(encryptKey, pretty) },
+      body: pretty,
+    });
     expect(prettyRes.status).toBe(200);
     expect(h.received.map((m) => m.text)).toEqual(['pretty']);
   });
@@ -552,6 +580,8 @@ describe('Feishu adapter in webhook mode (our server + real EventDispatcher, fak
       listen: `127.0.0.1:${port}`,
     });
     const channel = createFeishuChannel(config, { clock: systemClock, logger: silentLogger(), stateDir: h.stateDir });
-    await expect(channel.start(async () => ({ status: 'duplicate' }))).rejects.toThrow(/feishu channel "clash" cannot listen on 127\.0\.0\.1:\d+: address already in use/);
+    await expect(channel.start(async () => ({ status: 'duplicate' }))).rejects.toThrow(
+      /feishu channel "clash" cannot listen on 127\.0\.0\.1:\d+: address already in use/,
+    );
   });
 });

@@ -36,7 +36,13 @@ function seededMessage(fake: FakeFeishu): string {
   return id;
 }
 
-const replyArgs = (messageId: string) => ({ messageId, msgType: 'text' as const, content: JSON.stringify({ text: 'x' }), inThread: false, uuid: `u-${Math.random()}` });
+const replyArgs = (messageId: string) => ({
+  messageId,
+  msgType: 'text' as const,
+  content: JSON.stringify({ text: 'x' }),
+  inThread: false,
+  uuid: `u-${Math.random()}`,
+});
 
 describe('callFeishu: real SDK answers → PlatformFailure', () => {
   it('HTTP 400 with a withdrawn-message code → not_found, feishu_<code>; SendResult derived by sendFailed', async () => {
@@ -84,7 +90,12 @@ describe('callFeishu: real SDK answers → PlatformFailure', () => {
 
     const fresh = apiFor(fake);
     fake.failNext('auth.tenantAccessToken', { code: 10014, msg: 'app secret invalid', httpStatus: 200 });
-    expect(await reply(fresh.client, fresh.ctx, replyArgs(seededMessage(fake)))).toMatchObject({ ok: false, kind: 'auth', retryable: false, code: 'feishu_10014' });
+    expect(await reply(fresh.client, fresh.ctx, replyArgs(seededMessage(fake)))).toMatchObject({
+      ok: false,
+      kind: 'auth',
+      retryable: false,
+      code: 'feishu_10014',
+    });
   });
 
   it('no answer (nothing listening) → network, request_failed, retryable', async () => {

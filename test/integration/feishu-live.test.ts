@@ -65,7 +65,10 @@ async function start(over: Record<string, unknown> = {}): Promise<Harness> {
   const logger = silentLogger();
   const channel = createFeishuChannel(config, { clock: systemClock, logger, stateDir, retryBudgetMs: 2_000 });
   const actions = new ActionRegistry(logger);
-  await channel.start(async () => ({ status: 'duplicate' }), (event) => actions.press(event));
+  await channel.start(
+    async () => ({ status: 'duplicate' }),
+    (event) => actions.press(event),
+  );
   cleanups.push(() => channel.stop());
   return { fake, channel, actions, stopped: [] };
 }
@@ -282,7 +285,21 @@ describe('Feishu live answers: the CardKit streaming card', () => {
     });
     await turn.whenOpened();
     let text = '';
-    turn.onEvent({ type: 'itemStarted', item: { type: 'commandExecution', id: 'c1', command: 'npm test', cwd: '/w', processId: null, status: 'inProgress', commandActions: [], aggregatedOutput: null, exitCode: null, durationMs: null } as never });
+    turn.onEvent({
+      type: 'itemStarted',
+      item: {
+        type: 'commandExecution',
+        id: 'c1',
+        command: 'npm test',
+        cwd: '/w',
+        processId: null,
+        status: 'inProgress',
+        commandActions: [],
+        aggregatedOutput: null,
+        exitCode: null,
+        durationMs: null,
+      } as never,
+    });
     for (let i = 0; i < 50; i++) {
       const delta = `word${i} `;
       text += delta;
@@ -296,7 +313,9 @@ describe('Feishu live answers: the CardKit streaming card', () => {
     const openApi = h.fake.calls.filter((c) => c.path.startsWith('/open-apis/') && !c.path.startsWith('/open-apis/auth/'));
     const byRoute: Record<string, number> = {};
     for (const c of openApi) byRoute[c.route] = (byRoute[c.route] ?? 0) + 1;
-    console.log(`feishu live: 50 deltas → ${turn.stats.updates} updates, ${openApi.length} Open API calls ${JSON.stringify(byRoute)} (minIntervalMs ${FEISHU_LIVE_MIN_INTERVAL_MS})`);
+    console.log(
+      `feishu live: 50 deltas → ${turn.stats.updates} updates, ${openApi.length} Open API calls ${JSON.stringify(byRoute)} (minIntervalMs ${FEISHU_LIVE_MIN_INTERVAL_MS})`,
+    );
     // open (create + reply) + ≤ 2 per update + finish (update + settings).
     expect(openApi.length).toBeLessThanOrEqual(2 + 2 * turn.stats.updates + 2);
     expect(turn.stats.updates).toBeLessThan(50);
@@ -332,7 +351,9 @@ describe('Feishu live answers: the Stop button (card.action.trigger)', () => {
 
     const fresh = issueStop(h, to, sender);
     h.actions.retire(fresh);
-    const stale = await h.fake.sendEvent(h.fake.cardAction({ operatorOpenId: sender, value: { [ACTION_VALUE_KEY]: fresh }, messageId: card.messageId!, chatId: to.conversation }));
+    const stale = await h.fake.sendEvent(
+      h.fake.cardAction({ operatorOpenId: sender, value: { [ACTION_VALUE_KEY]: fresh }, messageId: card.messageId!, chatId: to.conversation }),
+    );
     expect(stale.handlerResult).toEqual({ toast: { type: 'warning', content: 'Already finished.' } });
   });
 
@@ -343,7 +364,8 @@ describe('Feishu live answers: the Stop button (card.action.trigger)', () => {
     const { to, sender } = seeded(h.fake);
     const { element, stopActionId } = await open(h, to, sender);
     const card = cardOf(h.fake, element.ref);
-    const body = (operatorOpenId: string) => h.fake.cardAction({ operatorOpenId, value: { [ACTION_VALUE_KEY]: stopActionId }, messageId: card.messageId!, chatId: to.conversation });
+    const body = (operatorOpenId: string) =>
+      h.fake.cardAction({ operatorOpenId, value: { [ACTION_VALUE_KEY]: stopActionId }, messageId: card.messageId!, chatId: to.conversation });
 
     const forged = await h.fake.postWebhook(url, { payload: body(sender), encryptKey, tamper: 'token' });
     expect(forged.status).toBe(401);
@@ -358,7 +380,10 @@ describe('Feishu live answers: the Stop button (card.action.trigger)', () => {
     expect(h.stopped).toEqual([to.messageId]);
 
     // A press on a card that is not ours (no action id): answered with nothing.
-    const foreign = await h.fake.postWebhook(url, { payload: h.fake.cardAction({ operatorOpenId: sender, value: { other: 1 }, messageId: card.messageId!, chatId: to.conversation }), encryptKey });
+    const foreign = await h.fake.postWebhook(url, {
+      payload: h.fake.cardAction({ operatorOpenId: sender, value: { other: 1 }, messageId: card.messageId!, chatId: to.conversation }),
+      encryptKey,
+    });
     expect(foreign).toMatchObject({ status: 200, json: {} });
     await waitFor(() => h.stopped.length === 1);
   });

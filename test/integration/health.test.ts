@@ -46,7 +46,6 @@ async function waitForReadyz(base: string, want: number, timeoutMs = 30_000): Pr
   }
 }
 
-
 /** Polls /readyz until its HTTP status is `want` and channel `id` is in `state`; returns that answer. */
 async function waitForChannel(base: string, want: number, id: string, state: string, timeoutMs = 30_000): Promise<{ status: number; body: ReadyBody }> {
   const deadline = Date.now() + timeoutMs;
@@ -171,7 +170,12 @@ describe('/readyz follows the live platform connection', () => {
     const fake = await startFakeSlack({ botToken: SLACK_BOT_TOKEN, appToken: SLACK_APP_TOKEN });
     // The service first: a Socket Mode client still running would try to reconnect to a closed fake.
     let service: Service | undefined;
-    toStop.push({ stop: async () => { await service?.stop(); await fake.close(); } });
+    toStop.push({
+      stop: async () => {
+        await service?.stop();
+        await fake.close();
+      },
+    });
     service = await startServiceWith(
       { id: 'team', type: 'slack', botToken: SLACK_BOT_TOKEN, appToken: SLACK_APP_TOKEN, apiUrl: fake.apiUrl },
       testCodexConfig(env),
@@ -198,9 +202,22 @@ describe('/readyz follows the live platform connection', () => {
   it('Feishu long connection: 503 "reconnecting" while the connection is lost, 200 once the SDK re-established it', async () => {
     const fake = await startFakeFeishu();
     let service: Service | undefined;
-    toStop.push({ stop: async () => { await service?.stop(); await fake.close(); } });
+    toStop.push({
+      stop: async () => {
+        await service?.stop();
+        await fake.close();
+      },
+    });
     service = await startServiceWith(
-      { id: 'lark', type: 'feishu', mode: 'websocket', domain: fake.url, appId: fake.appId, appSecret: fake.appSecret, verificationToken: fake.verificationToken },
+      {
+        id: 'lark',
+        type: 'feishu',
+        mode: 'websocket',
+        domain: fake.url,
+        appId: fake.appId,
+        appSecret: fake.appSecret,
+        verificationToken: fake.verificationToken,
+      },
       testCodexConfig(env),
     );
     const base = service.health!.url;

@@ -271,7 +271,7 @@ describe('codex app-server protocol schema vs src/codex/protocol.ts', () => {
       expect(bad, 'ThreadItem variants without required id/type (protocol.ts ThreadItem assumes both)').toEqual([]);
     });
 
-    it('protocol.ts ThreadItem lists exactly the schema\'s item types', () => {
+    it("protocol.ts ThreadItem lists exactly the schema's item types", () => {
       const variants = schema.params('ServerNotification.json', 'item/completed').at('item').nonNull().members();
       const theirs = variants.flatMap((v) => v.shape().properties.get('type')?.stringValues() ?? []);
       const ours = [...TYPED_ITEMS.map(([t]) => t), ...OTHER_THREAD_ITEM_TYPES];

@@ -177,10 +177,7 @@ describe('CodexRuntime (real codex)', () => {
     const counter = path.join(env.stateDir, 'attempts');
     const wrapper = path.join(env.stateDir, 'flaky-codex.sh');
     await writeFile(counter, '0');
-    await writeFile(
-      wrapper,
-      `#!/bin/sh\nn=$(cat "${counter}"); n=$((n+1)); echo $n > "${counter}"\n[ "$n" -le 7 ] && exit 1\nexec "${env.codexBin}" "$@"\n`,
-    );
+    await writeFile(wrapper, `#!/bin/sh\nn=$(cat "${counter}"); n=$((n+1)); echo $n > "${counter}"\n[ "$n" -le 7 ] && exit 1\nexec "${env.codexBin}" "$@"\n`);
     await chmod(wrapper, 0o755);
     const rt = track(testRuntime(env, store, { clock, bin: wrapper }));
     expect((await rt.start()).status).toBe('failed');
@@ -220,7 +217,11 @@ describe('CodexRuntime (real codex)', () => {
     // The start timeout is on the fake clock too; it never fires here.
     await rt.start();
     const turn = rt.runTurn('never answered', 3_600_000);
-    await waitFor(() => clock.pending().some((t) => t.delayMs === 3_600_000) && env.model.requests.length === 1, 20_000, 'the turn timer and the model request');
+    await waitFor(
+      () => clock.pending().some((t) => t.delayMs === 3_600_000) && env.model.requests.length === 1,
+      20_000,
+      'the turn timer and the model request',
+    );
     const timeout = clock.pending().find((t) => t.delayMs === 3_600_000)!;
     // Fire just that timer (FakeClock.fireNext would pick the earliest, maybe an RPC request timeout).
     timeout.cancelled = true;
@@ -302,11 +303,17 @@ describe('CodexRuntime (real codex)', () => {
   it('tells an unknown method apart from a bad value in a known method', async () => {
     const rt = track(testRuntime(env, store));
     await rt.start();
-    const bad = await rt.request('thread/start', { sandbox: 'bogus-mode' as SandboxMode }).then(() => null, (e: unknown) => e);
+    const bad = await rt.request('thread/start', { sandbox: 'bogus-mode' as SandboxMode }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(bad).toBeInstanceOf(RpcError);
     expect((bad as RpcError).message).toContain('unknown variant `bogus-mode`');
     expect((bad as RpcError).isUnknownMethod).toBe(false);
-    const unknown = await rt.request('no/such-method' as 'thread/start', {}).then(() => null, (e: unknown) => e);
+    const unknown = await rt.request('no/such-method' as 'thread/start', {}).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((unknown as RpcError).isUnknownMethod).toBe(true);
   });
 

@@ -9,11 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { writeCodexHome } from '../../src/demo/codex-home.js';
 import { demoReplyText } from '../../src/demo/demo-script.js';
-import {
-  startScriptedModel,
-  type ScriptFn,
-  type ScriptedModel,
-} from '../../src/demo/scripted-model.js';
+import { startScriptedModel, type ScriptFn, type ScriptedModel } from '../../src/demo/scripted-model.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
 
@@ -379,22 +375,19 @@ describe('scripted model driving a real codex app-server', () => {
     return { threadId, turnId: turn.turn.id as string };
   }
 
-  const completedFor = (turnId: string) => (n: Notification) =>
-    n.method === 'turn/completed' && n.params.turn?.id === turnId;
+  const completedFor = (turnId: string) => (n: Notification) => n.method === 'turn/completed' && n.params.turn?.id === turnId;
 
   it('completes a turn with the scripted reply', async () => {
     const before = env.model.requests.length;
     const { turnId } = await startTurn('ping');
     const done = await rpc.waitFor(completedFor(turnId));
     expect(done.params.turn.status).toBe('completed');
-    const agentMessages = rpc.notifications.filter(
-      (n) => n.method === 'item/completed' && n.params.turnId === turnId && n.params.item.type === 'agentMessage',
-    );
+    const agentMessages = rpc.notifications.filter((n) => n.method === 'item/completed' && n.params.turnId === turnId && n.params.item.type === 'agentMessage');
     expect(agentMessages.map((n) => n.params.item.text)).toEqual(['pong from script']);
     // The output_text delta is forwarded as item/agentMessage/delta.
-    expect(
-      rpc.notifications.some((n) => n.method === 'item/agentMessage/delta' && n.params.turnId === turnId && n.params.delta === 'pong from script'),
-    ).toBe(true);
+    expect(rpc.notifications.some((n) => n.method === 'item/agentMessage/delta' && n.params.turnId === turnId && n.params.delta === 'pong from script')).toBe(
+      true,
+    );
     const reqs = env.model.requests.slice(before);
     expect(reqs).toHaveLength(1);
     expect(reqs[0]!.model).toBe('mock-model');

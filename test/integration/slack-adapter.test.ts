@@ -130,7 +130,7 @@ describe('Slack adapter in Socket Mode (real Bolt, fake Slack)', () => {
     expect(h.log.raw.join('\n')).not.toContain(APP_TOKEN);
   });
 
-  it('ignores its own, other bots\', edited/deleted/join messages; a DM is direct; a plain channel message has no mention', async () => {
+  it("ignores its own, other bots', edited/deleted/join messages; a DM is direct; a plain channel message has no mention", async () => {
     const fake = await fakeSlack();
     const h = await startChannel(fake);
     const ignored = [
@@ -420,7 +420,13 @@ describe('Slack adapter over HTTP (Events API)', () => {
     const h = await startHttp(fake);
     const port = new URL(h.url).port;
     const config = slackChannelSchema.parse({
-      id: 'second', type: 'slack', mode: 'http', botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: fake.apiUrl, listen: `127.0.0.1:${port}`,
+      id: 'second',
+      type: 'slack',
+      mode: 'http',
+      botToken: BOT_TOKEN,
+      signingSecret: SIGNING_SECRET,
+      apiUrl: fake.apiUrl,
+      listen: `127.0.0.1:${port}`,
     });
     const other = createSlackChannel(config, { clock: systemClock, logger: capturedLogger().logger });
     cleanups.push(() => other.stop());

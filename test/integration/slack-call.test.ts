@@ -55,10 +55,17 @@ describe('callSlack: real @slack/web-api errors → PlatformFailure', () => {
     expect(res).toMatchObject({ ok: false, kind: 'not_found', code: 'channel_not_found', retryable: false });
     if (res.ok) throw new Error('unreachable');
     expect(sendFailed(res)).toEqual({ status: 'failed', error: 'channel_not_found', retryable: false });
-    expect(ctx.log.lines.filter((l) => l.msg === 'slack call failed')).toMatchObject([{ call: 'chat.postMessage', err: 'channel_not_found', kind: 'not_found' }]);
+    expect(ctx.log.lines.filter((l) => l.msg === 'slack call failed')).toMatchObject([
+      { call: 'chat.postMessage', err: 'channel_not_found', kind: 'not_found' },
+    ]);
 
     fake.failNext('reactions.add', { error: 'internal_error' });
-    expect(await callSlack(ctx, 'reactions.add', { channel: 'C1', timestamp: '1.0', name: 'eyes' })).toMatchObject({ ok: false, kind: 'server', code: 'internal_error', retryable: true });
+    expect(await callSlack(ctx, 'reactions.add', { channel: 'C1', timestamp: '1.0', name: 'eyes' })).toMatchObject({
+      ok: false,
+      kind: 'server',
+      code: 'internal_error',
+      retryable: true,
+    });
     fake.failNext('auth.test', { error: 'invalid_auth' });
     expect(await callSlack(ctx, 'auth.test', {})).toMatchObject({ ok: false, kind: 'auth', code: 'invalid_auth', retryable: false });
   });

@@ -20,7 +20,10 @@ import { startFakeSlack, type FakeSlack, type RecordedCall } from '../support/fa
 const SIGNING_SECRET = 'live-signing-secret';
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.().catch(() => undefined);
+  while (cleanups.length > 0)
+    await cleanups
+      .pop()?.()
+      .catch(() => undefined);
 });
 
 interface Setup {
@@ -93,7 +96,9 @@ describe('Slack live answers: streaming', () => {
     expect(el).not.toBeNull();
     const start = fake.callsTo('chat.startStream')[0]!;
     expect(start.body).toMatchObject({ channel: 'C1', thread_ts: to.messageId, recipient_user_id: 'U1', recipient_team_id: fake.teamId });
-    const blocksChunk = (start.body.chunks as Array<{ type: string; blocks?: Array<{ elements?: Array<{ action_id?: string; value?: string }> }> }>).find((c) => c.type === 'blocks');
+    const blocksChunk = (start.body.chunks as Array<{ type: string; blocks?: Array<{ elements?: Array<{ action_id?: string; value?: string }> }> }>).find(
+      (c) => c.type === 'blocks',
+    );
     expect(blocksChunk?.blocks?.[0]?.elements?.[0]).toMatchObject({ action_id: STOP_ACTION_ID, value: `stop-${n}` });
 
     const final = 'Here is **the answer**, with `code`.';
@@ -195,7 +200,7 @@ describe('Slack live answers: streaming', () => {
     expect(answers).toHaveLength(1);
   });
 
-  it('counts the Slack API calls of a streamed 50-delta answer driven by the dispatcher\'s LiveTurn', async () => {
+  it("counts the Slack API calls of a streamed 50-delta answer driven by the dispatcher's LiveTurn", async () => {
     const { fake, channel } = await setup();
     const to = question(fake);
     fake.clearCalls();
@@ -294,7 +299,7 @@ describe.each(['socket', 'http'] as const)('Slack Stop button (%s mode)', (mode)
     }
   }
 
-  it('the sender\'s press reaches onAction and is answered ephemerally; another user is refused ephemerally', async () => {
+  it("the sender's press reaches onAction and is answered ephemerally; another user is refused ephemerally", async () => {
     const s = await setup(mode);
     const to = question(s.fake);
     const opts = options();
@@ -331,7 +336,8 @@ describe('Slack live answers: limits and reuse', () => {
     expect(await el.update(view(text.slice(0, 30_000)))).toBe(true);
     expect(await el.update(view(text))).toBe(true);
     const appends = fake.callsTo('chat.appendStream');
-    for (const c of appends) for (const ch of c.body.chunks as Array<{ type: string; text?: string }>) expect((ch.text ?? '').length).toBeLessThanOrEqual(12_000);
+    for (const c of appends)
+      for (const ch of c.body.chunks as Array<{ type: string; text?: string }>) expect((ch.text ?? '').length).toBeLessThanOrEqual(12_000);
     expect(streamedText(fake.calls)).toBe(text.slice(0, 36_000));
     const msg = answer(text);
     await el.finish({ outcome: 'completed', message: msg });

@@ -76,7 +76,10 @@ function api<T>(s: TestService, route: string, body: object): Promise<T> {
 }
 
 async function apiError(p: Promise<unknown>): Promise<{ status: number; error: string; message: string }> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(AdminApiError);
   const e = err as AdminApiError;
   const b = e.body as { error: string; message: string };
@@ -149,7 +152,10 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     await waitDelivered(s, 'builder', 1);
     const [completion] = completionsOf(s, 'builder');
     expect(completion).toMatchObject({
-      status: 'completed', text: 'done: run the tests', origin: { channelId: 'local', conversation: 'general' }, state: 'delivered',
+      status: 'completed',
+      text: 'done: run the tests',
+      origin: { channelId: 'local', conversation: 'general' },
+      state: 'delivered',
     });
     expect(completion!.id).toBe(`builder:${completion!.turnId}`);
 
@@ -184,7 +190,10 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     // The teammate may still look: status is scoped to its dispatcher's teammates.
     const seen = await api<{ teammates: TeammateStatus[] }>(s, '/teammates/status', { caller: { role: 'teammate', id: 'worker' } });
     expect(seen.teammates.map((t) => t.name)).toEqual(['worker']);
-    expect(await apiError(api(s, '/teammates/close', { caller: { role: 'teammate', id: 'worker' }, name: 'worker' }))).toMatchObject({ status: 403, error: 'refused' });
+    expect(await apiError(api(s, '/teammates/close', { caller: { role: 'teammate', id: 'worker' }, name: 'worker' }))).toMatchObject({
+      status: 403,
+      error: 'refused',
+    });
   });
 
   it('teammate_send runs another task whose completion comes back; teammate_close stops the runtime; bad names get clear errors', async () => {
@@ -207,13 +216,18 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     const unknown = JSON.parse((await s.waitForReplies('ops', 3))[2]!.text.replace(/^tool result: /, '')) as Record<string, string>;
     expect(unknown).toEqual({ error: 'unknown', message: 'no teammate named "nobody"; open teammates: helper' });
     expect(await apiError(api(s, '/teammates/spawn', { caller: MAIN, name: 'helper', task: 'again' }))).toMatchObject({
-      status: 409, error: 'duplicate', message: expect.stringContaining('a teammate named "helper" already exists'),
+      status: 409,
+      error: 'duplicate',
+      message: expect.stringContaining('a teammate named "helper" already exists'),
     });
     expect(await apiError(api(s, '/teammates/spawn', { caller: MAIN, name: 'Bad_Name', task: 't' }))).toMatchObject({
-      status: 400, error: 'invalid', message: expect.stringContaining('1–32 characters of a-z, 0-9 and "-"'),
+      status: 400,
+      error: 'invalid',
+      message: expect.stringContaining('1–32 characters of a-z, 0-9 and "-"'),
     });
     expect(await apiError(api(s, '/teammates/spawn', { caller: MAIN, name: 'escape', task: 't', cwd: '../elsewhere' }))).toMatchObject({
-      status: 400, message: expect.stringContaining("outside the dispatcher's working directory"),
+      status: 400,
+      message: expect.stringContaining("outside the dispatcher's working directory"),
     });
     symlinkSync('/tmp', path.join(env.workDir, 'link-out'));
     expect(await apiError(api(s, '/teammates/spawn', { caller: MAIN, name: 'escape', task: 't', cwd: 'link-out/x' }))).toMatchObject({ status: 400 });
@@ -238,7 +252,10 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     expect(status.teammates).toEqual([expect.objectContaining({ name: 'helper', dispatcher: 'main', status: 'closed' })]);
     expect((await run(['status'])).stdout).toMatch(/TEAMMATE +DISPATCHER +STATUS[^\n]*\nhelper +main +closed/);
     expect((await run(['teammate', 'close', 'helper'])).stdout).toBe('teammate helper was already closed\n');
-    const missing = await run(['teammate', 'close', 'nobody']).then(() => null, (e: { code: number; stderr: string }) => e);
+    const missing = await run(['teammate', 'close', 'nobody']).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('no teammate named "nobody"') });
   });
 
@@ -253,7 +270,11 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     expect(isAlive(pid!)).toBe(false);
     await waitDelivered(s, 'slow', 1);
     const [cut] = completionsOf(s, 'slow');
-    expect(cut).toMatchObject({ status: 'interrupted', origin: { conversation: 'general' }, text: expect.stringContaining('closed while working on this task') });
+    expect(cut).toMatchObject({
+      status: 'interrupted',
+      origin: { conversation: 'general' },
+      text: expect.stringContaining('closed while working on this task'),
+    });
     expect((await s.waitForReplies('general', 2))[1]?.text).toBe(`relayed ${cut!.id}`);
   });
 
@@ -269,7 +290,9 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     await stopService(first);
     expect(isAlive(oldPid)).toBe(false);
     const saved = JSON.parse(readFileSync(path.join(env.stateDir, 'state.json'), 'utf8')) as { teammates: Record<string, { tasks: unknown[] }> };
-    expect(saved.teammates.keeper?.tasks).toEqual([expect.objectContaining({ text: 'hang', result: null, startedAt: expect.any(Number), turnId: expect.any(String) })]);
+    expect(saved.teammates.keeper?.tasks).toEqual([
+      expect.objectContaining({ text: 'hang', result: null, startedAt: expect.any(Number), turnId: expect.any(String) }),
+    ]);
 
     const second = await start();
     expect(teammate(second, 'keeper')).toMatchObject({ status: 'ready', threadId });

@@ -21,7 +21,17 @@ const ANSWER = 'All done: the command printed **hi**.';
 /** Plan → command → an answer streamed in 6 deltas. */
 const script: ScriptFn = (req) => {
   if (!req.hasFunctionOutput('plan-1')) {
-    return { kind: 'functionCall', name: 'update_plan', callId: 'plan-1', arguments: { plan: [{ step: 'run the command', status: 'in_progress' }, { step: 'answer', status: 'pending' }] } };
+    return {
+      kind: 'functionCall',
+      name: 'update_plan',
+      callId: 'plan-1',
+      arguments: {
+        plan: [
+          { step: 'run the command', status: 'in_progress' },
+          { step: 'answer', status: 'pending' },
+        ],
+      },
+    };
   }
   if (!req.hasFunctionOutput('cmd-1')) return { kind: 'functionCall', name: 'exec_command', callId: 'cmd-1', arguments: { cmd: 'echo hi', login: false } };
   return { kind: 'reply', text: ANSWER, chunks: 6 };
@@ -59,14 +69,20 @@ describe('turn events (real codex)', () => {
     expect(outcome).toMatchObject({ status: 'completed', text: ANSWER });
 
     const plans = events.flatMap((e) => (e.type === 'planUpdated' ? [e.plan] : []));
-    expect(plans[0]).toEqual([{ step: 'run the command', status: 'inProgress' }, { step: 'answer', status: 'pending' }]);
+    expect(plans[0]).toEqual([
+      { step: 'run the command', status: 'inProgress' },
+      { step: 'answer', status: 'pending' },
+    ]);
 
     const started = events.flatMap((e) => (e.type === 'itemStarted' && e.item.type === 'commandExecution' ? [e.item] : []));
     expect(started).toHaveLength(1);
     expect(started[0]!.command).toContain('echo hi');
     const completed = events.flatMap((e) => (e.type === 'itemCompleted' && e.item.type === 'commandExecution' ? [e.item] : []));
     expect(completed[0]).toMatchObject({ status: 'completed', exitCode: 0 });
-    expect(views.some((v) => v.startsWith('running `') && v.includes('echo hi')), `activity lines: ${JSON.stringify(views)}`).toBe(true);
+    expect(
+      views.some((v) => v.startsWith('running `') && v.includes('echo hi')),
+      `activity lines: ${JSON.stringify(views)}`,
+    ).toBe(true);
 
     const deltas = events.flatMap((e) => (e.type === 'agentMessageDelta' ? [e.delta] : []));
     expect(deltas.length).toBeGreaterThan(1);

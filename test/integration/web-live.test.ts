@@ -221,7 +221,10 @@ describe('web actions: POST /api/actions', () => {
     answers.set('stop-1', { status: 'done', text: 'Stopping this turn.' });
     answers.set('stop-2', { status: 'refused', text: 'Only the sender may stop it.' });
 
-    expect(await postAction({ actionId: 'stop-1', conversation: CONVERSATION })).toEqual({ status: 200, body: { status: 'done', text: 'Stopping this turn.' } });
+    expect(await postAction({ actionId: 'stop-1', conversation: CONVERSATION })).toEqual({
+      status: 200,
+      body: { status: 'done', text: 'Stopping this turn.' },
+    });
     expect(presses).toEqual([{ channelId: 'web', actionId: 'stop-1', user: { id: DEFAULT_SENDER_ID }, conversation: CONVERSATION }]);
 
     expect(await postAction({ actionId: 'stop-2', conversation: CONVERSATION, sender: 'ada' })).toEqual({

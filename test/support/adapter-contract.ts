@@ -191,7 +191,7 @@ export function describeAdapterContract(name: string, factory: HarnessFactory): 
         expect(second).toEqual(first);
         // What the user sees: posts, or (harnesses with `shown`) also the settled live element itself.
         const shown = 'shown' in h && typeof h.shown === 'function' ? (h.shown as AdapterHarness['received']) : null;
-        if (shown || first.status === 'sent' && h.adapter.type === 'web') {
+        if (shown || (first.status === 'sent' && h.adapter.type === 'web')) {
           const got = await (shown ?? h.received)(to);
           expect(words(got.map((p) => p.text).join('\n'))).toEqual(expect.arrayContaining(words(message.text)));
           if (!shown && first.status === 'sent') expect(got.map((p) => p.id)).toEqual(first.messageIds);

@@ -89,7 +89,9 @@ export function words(s: string): string[] {
   const out: string[] = [];
   const word = /(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"']+)+/g;
   for (let m = word.exec(s); m; m = word.exec(s)) {
-    out.push(m[0].replace(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g, (_q, d: string | undefined, q: string | undefined) => (d !== undefined ? d.replace(/\\(.)/g, '$1') : q!)));
+    out.push(
+      m[0].replace(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g, (_q, d: string | undefined, q: string | undefined) => (d !== undefined ? d.replace(/\\(.)/g, '$1') : q!)),
+    );
   }
   return out;
 }
@@ -106,10 +108,12 @@ export function execForm(args: string): string[] | undefined {
 export function envPairs(args: string): Record<string, string> {
   const ws = words(args);
   if (ws.length > 0 && !ws[0]!.includes('=')) return { [ws[0]!]: ws.slice(1).join(' ') };
-  return Object.fromEntries(ws.map((w) => {
-    const eq = w.indexOf('=');
-    return [w.slice(0, eq), w.slice(eq + 1)];
-  }));
+  return Object.fromEntries(
+    ws.map((w) => {
+      const eq = w.indexOf('=');
+      return [w.slice(0, eq), w.slice(eq + 1)];
+    }),
+  );
 }
 
 /** A COPY instruction: `--flag=value` options, sources and destination. */

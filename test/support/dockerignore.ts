@@ -60,7 +60,10 @@ export function parseDockerIgnore(text: string): DockerIgnore {
   return {
     patterns: rules.map((r) => r.pattern),
     excludes(file) {
-      const segments = path.posix.normalize(file).replace(/^\.\/|^\/+/, '').split('/');
+      const segments = path.posix
+        .normalize(file)
+        .replace(/^\.\/|^\/+/, '')
+        .split('/');
       // Each parent prefix, then the file itself: a match on a parent covers everything below it.
       const prefixes = segments.map((_, i) => segments.slice(0, i + 1).join('/'));
       let excluded = false;

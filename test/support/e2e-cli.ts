@@ -64,10 +64,7 @@ function assertBuilt(): void {
  * Spawns `node dist/cli/main.js ...args` (cwd = repo root unless given). `entry` replaces
  * `node dist/cli/main.js` with another program and its leading arguments (e.g. an image's ENTRYPOINT).
  */
-export function spawnCli(
-  args: readonly string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; entry?: readonly [string, ...string[]] } = {},
-): CliProcess {
+export function spawnCli(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; entry?: readonly [string, ...string[]] } = {}): CliProcess {
   if (!opts.entry) assertBuilt();
   const [program, ...lead] = opts.entry ?? [process.execPath, CLI_PATH];
   const child = spawn(program, [...lead, ...args], {

@@ -99,15 +99,24 @@ export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu
     },
     repliesTo,
     waitForReplies(messageId, n, timeoutMs = 30_000) {
-      return waitForCount(() => repliesTo(messageId), n, timeoutMs, (got) => {
-        const all = fake.sentMessages().map((m) => `${String(m.parent_id)}: ${m.content.slice(0, 100)}`);
-        return `expected ${n} replies to ${messageId}, got ${got.length}; all sent: ${JSON.stringify(all)}`;
-      });
+      return waitForCount(
+        () => repliesTo(messageId),
+        n,
+        timeoutMs,
+        (got) => {
+          const all = fake.sentMessages().map((m) => `${String(m.parent_id)}: ${m.content.slice(0, 100)}`);
+          return `expected ${n} replies to ${messageId}, got ${got.length}; all sent: ${JSON.stringify(all)}`;
+        },
+      );
     },
     async waitForAnswers(messageId, n, timeoutMs = 30_000) {
       const shown = (m: StoredMessage): string | undefined => {
         if (m.msg_type === 'post') return replyMarkdown(m);
-        const content = JSON.parse(fake.message(m.message_id)?.content ?? m.content) as { type?: string; data?: { card_id?: string }; body?: { elements?: Array<Record<string, unknown>> } };
+        const content = JSON.parse(fake.message(m.message_id)?.content ?? m.content) as {
+          type?: string;
+          data?: { card_id?: string };
+          body?: { elements?: Array<Record<string, unknown>> };
+        };
         if (content.type === 'card') {
           const card = fake.card(content.data?.card_id ?? '');
           if (!card || isStreaming(card) || elementOf(card, STOP_ELEMENT)) return undefined;
@@ -117,10 +126,14 @@ export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu
         if (elements.some((e) => e.element_id === STOP_ELEMENT)) return undefined;
         return elements.find((e) => e.element_id === ANSWER_ELEMENT)?.content as string | undefined;
       };
-      await waitFor(() => {
-        const got = repliesTo(messageId);
-        return got.length >= n && got.every((m) => shown(m) !== undefined);
-      }, timeoutMs, `${n} settled replies to ${messageId}`);
+      await waitFor(
+        () => {
+          const got = repliesTo(messageId);
+          return got.length >= n && got.every((m) => shown(m) !== undefined);
+        },
+        timeoutMs,
+        `${n} settled replies to ${messageId}`,
+      );
       return repliesTo(messageId).map((message) => ({ message, markdown: shown(message)! }));
     },
     stop: () => service.stop(),

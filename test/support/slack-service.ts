@@ -39,9 +39,7 @@ export interface SlackTestService {
 
 export async function startSlackTestService(env: CodexTestEnv, fake: FakeSlack, opts: SlackTestServiceOptions): Promise<SlackTestService> {
   const secrets =
-    opts.mode === 'socket'
-      ? { appToken: 'env:E2E_SLACK_APP_TOKEN' }
-      : { mode: 'http', signingSecret: 'env:E2E_SLACK_SIGNING_SECRET', listen: '127.0.0.1:0' };
+    opts.mode === 'socket' ? { appToken: 'env:E2E_SLACK_APP_TOKEN' } : { mode: 'http', signingSecret: 'env:E2E_SLACK_SIGNING_SECRET', listen: '127.0.0.1:0' };
   const config = parseConfig(
     {
       stateDir: env.stateDir,
@@ -90,7 +88,10 @@ export async function startSlackTestService(env: CodexTestEnv, fake: FakeSlack, 
     channel,
     async deliver(event, o = {}) {
       if (opts.mode === 'socket') {
-        const res = await fake.sendEvent(event, { ...(o.retryNum !== undefined ? { retryNum: o.retryNum } : {}), ...(o.eventId ? { eventId: o.eventId } : {}) });
+        const res = await fake.sendEvent(event, {
+          ...(o.retryNum !== undefined ? { retryNum: o.retryNum } : {}),
+          ...(o.eventId ? { eventId: o.eventId } : {}),
+        });
         if (!res.acked) throw new Error('the Socket Mode envelope was not acked');
         return;
       }
@@ -103,10 +104,15 @@ export async function startSlackTestService(env: CodexTestEnv, fake: FakeSlack, 
     },
     postsIn,
     waitForPosts(conv, threadTs, n, timeoutMs = 30_000) {
-      return waitForCount(() => postsIn(conv, threadTs), n, timeoutMs, (got) => {
-        const all = fake.callsTo('chat.postMessage').map((c) => `${String(c.body.channel)}/${String(c.body.thread_ts)}: ${String(c.body.text).slice(0, 80)}`);
-        return `expected ${n} posts in ${conv}/${threadTs}, got ${got.length}; all posts: ${JSON.stringify(all)}`;
-      });
+      return waitForCount(
+        () => postsIn(conv, threadTs),
+        n,
+        timeoutMs,
+        (got) => {
+          const all = fake.callsTo('chat.postMessage').map((c) => `${String(c.body.channel)}/${String(c.body.thread_ts)}: ${String(c.body.text).slice(0, 80)}`);
+          return `expected ${n} posts in ${conv}/${threadTs}, got ${got.length}; all posts: ${JSON.stringify(all)}`;
+        },
+      );
     },
     stop: () => service.stop(),
   };

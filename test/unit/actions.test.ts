@@ -11,12 +11,21 @@ const logger = createLogger('silent');
 
 function spec(run: () => Promise<string>, extra: Partial<ActionSpec> = {}): ActionSpec {
   return {
-    channelId: 'slack-main', conversation: 'C1', allowedUserIds: ['U-sender', 'U-admin'],
-    refusedText: 'Only the sender or an admin can stop this.', staleText: 'Already finished.', run, ...extra,
+    channelId: 'slack-main',
+    conversation: 'C1',
+    allowedUserIds: ['U-sender', 'U-admin'],
+    refusedText: 'Only the sender or an admin can stop this.',
+    staleText: 'Already finished.',
+    run,
+    ...extra,
   };
 }
 const press = (actionId: string, user = 'U-sender', over: Partial<ActionEvent> = {}): ActionEvent => ({
-  channelId: 'slack-main', conversation: 'C1', actionId, user: { id: user }, ...over,
+  channelId: 'slack-main',
+  conversation: 'C1',
+  actionId,
+  user: { id: user },
+  ...over,
 });
 
 describe('ActionRegistry', () => {
@@ -33,7 +42,15 @@ describe('ActionRegistry', () => {
     const reg = new ActionRegistry(logger);
     let runs = 0;
     let release!: () => void;
-    const id = reg.issue(spec(() => new Promise((r) => { runs++; release = () => r('Stopped.'); })));
+    const id = reg.issue(
+      spec(
+        () =>
+          new Promise((r) => {
+            runs++;
+            release = () => r('Stopped.');
+          }),
+      ),
+    );
     await expect(reg.press(press(id, 'U-other'))).resolves.toEqual({ status: 'refused', text: 'Only the sender or an admin can stop this.' });
     const first = reg.press(press(id));
     const second = reg.press(press(id));
@@ -46,7 +63,12 @@ describe('ActionRegistry', () => {
   it('answers stale after retire, for unknown ids, and for a press from another conversation', async () => {
     const reg = new ActionRegistry(logger);
     let runs = 0;
-    const id = reg.issue(spec(async () => { runs++; return 'x'; }));
+    const id = reg.issue(
+      spec(async () => {
+        runs++;
+        return 'x';
+      }),
+    );
     await expect(reg.press(press(id, 'U-sender', { conversation: 'C2' }))).resolves.toEqual({ status: 'stale', text: UNKNOWN_ACTION_TEXT });
     await expect(reg.press(press(id, 'U-sender', { channelId: 'feishu' }))).resolves.toEqual({ status: 'stale', text: UNKNOWN_ACTION_TEXT });
     reg.retire(id);

@@ -34,7 +34,10 @@ async function setUp(prepare?: (store: StateStore) => Promise<void>): Promise<Fa
   await prepare?.(store);
   const runtime = new FakeRuntime();
   const clock = new FakeClock();
-  const web = createWebChannel({ id: 'local', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 200 }, { store, logger: silentLogger(), clock: systemClock });
+  const web = createWebChannel(
+    { id: 'local', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 200 },
+    { store, logger: silentLogger(), clock: systemClock },
+  );
   const dispatcher = new Dispatcher({
     id: 'main',
     runtime,
@@ -82,7 +85,9 @@ describe('completion delivery (fast tier)', () => {
     expect(await f.dispatcher.deliverCompletion(input)).toEqual({ status: 'duplicate', state: 'delivered' });
 
     expect(f.runtime.injected).toHaveLength(1);
-    expect(f.runtime.injected[0]![0]!.content[0]!.text).toContain('<teammate_completion id="alice:turn-9" name="alice" status="completed">\nthe report is ready\n');
+    expect(f.runtime.injected[0]![0]!.content[0]!.text).toContain(
+      '<teammate_completion id="alice:turn-9" name="alice" status="completed">\nthe report is ready\n',
+    );
     expect(f.runtime.turns).toHaveLength(1);
     expect(f.runtime.turns[0]!.text).toContain('It is in your context as <teammate_completion id="alice:turn-9">');
     expect(replies().map((m) => [m.replyTo, m.text])).toEqual([['u1', 'on it']]);
@@ -115,11 +120,31 @@ describe('completion delivery (fast tier)', () => {
 
   it('a record left `injecting` by a crash is never injected again: its trigger turn carries the text', async () => {
     f = await setUp(async (store) => {
-      await store.putCompletion('main', {
-        id: 'bob:turn-2', teammate: 'bob', status: 'completed', text: 'tests pass', spillPath: null, turnId: 'turn-2', origin,
-        state: 'injecting', deliveredAsTurn: false, acceptedAt: 1, injectedAt: null, settledAt: null, answer: null, lastError: null,
-      }, 1000);
-      await store.enqueue('main', { id: 'q1', dedupKey: 'completion:bob:turn-2', kind: 'completion', completionId: 'bob:turn-2', address: origin, acceptedAt: 1, attempts: 0 }, 50);
+      await store.putCompletion(
+        'main',
+        {
+          id: 'bob:turn-2',
+          teammate: 'bob',
+          status: 'completed',
+          text: 'tests pass',
+          spillPath: null,
+          turnId: 'turn-2',
+          origin,
+          state: 'injecting',
+          deliveredAsTurn: false,
+          acceptedAt: 1,
+          injectedAt: null,
+          settledAt: null,
+          answer: null,
+          lastError: null,
+        },
+        1000,
+      );
+      await store.enqueue(
+        'main',
+        { id: 'q1', dedupKey: 'completion:bob:turn-2', kind: 'completion', completionId: 'bob:turn-2', address: origin, acceptedAt: 1, attempts: 0 },
+        50,
+      );
     });
     await f.dispatcher.whenIdle();
     expect(f.runtime.injected).toHaveLength(0);

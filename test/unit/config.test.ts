@@ -47,11 +47,11 @@ describe('loadConfig', () => {
     const { config, file } = await loadConfig(exampleFile, { cwd: dir });
     expect(file).toBe(exampleFile);
     expect(config.stateDir).toBe(path.join(dir, '.switchboard'));
-    expect(config.channels).toEqual([
-      { id: 'local', type: 'web', listen: '127.0.0.1:8787', maxTextBytes: 16_384, historyLimit: 500 },
-    ]);
+    expect(config.channels).toEqual([{ id: 'local', type: 'web', listen: '127.0.0.1:8787', maxTextBytes: 16_384, historyLimit: 500 }]);
     expect(config.dispatchers[0]).toMatchObject({
-      id: 'main', cwd: path.join(dir, 'workspace'), bindings: [{ channel: 'local', conversation: '*' }],
+      id: 'main',
+      cwd: path.join(dir, 'workspace'),
+      bindings: [{ channel: 'local', conversation: '*' }],
     });
     expect(config.codex.sandbox).toBe('workspace-write');
   });
@@ -88,7 +88,7 @@ describe('loadConfig', () => {
     expect(err.issues[0]!.problem).toBe('invalid JSON at line 1, column 15: unexpected end of file');
   });
 
-  it('$SWITCHBOARD_STATE_DIR overrides the file\'s stateDir (resolved against cwd); empty = unset', async () => {
+  it("$SWITCHBOARD_STATE_DIR overrides the file's stateDir (resolved against cwd); empty = unset", async () => {
     const file = path.join(dir, 'sb.json');
     await writeFile(file, JSON.stringify(base({ stateDir: './from-file' })));
     const fromEnv = await loadConfig(file, { cwd: dir, env: { SWITCHBOARD_STATE_DIR: 'data' } });
@@ -157,12 +157,15 @@ describe('parseConfig: schema issues', () => {
   it('missing required value says to add it', () => {
     const issues = issuesOf(base({ dispatchers: [{ id: 'main', bindings: [{}] }] }));
     expect(issueAt(issues, 'dispatchers[0].bindings[0].channel')).toEqual({
-      path: 'dispatchers[0].bindings[0].channel', problem: 'missing required value', fix: 'add it (string)',
+      path: 'dispatchers[0].bindings[0].channel',
+      problem: 'missing required value',
+      fix: 'add it (string)',
     });
     const noChannels = issuesOf({ dispatchers: [] });
     expect(issueAt(noChannels, 'channels').fix).toBe('add it (array)');
     expect(issueAt(noChannels, 'dispatchers')).toMatchObject({
-      problem: 'declare at least one dispatcher', fix: 'add at least 1 item(s)',
+      problem: 'declare at least one dispatcher',
+      fix: 'add at least 1 item(s)',
     });
   });
 
@@ -173,12 +176,15 @@ describe('parseConfig: schema issues', () => {
   });
 
   it('regex and range failures carry the schema message or a bound', () => {
-    const issues = issuesOf(base({
-      channels: [{ id: 'local', type: 'web', listen: 'localhost' }],
-      codex: { restartBackoff: { baseMs: 5000, maxMs: 10 }, turnTimeoutMs: 0 },
-    }));
+    const issues = issuesOf(
+      base({
+        channels: [{ id: 'local', type: 'web', listen: 'localhost' }],
+        codex: { restartBackoff: { baseMs: 5000, maxMs: 10 }, turnTimeoutMs: 0 },
+      }),
+    );
     expect(issueAt(issues, 'channels[0].listen')).toMatchObject({
-      problem: 'invalid format "localhost"', fix: 'must look like "127.0.0.1:8787"',
+      problem: 'invalid format "localhost"',
+      fix: 'must look like "127.0.0.1:8787"',
     });
     expect(issueAt(issues, 'codex.restartBackoff.maxMs').problem).toBe('maxMs must be >= baseMs');
     expect(issueAt(issues, 'codex.turnTimeoutMs')).toMatchObject({ problem: 'too small (0)', fix: 'use a number > 0' });
@@ -187,19 +193,18 @@ describe('parseConfig: schema issues', () => {
 
 describe('parseConfig: env: values', () => {
   it('replaces exact env:NAME strings anywhere, leaves others alone', () => {
-    const config = parseConfig(
-      base({ codex: { model: 'env:SB_MODEL', overrides: { note: 'see env:SB_MODEL' } } }),
-      { env: { SB_MODEL: 'gpt-x' }, cwd: '/base' },
-    );
+    const config = parseConfig(base({ codex: { model: 'env:SB_MODEL', overrides: { note: 'see env:SB_MODEL' } } }), {
+      env: { SB_MODEL: 'gpt-x' },
+      cwd: '/base',
+    });
     expect(config.codex.model).toBe('gpt-x');
     expect(config.codex.overrides).toEqual({ note: 'see env:SB_MODEL' });
   });
 
   it('missing or empty variable is an issue at its JSON path (reported once)', () => {
-    const issues = issuesOf(
-      base({ codex: { model: 'env:SB_UNSET' }, dispatchers: [{ id: 'main', bindings: [{ channel: 'env:SB_EMPTY' }] }] }),
-      { env: { SB_EMPTY: '' } },
-    );
+    const issues = issuesOf(base({ codex: { model: 'env:SB_UNSET' }, dispatchers: [{ id: 'main', bindings: [{ channel: 'env:SB_EMPTY' }] }] }), {
+      env: { SB_EMPTY: '' },
+    });
     expect(issues).toEqual([
       {
         path: 'dispatchers[0].bindings[0].channel',
@@ -224,68 +229,98 @@ describe('parseConfig: env: values', () => {
 describe('parseConfig: cross-field checks', () => {
   it('duplicate channel and dispatcher ids', () => {
     const issues = issuesOf({
-      channels: [{ id: 'a', type: 'web' }, { id: 'a', type: 'web', listen: '127.0.0.1:9000' }],
+      channels: [
+        { id: 'a', type: 'web' },
+        { id: 'a', type: 'web', listen: '127.0.0.1:9000' },
+      ],
       dispatchers: [
         { id: 'd', bindings: [{ channel: 'a', conversation: 'x' }] },
         { id: 'd', bindings: [{ channel: 'a', conversation: 'y' }] },
       ],
     });
     expect(issueAt(issues, 'channels[1].id')).toEqual({
-      path: 'channels[1].id', problem: 'duplicate channel id "a" (also channels[0])', fix: 'give each channel a unique id',
+      path: 'channels[1].id',
+      problem: 'duplicate channel id "a" (also channels[0])',
+      fix: 'give each channel a unique id',
     });
     expect(issueAt(issues, 'dispatchers[1].id').problem).toBe('duplicate dispatcher id "d" (also dispatchers[0])');
   });
 
   it('binding to an undeclared channel lists the declared ids', () => {
     const issues = issuesOf({
-      channels: [{ id: 'a', type: 'web' }, { id: 'b', type: 'web', listen: '127.0.0.1:9000' }],
+      channels: [
+        { id: 'a', type: 'web' },
+        { id: 'b', type: 'web', listen: '127.0.0.1:9000' },
+      ],
       dispatchers: [{ id: 'd', bindings: [{ channel: 'a' }, { channel: 'c' }] }],
     });
-    expect(issues).toEqual([{
-      path: 'dispatchers[0].bindings[1].channel', problem: 'unknown channel "c"', fix: 'use a declared channel id: a, b',
-    }]);
+    expect(issues).toEqual([
+      {
+        path: 'dispatchers[0].bindings[1].channel',
+        problem: 'unknown channel "c"',
+        fix: 'use a declared channel id: a, b',
+      },
+    ]);
   });
 
   it('routing.defaultDispatcher must name a dispatcher', () => {
     const issues = issuesOf(base({ routing: { defaultDispatcher: 'other' } }));
-    expect(issues).toEqual([{
-      path: 'routing.defaultDispatcher', problem: 'unknown dispatcher "other"', fix: 'use a declared dispatcher id: main',
-    }]);
+    expect(issues).toEqual([
+      {
+        path: 'routing.defaultDispatcher',
+        problem: 'unknown dispatcher "other"',
+        fix: 'use a declared dispatcher id: main',
+      },
+    ]);
   });
 
   it('the same (channel, conversation) bound to two dispatchers', () => {
-    const issues = issuesOf(base({
-      dispatchers: [
-        { id: 'one', bindings: [{ channel: 'local', conversation: 'ops' }] },
-        { id: 'two', bindings: [{ channel: 'local', conversation: 'dev' }, { channel: 'local', conversation: 'ops' }] },
-      ],
-    }));
+    const issues = issuesOf(
+      base({
+        dispatchers: [
+          { id: 'one', bindings: [{ channel: 'local', conversation: 'ops' }] },
+          {
+            id: 'two',
+            bindings: [
+              { channel: 'local', conversation: 'dev' },
+              { channel: 'local', conversation: 'ops' },
+            ],
+          },
+        ],
+      }),
+    );
     expect(issues).toHaveLength(1);
     expect(issues[0]!.path).toBe('dispatchers[1].bindings[1]');
     expect(issues[0]!.problem).toBe('channel "local" conversation "ops" is already bound to dispatcher "one"');
   });
 
   it('the same channel with different conversations is fine', () => {
-    const config = parseConfig(base({
-      dispatchers: [
-        { id: 'one', bindings: [{ channel: 'local', conversation: 'ops' }] },
-        { id: 'two', bindings: [{ channel: 'local' }] },
-      ],
-      routing: { defaultDispatcher: 'two' },
-    }), { env: {} });
+    const config = parseConfig(
+      base({
+        dispatchers: [
+          { id: 'one', bindings: [{ channel: 'local', conversation: 'ops' }] },
+          { id: 'two', bindings: [{ channel: 'local' }] },
+        ],
+        routing: { defaultDispatcher: 'two' },
+      }),
+      { env: {} },
+    );
     expect(config.dispatchers.map((d) => d.id)).toEqual(['one', 'two']);
   });
 });
 
 describe('parseConfig: paths', () => {
   it('resolves relative paths against cwd and keeps absolute ones', () => {
-    const config = parseConfig(base({
-      stateDir: 'state',
-      adminSocket: '/run/sb.sock',
-      codex: { bin: './bin/codex', home: 'codex-home' },
-      dispatchers: [{ id: 'main', cwd: '../ws', bindings: [{ channel: 'local' }] }],
-      skills: { roots: { dispatcher: ['skills', '/opt/skills'] } },
-    }), { cwd: '/srv/sb', env: {} });
+    const config = parseConfig(
+      base({
+        stateDir: 'state',
+        adminSocket: '/run/sb.sock',
+        codex: { bin: './bin/codex', home: 'codex-home' },
+        dispatchers: [{ id: 'main', cwd: '../ws', bindings: [{ channel: 'local' }] }],
+        skills: { roots: { dispatcher: ['skills', '/opt/skills'] } },
+      }),
+      { cwd: '/srv/sb', env: {} },
+    );
     expect(config.stateDir).toBe('/srv/sb/state');
     expect(config.adminSocket).toBe('/run/sb.sock');
     expect(config.codex.bin).toBe('/srv/sb/bin/codex');

@@ -106,7 +106,11 @@ describe('demo script', () => {
   });
 
   it('demo: run a command uses the older `shell` tool when that is what codex offers, and says so when there is none', async () => {
-    expect(await step('demo: run a command', { tools: ['shell'] })).toMatchObject({ kind: 'functionCall', name: 'shell', arguments: { command: ['bash', '-lc', DEMO_COMMAND] } });
+    expect(await step('demo: run a command', { tools: ['shell'] })).toMatchObject({
+      kind: 'functionCall',
+      name: 'shell',
+      arguments: { command: ['bash', '-lc', DEMO_COMMAND] },
+    });
     expect(replyText(await step('demo: run a command', { tools: ['web_search'] }))).toContain('offered no shell tool');
   });
 

@@ -28,7 +28,10 @@ async function setUp(prepare?: (store: StateStore, runtime: FakeRuntime) => Prom
   const store = openMemoryStateStore();
   const runtime = new FakeRuntime();
   await prepare?.(store, runtime);
-  const web = createWebChannel({ id: 'local', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 200 }, { store, logger: silentLogger(), clock: systemClock });
+  const web = createWebChannel(
+    { id: 'local', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 200 },
+    { store, logger: silentLogger(), clock: systemClock },
+  );
   const dispatcher = new Dispatcher({
     id: 'main',
     runtime,

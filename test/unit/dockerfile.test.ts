@@ -21,7 +21,14 @@ describe('Dockerfile reader', () => {
     const text = 'ARG BASE=node:20\n# c\nFROM ${BASE} AS build\nRUN a \\\n  # inner comment\n  && b\n\nENV A=1 \\\n    B="x y"\n';
     const parsed = parseDockerfile(text);
     expect(parsed.stages).toEqual([
-      { image: 'node:20', name: 'build', instructions: [{ keyword: 'RUN', args: 'a && b', line: 4 }, { keyword: 'ENV', args: 'A=1 B="x y"', line: 8 }] },
+      {
+        image: 'node:20',
+        name: 'build',
+        instructions: [
+          { keyword: 'RUN', args: 'a && b', line: 4 },
+          { keyword: 'ENV', args: 'A=1 B="x y"', line: 8 },
+        ],
+      },
     ]);
     expect(stageEnv(parsed.stages[0]!)).toEqual({ A: '1', B: 'x y' });
     expect(parseInstructions('expose 80')).toEqual([{ keyword: 'EXPOSE', args: '80', line: 1 }]);
@@ -67,7 +74,7 @@ describe('Dockerfile', () => {
     expect(after.filter((i) => i.keyword === 'USER').map((i) => i.args)).toEqual(['node']);
   });
 
-  it('exposes 8787 and health-checks GET /readyz with node\'s fetch', () => {
+  it("exposes 8787 and health-checks GET /readyz with node's fetch", () => {
     expect(final.instructions.filter((i) => i.keyword === 'EXPOSE').flatMap((i) => words(i.args))).toContain('8787');
     const hc = healthcheckSpec(last(final, 'HEALTHCHECK')!.args);
     expect(hc.command.slice(0, 2)).toEqual(['node', '-e']);
@@ -118,14 +125,31 @@ describe('Dockerfile', () => {
 describe('.dockerignore', () => {
   it('keeps dependencies, builds, state dirs, git data, logs and test reports out of the context', () => {
     for (const p of [
-      'node_modules/zod/package.json', '.git/HEAD', 'dist/cli/main.js', '.switchboard/state.json',
-      '.switchboard-demo/admin.sock', '.switchboard-x/state.json', 'workspace/a.txt', '.ci/vitest-report.json',
-      'test/unit/config.test.ts', 'codex.log', 'src/x/node_modules/y.js',
-    ]) expect(ignore.excludes(p), p).toBe(true);
+      'node_modules/zod/package.json',
+      '.git/HEAD',
+      'dist/cli/main.js',
+      '.switchboard/state.json',
+      '.switchboard-demo/admin.sock',
+      '.switchboard-x/state.json',
+      'workspace/a.txt',
+      '.ci/vitest-report.json',
+      'test/unit/config.test.ts',
+      'codex.log',
+      'src/x/node_modules/y.js',
+    ])
+      expect(ignore.excludes(p), p).toBe(true);
   });
 
   it('lets through what the build needs', () => {
-    for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/cli/main.ts', 'skills', 'config/switchboard.docker.json']) {
+    for (const p of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'src/cli/main.ts',
+      'skills',
+      'config/switchboard.docker.json',
+    ]) {
       expect(ignore.excludes(p), p).toBe(false);
     }
   });

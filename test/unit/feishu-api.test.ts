@@ -45,7 +45,11 @@ describe('classify / classifyError', () => {
       kind: 'invalid',
     });
     expect(await classifyError(axiosError(503, '<html>bad gateway</html>'))).toMatchObject({ kind: 'server', code: 'http_503', retryable: true });
-    expect(await classifyError(new Error('failed to get tenant_access_token, code: 10014, msg: app secret invalid'))).toMatchObject({ kind: 'auth', code: 'feishu_10014', retryable: false });
+    expect(await classifyError(new Error('failed to get tenant_access_token, code: 10014, msg: app secret invalid'))).toMatchObject({
+      kind: 'auth',
+      code: 'feishu_10014',
+      retryable: false,
+    });
     expect(await classifyError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toMatchObject({
       kind: 'network',
       code: 'request_failed',
@@ -61,7 +65,12 @@ describe('callFeishu', () => {
     const ctx = ctxOf();
     expect(await callFeishu(ctx, 'x', async () => ({ code: 0, data: 1 }))).toEqual({ ok: true, value: { code: 0, data: 1 } });
     expect(await callFeishu(ctx, 'x', async () => ({ stream: true }))).toEqual({ ok: true, value: { stream: true } });
-    expect(await callFeishu(ctx, 'x', async () => ({ code: 230001, msg: 'bad' }))).toMatchObject({ ok: false, kind: 'invalid', code: 'feishu_230001', detail: 'bad' });
+    expect(await callFeishu(ctx, 'x', async () => ({ code: 230001, msg: 'bad' }))).toMatchObject({
+      ok: false,
+      kind: 'invalid',
+      code: 'feishu_230001',
+      detail: 'bad',
+    });
   });
 
   it('a rejected token clears the cache and is retried exactly once', async () => {
@@ -97,7 +106,12 @@ describe('callFeishu', () => {
     expect(calls).toBe(3);
 
     let flaky = 0;
-    expect(await callFeishu(ctxOf(), 'x', async () => { flaky++; throw axiosError(503, {}); })).toMatchObject({ kind: 'server' });
+    expect(
+      await callFeishu(ctxOf(), 'x', async () => {
+        flaky++;
+        throw axiosError(503, {});
+      }),
+    ).toMatchObject({ kind: 'server' });
     expect(flaky).toBe(1);
   });
 });
@@ -188,7 +202,16 @@ describe('feishu channel config', () => {
   it('is a selectable channel type; secrets come from env:NAME', () => {
     const config = parseConfig(
       {
-        channels: [{ id: 'fs', type: 'feishu', appId: 'env:FS_ID', appSecret: 'env:FS_SECRET', domain: 'lark', access: { users: ['ou_1'], conversations: ['oc_1'], admins: ['ou_1'] } }],
+        channels: [
+          {
+            id: 'fs',
+            type: 'feishu',
+            appId: 'env:FS_ID',
+            appSecret: 'env:FS_SECRET',
+            domain: 'lark',
+            access: { users: ['ou_1'], conversations: ['oc_1'], admins: ['ou_1'] },
+          },
+        ],
         dispatchers: [{ id: 'main', bindings: [{ channel: 'fs', conversation: 'oc_1' }] }],
       },
       { env: { FS_ID: 'cli_0123456789abcdef', FS_SECRET: 'shh' }, cwd: '/tmp' },

@@ -14,7 +14,15 @@ describe('live Feishu card', () => {
   it('status: plan steps with their state, then the activity; idle text when neither', () => {
     expect(statusMarkdown({ activity: null, plan: [] })).toBe(STATUS_IDLE);
     expect(statusMarkdown({ activity: 'thinking', plan: [] })).toBe('_thinking_');
-    expect(statusMarkdown({ activity: null, plan: [{ step: 'a', status: 'completed' }, { step: 'b', status: 'pending' }] })).toBe('✅ a\n◻️ b');
+    expect(
+      statusMarkdown({
+        activity: null,
+        plan: [
+          { step: 'a', status: 'completed' },
+          { step: 'b', status: 'pending' },
+        ],
+      }),
+    ).toBe('✅ a\n◻️ b');
   });
 
   it('streaming card: JSON 2.0, streaming on, update_multi; the fallback card has no streaming mode', () => {
@@ -59,7 +67,14 @@ describe('card.action.trigger answer', () => {
       staleText: 'stale',
       run: () => new Promise<string>((r) => (release = () => r('stopped'))),
     });
-    const handle = createCardActionHandler({ channelId: 'fs', appId: 'cli_app', handler: () => (e) => actions.press(e), clock: systemClock, logger, answerMs: 50 });
+    const handle = createCardActionHandler({
+      channelId: 'fs',
+      appId: 'cli_app',
+      handler: () => (e) => actions.press(e),
+      clock: systemClock,
+      logger,
+      answerMs: 50,
+    });
     expect(await handle(event(id))).toEqual({ toast: { type: 'info', content: 'Working on it…' } });
     release();
     expect(await handle(event(id))).toEqual({ toast: { type: 'info', content: 'stopped' } });

@@ -5,13 +5,7 @@
 import { markKind } from '../../src/channels/format/mark-kind.js';
 import { describe, expect, it } from 'vitest';
 import { prepareMarkdown } from '../../src/channels/feishu/format/markdown.js';
-import {
-  FEISHU_BODY_LIMIT,
-  postContent,
-  renderMarkdownParts,
-  renderPostParts,
-  replyBodyBytes,
-} from '../../src/channels/feishu/format/post.js';
+import { FEISHU_BODY_LIMIT, postContent, renderMarkdownParts, renderPostParts, replyBodyBytes } from '../../src/channels/feishu/format/post.js';
 import { isTopicThread, replyUuid } from '../../src/channels/feishu/outbound/send.js';
 
 const answer = (text: string) => ({ kind: 'answer' as const, text });

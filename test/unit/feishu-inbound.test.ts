@@ -77,7 +77,14 @@ describe('text messages', () => {
   it('p2p without mention is direct; a group message without the bot in mentions does not mention it', async () => {
     const dm = await message({ chatId: 'oc_p', chatType: 'p2p', senderOpenId: ADA, text: 'hello' });
     expect(dm).toMatchObject({ isDirect: true, mentionsBot: false, text: 'hello' });
-    const quiet = await message({ chatId: 'oc_g', chatType: 'group', senderOpenId: ADA, text: 'chatter about @_user_1', mentionBot: false, mentions: [{ openId: 'ou_x', name: 'X' }] });
+    const quiet = await message({
+      chatId: 'oc_g',
+      chatType: 'group',
+      senderOpenId: ADA,
+      text: 'chatter about @_user_1',
+      mentionBot: false,
+      mentions: [{ openId: 'ou_x', name: 'X' }],
+    });
     expect(quiet).toMatchObject({ isDirect: false, mentionsBot: false, text: 'chatter about @X' });
   });
 
@@ -151,7 +158,16 @@ describe('rich text (post)', () => {
 
   it('reads a locale-wrapped post too, and a code block beside text sits on its own lines', () => {
     const content = JSON.stringify({
-      en_us: { title: '', content: [[{ tag: 'text', text: 'run' }, { tag: 'code_block', language: '', text: 'ls' }, { tag: 'text', text: 'then' }]] },
+      en_us: {
+        title: '',
+        content: [
+          [
+            { tag: 'text', text: 'run' },
+            { tag: 'code_block', language: '', text: 'ls' },
+            { tag: 'text', text: 'then' },
+          ],
+        ],
+      },
     });
     expect(renderContent('post', content, [], BOT)).toEqual({ text: 'run\n```\nls\n```\nthen', resources: [] });
   });

@@ -5,7 +5,10 @@ import { AccessGate, accessRefusal, parseCommand, type ChannelAccess } from '../
 import { Router } from '../../src/dispatch/router.js';
 
 const config = parseConfig({
-  channels: [{ id: 'local', type: 'web' }, { id: 'team', type: 'web', listen: '127.0.0.1:0' }],
+  channels: [
+    { id: 'local', type: 'web' },
+    { id: 'team', type: 'web', listen: '127.0.0.1:0' },
+  ],
   dispatchers: [
     { id: 'main', bindings: [{ channel: 'local' }, { channel: 'team', conversation: 'C-ops' }] },
     { id: 'loose', bindings: [{ channel: 'team', conversation: 'C-chatty', requireMention: false }] },
@@ -15,8 +18,15 @@ const config = parseConfig({
 
 function msg(over: Partial<InboundMessage> = {}): InboundMessage {
   return {
-    channelId: 'team', conversation: 'C-ops', messageId: '1.0', sender: { id: 'U1' }, text: 'hello',
-    receivedAt: 0, isDirect: false, mentionsBot: true, ...over,
+    channelId: 'team',
+    conversation: 'C-ops',
+    messageId: '1.0',
+    sender: { id: 'U1' },
+    text: 'hello',
+    receivedAt: 0,
+    isDirect: false,
+    mentionsBot: true,
+    ...over,
   };
 }
 
@@ -60,7 +70,12 @@ describe('AccessGate', () => {
 
   it('marks commands allowed only for admins (everyone on the local web chat)', () => {
     const admins = gate({ team: { access: { admins: ['U-admin'] } }, local: { everyoneIsAdmin: true } });
-    expect(admins.decide(msg({ text: 'stop', sender: { id: 'U-admin' } }))).toEqual({ status: 'command', command: 'stop', dispatcherId: 'main', allowed: true });
+    expect(admins.decide(msg({ text: 'stop', sender: { id: 'U-admin' } }))).toEqual({
+      status: 'command',
+      command: 'stop',
+      dispatcherId: 'main',
+      allowed: true,
+    });
     expect(admins.decide(msg({ text: '/status' }))).toEqual({ status: 'command', command: 'status', dispatcherId: 'main', allowed: false });
     expect(admins.decide(msg({ channelId: 'local', conversation: 'general', text: 'status', isDirect: true }))).toMatchObject({ allowed: true });
   });

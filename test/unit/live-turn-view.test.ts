@@ -12,7 +12,12 @@ function fold(events: TurnEvent[]): TurnViewState {
 }
 
 const agent = (id: string, text: string): ThreadItem => ({ type: 'agentMessage', id, text });
-const command = (id: string, cmd: string, status: 'inProgress' | 'completed' = 'inProgress'): ThreadItem => ({ type: 'commandExecution', id, command: cmd, status });
+const command = (id: string, cmd: string, status: 'inProgress' | 'completed' = 'inProgress'): ThreadItem => ({
+  type: 'commandExecution',
+  id,
+  command: cmd,
+  status,
+});
 
 describe('turn view', () => {
   it('appends the deltas of one agent message, and its completed item has the last word', () => {
@@ -44,10 +49,27 @@ describe('turn view', () => {
 
   it('replaces the plan as a whole', () => {
     const s = fold([
-      { type: 'planUpdated', plan: [{ step: 'read', status: 'inProgress' }, { step: 'fix', status: 'pending' }], explanation: null },
-      { type: 'planUpdated', plan: [{ step: 'read', status: 'completed' }, { step: 'fix', status: 'inProgress' }], explanation: null },
+      {
+        type: 'planUpdated',
+        plan: [
+          { step: 'read', status: 'inProgress' },
+          { step: 'fix', status: 'pending' },
+        ],
+        explanation: null,
+      },
+      {
+        type: 'planUpdated',
+        plan: [
+          { step: 'read', status: 'completed' },
+          { step: 'fix', status: 'inProgress' },
+        ],
+        explanation: null,
+      },
     ]);
-    expect(s.view.plan).toEqual([{ step: 'read', status: 'completed' }, { step: 'fix', status: 'inProgress' }]);
+    expect(s.view.plan).toEqual([
+      { step: 'read', status: 'completed' },
+      { step: 'fix', status: 'inProgress' },
+    ]);
   });
 
   it('returns the same state when nothing visible changed', () => {
@@ -58,8 +80,14 @@ describe('turn view', () => {
   });
 
   it('describes each kind of tool item in one line', () => {
-    expect(describeActivity({ type: 'fileChange', id: 'f', status: 'inProgress', changes: ['src/a.ts', 'src/b.ts', 'c.md', 'd.md'].map((path) => ({ path, kind: { type: 'update' } })) }))
-      .toBe('editing a.ts, b.ts, c.md and 1 more');
+    expect(
+      describeActivity({
+        type: 'fileChange',
+        id: 'f',
+        status: 'inProgress',
+        changes: ['src/a.ts', 'src/b.ts', 'c.md', 'd.md'].map((path) => ({ path, kind: { type: 'update' } })),
+      }),
+    ).toBe('editing a.ts, b.ts, c.md and 1 more');
     expect(describeActivity({ type: 'mcpToolCall', id: 'm', server: 'switchboard', tool: 'ask', status: 'inProgress' })).toBe('calling `switchboard.ask`');
     expect(describeActivity({ type: 'webSearch', id: 'w', query: 'codex app-server' })).toBe('searching the web for “codex app-server”');
     expect(describeActivity({ type: 'webSearch', id: 'w', query: '' })).toBe('searching the web');

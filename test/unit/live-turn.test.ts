@@ -62,7 +62,10 @@ describe('LiveTurn', () => {
     expect(el.views.length, 'inside the interval nothing more is sent').toBe(1);
     expect(clock.fireNext()).toBe(1000);
     await flush();
-    expect(el.views.map((v) => v.text), 'the burst became one update with the newest text').toEqual(['a', 'abcd']);
+    expect(
+      el.views.map((v) => v.text),
+      'the burst became one update with the newest text',
+    ).toEqual(['a', 'abcd']);
     expect(clock.pending()).toEqual([]);
     expect(live.stats).toEqual({ updates: 2, events: 4 });
   });
@@ -114,7 +117,10 @@ describe('LiveTurn', () => {
     live.onEvent(delta('b'));
     await flush();
     expect(el.views.length).toBe(1);
-    expect(clock.pending().map((t) => t.delayMs), 'due 600 ms after the slow update ended, not after 100 ms').toEqual([600]);
+    expect(
+      clock.pending().map((t) => t.delayMs),
+      'due 600 ms after the slow update ended, not after 100 ms',
+    ).toEqual([600]);
   });
 
   it('stops updating an element that refused an update', async () => {

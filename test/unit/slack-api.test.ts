@@ -46,7 +46,8 @@ describe('createSlackLogger', () => {
 });
 
 describe('classifySlackError', () => {
-  const platform = (error: string): Error => Object.assign(new Error(`An API error occurred: ${error}`), { code: webApi.ErrorCode.PlatformError, data: { ok: false, error } });
+  const platform = (error: string): Error =>
+    Object.assign(new Error(`An API error occurred: ${error}`), { code: webApi.ErrorCode.PlatformError, data: { ok: false, error } });
 
   it('classifies platform, HTTP, rate-limit and network errors', () => {
     expect(classifySlackError(platform('channel_not_found'))).toMatchObject({ kind: 'not_found', code: 'channel_not_found', retryable: false });
@@ -54,11 +55,33 @@ describe('classifySlackError', () => {
     expect(classifySlackError(platform('ratelimited'))).toMatchObject({ kind: 'rate_limited', code: 'ratelimited', retryable: true });
     expect(classifySlackError(platform('invalid_auth'))).toMatchObject({ kind: 'auth', code: 'invalid_auth', retryable: false });
     expect(classifySlackError(platform('missing_scope'))).toMatchObject({ kind: 'invalid', code: 'missing_scope', retryable: false });
-    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.HTTPError, statusCode: 503 }))).toMatchObject({ kind: 'server', code: 'http_503', retryable: true });
-    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.HTTPError, statusCode: 404 }))).toMatchObject({ kind: 'invalid', code: 'http_404', retryable: false });
-    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.RateLimitedError, retryAfter: 3 }))).toMatchObject({ kind: 'rate_limited', code: 'ratelimited', retryable: true, retryAfterMs: 3000 });
-    expect(classifySlackError(Object.assign(new Error('ECONNREFUSED'), { code: webApi.ErrorCode.RequestError }))).toMatchObject({ kind: 'network', code: 'request_failed', retryable: true });
-    expect(classifySlackError(new Error('A rate limit was exceeded (url: x, retry-after: 1)'))).toMatchObject({ kind: 'rate_limited', code: 'ratelimited', retryable: true, retryAfterMs: 1000 });
+    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.HTTPError, statusCode: 503 }))).toMatchObject({
+      kind: 'server',
+      code: 'http_503',
+      retryable: true,
+    });
+    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.HTTPError, statusCode: 404 }))).toMatchObject({
+      kind: 'invalid',
+      code: 'http_404',
+      retryable: false,
+    });
+    expect(classifySlackError(Object.assign(new Error('x'), { code: webApi.ErrorCode.RateLimitedError, retryAfter: 3 }))).toMatchObject({
+      kind: 'rate_limited',
+      code: 'ratelimited',
+      retryable: true,
+      retryAfterMs: 3000,
+    });
+    expect(classifySlackError(Object.assign(new Error('ECONNREFUSED'), { code: webApi.ErrorCode.RequestError }))).toMatchObject({
+      kind: 'network',
+      code: 'request_failed',
+      retryable: true,
+    });
+    expect(classifySlackError(new Error('A rate limit was exceeded (url: x, retry-after: 1)'))).toMatchObject({
+      kind: 'rate_limited',
+      code: 'ratelimited',
+      retryable: true,
+      retryAfterMs: 1000,
+    });
     expect(classifySlackError(new Error('something else'))).toMatchObject({ kind: 'network', code: 'request_failed', retryable: true });
     expect(classifySlackError(new Error('something else'))).not.toHaveProperty('retryAfterMs');
   });

@@ -58,7 +58,7 @@ describe('markdownToMrkdwn', () => {
 });
 
 describe('markKind', () => {
-  it('leaves answers alone and does not double-prefix the dispatcher\'s error/notice texts', () => {
+  it("leaves answers alone and does not double-prefix the dispatcher's error/notice texts", () => {
     expect(markKind({ kind: 'answer', text: 'hello' })).toBe('hello');
     expect(markKind({ kind: 'error', text: '⚠️ The agent could not answer: boom' })).toBe('⚠️ The agent could not answer: boom');
     expect(markKind({ kind: 'error', text: '⏹️ The turn was stopped.' })).toBe('⏹️ The turn was stopped.');

@@ -37,9 +37,7 @@ describe('rewriteSlackText', () => {
     expect(rewriteSlackText('ping <@U9|someone> and <@U8>', 'UBOT', names)).toBe('ping @someone and @U8');
     expect(rewriteSlackText('see <#C123|general> and <#C456>', 'UBOT', names)).toBe('see #general and #C456');
     expect(rewriteSlackText('<!here> <!channel> <!subteam^S1|@devs>', 'UBOT', names)).toBe('@here @channel @devs');
-    expect(rewriteSlackText('docs: <https://example.com/a?x=1&amp;y=2|the docs>', 'UBOT', names)).toBe(
-      'docs: the docs (https://example.com/a?x=1&y=2)',
-    );
+    expect(rewriteSlackText('docs: <https://example.com/a?x=1&amp;y=2|the docs>', 'UBOT', names)).toBe('docs: the docs (https://example.com/a?x=1&y=2)');
     expect(rewriteSlackText('<http://example.com|example.com> <https://x.test> <mailto:a@b.c|a@b.c>', 'UBOT', names)).toBe(
       'http://example.com https://x.test a@b.c',
     );
@@ -121,7 +119,10 @@ describe('normaliseEvent', () => {
 
   it('DM → isDirect; plain channel message → no mention; mention in a channel message → mentionsBot', async () => {
     const dm = await normaliseEvent(ev(dmMessage({ user: 'U2', channel: 'D1', text: 'hello bot' })), ctx());
-    expect(dm).toMatchObject({ status: 'message', message: { isDirect: true, mentionsBot: false, conversation: 'D1', text: 'hello bot', sender: { id: 'U2', name: 'Grace Hopper' } } });
+    expect(dm).toMatchObject({
+      status: 'message',
+      message: { isDirect: true, mentionsBot: false, conversation: 'D1', text: 'hello bot', sender: { id: 'U2', name: 'Grace Hopper' } },
+    });
     const plain = await normaliseEvent(ev(channelMessage({ user: 'U1', channel: 'C1', text: 'just chatting' })), ctx());
     expect(plain).toMatchObject({ status: 'message', message: { isDirect: false, mentionsBot: false } });
     const mention = await normaliseEvent(ev(channelMessage({ user: 'U1', channel: 'C1', text: 'hey <@UBOT|switchboard> do it' })), ctx());
@@ -160,10 +161,16 @@ describe('normaliseEvent', () => {
     }
     // With allowBots, other bots (modern and legacy) pass; our own messages never do.
     const allow = ctx({ allowBots: true });
-    expect(await normaliseEvent(ev(otherApp), allow)).toMatchObject({ status: 'message', message: { sender: { id: 'U0OTHERBOT' }, mentionsBot: true, text: 'from an app' } });
+    expect(await normaliseEvent(ev(otherApp), allow)).toMatchObject({
+      status: 'message',
+      message: { sender: { id: 'U0OTHERBOT' }, mentionsBot: true, text: 'from an app' },
+    });
     expect(await normaliseEvent(ev(legacy), allow)).toMatchObject({ status: 'message', message: { sender: { id: 'B0OTHER', name: 'ci' } } });
     expect(await normaliseEvent(ev(own1), allow)).toMatchObject({ status: 'skip', reason: 'own_message' });
-    expect(classifyEvent(ev(messageChanged({ user: 'U1', channel: 'C1', ts: '1.1', text: 'x' })), BOT, true)).toMatchObject({ reason: 'subtype', detail: 'message_changed' });
+    expect(classifyEvent(ev(messageChanged({ user: 'U1', channel: 'C1', ts: '1.1', text: 'x' })), BOT, true)).toMatchObject({
+      reason: 'subtype',
+      detail: 'message_changed',
+    });
   });
 
   it('an unknown sender keeps just the id', async () => {

@@ -33,7 +33,10 @@ describe('Slack live task chunks', () => {
 
 describe('Slack live placeholder blocks', () => {
   it('a section within the Block Kit limit (the tail of a long text), a status line, the Stop button', () => {
-    const blocks = placeholderBlocks({ text: 'x'.repeat(10_000), textSeq: 1, activity: 'editing a.ts', plan: [{ step: 'fix', status: 'inProgress' }] }, 'stop-1');
+    const blocks = placeholderBlocks(
+      { text: 'x'.repeat(10_000), textSeq: 1, activity: 'editing a.ts', plan: [{ step: 'fix', status: 'inProgress' }] },
+      'stop-1',
+    );
     const section = blocks[0] as { text: { text: string } };
     expect(section.text.text.length).toBeLessThanOrEqual(SECTION_TEXT_LIMIT);
     expect(section.text.text.startsWith('…')).toBe(true);

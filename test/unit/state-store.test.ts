@@ -146,9 +146,7 @@ describe('queue', () => {
   it('concurrent enqueues are all persisted in call order', async () => {
     const store = await openStore();
     const results = await Promise.all(Array.from({ length: 50 }, (_, n) => store.enqueue('main', turn(n), 100)));
-    expect(results.map((r) => (r.status === 'accepted' ? r.position : -1))).toEqual(
-      Array.from({ length: 50 }, (_, n) => n + 1),
-    );
+    expect(results.map((r) => (r.status === 'accepted' ? r.position : -1))).toEqual(Array.from({ length: 50 }, (_, n) => n + 1));
     const ids = Array.from({ length: 50 }, (_, n) => `q${n}`);
     expect((await onDisk()).queue.main.map((q: QueuedTurn) => q.id)).toEqual(ids);
     await store.close();
@@ -197,9 +195,17 @@ describe('dispatchers', () => {
     expect(store.getDispatcher('main')).toBeUndefined();
     const created = await store.patchDispatcher('main', { threadId: 't1' });
     expect(created).toEqual({
-      status: 'declared', statusChangedAt: 5_000, threadId: 't1', lastLostThreadId: null,
-      pendingLostThreadWarning: false, threadHasHistory: false, lastError: null, lastStartedAt: null, lastReadyAt: null,
-      restartAttempts: 0, restartCount: 0,
+      status: 'declared',
+      statusChangedAt: 5_000,
+      threadId: 't1',
+      lastLostThreadId: null,
+      pendingLostThreadWarning: false,
+      threadHasHistory: false,
+      lastError: null,
+      lastStartedAt: null,
+      lastReadyAt: null,
+      restartAttempts: 0,
+      restartCount: 0,
     });
     now = 6_000;
     await store.patchDispatcher('main', { status: 'ready', restartCount: 2 });
@@ -306,9 +312,11 @@ describe('write coalescing', () => {
     const checks: Promise<void>[] = [];
     /** At resolution, the change must already be in the file (read synchronously, right then). */
     const durable = (p: Promise<unknown>, onFile: (disk: any) => boolean): void => {
-      checks.push(p.then(() => {
-        expect(onFile(JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')))).toBe(true);
-      }));
+      checks.push(
+        p.then(() => {
+          expect(onFile(JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')))).toBe(true);
+        }),
+      );
     };
     for (let n = 0; n < 10; n++) {
       durable(store.enqueue('main', turn(n), 100), (d) => d.queue.main.some((q: QueuedTurn) => q.id === `q${n}`));
@@ -327,9 +335,7 @@ describe('write coalescing', () => {
 
     await store.close();
     const again = await openStore();
-    expect(again.listQueue('main').map((q) => [q.id, q.attempts])).toEqual(
-      Array.from({ length: 10 }, (_, n) => [`q${n}`, n < 5 ? 1 : 0]),
-    );
+    expect(again.listQueue('main').map((q) => [q.id, q.attempts])).toEqual(Array.from({ length: 10 }, (_, n) => [`q${n}`, n < 5 ? 1 : 0]));
     expect(again.getDispatcher('d4')?.restartCount).toBe(4);
   });
 
@@ -352,9 +358,7 @@ describe('write coalescing', () => {
     const write = vi.spyOn(Low.prototype, 'write');
     await Promise.all(Array.from({ length: 20 }, (_, n) => store.appendWebMessage('local', 'c', msg(n), 100)));
     expect(write).toHaveBeenCalledTimes(1);
-    expect((await webOnDisk('local')).conversations.c.map((m: WebMessage) => m.id)).toEqual(
-      Array.from({ length: 20 }, (_, n) => `w${n}`),
-    );
+    expect((await webOnDisk('local')).conversations.c.map((m: WebMessage) => m.id)).toEqual(Array.from({ length: 20 }, (_, n) => `w${n}`));
   });
 
   it('writes one file at a time, state.json first, and a file passed over goes next', async () => {
@@ -389,11 +393,7 @@ describe('write coalescing', () => {
     // A directory where steno writes its temp file makes the next write fail.
     const tmp = path.join(dir, '.state.json.tmp');
     await mkdir(tmp);
-    const batch = [
-      store.enqueue('main', turn(1), 100),
-      store.patchDispatcher('main', { restartCount: 7 }),
-      store.removeQueued('main', 'q0'),
-    ];
+    const batch = [store.enqueue('main', turn(1), 100), store.patchDispatcher('main', { restartCount: 7 }), store.removeQueued('main', 'q0')];
     const results = await Promise.allSettled(batch);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     for (const r of results) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'EISDIR' });

@@ -91,8 +91,17 @@ describe('teammate rules', () => {
 describe('teammate records in the state store', () => {
   function record(name: string, patch: Partial<TeammateRecord> = {}): TeammateRecord {
     return {
-      ...freshRuntimeRecord(1), name, dispatcher: 'main', cwd: `/w/${name}`, origin: null, createdAt: 1, closed: false, closedAt: null,
-      tasks: [], lastCompletionId: null, ...patch,
+      ...freshRuntimeRecord(1),
+      name,
+      dispatcher: 'main',
+      cwd: `/w/${name}`,
+      origin: null,
+      createdAt: 1,
+      closed: false,
+      closedAt: null,
+      tasks: [],
+      lastCompletionId: null,
+      ...patch,
     };
   }
 
@@ -115,7 +124,10 @@ describe('teammate records in the state store', () => {
   });
 
   it('refuses a state file with a malformed teammates section', async () => {
-    await writeFile(path.join(dir, 'state.json'), JSON.stringify({ version: 1, dispatchers: {}, queue: {}, seen: {}, web: {}, teammates: { a: { name: 'a' } } }));
+    await writeFile(
+      path.join(dir, 'state.json'),
+      JSON.stringify({ version: 1, dispatchers: {}, queue: {}, seen: {}, web: {}, teammates: { a: { name: 'a' } } }),
+    );
     await expect(openStateStore(dir)).rejects.toThrow(/malformed "teammates.a"/);
   });
 });
@@ -145,7 +157,12 @@ describe('MCP registration', () => {
 describe('MCP server over stdio', () => {
   async function connect(socket: string, role = 'dispatcher'): Promise<Client> {
     const client = new Client({ name: 'test', version: '0' });
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [path.resolve('dist/mcp/server.js'), '--socket', socket, '--role', role, '--caller', 'main'] }));
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [path.resolve('dist/mcp/server.js'), '--socket', socket, '--role', role, '--caller', 'main'],
+      }),
+    );
     return client;
   }
 
@@ -168,7 +185,8 @@ describe('MCP server over stdio', () => {
       expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['teammate_close', 'teammate_send', 'teammate_spawn', 'teammate_status']);
       expect(await client.callTool({ name: 'teammate_status', arguments: {} })).toEqual({ content: [{ type: 'text', text: '{"teammates":[]}' }] });
       expect(await client.callTool({ name: 'teammate_close', arguments: { name: 'x' } })).toEqual({
-        content: [{ type: 'text', text: '{"error":"refused","message":"no"}' }], isError: true,
+        content: [{ type: 'text', text: '{"error":"refused","message":"no"}' }],
+        isError: true,
       });
       expect(seen).toEqual([
         { url: '/teammates/status', body: { caller: { role: 'dispatcher', id: 'main' } } },
@@ -193,15 +211,44 @@ describe('MCP server over stdio', () => {
 
 describe('status table', () => {
   const base: ServiceStatus = {
-    pid: 1, startedAt: 'now', channels: [], teammates: [],
-    dispatchers: [{ id: 'main', status: 'ready', threadId: 't1', queueDepth: 0, waitingTurns: 0, pid: 2, runningTurnAgeMs: null, turnRetries: 0, restartCount: 0, lastError: null, failedReplies: 0 }],
+    pid: 1,
+    startedAt: 'now',
+    channels: [],
+    teammates: [],
+    dispatchers: [
+      {
+        id: 'main',
+        status: 'ready',
+        threadId: 't1',
+        queueDepth: 0,
+        waitingTurns: 0,
+        pid: 2,
+        runningTurnAgeMs: null,
+        turnRetries: 0,
+        restartCount: 0,
+        lastError: null,
+        failedReplies: 0,
+      },
+    ],
   };
 
   it('adds a teammate table only when there are teammates', () => {
     expect(formatStatusTable(base)).not.toContain('TEAMMATE');
     const t: TeammateStatus = {
-      name: 'builder', dispatcher: 'main', status: 'ready', threadId: 't2', cwd: '/w', pid: 3, tasks: 1, runningTurnAgeMs: 65_000,
-      runningTurnId: 'turn', lastCompletionId: null, restartCount: 0, lastError: null, createdAt: 0, closedAt: null,
+      name: 'builder',
+      dispatcher: 'main',
+      status: 'ready',
+      threadId: 't2',
+      cwd: '/w',
+      pid: 3,
+      tasks: 1,
+      runningTurnAgeMs: 65_000,
+      runningTurnId: 'turn',
+      lastCompletionId: null,
+      restartCount: 0,
+      lastError: null,
+      createdAt: 0,
+      closedAt: null,
     };
     const lines = formatStatusTable({ ...base, teammates: [t] }).split('\n');
     expect(lines[2]).toBe('');

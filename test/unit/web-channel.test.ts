@@ -13,12 +13,7 @@ import { matchRoute } from '../../src/channels/web/api/router.js';
 import { formatSseEvent } from '../../src/channels/web/api/sse.js';
 import { describeRefusal, outboundMessageId, renderOutboundText } from '../../src/channels/web/format/outbound.js';
 import { isAllowedHost, isAllowedOrigin } from '../../src/channels/web/inbound/guard.js';
-import {
-  maxBodyBytes,
-  parseConversationName,
-  parsePostMessageBody,
-  toInboundMessage,
-} from '../../src/channels/web/inbound/parse.js';
+import { maxBodyBytes, parseConversationName, parsePostMessageBody, toInboundMessage } from '../../src/channels/web/inbound/parse.js';
 import { PAGE_SCRIPT } from '../../src/channels/web/page/page.js';
 import type { WebChannelConfig } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
@@ -194,8 +189,7 @@ function openSse(conversation: string): Promise<{
         comments,
         status: res.statusCode ?? 0,
         waitFor: (pred, ms = 3000) => poll(() => events.find(pred), ms, 'an SSE event'),
-        waitForComment: (text, ms = 3000) =>
-          poll(() => (comments.includes(text) ? true : undefined), ms, `comment "${text}"`).then(() => undefined),
+        waitForComment: (text, ms = 3000) => poll(() => (comments.includes(text) ? true : undefined), ms, `comment "${text}"`).then(() => undefined),
         ended,
         close: () => req.destroy(),
       });
@@ -223,10 +217,12 @@ describe('web channel: lifecycle', () => {
       store: h.store,
       logger: silentLogger(),
     });
-    const err = await other.start(async () => ({ status: 'unrouted' })).then(
-      () => new Error('start unexpectedly succeeded'),
-      (e: unknown) => e as Error,
-    );
+    const err = await other
+      .start(async () => ({ status: 'unrouted' }))
+      .then(
+        () => new Error('start unexpectedly succeeded'),
+        (e: unknown) => e as Error,
+      );
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toContain(`127.0.0.1:${port}`);
     expect(err.message).toContain('address already in use');
@@ -276,9 +272,7 @@ describe('web channel: POST messages', () => {
       },
     ]);
     const msgs = await history('general');
-    expect(msgs).toEqual([
-      { id: body.messageId, role: 'user', text: 'hello\nworld', createdAt: new Date(NOW).toISOString(), progress: 'queued' },
-    ]);
+    expect(msgs).toEqual([{ id: body.messageId, role: 'user', text: 'hello\nworld', createdAt: new Date(NOW).toISOString(), progress: 'queued' }]);
     const convs = (await (await fetch(`${h.channel.url}/api/conversations`)).json()) as { conversations: string[] };
     expect(convs.conversations).toEqual(['general']);
   });
@@ -650,11 +644,14 @@ describe('web channel: send and progress', () => {
   });
 
   it('send() to another channel id fails without retry', async () => {
-    const res = await h.channel.send({ channelId: 'slack', conversation: 'general', messageId: 'x' }, {
-      kind: 'answer',
-      text: 'x',
-      idempotencyKey: 'k',
-    });
+    const res = await h.channel.send(
+      { channelId: 'slack', conversation: 'general', messageId: 'x' },
+      {
+        kind: 'answer',
+        text: 'x',
+        idempotencyKey: 'k',
+      },
+    );
     expect(res).toMatchObject({ status: 'failed', retryable: false });
     expect(await history('general')).toEqual([]);
   });

@@ -8,9 +8,24 @@ import { IncrementalMarkdownTree, MAX_UNSETTLED_CHARS, settledEnd } from '../../
 import { markdownTree } from '../../src/channels/web/format/markdown-tree.js';
 
 const TEXT = [
-  '## Plan', '', 'First **bold** words and a [link](https://example.com).', '',
-  '- one', '- two', '', '```ts', 'const a = 1;', '', 'const b = 2;', '```', '',
-  '| a | b |', '| --- | --- |', '| 1 | 2 |', '', 'Done.',
+  '## Plan',
+  '',
+  'First **bold** words and a [link](https://example.com).',
+  '',
+  '- one',
+  '- two',
+  '',
+  '```ts',
+  'const a = 1;',
+  '',
+  'const b = 2;',
+  '```',
+  '',
+  '| a | b |',
+  '| --- | --- |',
+  '| 1 | 2 |',
+  '',
+  'Done.',
 ].join('\n');
 
 describe('incremental Markdown tree', () => {

@@ -17,25 +17,74 @@ describe('markdownTree', () => {
       { tag: 'h2', children: ['Title'] },
       {
         tag: 'p',
-        children: ['Some ', { tag: 'strong', children: ['bold'] }, ' and ', { tag: 'code', children: ['code'] }, ' and ', { tag: 'a', href: 'https://example.com', children: ['a link'] }, '.'],
+        children: [
+          'Some ',
+          { tag: 'strong', children: ['bold'] },
+          ' and ',
+          { tag: 'code', children: ['code'] },
+          ' and ',
+          { tag: 'a', href: 'https://example.com', children: ['a link'] },
+          '.',
+        ],
       },
     ]);
     expect(markdownTree('- one\n- two\n\n3. three\n4. four')).toEqual([
-      { tag: 'ul', children: [{ tag: 'li', children: ['one'] }, { tag: 'li', children: ['two'] }] },
-      { tag: 'ol', start: 3, children: [{ tag: 'li', children: ['three'] }, { tag: 'li', children: ['four'] }] },
+      {
+        tag: 'ul',
+        children: [
+          { tag: 'li', children: ['one'] },
+          { tag: 'li', children: ['two'] },
+        ],
+      },
+      {
+        tag: 'ol',
+        start: 3,
+        children: [
+          { tag: 'li', children: ['three'] },
+          { tag: 'li', children: ['four'] },
+        ],
+      },
     ]);
     expect(markdownTree('| a | b |\n| :-- | --: |\n| 1 | 2 |')).toEqual([
       {
         tag: 'table',
         children: [
-          { tag: 'thead', children: [{ tag: 'tr', children: [{ tag: 'th', align: 'left', children: ['a'] }, { tag: 'th', align: 'right', children: ['b'] }] }] },
-          { tag: 'tbody', children: [{ tag: 'tr', children: [{ tag: 'td', align: 'left', children: ['1'] }, { tag: 'td', align: 'right', children: ['2'] }] }] },
+          {
+            tag: 'thead',
+            children: [
+              {
+                tag: 'tr',
+                children: [
+                  { tag: 'th', align: 'left', children: ['a'] },
+                  { tag: 'th', align: 'right', children: ['b'] },
+                ],
+              },
+            ],
+          },
+          {
+            tag: 'tbody',
+            children: [
+              {
+                tag: 'tr',
+                children: [
+                  { tag: 'td', align: 'left', children: ['1'] },
+                  { tag: 'td', align: 'right', children: ['2'] },
+                ],
+              },
+            ],
+          },
         ],
       },
     ]);
     expect(markdownTree('```ts title\nconst a = 1;\n```')).toEqual([{ tag: 'pre', lang: 'ts', children: [{ tag: 'code', children: ['const a = 1;'] }] }]);
     expect(markdownTree('- [x] done\n- [ ] open')).toEqual([
-      { tag: 'ul', children: [{ tag: 'li', checked: true, children: ['done'] }, { tag: 'li', checked: false, children: ['open'] }] },
+      {
+        tag: 'ul',
+        children: [
+          { tag: 'li', checked: true, children: ['done'] },
+          { tag: 'li', checked: false, children: ['open'] },
+        ],
+      },
     ]);
     expect(markdownTree('~~gone~~')).toEqual([{ tag: 'p', children: [{ tag: 'del', children: ['gone'] }] }]);
   });
@@ -43,7 +92,9 @@ describe('markdownTree', () => {
   it('keeps raw HTML as text, drops unsafe link URLs and turns images into links', () => {
     expect(markdownTree('<script>alert(1)</script>')).toEqual(['<script>alert(1)</script>']);
     expect(markdownTree('[click](javascript:alert(1)) and <b>x</b>')).toEqual([{ tag: 'p', children: ['click', ' and ', '<b>', 'x', '</b>'] }]);
-    expect(markdownTree('![logo](https://example.com/l.png)')).toEqual([{ tag: 'p', children: [{ tag: 'a', href: 'https://example.com/l.png', children: ['logo'] }] }]);
+    expect(markdownTree('![logo](https://example.com/l.png)')).toEqual([
+      { tag: 'p', children: [{ tag: 'a', href: 'https://example.com/l.png', children: ['logo'] }] },
+    ]);
     expect(markdownTree('![x](data:image/png;base64,AAAA)')).toEqual([{ tag: 'p', children: ['x'] }]);
   });
 

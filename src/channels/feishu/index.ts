@@ -70,7 +70,6 @@ export interface FeishuChannelDeps {
   connectTimeoutMs?: number;
 }
 
-
 /** Creates (does not start) the Feishu channel described by `config`. */
 export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuChannelDeps): FeishuChannel {
   const { clock } = deps;
@@ -118,7 +117,10 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
       return `[${label}: ${res.path}]`;
     }
     if (res.reason === 'too_large') {
-      logger.info({ messageId: where.messageId, type: ref.type, bytes: res.bytes, limit: config.files.maxBytes }, 'feishu resource over the size limit; not downloaded');
+      logger.info(
+        { messageId: where.messageId, type: ref.type, bytes: res.bytes, limit: config.files.maxBytes },
+        'feishu resource over the size limit; not downloaded',
+      );
       const size = res.bytes !== undefined ? `${formatBytes(res.bytes)}, ` : '';
       return `[${label} not downloaded: ${size}over the ${formatBytes(config.files.maxBytes)} limit]`;
     }

@@ -52,7 +52,6 @@ export interface SlackChannelDeps {
   clock: Clock;
 }
 
-
 /** Creates (does not start) the Slack channel described by `config`. */
 export function createSlackChannel(config: SlackChannelConfig, deps: SlackChannelDeps): SlackChannel {
   const { clock } = deps;

@@ -116,10 +116,11 @@ export function beginLiveSession(deps: LiveSessionDeps, entry: QueuedMessage, st
     staleText: stopAlreadyFinishedText(),
     run: stop,
   });
-  const turn = new LiveTurn(
-    () => live.open(entry.address, { key: entry.id, stopActionId, recipientUserId: entry.sender.id }),
-    { minIntervalMs: Math.max(live.minIntervalMs, policy.minIntervalMs ?? 0), clock: deps.clock, logger: deps.logger.child({ entry: entry.id }) },
-  );
+  const turn = new LiveTurn(() => live.open(entry.address, { key: entry.id, stopActionId, recipientUserId: entry.sender.id }), {
+    minIntervalMs: Math.max(live.minIntervalMs, policy.minIntervalMs ?? 0),
+    clock: deps.clock,
+    logger: deps.logger.child({ entry: entry.id }),
+  });
   return new LiveSession(deps, entry, live, turn, stopActionId);
 }
 

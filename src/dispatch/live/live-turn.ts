@@ -138,22 +138,25 @@ export class LiveTurn {
     this.shown = view;
     this.lastUpdateAt = this.opts.clock.now();
     this.stats.updates++;
-    this.inFlight = element.update(view).then(
-      (ok) => {
-        if (!ok) {
-          this.opts.logger.info('the live element refused an update; it is left as it is until the turn ends');
+    this.inFlight = element
+      .update(view)
+      .then(
+        (ok) => {
+          if (!ok) {
+            this.opts.logger.info('the live element refused an update; it is left as it is until the turn ends');
+            this.updating = false;
+          }
+        },
+        (err: unknown) => {
+          this.opts.logger.warn({ err: errorMessage(err) }, 'live element update threw; updates stop');
           this.updating = false;
-        }
-      },
-      (err: unknown) => {
-        this.opts.logger.warn({ err: errorMessage(err) }, 'live element update threw; updates stop');
-        this.updating = false;
-      },
-    ).finally(() => {
-      this.lastUpdateEnd = this.opts.clock.now();
-      this.lastUpdateMs = this.lastUpdateEnd - this.lastUpdateAt;
-      this.inFlight = null;
-      this.schedule();
-    });
+        },
+      )
+      .finally(() => {
+        this.lastUpdateEnd = this.opts.clock.now();
+        this.lastUpdateMs = this.lastUpdateEnd - this.lastUpdateAt;
+        this.inFlight = null;
+        this.schedule();
+      });
   }
 }

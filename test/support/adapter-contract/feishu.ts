@@ -26,7 +26,10 @@ interface PostContent {
 /** The `md` text of a post the bot sent (one `md` element, see src/channels/feishu/format/post.ts). */
 function mdText(content: string): string {
   const post = JSON.parse(content) as PostContent;
-  return post.zh_cn.content.flat().map((e) => e.text ?? '').join('');
+  return post.zh_cn.content
+    .flat()
+    .map((e) => e.text ?? '')
+    .join('');
 }
 
 export function feishuHarness(mode: 'websocket' | 'webhook'): HarnessFactory {

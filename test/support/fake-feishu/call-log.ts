@@ -16,9 +16,13 @@ export class CallLog extends RecordLog<RecordedCall> {
    */
   waitForCall(pattern: CallPattern, predicate: CallPredicate = () => true, timeoutMs = 3000): Promise<RecordedCall> {
     const base = callMatcher(pattern);
-    return this.waitFor((c) => base(c) && predicate(c), timeoutMs, () => {
-      const seen = this.calls.map((c) => `${c.route}${c.status === 200 ? '' : `(${c.status})`}`);
-      return `fake Feishu: no matching ${String(pattern)} call within ${timeoutMs} ms; calls so far: [${seen.join(', ')}]`;
-    });
+    return this.waitFor(
+      (c) => base(c) && predicate(c),
+      timeoutMs,
+      () => {
+        const seen = this.calls.map((c) => `${c.route}${c.status === 200 ? '' : `(${c.status})`}`);
+        return `fake Feishu: no matching ${String(pattern)} call within ${timeoutMs} ms; calls so far: [${seen.join(', ')}]`;
+      },
+    );
   }
 }

@@ -105,7 +105,8 @@ function parseCard(data: unknown): Record<string, any> | ApiResult {
   } catch {
     return fail(200220, 'Failed to generate card content.');
   }
-  if (typeof card !== 'object' || card === null || card.schema !== '2.0') return fail(10002, 'Your request contains an invalid request parameter, only card JSON 2.0 is supported.');
+  if (typeof card !== 'object' || card === null || card.schema !== '2.0')
+    return fail(10002, 'Your request contains an invalid request parameter, only card JSON 2.0 is supported.');
   if (card.config?.update_multi === false) return fail(300302, 'update_multi property is false');
   return card;
 }

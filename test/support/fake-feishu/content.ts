@@ -10,19 +10,7 @@ export interface ContentError {
   msg: string;
 }
 
-export const MSG_TYPES = new Set([
-  'text',
-  'post',
-  'image',
-  'file',
-  'audio',
-  'media',
-  'sticker',
-  'interactive',
-  'share_chat',
-  'share_user',
-  'system',
-]);
+export const MSG_TYPES = new Set(['text', 'post', 'image', 'file', 'audio', 'media', 'sticker', 'interactive', 'share_chat', 'share_user', 'system']);
 
 const TEXT_LIMIT = 150 * 1024;
 const RICH_LIMIT = 30 * 1024;

@@ -46,12 +46,7 @@ export interface EnvelopeOptions {
 }
 
 /** Any schema 2.0 event. */
-export function eventEnvelope(
-  eventType: string,
-  event: Record<string, unknown>,
-  ctx: Partial<EventContext> = {},
-  o: EnvelopeOptions = {},
-): FeishuEvent {
+export function eventEnvelope(eventType: string, event: Record<string, unknown>, ctx: Partial<EventContext> = {}, o: EnvelopeOptions = {}): FeishuEvent {
   const c = { ...DEFAULT_EVENT_CONTEXT, ...ctx };
   return {
     schema: '2.0',
@@ -130,10 +125,7 @@ function messageContent(input: MessageReceiveInput, botKey: string | undefined, 
 export function messageReceive(input: MessageReceiveInput, ctx: Partial<EventContext> = {}): FeishuEvent {
   const c = { ...DEFAULT_EVENT_CONTEXT, ...ctx };
   const mentionBot = input.mentionBot ?? input.chatType === 'group';
-  const people: MentionSpec[] = [
-    ...(mentionBot ? [{ openId: c.botOpenId, name: c.botName, userId: '', unionId: '' }] : []),
-    ...(input.mentions ?? []),
-  ];
+  const people: MentionSpec[] = [...(mentionBot ? [{ openId: c.botOpenId, name: c.botName, userId: '', unionId: '' }] : []), ...(input.mentions ?? [])];
   const mentions: BuiltMention[] = people.map((p, i) => ({
     key: `@_user_${i + 1}`,
     id: { open_id: p.openId, union_id: p.unionId ?? newUnionId(), user_id: p.userId ?? newUserId() },
@@ -145,7 +137,7 @@ export function messageReceive(input: MessageReceiveInput, ctx: Partial<EventCon
   const message: Record<string, unknown> = {
     message_id: input.messageId ?? newMessageId(),
     ...(input.rootId ? { root_id: input.rootId } : {}),
-    ...(input.parentId ?? input.rootId ? { parent_id: input.parentId ?? input.rootId } : {}),
+    ...((input.parentId ?? input.rootId) ? { parent_id: input.parentId ?? input.rootId } : {}),
     ...(input.threadId ? { thread_id: input.threadId } : {}),
     create_time: createTime,
     update_time: createTime,

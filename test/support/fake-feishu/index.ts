@@ -14,7 +14,16 @@ export type {
 } from './types.js';
 export type { CallPredicate } from './call-log.js';
 export { ROUTES, type CallPattern } from './routes.js';
-export { CARD_LIMIT_BYTES, CARDKIT_SCOPE_ERROR, elementOf, isStreaming, SEQUENCE_ERROR, type CardActionInput, type CardOperation, type StoredCard } from './cardkit.js';
+export {
+  CARD_LIMIT_BYTES,
+  CARDKIT_SCOPE_ERROR,
+  elementOf,
+  isStreaming,
+  SEQUENCE_ERROR,
+  type CardActionInput,
+  type CardOperation,
+  type StoredCard,
+} from './cardkit.js';
 export { DEFAULT_CLIENT_CONFIG, WS_PATH } from './long-connection.js';
 export { decodeFrame, encodeFrame, FRAME_METHOD, type Frame, type FrameHeader } from './frame.js';
 export {

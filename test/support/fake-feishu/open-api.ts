@@ -83,7 +83,10 @@ function duplicateOf(s: OpenApiState, uuid: unknown): StoredMessage | undefined 
   return s.store.sent.find((m) => m.uuid === uuid);
 }
 
-function sendBotMessage(s: OpenApiState, fields: Omit<StoredMessage, 'message_id' | 'sender_type' | 'sender_id' | 'create_time' | 'update_time' | 'deleted' | 'updated'>): StoredMessage {
+function sendBotMessage(
+  s: OpenApiState,
+  fields: Omit<StoredMessage, 'message_id' | 'sender_type' | 'sender_id' | 'create_time' | 'update_time' | 'deleted' | 'updated'>,
+): StoredMessage {
   const stored = s.store.upsert({ ...fields, message_id: newMessageId(), sender_type: 'app', sender_id: s.appId });
   s.store.recordSent(stored);
   return stored;

@@ -29,7 +29,9 @@ export function encryptFeishuPayload(encryptKey: string, json: object | string, 
 }
 
 export function feishuSignature(encryptKey: string, rawBody: string, timestamp: string, nonce: string): string {
-  return createHash('sha256').update(timestamp + nonce + encryptKey + rawBody).digest('hex');
+  return createHash('sha256')
+    .update(timestamp + nonce + encryptKey + rawBody)
+    .digest('hex');
 }
 
 export function signFeishuRequest(
@@ -46,7 +48,10 @@ export function signFeishuRequest(
 }
 
 /** The body Feishu POSTs to validate a Request URL; answer `{challenge}`. */
-export function urlVerification(token: string, challenge: string = randomBytes(12).toString('hex')): {
+export function urlVerification(
+  token: string,
+  challenge: string = randomBytes(12).toString('hex'),
+): {
   challenge: string;
   token: string;
   type: 'url_verification';
@@ -116,9 +121,7 @@ export async function postWebhook(url: string, o: PostWebhookOptions): Promise<P
   if (tamper === 'json') {
     body = '{"schema":"2.0","header":{"event_type":';
   } else if (o.encryptKey !== undefined) {
-    body = JSON.stringify(
-      tamper === 'encryption' ? { encrypt: randomBytes(48).toString('base64') } : encryptFeishuPayload(o.encryptKey, payload),
-    );
+    body = JSON.stringify(tamper === 'encryption' ? { encrypt: randomBytes(48).toString('base64') } : encryptFeishuPayload(o.encryptKey, payload));
   } else {
     body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   }

@@ -36,7 +36,7 @@ export function captureLogger(minLevel: LogLevelName = 'debug'): CapturingLogger
     (l: LogLevelName) =>
     (...msg: unknown[]): void => {
       if ((ORDER[l] ?? 0) < (ORDER[level] ?? 0)) return;
-      lines.push({ level: l, text: msg.map((m) => (m instanceof Error ? m.stack ?? m.message : String(m))).join(' ') });
+      lines.push({ level: l, text: msg.map((m) => (m instanceof Error ? (m.stack ?? m.message) : String(m))).join(' ') });
     };
   return {
     lines,

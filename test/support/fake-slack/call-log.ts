@@ -14,9 +14,13 @@ export class CallLog extends RecordLog<RecordedCall> {
    * `predicate`; rejects after `timeoutMs` with a summary of what was called instead.
    */
   waitForCall(method: string, predicate: CallPredicate = () => true, timeoutMs = 2000): Promise<RecordedCall> {
-    return this.waitFor((c) => c.method === method && predicate(c), timeoutMs, () => {
-      const seen = this.calls.map((c) => `${c.method}${c.response.ok === false ? `(${String(c.response.error)})` : ''}`);
-      return `fake Slack: no matching ${method} call within ${timeoutMs} ms; calls so far: [${seen.join(', ')}]`;
-    });
+    return this.waitFor(
+      (c) => c.method === method && predicate(c),
+      timeoutMs,
+      () => {
+        const seen = this.calls.map((c) => `${c.method}${c.response.ok === false ? `(${String(c.response.error)})` : ''}`);
+        return `fake Slack: no matching ${method} call within ${timeoutMs} ms; calls so far: [${seen.join(', ')}]`;
+      },
+    );
   }
 }

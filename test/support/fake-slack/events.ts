@@ -280,9 +280,7 @@ export function eventCallback(event: SlackEvent, opts: EventCallbackOptions = {}
     type: 'event_callback',
     event_id: opts.eventId ?? newEventId(),
     event_time: opts.eventTime ?? Math.floor(Date.now() / 1000),
-    authorizations: [
-      { enterprise_id: null, team_id: teamId, user_id: opts.botUserId ?? 'UBOT', is_bot: true, is_enterprise_install: false },
-    ],
+    authorizations: [{ enterprise_id: null, team_id: teamId, user_id: opts.botUserId ?? 'UBOT', is_bot: true, is_enterprise_install: false }],
     is_ext_shared_channel: false,
     event_context: `4-fake-${randomBytes(6).toString('hex')}`,
   };

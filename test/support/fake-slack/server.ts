@@ -217,8 +217,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   port = (server.address() as AddressInfo).port;
   const baseUrl = `http://127.0.0.1:${port}`;
 
-  const wrap = (event: SlackEvent, o: EventCallbackOptions = {}): Record<string, unknown> =>
-    eventCallback(event, { teamId, appId, botUserId, ...o });
+  const wrap = (event: SlackEvent, o: EventCallbackOptions = {}): Record<string, unknown> => eventCallback(event, { teamId, appId, botUserId, ...o });
 
   let closed = false;
   const fake: FakeSlack = {
@@ -302,7 +301,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     ephemerals: (channel) => state.live.ephemerals.filter((e) => channel === undefined || e.channel === channel),
     statuses: () => [...state.live.statuses],
     async sendAction(press, o = {}) {
-      const res = await fake.sendEnvelope('interactive', blockActionsPayload({ ...press, teamId, appId }), { acceptsResponsePayload: false, ackTimeoutMs: o.ackTimeoutMs });
+      const res = await fake.sendEnvelope('interactive', blockActionsPayload({ ...press, teamId, appId }), {
+        acceptsResponsePayload: false,
+        ackTimeoutMs: o.ackTimeoutMs,
+      });
       return { acked: res.acked, ackPayload: res.ackPayload };
     },
     postAction: (url, signingSecret, press) => postInteraction(url, signingSecret, blockActionsPayload({ ...press, teamId, appId })),

@@ -10,11 +10,7 @@ export interface SlackSignatureHeaders {
 }
 
 /** Headers Slack sends: `v0=` + hex HMAC-SHA256(secret, `v0:{ts}:{body}`). */
-export function signSlackRequest(
-  signingSecret: string,
-  body: string,
-  timestampSec: number = Math.floor(Date.now() / 1000),
-): SlackSignatureHeaders {
+export function signSlackRequest(signingSecret: string, body: string, timestampSec: number = Math.floor(Date.now() / 1000)): SlackSignatureHeaders {
   const ts = String(timestampSec);
   const digest = createHmac('sha256', signingSecret).update(`v0:${ts}:${body}`).digest('hex');
   return { 'x-slack-request-timestamp': ts, 'x-slack-signature': `v0=${digest}` };
@@ -58,12 +54,7 @@ export const STALE_OFFSET_SEC = 6 * 60;
  * POSTs `payload` (an object is JSON-encoded; a string is sent verbatim, e.g. malformed JSON) to an
  * app's events URL, signed with `signingSecret` unless `tamper` says otherwise.
  */
-export async function postEvent(
-  url: string,
-  signingSecret: string,
-  payload: object | string,
-  opts: PostEventOptions = {},
-): Promise<PostEventResult> {
+export async function postEvent(url: string, signingSecret: string, payload: object | string, opts: PostEventOptions = {}): Promise<PostEventResult> {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const tamper = opts.tamper ?? 'none';
   const now = Math.floor(Date.now() / 1000);

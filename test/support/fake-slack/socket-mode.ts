@@ -137,8 +137,7 @@ export class SocketModeHub {
     } catch {
       // keep the raw string
     }
-    const envelopeId =
-      parsed !== null && typeof parsed === 'object' ? (parsed as { envelope_id?: unknown }).envelope_id : undefined;
+    const envelopeId = parsed !== null && typeof parsed === 'object' ? (parsed as { envelope_id?: unknown }).envelope_id : undefined;
     if (typeof envelopeId !== 'string') {
       this.otherMessages.push(parsed);
       return;

@@ -64,7 +64,8 @@ function chunksOf(body: Record<string, unknown>): Chunk[] | ApiResponse {
   if (chunks !== undefined) {
     if (!Array.isArray(chunks)) return err('invalid_chunks');
     for (const c of chunks as Chunk[]) {
-      if (c === null || typeof c !== 'object' || !['markdown_text', 'task_update', 'plan_update', 'blocks'].includes(String(c.type))) return err('invalid_chunks');
+      if (c === null || typeof c !== 'object' || !['markdown_text', 'task_update', 'plan_update', 'blocks'].includes(String(c.type)))
+        return err('invalid_chunks');
       if (c.type === 'markdown_text' && typeof c.text !== 'string') return err('invalid_chunks');
       if (c.type === 'task_update' && (typeof c.id !== 'string' || typeof c.title !== 'string')) return err('invalid_chunks');
       if (c.type === 'blocks' && !Array.isArray(c.blocks)) return err('invalid_chunks');

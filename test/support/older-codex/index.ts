@@ -77,8 +77,7 @@ export async function olderCodex(realCodex: string): Promise<OlderCodex> {
       .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as OlderCodexEvent);
   };
-  const pids = async (): Promise<number[]> =>
-    (await events()).flatMap((e) => (e.event === 'started' ? [e.wrapperPid, e.guardPid, e.innerPid] : []));
+  const pids = async (): Promise<number[]> => (await events()).flatMap((e) => (e.event === 'started' ? [e.wrapperPid, e.guardPid, e.innerPid] : []));
   const alive = async (): Promise<number[]> => (await pids()).filter(isRunning);
 
   return {

@@ -88,12 +88,25 @@ export async function callFeishu<T>(ctx: CallContext, what: string, fn: () => Pr
     if (again) {
       const delay = f.kind === 'rate_limited' && f.retryAfterMs !== undefined ? Math.min(10_000, Math.max(200, f.retryAfterMs)) : backoff(attempt);
       if (ctx.clock.now() + delay <= deadline) {
-        ctx.logger.debug({ call: what, err: f.code, attempt, delayMs: delay }, f.kind === 'rate_limited' ? 'feishu rate limit; waiting before retrying' : 'feishu call failed; retrying');
+        ctx.logger.debug(
+          { call: what, err: f.code, attempt, delayMs: delay },
+          f.kind === 'rate_limited' ? 'feishu rate limit; waiting before retrying' : 'feishu call failed; retrying',
+        );
         await sleep(ctx.clock, delay);
         continue;
       }
     }
-    ctx.logger.debug({ call: what, err: f.code, kind: f.kind, retryable: f.retryable, attempts: attempt, ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}) }, 'feishu call failed');
+    ctx.logger.debug(
+      {
+        call: what,
+        err: f.code,
+        kind: f.kind,
+        retryable: f.retryable,
+        attempts: attempt,
+        ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}),
+      },
+      'feishu call failed',
+    );
     return { ok: false, ...f };
   }
 }
@@ -114,7 +127,8 @@ function sleep(clock: Clock, ms: number): Promise<void> {
 export function classify(code: number, httpStatus: number, msg: string, resetSec?: number): PlatformFailure {
   const base = { code: code !== 0 ? feishuCode(code) : httpStatus !== 0 ? `http_${httpStatus}` : 'request_failed', detail: msg };
   if (TOKEN_CODES.has(code)) return { ...base, kind: 'auth', retryable: true };
-  if (code === RATE_LIMIT_CODE || httpStatus === 429) return { ...base, kind: 'rate_limited', retryable: true, ...(resetSec !== undefined ? { retryAfterMs: resetSec * 1000 } : {}) };
+  if (code === RATE_LIMIT_CODE || httpStatus === 429)
+    return { ...base, kind: 'rate_limited', retryable: true, ...(resetSec !== undefined ? { retryAfterMs: resetSec * 1000 } : {}) };
   if (MESSAGE_GONE_CODES.has(code)) return { ...base, kind: 'not_found', retryable: false };
   if (AUTH_CODES.has(code)) return { ...base, kind: 'auth', retryable: false };
   if (httpStatus === 0) return { ...base, kind: 'network', retryable: true };

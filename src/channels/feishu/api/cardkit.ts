@@ -37,13 +37,24 @@ export async function createCard(client: lark.Client, ctx: CallContext, card: Ca
   return { ok: true, value: { cardId } };
 }
 
-export function streamElementContent(client: lark.Client, ctx: CallContext, args: { cardId: string; elementId: string; content: string; sequence: number }): Promise<ApiResult<unknown>> {
+export function streamElementContent(
+  client: lark.Client,
+  ctx: CallContext,
+  args: { cardId: string; elementId: string; content: string; sequence: number },
+): Promise<ApiResult<unknown>> {
   return callFeishu(ctx, 'cardkit.cardElement.content', () =>
-    client.cardkit.v1.cardElement.content({ path: { card_id: args.cardId, element_id: args.elementId }, data: { content: args.content, sequence: args.sequence } }),
+    client.cardkit.v1.cardElement.content({
+      path: { card_id: args.cardId, element_id: args.elementId },
+      data: { content: args.content, sequence: args.sequence },
+    }),
   );
 }
 
-export function cardSettings(client: lark.Client, ctx: CallContext, args: { cardId: string; settings: CardJson; sequence: number }): Promise<ApiResult<unknown>> {
+export function cardSettings(
+  client: lark.Client,
+  ctx: CallContext,
+  args: { cardId: string; settings: CardJson; sequence: number },
+): Promise<ApiResult<unknown>> {
   return callFeishu(ctx, 'cardkit.card.settings', () =>
     client.cardkit.v1.card.settings({ path: { card_id: args.cardId }, data: { settings: JSON.stringify(args.settings), sequence: args.sequence } }),
   );
@@ -51,22 +62,38 @@ export function cardSettings(client: lark.Client, ctx: CallContext, args: { card
 
 export function updateCard(client: lark.Client, ctx: CallContext, args: { cardId: string; card: CardJson; sequence: number }): Promise<ApiResult<unknown>> {
   return callFeishu(ctx, 'cardkit.card.update', () =>
-    client.cardkit.v1.card.update({ path: { card_id: args.cardId }, data: { card: { type: 'card_json', data: JSON.stringify(args.card) }, sequence: args.sequence } }),
+    client.cardkit.v1.card.update({
+      path: { card_id: args.cardId },
+      data: { card: { type: 'card_json', data: JSON.stringify(args.card) }, sequence: args.sequence },
+    }),
   );
 }
 
-export function updateCardElement(client: lark.Client, ctx: CallContext, args: { cardId: string; elementId: string; element: CardJson; sequence: number }): Promise<ApiResult<unknown>> {
+export function updateCardElement(
+  client: lark.Client,
+  ctx: CallContext,
+  args: { cardId: string; elementId: string; element: CardJson; sequence: number },
+): Promise<ApiResult<unknown>> {
   return callFeishu(ctx, 'cardkit.cardElement.update', () =>
-    client.cardkit.v1.cardElement.update({ path: { card_id: args.cardId, element_id: args.elementId }, data: { element: JSON.stringify(args.element), sequence: args.sequence } }),
+    client.cardkit.v1.cardElement.update({
+      path: { card_id: args.cardId, element_id: args.elementId },
+      data: { element: JSON.stringify(args.element), sequence: args.sequence },
+    }),
   );
 }
 
-export function deleteCardElement(client: lark.Client, ctx: CallContext, args: { cardId: string; elementId: string; sequence: number }): Promise<ApiResult<unknown>> {
+export function deleteCardElement(
+  client: lark.Client,
+  ctx: CallContext,
+  args: { cardId: string; elementId: string; sequence: number },
+): Promise<ApiResult<unknown>> {
   return callFeishu(ctx, 'cardkit.cardElement.delete', () =>
     client.cardkit.v1.cardElement.delete({ path: { card_id: args.cardId, element_id: args.elementId }, data: { sequence: args.sequence } }),
   );
 }
 
 export function patchCardMessage(client: lark.Client, ctx: CallContext, args: { messageId: string; card: CardJson }): Promise<ApiResult<unknown>> {
-  return callFeishu(ctx, 'im.message.patch', () => client.im.message.patch({ path: { message_id: args.messageId }, data: { content: JSON.stringify(args.card) } }));
+  return callFeishu(ctx, 'im.message.patch', () =>
+    client.im.message.patch({ path: { message_id: args.messageId }, data: { content: JSON.stringify(args.card) } }),
+  );
 }

@@ -38,7 +38,10 @@ export function createLarkLogger(logger: Logger, secrets: readonly string[] = []
       const args = msg.length === 1 && Array.isArray(msg[0]) ? (msg[0] as unknown[]) : msg;
       const to: PinoLevel = level === 'error' ? (args.some(isHttpError) ? 'debug' : 'warn') : level;
       if (!logger.isLevelEnabled(to)) return;
-      let text = args.map(describeSdkArg).filter((s) => s !== '').join(' ');
+      let text = args
+        .map(describeSdkArg)
+        .filter((s) => s !== '')
+        .join(' ');
       for (const secret of hidden) text = text.split(secret).join('[redacted]');
       logger[to]({ sdk: 'lark' }, text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS)}…` : text);
     };
@@ -63,7 +66,11 @@ function isHttpError(v: unknown): boolean {
 export function describeSdkArg(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v === null || v === undefined) return '';
-  if (Array.isArray(v)) return v.map(describeSdkArg).filter((s) => s !== '').join(' ');
+  if (Array.isArray(v))
+    return v
+      .map(describeSdkArg)
+      .filter((s) => s !== '')
+      .join(' ');
   if (v instanceof Error) return describeError(v);
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;

@@ -27,7 +27,12 @@ export interface ReplyArgs {
 }
 
 /** The request body {@link reply} sends (also what the formatter measures against the size limit). */
-export function replyBody(args: Pick<ReplyArgs, 'msgType' | 'content' | 'inThread' | 'uuid'>): { msg_type: string; content: string; reply_in_thread?: boolean; uuid: string } {
+export function replyBody(args: Pick<ReplyArgs, 'msgType' | 'content' | 'inThread' | 'uuid'>): {
+  msg_type: string;
+  content: string;
+  reply_in_thread?: boolean;
+  uuid: string;
+} {
   return { msg_type: args.msgType, content: args.content, ...(args.inThread ? { reply_in_thread: true } : {}), uuid: args.uuid };
 }
 

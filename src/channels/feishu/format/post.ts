@@ -29,7 +29,6 @@ export const FEISHU_BODY_LIMIT = 28 * 1024;
 /** Locale key of the post content. */
 const POST_LOCALE = 'zh_cn';
 
-
 /** The `post` content JSON string for one Markdown part. */
 export function postContent(markdown: string): string {
   return JSON.stringify({ [POST_LOCALE]: { content: [[{ tag: 'md', text: markdown }]] } });

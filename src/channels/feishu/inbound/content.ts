@@ -127,7 +127,9 @@ export function unsupportedText(messageType: string): string {
 /** Rich text → lines of text; links as `[text](href)`, code blocks fenced, images as resource slots. */
 export function renderPost(body: Record<string, unknown>, mentions: readonly FeishuMention[] | undefined, botOpenId: string): RenderedContent {
   // Received posts are `{title, content}`; sent ones `{zh_cn: {title, content}, …}`: take the first locale.
-  const post = Array.isArray(body.content) ? body : (Object.values(body).find((v) => isObject(v) && Array.isArray(v.content)) as Record<string, unknown> | undefined) ?? {};
+  const post = Array.isArray(body.content)
+    ? body
+    : ((Object.values(body).find((v) => isObject(v) && Array.isArray(v.content)) as Record<string, unknown> | undefined) ?? {});
   const byKey = new Map<string, FeishuMention>();
   for (const m of mentions ?? []) if (m.key) byKey.set(m.key, m);
   const resources: ResourceRef[] = [];

@@ -50,7 +50,6 @@ export interface RunningWebhook {
   close(): Promise<void>;
 }
 
-
 /** Decrypts an `encrypt` field; throws when it is not valid ciphertext for `encryptKey`. */
 export function decryptEvent(encryptKey: string, encrypt: string): string {
   const data = Buffer.from(encrypt, 'base64');
@@ -66,7 +65,9 @@ export function signatureValid(encryptKey: string, headers: IncomingMessage['hea
   const nonce = header(headers, 'x-lark-request-nonce');
   const signature = header(headers, 'x-lark-signature');
   if (ts === undefined || nonce === undefined || signature === undefined) return false;
-  const expected = createHash('sha256').update(ts + nonce + encryptKey + rawBody).digest('hex');
+  const expected = createHash('sha256')
+    .update(ts + nonce + encryptKey + rawBody)
+    .digest('hex');
   return sameSecret(expected, signature.toLowerCase());
 }
 

@@ -44,7 +44,17 @@ import {
 import { reply } from '../api/messages.js';
 import { prepareMarkdown } from '../format/markdown.js';
 import { FEISHU_PART_CHARS, postContent, renderMarkdownParts, type PartLimits } from '../format/post.js';
-import { ANSWER_ELEMENT, answerMarkdown, endStreamingSettings, finalCard, liveCard, noteElement, STATUS_ELEMENT, STOP_ELEMENT, statusMarkdown } from './card-stream.js';
+import {
+  ANSWER_ELEMENT,
+  answerMarkdown,
+  endStreamingSettings,
+  finalCard,
+  liveCard,
+  noteElement,
+  STATUS_ELEMENT,
+  STOP_ELEMENT,
+  statusMarkdown,
+} from './card-stream.js';
 import { isTopicThread, replyUuid } from './send.js';
 
 /** Least time between two updates of one live card, ms (≤ 2 calls per update → ≤ ~7 calls/s per card). */
@@ -179,7 +189,10 @@ export class FeishuLive implements LiveReplies {
       });
       if (!res.ok) {
         // The answer's start is shown; a `failed` now would make the caller post it all a second time.
-        this.opts.logger.error({ conversation: to.conversation, messageId: to.messageId, part: i + 1, parts: parts.length, ...failureFields(res) }, 'feishu live answer: a follow-up part could not be posted');
+        this.opts.logger.error(
+          { conversation: to.conversation, messageId: to.messageId, part: i + 1, parts: parts.length, ...failureFields(res) },
+          'feishu live answer: a follow-up part could not be posted',
+        );
         break;
       }
       ids.push(res.value.messageId);
@@ -218,13 +231,23 @@ class LiveCard implements LiveElement {
     try {
       const text = streamedText(view.text);
       if (text !== this.shownText) {
-        const res = await streamElementContent(client, updateCtx, { cardId: this.r.cardId, elementId: ANSWER_ELEMENT, content: text, sequence: ++this.sequence });
+        const res = await streamElementContent(client, updateCtx, {
+          cardId: this.r.cardId,
+          elementId: ANSWER_ELEMENT,
+          content: text,
+          sequence: ++this.sequence,
+        });
         if (!res.ok) return this.lost(res);
         this.shownText = text;
       }
       const status = statusMarkdown(view);
       if (status !== this.shownStatus) {
-        const res = await streamElementContent(client, updateCtx, { cardId: this.r.cardId, elementId: STATUS_ELEMENT, content: status, sequence: ++this.sequence });
+        const res = await streamElementContent(client, updateCtx, {
+          cardId: this.r.cardId,
+          elementId: STATUS_ELEMENT,
+          content: status,
+          sequence: ++this.sequence,
+        });
         if (!res.ok) return this.lost(res);
         this.shownStatus = status;
       }
@@ -263,7 +286,8 @@ class LiveCard implements LiveElement {
       shown = res.ok;
     }
     const settings = await cardSettings(client, ctx, { cardId, settings: endStreamingSettings(first), sequence: ++this.sequence });
-    if (!settings.ok) logger.warn({ cardId, ...failureFields(settings) }, 'feishu live card: streaming mode could not be turned off (it ends by itself after 10 minutes)');
+    if (!settings.ok)
+      logger.warn({ cardId, ...failureFields(settings) }, 'feishu live card: streaming mode could not be turned off (it ends by itself after 10 minutes)');
     if (!shown) return { status: 'failed', error: updated.ok ? 'live_finish_failed' : updated.code, retryable: true };
     return this.live.postRest(this.to, end, parts, this.r.messageId);
   }

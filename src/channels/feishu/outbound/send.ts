@@ -25,7 +25,6 @@ import { failureFields, sendFailed } from '../../platform-failure.js';
 import { renderPostParts, type PartLimits } from '../format/post.js';
 import { SendLedger } from '../../outbound/send-ledger.js';
 
-
 export interface FeishuSenderOptions {
   client: lark.Client;
   ctx: CallContext;

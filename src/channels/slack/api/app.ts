@@ -58,7 +58,6 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   return { app: new App({ ...base, signingSecret: config.signingSecret ?? '', endpoints: config.path }) };
 }
 
-
 /**
  * Starts the App: Socket Mode connects; HTTP mode listens on `config.listen`.
  * @returns the bound port in HTTP mode.

@@ -40,14 +40,21 @@ export interface SlackCallContext {
 }
 
 /** Runs Web API `method` with `args`; resolves with the answer or the classified failure, never rejects. */
-export async function callSlack<M extends keyof SlackMethods>(ctx: SlackCallContext, method: M, args: SlackMethods[M]['args']): Promise<SlackResult<SlackMethods[M]['result']>> {
+export async function callSlack<M extends keyof SlackMethods>(
+  ctx: SlackCallContext,
+  method: M,
+  args: SlackMethods[M]['args'],
+): Promise<SlackResult<SlackMethods[M]['result']>> {
   try {
     // apiCall is what the WebClient's typed methods (client.chat.postMessage, …) call themselves.
     const value = (await ctx.client.apiCall(method, args as unknown as Record<string, unknown>)) as SlackMethods[M]['result'];
     return { ok: true, value };
   } catch (err) {
     const f = classifySlackError(err);
-    ctx.logger.debug({ call: method, err: f.code, kind: f.kind, retryable: f.retryable, ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}) }, 'slack call failed');
+    ctx.logger.debug(
+      { call: method, err: f.code, kind: f.kind, retryable: f.retryable, ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}) },
+      'slack call failed',
+    );
     return { ok: false, ...f };
   }
 }

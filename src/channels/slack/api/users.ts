@@ -36,7 +36,9 @@ interface Entry {
 }
 
 /** The best display name in a `users.info` user object. */
-export function displayNameOf(user: { name?: string; real_name?: string; profile?: { display_name?: string; real_name?: string } } | undefined): string | undefined {
+export function displayNameOf(
+  user: { name?: string; real_name?: string; profile?: { display_name?: string; real_name?: string } } | undefined,
+): string | undefined {
   if (!user) return undefined;
   return user.profile?.display_name || user.profile?.real_name || user.real_name || user.name || undefined;
 }

@@ -20,7 +20,6 @@ import { markdownToMrkdwn } from './mrkdwn.js';
  */
 export const SLACK_PART_LIMIT = 3_500;
 
-
 /** The mrkdwn parts to post for `message`, in order (at least one). */
 export function renderSlackParts(message: Pick<OutboundMessage, 'kind' | 'text'>, limit = SLACK_PART_LIMIT): string[] {
   const mrkdwn = markdownToMrkdwn(markKind(message));

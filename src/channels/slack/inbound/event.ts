@@ -61,7 +61,11 @@ const USER_SUBTYPES = new Set(['file_share', 'thread_broadcast']);
  * Decides whether `event` is a message for the service, without looking anything up.
  * With `allowBots`, other bots' messages pass, including the legacy `bot_message` subtype.
  */
-export function classifyEvent(event: SlackMessageEvent, bot: BotIdentity, allowBots: boolean): { status: 'ok' } | { status: 'skip'; reason: SkipReason; detail?: string } {
+export function classifyEvent(
+  event: SlackMessageEvent,
+  bot: BotIdentity,
+  allowBots: boolean,
+): { status: 'ok' } | { status: 'skip'; reason: SkipReason; detail?: string } {
   if (event.type !== 'message' && event.type !== 'app_mention') return { status: 'skip', reason: 'malformed', detail: `event type ${event.type}` };
   if (!event.channel || !event.ts) return { status: 'skip', reason: 'malformed', detail: 'no channel or ts' };
   if (event.user === bot.userId || (event.bot_id !== undefined && event.bot_id === bot.botId)) return { status: 'skip', reason: 'own_message' };

@@ -107,12 +107,7 @@ export function fileLines(files: readonly SlackFileLike[] | undefined): string[]
  * The agent's text for a Slack message: control sequences rewritten (user names looked up, at
  * most once per id) and file lines appended.
  */
-export async function renderInboundText(
-  text: string,
-  files: readonly SlackFileLike[] | undefined,
-  botUserId: string,
-  lookup: UserNameLookup,
-): Promise<string> {
+export async function renderInboundText(text: string, files: readonly SlackFileLike[] | undefined, botUserId: string, lookup: UserNameLookup): Promise<string> {
   const ids = mentionedUserIds(text).filter((id) => id !== botUserId);
   const resolved = await Promise.all(ids.map(async (id) => [id, await lookup(id).catch(() => undefined)] as const));
   const names = new Map<string, string>();

@@ -74,7 +74,12 @@ export const ACTIVITY_TASK_ID = 'activity';
  * current activity, `complete` once idle; plan steps are tasks `plan-<index>`.
  */
 export function taskChunks(view: Pick<LiveView, 'activity' | 'plan'>, sent: Map<string, string>): TaskUpdateChunk[] {
-  const wanted: TaskUpdateChunk[] = view.plan.map((s, i) => ({ type: 'task_update', id: `plan-${i}`, title: s.step.slice(0, 256), status: TASK_STATUS[s.status] }));
+  const wanted: TaskUpdateChunk[] = view.plan.map((s, i) => ({
+    type: 'task_update',
+    id: `plan-${i}`,
+    title: s.step.slice(0, 256),
+    status: TASK_STATUS[s.status],
+  }));
   const lastActivity = sent.get(ACTIVITY_TASK_ID);
   if (view.activity) wanted.push({ type: 'task_update', id: ACTIVITY_TASK_ID, title: view.activity.slice(0, 256), status: 'in_progress' });
   else if (lastActivity !== undefined && !lastActivity.endsWith('\u0000complete')) {

@@ -92,7 +92,10 @@ export function createSlackLive(deps: SlackLiveDeps): LiveReplies {
       if (r.mode === 'stream') {
         const stop = await deps.call('chat.stopStream', { channel: r.channel, ts: r.ts, markdown_text: `\n\n${note}` });
         if (stop.ok) return;
-        deps.logger.info({ conversation: r.channel, ts: r.ts, err: stop.error }, 'slack chat.stopStream of an abandoned stream failed; replacing it with the note');
+        deps.logger.info(
+          { conversation: r.channel, ts: r.ts, err: stop.error },
+          'slack chat.stopStream of an abandoned stream failed; replacing it with the note',
+        );
       }
       const upd = await deps.call('chat.update', { channel: r.channel, ts: r.ts, text: markdownToMrkdwn(note), blocks: [] });
       if (!upd.ok) deps.logger.warn({ conversation: r.channel, ts: r.ts, err: upd.error }, 'slack abandoned live element not closed');

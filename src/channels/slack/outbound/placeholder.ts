@@ -73,13 +73,12 @@ class PlaceholderElement implements LiveElement {
     if (wait > 0) await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, wait));
     if (this.finished) return false;
     this.lastAt = this.deps.clock.now();
-    const res = await this.deps.call(
-      'chat.update',
-      { channel: this.to.conversation, ts: this.ts, text: sectionText(view.text), blocks },
-      { retry: false },
-    );
+    const res = await this.deps.call('chat.update', { channel: this.to.conversation, ts: this.ts, text: sectionText(view.text), blocks }, { retry: false });
     if (!res.ok) {
-      this.deps.logger.info({ conversation: this.to.conversation, ts: this.ts, err: res.error }, 'slack live placeholder update refused; it waits for the final answer');
+      this.deps.logger.info(
+        { conversation: this.to.conversation, ts: this.ts, err: res.error },
+        'slack live placeholder update refused; it waits for the final answer',
+      );
       return false;
     }
     this.lastShown = shown;
@@ -90,7 +89,10 @@ class PlaceholderElement implements LiveElement {
     this.finished ??= this.deps.sender.sendOver(this.to, end.message, async (part) => {
       const res = await this.deps.call('chat.update', { channel: this.to.conversation, ts: this.ts, text: part, blocks: [] });
       if (res.ok) return { status: 'shown', ts: this.ts };
-      this.deps.logger.warn({ conversation: this.to.conversation, ts: this.ts, err: res.error }, 'slack live placeholder not settled; the answer is posted instead');
+      this.deps.logger.warn(
+        { conversation: this.to.conversation, ts: this.ts, err: res.error },
+        'slack live placeholder not settled; the answer is posted instead',
+      );
       return { status: 'failed', error: res.error, retryable: res.retryable };
     });
     return this.finished;

@@ -19,7 +19,6 @@ import { postMessage } from '../api/messages.js';
 import { renderSlackParts, SLACK_PART_LIMIT } from '../format/outbound.js';
 import { SendLedger } from '../../outbound/send-ledger.js';
 
-
 /** What became of replacing an element with the first part (see SlackSender.sendOver). */
 export type ShownFirst = { status: 'shown'; ts: string } | Extract<SendResult, { status: 'failed' }>;
 

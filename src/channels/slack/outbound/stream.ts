@@ -126,7 +126,10 @@ class StreamElement implements LiveElement {
       }
       const res = await this.deps.call('chat.appendStream', { channel: this.to.conversation, ts: this.ts, chunks }, { retry: false });
       if (!res.ok) {
-        this.deps.logger.info({ conversation: this.to.conversation, ts: this.ts, err: res.error }, 'slack live stream append refused; the stream waits for the final answer');
+        this.deps.logger.info(
+          { conversation: this.to.conversation, ts: this.ts, err: res.error },
+          'slack live stream append refused; the stream waits for the final answer',
+        );
         return false;
       }
       this.streamed += piece;

@@ -9,9 +9,7 @@ import type { AcceptResult, InboundHandler, InboundMessage } from '../../types.j
 import type { WebChat } from '../chat.js';
 import { describeRefusal, refusalNoteText } from '../format/outbound.js';
 import { isAllowedOrigin } from '../inbound/guard.js';
-import {
-  maxBodyBytes, parseConversationName, parsePostMessageBody, toInboundMessage, type PostMessageBody, type RequestError,
-} from '../inbound/parse.js';
+import { maxBodyBytes, parseConversationName, parsePostMessageBody, toInboundMessage, type PostMessageBody, type RequestError } from '../inbound/parse.js';
 import { PAGE_HEADERS, PAGE_HTML } from '../page/page.js';
 import { BodyTooLargeError, readBody, sendError, sendJson } from '../../../http/json.js';
 import type { SseHub } from './sse.js';
@@ -63,12 +61,7 @@ export function handleEvents(ctx: ApiContext, req: IncomingMessage, res: ServerR
  * `POST /api/conversations/:conversation/messages`: validate the request, offer the message to
  * the inbound handler (while the question is recorded in the history), answer with the result.
  */
-export async function handlePostMessage(
-  ctx: ApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  rawConversation: string,
-): Promise<void> {
+export async function handlePostMessage(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, rawConversation: string): Promise<void> {
   const post = await readPost(ctx, req, rawConversation);
   if (post.status === 'invalid') return sendRequestError(res, post, post.headers);
 
@@ -82,9 +75,7 @@ export async function handlePostMessage(
 }
 
 /** A validated POST: the conversation name and the body; or why it is refused. */
-type PostRequest =
-  | { status: 'valid'; conversation: string; body: PostMessageBody }
-  | (RequestError & { headers?: Record<string, string> });
+type PostRequest = { status: 'valid'; conversation: string; body: PostMessageBody } | (RequestError & { headers?: Record<string, string> });
 
 /**
  * Validates a message POST in this order: Origin/Host (403), conversation name (400), body size
@@ -212,13 +203,14 @@ async function answerResult(ctx: ApiContext, res: ServerResponse, conversation: 
     default: {
       const reason = describeRefusal(result) ?? 'unknown result';
       // A full queue is announced in the chat by the dispatcher itself (as on every platform).
-      if (result.status !== 'full') await ctx.chat.addNote(conversation, {
-        id: ctx.newMessageId(),
-        role: 'system',
-        text: refusalNoteText(reason),
-        replyTo: messageId,
-        createdAt: new Date(ctx.now()).toISOString(),
-      });
+      if (result.status !== 'full')
+        await ctx.chat.addNote(conversation, {
+          id: ctx.newMessageId(),
+          role: 'system',
+          text: refusalNoteText(reason),
+          replyTo: messageId,
+          createdAt: new Date(ctx.now()).toISOString(),
+        });
       if (result.status === 'full') return sendJson(res, 429, { error: 'queue_full', message: reason, messageId });
       if (result.status === 'unrouted') return sendJson(res, 404, { error: 'unrouted', message: reason, messageId });
       if (result.status === 'ignored') return sendJson(res, 403, { error: 'ignored', message: reason, messageId });

@@ -6,18 +6,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isAllowedHost } from '../inbound/guard.js';
 import { sendError } from '../../../http/json.js';
-import {
-  handleEvents,
-  handleListConversations,
-  handleListMessages,
-  handlePage,
-  handlePostMessage,
-  type ApiContext,
-} from './handlers.js';
+import { handleEvents, handleListConversations, handleListMessages, handlePage, handlePostMessage, type ApiContext } from './handlers.js';
 import { handlePostAction, type ActionRouteContext } from './actions.js';
 import { matchRoute } from './router.js';
 import { matchHealthRoute, serveHealth } from '../../../health/http.js';
-
 
 /** Explains a listen failure, pointing at the config field to change. */
 export function describeListenError(err: NodeJS.ErrnoException, channelId: string, listen: string): Error {
@@ -102,7 +94,8 @@ async function route(ctx: ApiContext & ActionRouteContext, listen: ListenAddress
   const health = matchHealthRoute(url.pathname);
   if (health) {
     const method = req.method ?? 'GET';
-    if (method !== 'GET' && method !== 'HEAD') return sendError(res, 405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}`, { allow: 'GET, HEAD' });
+    if (method !== 'GET' && method !== 'HEAD')
+      return sendError(res, 405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}`, { allow: 'GET, HEAD' });
     return serveHealth(res, health, ctx.readiness);
   }
   const match = matchRoute(url.pathname);

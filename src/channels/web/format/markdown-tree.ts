@@ -15,8 +15,31 @@ import { gfm } from 'micromark-extension-gfm';
 
 /** Tags a {@link MarkdownElement} may have (the page accepts these and no others). */
 export const MARKDOWN_TAGS = [
-  'p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'blockquote', 'ul', 'ol', 'li', 'pre', 'code',
-  'em', 'strong', 'del', 'br', 'a', 'table', 'thead', 'tbody', 'tr', 'th', 'td',
+  'p',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'blockquote',
+  'ul',
+  'ol',
+  'li',
+  'pre',
+  'code',
+  'em',
+  'strong',
+  'del',
+  'br',
+  'a',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
 ] as const;
 
 export type MarkdownTag = (typeof MARKDOWN_TAGS)[number];

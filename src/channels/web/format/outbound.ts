@@ -31,12 +31,7 @@ export function outboundMessageId(idempotencyKey: string): string {
 }
 
 /** The WebMessage stored for `message` answering `to`; `outcome` when it ends a live turn. */
-export function toOutboundWebMessage(
-  to: ReplyAddress,
-  message: OutboundMessage,
-  createdAt: string,
-  outcome?: WebMessage['outcome'],
-): WebMessage {
+export function toOutboundWebMessage(to: ReplyAddress, message: OutboundMessage, createdAt: string, outcome?: WebMessage['outcome']): WebMessage {
   return {
     id: outboundMessageId(message.idempotencyKey),
     role: outboundRole(message.kind),
