@@ -6,7 +6,7 @@
  * messages without one, so presses default to the same sender as those messages).
  */
 import type { ActionEvent } from '../../live.js';
-import { DEFAULT_SENDER_ID, MAX_SENDER_CHARS, parseConversationName, type Parsed, type RequestError } from './parse.js';
+import { DEFAULT_SENDER_ID, MAX_SENDER_CHARS, parseConversationName, parseJsonObject, type Parsed, type RequestError } from './parse.js';
 
 /** Longest accepted action id, characters. */
 export const MAX_ACTION_ID_CHARS = 256;
@@ -19,16 +19,9 @@ function fail(httpStatus: number, error: string, message: string): RequestError 
 
 /** Parses an action body into the ActionEvent for channel `channelId`. */
 export function parseActionBody(raw: string, channelId: string): Parsed<ActionEvent> {
-  let data: unknown;
-  try {
-    data = JSON.parse(raw.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    return fail(400, 'bad_json', `request body is not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return fail(400, 'bad_json', 'request body must be a JSON object like {"actionId": "…", "conversation": "…"}');
-  }
-  const fields = data as Record<string, unknown>;
+  const object = parseJsonObject(raw, '{"actionId": "…", "conversation": "…"}');
+  if (object.status === 'invalid') return object;
+  const fields = object.value;
   const { actionId } = fields;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what an action id must not contain
   if (typeof actionId !== 'string' || actionId === '' || actionId.length > MAX_ACTION_ID_CHARS || /[\u0000-\u001f\u007f]/.test(actionId)) {

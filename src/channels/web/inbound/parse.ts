@@ -75,10 +75,10 @@ export function parseConversationName(raw: string | null | undefined): Parsed<st
 }
 
 /**
- * Parses a POST message body. The content type is not checked: any body that
- * is a JSON object with the right fields is accepted.
+ * A request body that must be one JSON object (a leading BOM is ignored); `example` shows its
+ * shape in the 400 `bad_json` message.
  */
-export function parsePostMessageBody(raw: string, maxTextBytes: number): Parsed<PostMessageBody> {
+export function parseJsonObject(raw: string, example: string): Parsed<Record<string, unknown>> {
   let data: unknown;
   try {
     data = JSON.parse(raw.replace(/^\uFEFF/, ''));
@@ -86,9 +86,19 @@ export function parsePostMessageBody(raw: string, maxTextBytes: number): Parsed<
     return fail(400, 'bad_json', `request body is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return fail(400, 'bad_json', 'request body must be a JSON object like {"text": "…"}');
+    return fail(400, 'bad_json', `request body must be a JSON object like ${example}`);
   }
-  const fields = data as Record<string, unknown>;
+  return { status: 'ok', value: data as Record<string, unknown> };
+}
+
+/**
+ * Parses a POST message body. The content type is not checked: any body that
+ * is a JSON object with the right fields is accepted.
+ */
+export function parsePostMessageBody(raw: string, maxTextBytes: number): Parsed<PostMessageBody> {
+  const object = parseJsonObject(raw, '{"text": "…"}');
+  if (object.status === 'invalid') return object;
+  const fields = object.value;
 
   if (typeof fields.text !== 'string') {
     return fail(400, 'empty_text', '"text" must be a non-empty string');
