@@ -11,13 +11,13 @@
  *   Stop action, so a later press answers "already finished".
  * - `closeLeftoverElement` closes an element a previous process (or runtime generation) left open.
  */
-import type { ActionEvent, LiveEnd, LiveReplies } from '../../channels/live.js';
-import type { ChannelAdapter, SendResult } from '../../channels/types.js';
+import type { ActionEvent, LiveEnd } from '../../channels/live.js';
+import type { ChannelAdapter, ReplyAddress, SendResult } from '../../channels/types.js';
 import type { Clock } from '../../clock.js';
 import type { TurnEvent } from '../../codex/turn-runner.js';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { QueuedMessage, QueuedTurn, StateStore } from '../../state/types.js';
+import type { LiveElementRecord, QueuedMessage, QueuedTurn, StateStore } from '../../state/types.js';
 import type { ActionRegistry } from '../actions.js';
 import { stopAlreadyFinishedText, stopRefusedText } from '../messages.js';
 import { LiveTurn } from './live-turn.js';
@@ -54,7 +54,6 @@ export class LiveSession {
   constructor(
     private readonly deps: LiveSessionDeps,
     private readonly entry: QueuedMessage,
-    private readonly live: LiveReplies,
     private readonly turn: LiveTurn,
     private readonly stopActionId: string,
   ) {
@@ -90,11 +89,7 @@ export class LiveSession {
     this.deps.actions.retire(this.stopActionId);
     await this.recorded;
     const element = await this.turn.halt();
-    if (!element) return;
-    await this.live.abandon(this.entry.address, element.ref, note);
-    await this.deps.store.updateQueued(this.deps.dispatcherId, this.entry.id, { live: null }).catch((err: unknown) => {
-      this.deps.logger.warn({ err: errorMessage(err) }, 'could not clear the live element record');
-    });
+    if (element) await closeElement(this.deps, this.entry.id, this.entry.address, { channelId: this.entry.address.channelId, ref: element.ref }, note);
   }
 }
 
@@ -121,17 +116,20 @@ export function beginLiveSession(deps: LiveSessionDeps, entry: QueuedMessage, st
     clock: deps.clock,
     logger: deps.logger.child({ entry: entry.id }),
   });
-  return new LiveSession(deps, entry, live, turn, stopActionId);
+  return new LiveSession(deps, entry, turn, stopActionId);
 }
 
 /** Closes the live element `entry` records (left open by a previous process); then forgets it. Never throws. */
 export async function closeLeftoverElement(deps: LiveSessionDeps, entry: QueuedTurn, note: string): Promise<void> {
-  const rec = entry.live;
-  if (!rec || !entry.address) return;
+  if (entry.live && entry.address) await closeElement(deps, entry.id, entry.address, entry.live, note);
+}
+
+/** Abandons element `rec` of entry `entryId` with `note` on its channel, then removes the record from the entry. */
+async function closeElement(deps: LiveSessionDeps, entryId: string, address: ReplyAddress, rec: LiveElementRecord, note: string): Promise<void> {
   const live = deps.channels.get(rec.channelId)?.live;
-  if (live) await live.abandon(entry.address, rec.ref, note);
-  else deps.logger.warn({ channel: rec.channelId, entry: entry.id }, 'a live element was left open on a channel that is gone');
-  await deps.store.updateQueued(deps.dispatcherId, entry.id, { live: null }).catch((err: unknown) => {
+  if (live) await live.abandon(address, rec.ref, note);
+  else deps.logger.warn({ channel: rec.channelId, entry: entryId }, 'a live element was left open on a channel that is gone');
+  await deps.store.updateQueued(deps.dispatcherId, entryId, { live: null }).catch((err: unknown) => {
     deps.logger.warn({ err: errorMessage(err) }, 'could not clear the live element record');
   });
 }
