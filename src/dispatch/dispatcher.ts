@@ -106,11 +106,11 @@ export class Dispatcher {
   private readonly queue: QueuePump;
   private readonly replies: ReplyPoster;
   private liveMessageArrived = false;
-  private runningSince: number | null = null;
-  /** Reply address of the entry whose turn runs now (null when idle or the entry has none). */
-  private runningAddr: ReplyAddress | null = null;
-  /** Queue entry id of the running turn, and who asked to stop it (null while nobody did). */
-  private runningEntry: { id: string; stoppedBy: string | null } | null = null;
+  /**
+   * The turn running now (null when idle): its queue entry, when it started (ms since the epoch),
+   * where its answer goes (null for a completion without an origin), and who asked to stop it.
+   */
+  private running: { entryId: string; since: number; address: ReplyAddress | null; stoppedBy: string | null } | null = null;
   private readonly liveDeps: LiveSessionDeps;
   /** Retries codex reported for the running turn, and the latest message; null while none. */
   private turnRetry: { count: number; error: string } | null = null;
@@ -224,13 +224,13 @@ export class Dispatcher {
 
   /** Interrupts the running turn; false when idle. `by` (a chat user's name) is named in the turn's final mark. */
   interrupt(by: string | null = null): Promise<boolean> {
-    if (this.runningEntry && by !== null) this.runningEntry.stoppedBy ??= by;
+    if (this.running && by !== null) this.running.stoppedBy ??= by;
     return this.opts.runtime.interruptTurn();
   }
 
   /** A Stop press for entry `entryId`: interrupts that turn only; the answer is what the presser is told. */
   private async stopEntry(entryId: string, by: { id: string; name?: string }): Promise<string> {
-    if (this.runningEntry?.id !== entryId) return stopAlreadyFinishedText();
+    if (this.running?.entryId !== entryId) return stopAlreadyFinishedText();
     this.log.info({ entry: entryId, by: by.id }, 'stop pressed');
     return (await this.interrupt(by.name ?? by.id)) ? stoppingText() : stopAlreadyFinishedText();
   }
@@ -248,7 +248,7 @@ export class Dispatcher {
     let text: string;
     if (!allowed) text = commandRefusedText(command);
     else if (command === 'stop') {
-      const running = this.runningAddr;
+      const running = this.running?.address ?? null;
       const interrupted = await this.interrupt(msg.sender.name ?? msg.sender.id);
       // Where the command's answer would land next to the stopped turn's own mark, that mark is the one answer.
       if (interrupted && running?.channelId === to.channelId && running.conversation === to.conversation && running.thread === to.thread) {
@@ -272,8 +272,8 @@ export class Dispatcher {
       threadId: this.opts.runtime.threadId,
       pid: this.opts.runtime.pid ?? null,
       queueDepth,
-      waitingTurns: Math.max(0, queueDepth - (this.runningSince === null ? 0 : 1)),
-      runningTurnAgeMs: this.runningSince === null ? null : this.opts.clock.now() - this.runningSince,
+      waitingTurns: Math.max(0, queueDepth - (this.running === null ? 0 : 1)),
+      runningTurnAgeMs: this.running === null ? null : this.opts.clock.now() - this.running.since,
       restartCount: rec?.restartCount ?? 0,
       lastError: retrying ? this.turnRetry!.error : (rec?.lastError ?? null),
       turnRetries: this.turnRetry?.count ?? 0,
@@ -286,7 +286,7 @@ export class Dispatcher {
    * call made during this turn belongs to (e.g. `teammate_spawn`). Null when idle.
    */
   runningAddress(): ReplyAddress | null {
-    return this.runningSince === null ? null : this.runningAddr;
+    return this.running?.address ?? null;
   }
 
   /** Resolves when the queue is empty and no turn runs (tests, graceful shutdown). */
@@ -382,9 +382,7 @@ export class Dispatcher {
         },
         ...(live ? { onEvent: (event: TurnEvent) => live.onEvent(event) } : {}),
       });
-      this.runningSince = this.opts.clock.now();
-      this.runningAddr = address;
-      this.runningEntry = { id: entry.id, stoppedBy: null };
+      this.running = { entryId: entry.id, since: this.opts.clock.now(), address, stoppedBy: null };
       if (address && entry.kind === 'message') void this.progress(address, 'running');
       // Recorded alongside turn/start, off the reply's critical path; awaited before acting on the outcome.
       attemptRecorded = this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts + 1 });
@@ -394,10 +392,8 @@ export class Dispatcher {
       if (err instanceof RuntimeNotReadyError) return null;
       throw err;
     } finally {
-      stoppedBy = this.runningEntry?.id === entry.id ? this.runningEntry.stoppedBy : null;
-      this.runningSince = null;
-      this.runningAddr = null;
-      this.runningEntry = null;
+      stoppedBy = this.running?.entryId === entry.id ? this.running.stoppedBy : null;
+      this.running = null;
       this.turnRetry = null;
     }
     await attemptRecorded;
