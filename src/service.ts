@@ -99,11 +99,17 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const codex = codexBinaryFor(config.codex);
   // One registry for every dispatcher's Stop buttons, so a press from any channel finds its turn.
   const actions = new ActionRegistry(log.child({ component: 'actions' }));
+  // Who may press Stop follows the access rules the gate applies to `stop` (channelAccess).
   const policyOf = (channelId: string): ChannelLivePolicy => {
     const c = config.channels.find((ch) => ch.id === channelId);
     if (!c) return DEFAULT_LIVE_POLICY;
-    const live = { liveEnabled: c.live?.enabled ?? true, ...(c.live?.minIntervalMs !== undefined ? { minIntervalMs: c.live.minIntervalMs } : {}) };
-    return c.type === 'web' ? { admins: [], everyoneIsAdmin: true, ...live } : { admins: c.access.admins, everyoneIsAdmin: false, ...live };
+    const access = channelAccess(c);
+    return {
+      admins: access.access?.admins ?? [],
+      everyoneIsAdmin: access.everyoneIsAdmin === true,
+      liveEnabled: c.live?.enabled ?? true,
+      ...(c.live?.minIntervalMs !== undefined ? { minIntervalMs: c.live.minIntervalMs } : {}),
+    };
   };
   for (const d of config.dispatchers) {
     const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, policyOf };

@@ -46,13 +46,10 @@ export class ReplyPoster {
     // The lost-history warning belongs on the next answer (or failure), not on a service notice.
     const warn = rec?.pendingLostThreadWarning === true && message.kind !== 'notice';
     const text = warn ? `${lostThreadWarning(rec.lastLostThreadId)}\n\n${message.text}` : message.text;
-    let res: SendResult = { status: 'failed', error: 'not sent', retryable: true };
-    if (live) {
-      res = await live.finish({ outcome: live.outcome, message: { ...message, text } });
-      if (res.status === 'failed')
-        this.opts.logger.info({ err: res.error, channel: to.channelId }, 'the live element could not show the final message; sending it');
-    }
-    if (res.status === 'failed') res = await adapter.send(to, { ...message, text });
+    let res: SendResult | null = live ? await live.finish({ outcome: live.outcome, message: { ...message, text } }) : null;
+    if (res?.status === 'failed')
+      this.opts.logger.info({ err: res.error, channel: to.channelId }, 'the live element could not show the final message; sending it');
+    if (res === null || res.status === 'failed') res = await adapter.send(to, { ...message, text });
     if (res.status === 'failed' && res.retryable) res = await adapter.send(to, { ...message, text });
     if (res.status === 'failed') return this.failed(to, { ...message, text }, res.error);
     if (warn) await store.patchDispatcher(dispatcherId, { pendingLostThreadWarning: false });
