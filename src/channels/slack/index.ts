@@ -61,7 +61,7 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
   const users = createUserDirectory({ client, clock, logger });
   const sender = new SlackSender({ client, logger });
   const progress = new SlackProgress({ client, logger, reactions: config.progress });
-  const liveCall = createLiveCall(client, config.botToken, { ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}), logger: sdkLogger });
+  const liveCall = createLiveCall(client, config.botToken, { ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}), logger: sdkLogger }, logger);
   const live = createSlackLive({ call: liveCall, sender, clock, logger, teamId: () => identity?.teamId });
   let onAction: ActionHandler | undefined;
 

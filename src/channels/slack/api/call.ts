@@ -45,9 +45,18 @@ export async function callSlack<M extends keyof SlackMethods>(
   method: M,
   args: SlackMethods[M]['args'],
 ): Promise<SlackResult<SlackMethods[M]['result']>> {
+  const res = await callSlackMethod(ctx, method, args as unknown as Record<string, unknown>);
+  return res.ok ? { ok: true, value: res.value as unknown as SlackMethods[M]['result'] } : res;
+}
+
+/**
+ * The untyped core of {@link callSlack}, for methods outside {@link SlackMethods} (the live-answer
+ * calls, ../outbound/live-api.ts): the same call, classification and logging.
+ */
+export async function callSlackMethod(ctx: SlackCallContext, method: string, args: Record<string, unknown>): Promise<SlackResult<Record<string, unknown>>> {
   try {
     // apiCall is what the WebClient's typed methods (client.chat.postMessage, …) call themselves.
-    const value = (await ctx.client.apiCall(method, args as unknown as Record<string, unknown>)) as SlackMethods[M]['result'];
+    const value = (await ctx.client.apiCall(method, args)) as unknown as Record<string, unknown>;
     return { ok: true, value };
   } catch (err) {
     const f = classifySlackError(err);

@@ -1,8 +1,8 @@
 /**
  * The one seam through which the live-answer code (./live.ts, ./stream.ts, ./placeholder.ts,
  * ../inbound/actions.ts) calls the Slack Web API: `call(method, args)` answers a result instead of
- * throwing, with the failure classified like every Slack call (../api/call.ts `classifySlackError`, the shared
- * `PlatformFailure`).
+ * throwing, with the failure classified and logged like every Slack call (../api/call.ts
+ * `callSlackMethod`, the shared `PlatformFailure`).
  *
  * Two retry policies, because a live update that waits out a 429 only delays the next, newer view:
  * - `retry: true` (open, finish, abandon, ephemeral answers): the channel's WebClient, which retries
@@ -16,7 +16,8 @@
  */
 import { webApi } from '@slack/bolt';
 import type { PlatformFailure } from '../../platform-failure.js';
-import { classifySlackError } from '../api/call.js';
+import type { Logger } from '../../../log.js';
+import { callSlackMethod } from '../api/call.js';
 import { slackClientOptions, type SlackClientOptions, type SlackWebClient } from '../api/client.js';
 
 /** A Web API answer: the JSON body on `ok`, else the classified failure (`error` = its `code`). */
@@ -32,18 +33,13 @@ export type LiveCall = (method: string, args: Record<string, unknown>, opts?: Li
 
 /**
  * The seam over two clients: `client` (the channel's, with retries) and a retry-less twin made
- * from `botToken` and `clientOptions`.
+ * from `botToken` and `clientOptions`; both through `callSlackMethod` (../api/call.ts), so live
+ * calls are classified and logged like every other Slack call.
  */
-export function createLiveCall(client: SlackWebClient, botToken: string, clientOptions: SlackClientOptions): LiveCall {
+export function createLiveCall(client: SlackWebClient, botToken: string, clientOptions: SlackClientOptions, logger: Logger): LiveCall {
   const fast = new webApi.WebClient(botToken, { ...slackClientOptions(clientOptions), retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   return async (method, args, opts = {}) => {
-    const c = opts.retry === false ? fast : client;
-    try {
-      const res = await c.apiCall(method, args);
-      return { ok: true, body: res as unknown as Record<string, unknown> };
-    } catch (err) {
-      const failure = classifySlackError(err);
-      return { ok: false, error: failure.code, ...failure };
-    }
+    const res = await callSlackMethod({ client: opts.retry === false ? fast : client, logger }, method, args);
+    return res.ok ? { ok: true, body: res.value } : { ...res, error: res.code };
   };
 }
