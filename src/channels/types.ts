@@ -33,6 +33,13 @@ export interface InboundMessage {
   receivedAt: number;
 }
 
+/** Where the answer to `msg` goes: its conversation, its thread, replying to it. */
+export function replyAddressOf(msg: InboundMessage): ReplyAddress {
+  const address: ReplyAddress = { channelId: msg.channelId, conversation: msg.conversation, messageId: msg.messageId };
+  if (msg.thread !== undefined) address.thread = msg.thread;
+  return address;
+}
+
 /** What became of an inbound message offered to the service. */
 export type AcceptResult =
   /** Durably queued as an inbound turn; `position` 1 = next to run. */

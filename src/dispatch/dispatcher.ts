@@ -14,7 +14,15 @@
  *   unless a live message arrived first; `status()` and `interrupt()` serve operators.
  */
 import { randomUUID } from 'node:crypto';
-import type { AcceptResult, ChannelAdapter, InboundMessage, OutboundMessage, ProgressState, ReplyAddress } from '../channels/types.js';
+import {
+  replyAddressOf,
+  type AcceptResult,
+  type ChannelAdapter,
+  type InboundMessage,
+  type OutboundMessage,
+  type ProgressState,
+  type ReplyAddress,
+} from '../channels/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent } from '../codex/agent-runtime.js';
@@ -449,11 +457,4 @@ export class Dispatcher {
   private progress(to: ReplyAddress, state: ProgressState): Promise<void> {
     return this.replies.progress(to, state);
   }
-}
-
-/** Where the answer to `msg` goes: its conversation, its thread, replying to it. */
-function replyAddressOf(msg: InboundMessage): ReplyAddress {
-  const address: ReplyAddress = { channelId: msg.channelId, conversation: msg.conversation, messageId: msg.messageId };
-  if (msg.thread !== undefined) address.thread = msg.thread;
-  return address;
 }

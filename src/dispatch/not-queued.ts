@@ -8,7 +8,7 @@
  * answers the page's POST itself (HTTP 500 with the reason) and adds its own system note to the
  * chat (src/channels/web/api/handlers.ts), so it gets no second notice from here.
  */
-import type { ChannelAdapter, InboundHandler, InboundMessage, ReplyAddress } from '../channels/types.js';
+import { replyAddressOf, type ChannelAdapter, type InboundHandler } from '../channels/types.js';
 import type { Logger } from '../log.js';
 import { notQueuedText } from './messages.js';
 
@@ -22,7 +22,7 @@ export function withNotQueuedNotice(adapter: ChannelAdapter, handler: InboundHan
   return async (msg) => {
     const result = await handler(msg);
     if (result.status !== 'failed') return result;
-    const sent = await adapter.send(addressOf(msg), {
+    const sent = await adapter.send(replyAddressOf(msg), {
       kind: 'error',
       text: notQueuedText(result.error),
       idempotencyKey: `not-queued:${msg.conversation}:${msg.messageId}`,
@@ -35,11 +35,4 @@ export function withNotQueuedNotice(adapter: ChannelAdapter, handler: InboundHan
     }
     return result;
   };
-}
-
-/** The message's conversation and thread, replying to it. */
-function addressOf(msg: InboundMessage): ReplyAddress {
-  const to: ReplyAddress = { channelId: msg.channelId, conversation: msg.conversation, messageId: msg.messageId };
-  if (msg.thread !== undefined) to.thread = msg.thread;
-  return to;
 }
