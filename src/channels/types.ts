@@ -6,6 +6,7 @@
  * and the dispatcher checks for them before use.
  */
 import type { ActionHandler, LiveReplies } from './live.js';
+import type { PromptMessages } from './prompt.js';
 import type { OutboundMessage, ReplyAddress, SendResult } from './reply.js';
 
 export type { OutboundMessage, ReplyAddress, SendResult } from './reply.js';
@@ -99,4 +100,6 @@ export interface ChannelAdapter {
   connection?(): ChannelConnection;
   /** Optional: live answers (the answer streamed while it is written, activity, plan, a Stop button); see ./live.ts. */
   readonly live?: LiveReplies;
+  /** Optional: interactive prompts (approvals, questions) with one button per answer; see ./prompt.ts. */
+  readonly prompts?: PromptMessages;
 }
