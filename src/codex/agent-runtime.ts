@@ -26,8 +26,8 @@ export class RuntimeNotReadyError extends Error {
   }
 }
 
-/** Hooks of one turn: codex retries (`error` with `willRetry`), the turn id once known, and the live `TurnEvent`s. */
-export type TurnHooks = Pick<TurnRunOptions, 'onRetry' | 'onTurnId' | 'onEvent'>;
+/** Hooks of one turn: codex retries (`error` with `willRetry`), the turn id once known, the live `TurnEvent`s, and its server requests (approvals, questions). */
+export type TurnHooks = Pick<TurnRunOptions, 'onRetry' | 'onTurnId' | 'onEvent' | 'onServerRequest'>;
 
 export interface AgentRuntime {
   /** Lifecycle state (declared → starting → ready → degraded → stopping → stopped). */

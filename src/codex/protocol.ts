@@ -252,6 +252,15 @@ export interface TurnInterruptParams {
 
 // ---- notifications --------------------------------------------------------------
 
+/**
+ * `serverRequest/resolved`: a server→client request (./server-requests.ts) was settled — answered,
+ * or cleared by codex (its turn ended or was interrupted).
+ */
+export interface ServerRequestResolvedNotification {
+  threadId: string;
+  requestId: RequestId;
+}
+
 /** `turn/started` and `turn/completed` params. */
 export interface TurnNotification {
   threadId: string;
@@ -336,6 +345,7 @@ export interface ServerNotifications {
   'turn/plan/updated': TurnPlanUpdatedNotification;
   error: ErrorNotification;
   'mcpServer/startupStatus/updated': McpServerStartupNotification;
+  'serverRequest/resolved': ServerRequestResolvedNotification;
 }
 
 /**
@@ -354,6 +364,7 @@ const SERVER_NOTIFICATION_METHODS: Readonly<Record<keyof ServerNotifications, tr
   'turn/plan/updated': true,
   error: true,
   'mcpServer/startupStatus/updated': true,
+  'serverRequest/resolved': true,
 };
 
 /** True when `method` is one of the notifications Switchboard reads. */
@@ -363,16 +374,3 @@ export function isServerNotificationMethod(method: string): method is keyof Serv
 
 /** Client notifications Switchboard sends. */
 export const CLIENT_NOTIFICATIONS = ['initialized'] as const;
-
-/**
- * Server→client requests Switchboard knows it must decline (approvals fail
- * fast: the dispatcher runs with approval policy `never` by default). Any
- * other server request is declined too; these names are checked against the schema.
- */
-export const DECLINED_SERVER_REQUESTS = [
-  'item/commandExecution/requestApproval',
-  'item/fileChange/requestApproval',
-  'item/tool/requestUserInput',
-  'mcpServer/elicitation/request',
-  'item/permissions/requestApproval',
-] as const;

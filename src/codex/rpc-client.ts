@@ -6,7 +6,9 @@
 import WebSocket from 'ws';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import { errorMessage } from '../errors.js';
 import { isServerNotificationMethod, type ClientMethod, type ClientRequests, type JsonRpcError, type RequestId, type ServerNotification } from './protocol.js';
+import { isServerRequestMethod, type ServerRequest, type ServerRequestReply } from './server-requests.js';
 
 /** The app-server answered a request with an error. */
 export class RpcError extends Error {
@@ -58,6 +60,13 @@ export class RpcClosedError extends Error {
  */
 export type NotificationHandler = (notification: ServerNotification) => void;
 
+/**
+ * Offered each server request Switchboard answers (./server-requests.ts): returns the answer
+ * (a promise, resolved whenever someone decided) or null when the request is not this handler's
+ * (another thread). A request no handler takes is declined at once.
+ */
+export type ServerRequestHandler = (request: ServerRequest) => Promise<ServerRequestReply> | null;
+
 interface Pending {
   method: string;
   resolve(result: unknown): void;
@@ -77,6 +86,7 @@ export class RpcClient {
   private nextId = 1;
   private readonly pending = new Map<RequestId, Pending>();
   private readonly notificationHandlers = new Set<NotificationHandler>();
+  private readonly requestHandlers = new Set<ServerRequestHandler>();
   private readonly closeHandlers = new Set<(reason: string) => void>();
   private closedReason: string | null = null;
 
@@ -144,6 +154,12 @@ export class RpcClient {
   }
 
   /** Registers a notification handler; returns its unsubscribe function. */
+  /** Adds a server-request handler; returns its removal. */
+  onServerRequest(handler: ServerRequestHandler): () => void {
+    this.requestHandlers.add(handler);
+    return () => this.requestHandlers.delete(handler);
+  }
+
   onNotification(handler: NotificationHandler): () => void {
     this.notificationHandlers.add(handler);
     return () => this.notificationHandlers.delete(handler);
@@ -185,7 +201,7 @@ export class RpcClient {
       return;
     }
     if (msg.id !== undefined && msg.method !== undefined) {
-      this.declineServerRequest(msg.id, msg.method);
+      this.onServerRequestMessage(msg.id, msg.method, msg.params);
     } else if (msg.id !== undefined) {
       const p = this.pending.get(msg.id);
       if (!p) return;
@@ -210,10 +226,37 @@ export class RpcClient {
     }
   }
 
-  /** Approvals and other server→client requests fail fast: Switchboard has no one to ask. */
-  private declineServerRequest(id: RequestId, method: string): void {
-    this.opts.logger.warn({ method }, 'declined app-server request (Switchboard answers approvals with a refusal)');
-    this.send({ id, error: { code: -32000, message: `Switchboard declines ${method}: no interactive approver` } });
+  /** Hands a server request to the first handler that takes it; one no handler takes is declined. */
+  private onServerRequestMessage(id: RequestId, method: string, params: unknown): void {
+    let reply: Promise<ServerRequestReply> | null = null;
+    if (isServerRequestMethod(method)) {
+      // The one place wire data becomes the typed union: the method is known, the params are codex's.
+      const request = { id, method, params } as ServerRequest;
+      for (const h of this.requestHandlers) {
+        try {
+          reply = h(request);
+        } catch (err) {
+          this.opts.logger.error({ err: errorMessage(err), method }, 'server request handler threw');
+        }
+        if (reply) break;
+      }
+    }
+    if (!reply) {
+      this.opts.logger.warn({ method }, 'declined app-server request: no running turn asks for it');
+      this.answerServerRequest(id, { status: 'error', message: `Switchboard declines ${method}: no one to ask` });
+      return;
+    }
+    reply.then(
+      (r) => this.answerServerRequest(id, r),
+      (err: unknown) => this.answerServerRequest(id, { status: 'error', message: `Switchboard could not answer: ${errorMessage(err)}` }),
+    );
+  }
+
+  /** Sends the answer to server request `id`, unless the connection is gone (a restarted app-server will not take it). */
+  private answerServerRequest(id: RequestId, reply: ServerRequestReply): void {
+    if (this.closedReason !== null) return;
+    if (reply.status === 'result') this.send({ id, result: reply.result });
+    else this.send({ id, error: { code: -32000, message: reply.message } });
   }
 
   private onClosed(reason: string): void {

@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ServerNotification, ThreadItem, Turn, TurnPlanStep } from './protocol.js';
 import { RpcClosedError, type RpcClient } from './rpc-client.js';
+import type { ServerRequest, ServerRequestReply } from './server-requests.js';
 import { errorMessage } from '../errors.js';
 
 export type TurnOutcome =
@@ -31,6 +32,26 @@ export type TurnEvent =
   | { type: 'itemCompleted'; item: ThreadItem }
   | { type: 'planUpdated'; plan: TurnPlanStep[]; explanation: string | null };
 
+/** Why a turn's server request stopped waiting for an answer (the `reason` of its abort signal). */
+export type ServerRequestEnd =
+  /** codex said it is settled (`serverRequest/resolved`), e.g. cleared on interrupt. */
+  | 'resolved'
+  /** The turn settled while the request was pending. */
+  | 'turnEnded'
+  /** The app-server connection was lost: no answer can reach it. */
+  | 'runtimeLost';
+
+/**
+ * A server request (approval, question) of the running turn: the request, the item it is about
+ * when codex announced it first (`item/started`, e.g. the `fileChange` with its diffs), and a
+ * signal aborted with a {@link ServerRequestEnd} when no answer is wanted any more.
+ */
+export interface TurnServerRequest {
+  request: ServerRequest;
+  item: ThreadItem | null;
+  signal: AbortSignal;
+}
+
 export interface TurnRunOptions {
   /** The turn is interrupted after this long, ms. */
   timeoutMs: number;
@@ -45,6 +66,12 @@ export interface TurnRunOptions {
   onTurnId?: (turnId: string) => void;
   /** Called for each {@link TurnEvent} until the turn settles; a throw is logged and ignored. */
   onEvent?: (event: TurnEvent) => void;
+  /**
+   * Answers a server request of this turn (approval, question); resolves with the answer whenever
+   * one is decided, or after the signal aborted (then the answer is not sent if the connection is
+   * gone). Absent: the turn's requests are declined at once.
+   */
+  onServerRequest?: (request: TurnServerRequest) => Promise<ServerRequestReply>;
 }
 
 /** Final agent message of a turn: the last `agentMessage` item's text. */
@@ -68,6 +95,10 @@ export class TurnRun {
   private settle!: (o: TurnOutcome) => void;
   private settled = false;
   private readonly cleanups: Array<() => void> = [];
+  /** Items of this turn by id, as `item/started` announced them (approvals refer to them). */
+  private readonly items = new Map<string, ThreadItem>();
+  /** Pending server requests of this turn by JSON-RPC id. */
+  private readonly pendingRequests = new Map<string, AbortController>();
 
   constructor(
     private readonly rpc: RpcClient,
@@ -77,6 +108,7 @@ export class TurnRun {
   ) {
     this.outcome = new Promise((resolve) => (this.settle = resolve));
     this.cleanups.push(rpc.onNotification((n) => this.onNotification(n)));
+    this.cleanups.push(rpc.onServerRequest((r) => this.onServerRequest(r)));
     this.cleanups.push(rpc.onClose((reason) => this.finish({ status: 'disconnected', turnId: this.turnId, error: `app-server connection lost: ${reason}` })));
     const timer = opts.clock.setTimeout(() => void this.interrupt('timeout'), opts.timeoutMs);
     this.cleanups.push(() => timer.cancel());
@@ -134,6 +166,23 @@ export class TurnRun {
     this.cleanups.push(() => t.cancel());
   }
 
+  /** Takes the requests of this thread (one turn runs per thread) when a hook answers them. */
+  private onServerRequest(request: ServerRequest): Promise<ServerRequestReply> | null {
+    if (request.params.threadId !== this.threadId || this.settled || !this.opts.onServerRequest) return null;
+    const key = String(request.id);
+    const controller = new AbortController();
+    this.pendingRequests.set(key, controller);
+    const itemId = 'itemId' in request.params ? request.params.itemId : null;
+    const item = itemId ? (this.items.get(itemId) ?? null) : null;
+    this.opts.logger.info({ method: request.method, requestId: key, turnId: this.turnId }, 'app-server asks during the turn');
+    return this.opts.onServerRequest({ request, item, signal: controller.signal }).finally(() => this.pendingRequests.delete(key));
+  }
+
+  private endPendingRequests(reason: ServerRequestEnd): void {
+    for (const c of this.pendingRequests.values()) c.abort(reason);
+    this.pendingRequests.clear();
+  }
+
   private onNotification(n: ServerNotification): void {
     if (n.params.threadId !== this.threadId) return;
     switch (n.method) {
@@ -153,8 +202,16 @@ export class TurnRun {
         return;
       }
       case 'item/started':
-        if (this.belongs(n.params.turnId)) this.emit({ type: 'itemStarted', item: n.params.item });
+        if (!this.belongs(n.params.turnId)) return;
+        this.items.set(n.params.item.id, n.params.item);
+        this.emit({ type: 'itemStarted', item: n.params.item });
         return;
+      case 'serverRequest/resolved': {
+        const key = String(n.params.requestId);
+        this.pendingRequests.get(key)?.abort('resolved' satisfies ServerRequestEnd);
+        this.pendingRequests.delete(key);
+        return;
+      }
       case 'item/agentMessage/delta': {
         const { turnId, itemId, delta } = n.params;
         if (this.belongs(turnId)) this.emit({ type: 'agentMessageDelta', itemId, delta });
@@ -217,6 +274,7 @@ export class TurnRun {
   private finish(outcome: TurnOutcome): void {
     if (this.settled) return;
     this.settled = true;
+    this.endPendingRequests(outcome.status === 'disconnected' ? 'runtimeLost' : 'turnEnded');
     for (const c of this.cleanups) c();
     this.settle(outcome);
   }

@@ -15,7 +15,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLIENT_NOTIFICATIONS,
-  DECLINED_SERVER_REQUESTS,
   type AskForApproval,
   type ClientMethod,
   type ClientRequests,
@@ -42,6 +41,16 @@ import {
   type TurnError,
   type TurnStatus,
 } from '../../src/codex/protocol.js';
+import {
+  SERVER_REQUEST_METHODS,
+  type CommandApprovalParams,
+  type FileChangeApprovalParams,
+  type PermissionsApprovalParams,
+  type ServerRequestMethod,
+  type UserInputOption,
+  type UserInputParams,
+  type UserInputQuestion,
+} from '../../src/codex/server-requests.js';
 import { codexBinPath } from '../support/codex-env.js';
 import { CodexSchema, generateCodexSchema, type SchemaNode } from '../support/codex-schema.js';
 import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
@@ -114,6 +123,7 @@ const NOTIFICATION_READ: { [N in keyof ServerNotifications]: Presence<ServerNoti
   'turn/plan/updated': { threadId: 'required', turnId: 'required', explanation: 'optional', plan: 'required' },
   error: { threadId: 'required', turnId: 'required', error: 'required', willRetry: 'required' },
   'mcpServer/startupStatus/updated': { threadId: 'nullable', name: 'required', status: 'required', error: 'nullable' },
+  'serverRequest/resolved': { threadId: 'required', requestId: 'required' },
 };
 
 const TURN: Presence<Turn> = { id: 'required', items: 'required', status: 'required', error: 'nullable' };
@@ -135,7 +145,7 @@ const TYPED_ITEMS: Array<[ThreadItem['type'], FieldCheck['fields']]> = [
   ['reasoning', REASONING],
 ];
 
-type Source = { params: ClientMethod } | { result: ClientMethod } | { notification: keyof ServerNotifications };
+type Source = { params: ClientMethod } | { result: ClientMethod } | { notification: keyof ServerNotifications } | { serverRequest: ServerRequestMethod };
 
 interface FieldCheck {
   /** Test name, e.g. `turn/completed params .turn`. */
@@ -148,7 +158,7 @@ interface FieldCheck {
 
 function row(source: Source, path: string, fields: FieldCheck['fields']): FieldCheck {
   const [kind, name] = Object.entries(source)[0] as [string, string];
-  const label = `${name} ${kind === 'notification' ? 'params' : kind}${path ? ` .${path}` : ''}`;
+  const label = `${name} ${kind === 'notification' || kind === 'serverRequest' ? 'params' : kind}${path ? ` .${path}` : ''}`;
   return { label, source, path, fields };
 }
 
@@ -184,6 +194,50 @@ const READ: FieldCheck[] = [
   check<FileUpdateChange>({ notification: 'item/completed' }, 'item.<fileChange>.changes[]', { path: 'required', kind: 'required' }),
   check<TurnPlanStep>({ notification: 'turn/plan/updated' }, 'plan[]', { step: 'required', status: 'required' }),
   check<TurnError>({ notification: 'error' }, 'error', TURN_ERROR),
+  check<CommandApprovalParams>({ serverRequest: 'item/commandExecution/requestApproval' }, '', {
+    threadId: 'required',
+    turnId: 'required',
+    itemId: 'required',
+    command: 'optional',
+    cwd: 'optional',
+    reason: 'optional',
+    kind: 'optional',
+    startedAtMs: 'required',
+  }),
+  check<FileChangeApprovalParams>({ serverRequest: 'item/fileChange/requestApproval' }, '', {
+    threadId: 'required',
+    turnId: 'required',
+    itemId: 'required',
+    reason: 'optional',
+    grantRoot: 'optional',
+    startedAtMs: 'required',
+  }),
+  check<PermissionsApprovalParams>({ serverRequest: 'item/permissions/requestApproval' }, '', {
+    threadId: 'required',
+    turnId: 'required',
+    itemId: 'required',
+    cwd: 'required',
+    permissions: 'required',
+    reason: 'optional',
+    startedAtMs: 'required',
+  }),
+  check<UserInputParams>({ serverRequest: 'item/tool/requestUserInput' }, '', {
+    threadId: 'required',
+    turnId: 'required',
+    itemId: 'required',
+    questions: 'required',
+    isBlocking: 'required',
+  }),
+  check<UserInputQuestion>({ serverRequest: 'item/tool/requestUserInput' }, 'questions[]', {
+    id: 'required',
+    header: 'required',
+    question: 'required',
+    options: 'optional',
+    isOther: 'optional',
+    isSecret: 'optional',
+  }),
+  check<UserInputOption>({ serverRequest: 'item/tool/requestUserInput' }, 'questions[].options[]', { label: 'required', description: 'required' }),
+  row({ serverRequest: 'mcpServer/elicitation/request' }, '', { threadId: 'required', turnId: 'optional', serverName: 'required' }),
 ];
 
 const SANDBOX_MODES = unionMembers<SandboxMode>({ 'read-only': true, 'workspace-write': true, 'danger-full-access': true });
@@ -214,6 +268,7 @@ describe('codex app-server protocol schema vs src/codex/protocol.ts', () => {
   function locate(source: Source): SchemaNode {
     if ('params' in source) return schema.params('ClientRequest.json', source.params);
     if ('result' in source) return schema.result(source.result);
+    if ('serverRequest' in source) return schema.params('ServerRequest.json', source.serverRequest);
     return schema.params('ServerNotification.json', source.notification);
   }
 
@@ -222,7 +277,7 @@ describe('codex app-server protocol schema vs src/codex/protocol.ts', () => {
       ['client requests', 'ClientRequest.json', Object.keys(PARAMS_SENT)],
       ['server notifications', 'ServerNotification.json', Object.keys(NOTIFICATION_READ)],
       ['client notifications', 'ClientNotification.json', CLIENT_NOTIFICATIONS],
-      ['declined server requests', 'ServerRequest.json', DECLINED_SERVER_REQUESTS],
+      ['server requests', 'ServerRequest.json', SERVER_REQUEST_METHODS],
     ];
     it.each(cases)('%s exist in %s', (_what, file, ours) => {
       const known = schema.messages(file);

@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CodexRuntime } from '../../src/codex/runtime.js';
 import type { SandboxMode } from '../../src/codex/protocol.js';
 import { RpcError } from '../../src/codex/rpc-client.js';
+import type { ServerRequestReply } from '../../src/codex/server-requests.js';
+import type { TurnServerRequest } from '../../src/codex/turn-runner.js';
 import { openStateStore } from '../../src/state/open.js';
 import type { StateStore } from '../../src/state/types.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
@@ -298,6 +300,58 @@ describe('CodexRuntime (real codex)', () => {
     await expect(stat(path.join(env.workDir, 'approved.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
     // codex 0.169 reports our refusal to the model as `Rejected("approval request failed")`.
     expect(outcome.status === 'completed' && outcome.text).toMatch(/tool said: exec_command failed: .*Rejected.*approval request failed/);
+  });
+
+  it('hands an approval request of the running turn to its hook: accept runs the command', async () => {
+    let call = 0;
+    env.model.setScript((req) => {
+      call++;
+      if (call === 1) return { kind: 'functionCall', name: 'exec_command', arguments: { cmd: 'touch hooked.txt', login: false }, callId: 'call-h' };
+      return { kind: 'reply', text: `tool said: ${req.functionOutput('call-h') ?? '(nothing)'}` };
+    });
+    const rt = track(testRuntime(env, store, { overrides: { thread: { sandbox: 'workspace-write', approvalPolicy: 'untrusted' } } }));
+    await rt.start();
+    const asked: TurnServerRequest[] = [];
+    const outcome = await rt.runTurn('please touch a file', 20_000, {
+      onServerRequest: async (r) => {
+        asked.push(r);
+        return { status: 'result', result: { decision: 'accept' } } as ServerRequestReply;
+      },
+    });
+    expect(outcome.status).toBe('completed');
+    expect(asked.map((a) => a.request.method)).toEqual(['item/commandExecution/requestApproval']);
+    const first = asked[0]?.request;
+    expect(first?.method === 'item/commandExecution/requestApproval' && first.params.command).toContain('touch hooked.txt');
+    expect(asked[0]?.signal.aborted).toBe(false);
+    await stat(path.join(env.workDir, 'hooked.txt'));
+  });
+
+  it('aborts a pending request when its turn is interrupted, and codex is not left waiting', async () => {
+    env.model.setScript((req) => {
+      if (!req.hasFunctionOutput('call-w')) return { kind: 'functionCall', name: 'exec_command', arguments: { cmd: 'touch waited.txt' }, callId: 'call-w' };
+      return { kind: 'reply', text: 'done' };
+    });
+    const rt = track(testRuntime(env, store, { overrides: { thread: { sandbox: 'read-only', approvalPolicy: 'untrusted' } } }));
+    await rt.start();
+    let aborted: unknown = null;
+    let askedResolve!: () => void;
+    const asked = new Promise<void>((r) => (askedResolve = r));
+    const running = rt.runTurn('please touch a file', 20_000, {
+      onServerRequest: (r) =>
+        new Promise<ServerRequestReply>((resolve) => {
+          askedResolve();
+          r.signal.addEventListener('abort', () => {
+            aborted = r.signal.reason;
+            resolve({ status: 'error', message: 'no longer wanted' });
+          });
+        }),
+    });
+    await asked;
+    expect(await rt.interruptTurn()).toBe(true);
+    const outcome = await running;
+    expect(outcome.status).toBe('interrupted');
+    expect(['resolved', 'turnEnded']).toContain(aborted);
+    await expect(stat(path.join(env.workDir, 'waited.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('tells an unknown method apart from a bad value in a known method', async () => {
