@@ -2,6 +2,7 @@
  * The Switchboard service: state store, one Dispatcher (+ CodexRuntime) per
  * configured dispatcher, channel adapters, router, and the admin socket.
  */
+import { ApprovalBroker } from './dispatch/approvals/broker.js';
 import { ActionRegistry } from './dispatch/actions.js';
 import { DEFAULT_LIVE_POLICY, type ChannelLivePolicy } from './dispatch/live/live-session.js';
 import { runtimeOptions, type RuntimeSpec } from './codex/runtime-options.js';
@@ -111,8 +112,25 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       ...(c.live?.minIntervalMs !== undefined ? { minIntervalMs: c.live.minIntervalMs } : {}),
     };
   };
+  const approvals = new ApprovalBroker({
+    channels,
+    store,
+    actions,
+    config: config.approvals,
+    policyOf: (channelId) => {
+      const c = config.channels.find((ch) => ch.id === channelId);
+      const access = c ? channelAccess(c) : {};
+      return {
+        approvers: c && c.type !== 'web' ? c.access.approvers : 'requester-or-admins',
+        admins: access.access?.admins ?? [],
+        everyoneIsAdmin: access.everyoneIsAdmin === true,
+      };
+    },
+    clock,
+    logger: log.child({ component: 'approvals' }),
+  });
   for (const d of config.dispatchers) {
-    const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, policyOf };
+    const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, policyOf, approvals };
     dispatchers.set(d.id, await createDispatcher(config, d, deps));
   }
   const teammates = new TeammateManager({ config, store, dispatchers, codex, logDir, mcp, logger: log, clock });
@@ -155,7 +173,18 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       dispatchers: [...dispatchers.values()].map((d) => d.status()),
       teammates: teammates.all(),
       channels: config.channels.map((c) => ({ id: c.id, type: c.type })),
+      approvals: approvals.list().map((r) => ({
+        id: r.id,
+        dispatcherId: r.dispatcherId,
+        teammate: r.teammate,
+        kind: r.kind,
+        summary: r.summary,
+        channelId: r.address.channelId,
+        conversation: r.address.conversation,
+        ageMs: clock.now() - r.requestedAt,
+      })),
     }),
+    decideApproval: (id, answer) => approvals.decide(id, answer),
     dispatcherIds: () => [...dispatchers.keys()],
     interrupt: async (id) => {
       const d = dispatchers.get(id);
@@ -196,6 +225,9 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       }
       channelState.set(id, 'started');
     }
+    // Prompts a previous process left pending can no longer be answered: say so on them.
+    const expired = await approvals.expireLeftovers();
+    if (expired > 0) log.info({ expired }, 'approval prompts of the previous run marked expired');
     await Promise.all([...dispatchers.values()].map((d) => d.start()));
     // After the dispatchers: a task cut off by the restart is reported to its dispatcher at once.
     await teammates.start();
@@ -220,6 +252,7 @@ async function createDispatcher(
     clock: Clock;
     actions: ActionRegistry;
     policyOf: (channelId: string) => ChannelLivePolicy;
+    approvals: ApprovalBroker;
   },
 ): Promise<Dispatcher> {
   await mkdir(d.cwd, { recursive: true });
@@ -233,6 +266,8 @@ async function createDispatcher(
     logFile: path.join(deps.logDir, `codex-${d.id}.log`),
   };
   if (d.model) spec.model = d.model;
+  if (d.approvalPolicy) spec.approvalPolicy = d.approvalPolicy;
+  if (d.sandbox) spec.sandbox = d.sandbox;
   const runtime = new CodexRuntime(runtimeOptions(config, spec, deps));
   return new Dispatcher({
     id: d.id,
@@ -247,6 +282,7 @@ async function createDispatcher(
     clock: deps.clock,
     actions: deps.actions,
     policyOf: deps.policyOf,
+    approvals: deps.approvals,
   });
 }
 

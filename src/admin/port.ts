@@ -3,6 +3,8 @@
  * `src/admin/` depends on this narrow interface and not on the service (no import circle).
  */
 import type { DeliverResult, CompletionInput } from '../dispatch/completions.js';
+import type { ApprovalRecord } from '../state/types.js';
+import type { DecideResult } from '../dispatch/approvals/broker.js';
 import type { DispatcherStatus } from '../dispatch/dispatcher.js';
 import type { TeammateManager } from '../teammates/manager.js';
 import type { TeammateStatus } from '../teammates/api.js';
@@ -16,6 +18,21 @@ export interface ServiceStatus {
   /** Teammates (open ones and the newest closed ones), oldest first. */
   teammates: TeammateStatus[];
   channels: Array<{ id: string; type: string }>;
+  /** Approvals and questions waiting for an answer in chat, oldest first. */
+  approvals: PendingApproval[];
+}
+
+/** One pending approval as operators see it (`switchboard status`, `switchboard approvals list`). */
+export interface PendingApproval {
+  id: string;
+  dispatcherId: string;
+  teammate: string | null;
+  kind: ApprovalRecord['kind'];
+  summary: string;
+  channelId: string;
+  conversation: string;
+  /** ms since it was asked. */
+  ageMs: number;
 }
 
 /** The teammate operations the admin routes call. */
@@ -34,4 +51,6 @@ export interface AdminPort {
   /** Largest accepted completion text, bytes (UTF-8). */
   readonly completionMaxBytes: number;
   readonly teammates: AdminTeammates;
+  /** Answers pending approval `id` as an operator: approve = its approving answer, decline = its declining one. */
+  decideApproval(id: string, answer: 'approve' | 'decline'): Promise<DecideResult>;
 }

@@ -5,6 +5,8 @@
  * - `POST /dispatchers/:id/interrupt` → `{interrupted: boolean}`
  * - `POST /completions` → see `completion-route.ts`
  * - `GET /teammates`, `POST /teammates/{spawn,send,status,close}` → see `teammate-routes.ts`
+ * - `GET /approvals` → `{approvals: PendingApproval[]}`; `POST /approvals/<id>/approve|decline` →
+ *   200 `{status:'done', text}`, 404 unknown or settled id, 409 when the request has no such answer
  *
  * A stale socket file from a crashed service is replaced; a live one means
  * another service owns this state dir, and startup fails.
@@ -77,6 +79,18 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, deps:
     return handleCompletion(req, (status, body) => sendJson(res, status, body), deps.service);
   }
   if (await handleTeammates(req, url.pathname, (status, body) => sendJson(res, status, body), deps.service)) return;
+  if (url.pathname === '/approvals') {
+    if (req.method !== 'GET') return sendError(res, 405, 'method_not_allowed', '/approvals takes GET');
+    return sendJson(res, 200, { approvals: deps.service.status().approvals });
+  }
+  const a = /^\/approvals\/([^/]+)\/(approve|decline)$/.exec(url.pathname);
+  if (a?.[1] && a[2]) {
+    if (req.method !== 'POST') return sendError(res, 405, 'method_not_allowed', `${url.pathname} takes POST`);
+    const result = await deps.service.decideApproval(decodeURIComponent(a[1]), a[2] as 'approve' | 'decline');
+    if (result.status === 'not_found') return sendError(res, 404, 'not_found', `no pending approval ${a[1]} (see \`switchboard approvals list\`)`);
+    if (result.status === 'unsupported') return sendError(res, 409, 'unsupported', result.text);
+    return sendJson(res, 200, result);
+  }
   const m = /^\/dispatchers\/([^/]+)\/interrupt$/.exec(url.pathname);
   if (m?.[1]) {
     if (req.method !== 'POST') return sendError(res, 405, 'method_not_allowed', `${url.pathname} takes POST`);

@@ -53,8 +53,8 @@ export type AcceptResult =
   | { status: 'unrouted' }
   /** Not for the bot: sender or conversation not allowed, or no mention where one is required. */
   | { status: 'ignored'; reason: 'user_not_allowed' | 'conversation_not_allowed' | 'no_mention' }
-  /** An operator command (`stop`, `status`), answered in the conversation instead of becoming a turn. */
-  | { status: 'handled'; command: 'stop' | 'status' }
+  /** An operator command (`stop`, `status`) answered in the conversation, or the answer to a question the running turn asked: not a turn. */
+  | { status: 'handled'; command: 'stop' | 'status' | 'answer' }
   /** Accepted but the service could not persist it; the sender must be told. */
   | { status: 'failed'; error: string };
 

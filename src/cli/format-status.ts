@@ -26,7 +26,7 @@ function oneLine(error: string | null): string {
 
 /**
  * One header line plus one row per dispatcher; then, when there are any, a
- * blank line and one row per teammate.
+ * blank line and one row per teammate, and one per pending approval.
  */
 export function formatStatusTable(status: ServiceStatus): string {
   const lines = table(
@@ -61,5 +61,15 @@ export function formatStatusTable(status: ServiceStatus): string {
       ),
     );
   }
+  const approvals = status.approvals ?? [];
+  if (approvals.length > 0) lines.push('', ...approvalRows(approvals));
   return lines.join('\n');
+}
+
+/** The pending approvals table (`switchboard status`, `switchboard approvals list`). */
+export function approvalRows(approvals: ServiceStatus['approvals']): string[] {
+  return table(
+    ['APPROVAL', 'DISPATCHER', 'ASKED BY', 'AGE', 'WHERE', 'WHAT'],
+    approvals.map((a) => [a.id, a.dispatcherId, a.teammate ?? '-', formatAge(a.ageMs), `${a.channelId}/${a.conversation}`, oneLine(a.summary)]),
+  );
 }

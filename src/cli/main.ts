@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `switchboard` command: serve | status | doctor | demo | completion deliver | teammate close | config check.
+ * The `switchboard` command: serve | status | doctor | demo | completion deliver | teammate close | approvals list|approve|decline | config check.
  *
  * Exit codes: 0 ok, 1 runtime failure, 2 bad config/usage, 3 service not running.
  */
@@ -18,7 +18,7 @@ import { createLogger, defaultLogFormat, type Logger } from '../log.js';
 import { SWITCHBOARD_VERSION } from '../version.js';
 import { startService, type ServiceStatus } from '../service.js';
 import { DEMO_STATE_DIR, findAdminSocket } from './find-service.js';
-import { formatStatusTable } from './format-status.js';
+import { approvalRows, formatStatusTable } from './format-status.js';
 import { errorMessage } from '../errors.js';
 
 const DEFAULT_CONFIG = 'config/switchboard.example.json';
@@ -236,6 +236,48 @@ program
       }
     },
   );
+
+const approvalsCmd = program.command('approvals').description('approvals and questions Codex asks in chat, waiting for an answer');
+
+approvalsCmd
+  .command('list')
+  .description('list pending approvals (id, dispatcher, age, where, what is asked)')
+  .option('-c, --config <file>', 'config file (to find the admin socket; default: the running demo or npm start service)')
+  .option('-s, --socket <path>', 'admin socket path (overrides --config)')
+  .option('--json', 'print the JSON answer')
+  .action(async (opts: { config?: string; socket?: string; json?: boolean }) => {
+    try {
+      const socket = await findAdminSocket({ ...opts, defaultConfig: DEFAULT_CONFIG });
+      const res = await adminRequest<{ approvals: ServiceStatus['approvals'] }>(socket, 'GET', '/approvals');
+      if (opts.json) process.stdout.write(`${JSON.stringify(res)}\n`);
+      else process.stdout.write(res.approvals.length === 0 ? 'no pending approvals\n' : `${approvalRows(res.approvals).join('\n')}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+for (const answer of ['approve', 'decline'] as const) {
+  approvalsCmd
+    .command(answer)
+    .argument('<id>', 'approval id (see `switchboard approvals list`)')
+    .description(answer === 'approve' ? 'approve a pending request as an operator (its approving answer)' : 'decline a pending request as an operator')
+    .option('-c, --config <file>', 'config file (to find the admin socket; default: the running demo or npm start service)')
+    .option('-s, --socket <path>', 'admin socket path (overrides --config)')
+    .action(async (id: string, opts: { config?: string; socket?: string }) => {
+      try {
+        const socket = await findAdminSocket({ ...opts, defaultConfig: DEFAULT_CONFIG });
+        const res = await adminRequest<{ text: string }>(socket, 'POST', `/approvals/${encodeURIComponent(id)}/${answer}`);
+        process.stdout.write(`${res.text}\n`);
+      } catch (err) {
+        if (err instanceof AdminApiError) {
+          const b = err.body as { message?: string };
+          process.stderr.write(`switchboard: ${b.message ?? err.message}\n`);
+          process.exit(err.status === 404 || err.status === 409 ? EXIT.config : EXIT.failure);
+        }
+        fail(err);
+      }
+    });
+}
 
 const teammate = program.command('teammate').description('teammates of the running service (listed by `switchboard status`)');
 

@@ -170,6 +170,8 @@ export interface CommandExecutionItem {
 export interface FileUpdateChange {
   path: string;
   kind: { type: 'add' | 'delete' | 'update' };
+  /** The change as a unified diff. */
+  diff: string;
 }
 
 /** `fileChange` item: a patch the agent applies. */

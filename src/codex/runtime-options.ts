@@ -23,6 +23,9 @@ export interface RuntimeSpec {
   record: RuntimeRecordStore;
   /** Absolute path of the app-server's log file. */
   logFile: string;
+  /** Overrides `codex.approvalPolicy` / `codex.sandbox` for this runtime's thread. */
+  approvalPolicy?: Config['codex']['approvalPolicy'];
+  sandbox?: Config['codex']['sandbox'];
 }
 
 /**
@@ -50,8 +53,8 @@ export function runtimeOptions(
     startTimeoutMs: c.startTimeoutMs,
     backoff: c.restartBackoff,
     thread: {
-      sandbox: c.sandbox,
-      approvalPolicy: c.approvalPolicy,
+      sandbox: spec.sandbox ?? c.sandbox,
+      approvalPolicy: spec.approvalPolicy ?? c.approvalPolicy,
       model: spec.model ?? c.model ?? null,
       developerInstructions: spec.developerInstructions,
     },

@@ -83,8 +83,13 @@ export const accessSchema = z
     users: z.array(z.string().min(1)).optional(),
     /** Platform conversation ids the bot answers in (Slack channel/DM ids, Feishu `chat_id`); absent = all. */
     conversations: z.array(z.string().min(1)).optional(),
-    /** Platform user ids allowed to run the `stop` and `status` commands. */
+    /** Platform user ids allowed to run the `stop` and `status` commands (and, per `approvers`, to answer approvals). */
     admins: z.array(z.string().min(1)).default([]),
+    /**
+     * Who may answer an approval or question Codex asks during a turn: the sender of the message
+     * that started the turn, the channel's admins, or either (default).
+     */
+    approvers: z.enum(['requester-or-admins', 'requester', 'admins']).default('requester-or-admins'),
   })
   .strict();
 
@@ -222,6 +227,10 @@ export const dispatcherSchema = z
     /** Extra developer instructions for this dispatcher's thread. */
     instructions: z.string().optional(),
     model: z.string().min(1).optional(),
+    /** Overrides codex.approvalPolicy for this dispatcher's thread: when Codex asks in chat before acting. */
+    approvalPolicy: z.enum(['never', 'on-request', 'untrusted']).optional(),
+    /** Overrides codex.sandbox for this dispatcher's thread. */
+    sandbox: z.enum(['read-only', 'workspace-write', 'danger-full-access']).optional(),
   })
   .strict();
 
@@ -262,6 +271,22 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** Approvals and questions Codex asks in chat (approval policy `on-request` / `untrusted`). */
+    approvals: z
+      .object({
+        /** An unanswered prompt gets the `onTimeout` answer after this long, ms (default 10 min). */
+        timeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 60_000),
+        /** The answer a timeout gives: `decline` (the agent continues without it) or `cancel` (the turn stops). */
+        onTimeout: z.enum(['decline', 'cancel']).default('decline'),
+        /** Settled approvals kept in state for `switchboard approvals list` and audit. */
+        keep: z.number().int().positive().default(200),
+      })
+      .strict()
+      .prefault({}),
     /** Completions delivered to dispatchers (teammates, external agents). */
     completions: z
       .object({
@@ -286,7 +311,10 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ChannelConfig = z.infer<typeof channelSchema>;
 export type WebChannelConfig = z.infer<typeof webChannelSchema>;
-export type AccessConfig = z.infer<typeof accessSchema>;
+/** The access lists the gate applies (approvers is the approval broker's). */
+export type AccessConfig = Omit<z.infer<typeof accessSchema>, 'approvers'>;
+export type ApproversRule = z.infer<typeof accessSchema>['approvers'];
+export type ApprovalsConfig = z.infer<typeof configSchema>['approvals'];
 export type SlackChannelConfig = z.infer<typeof slackChannelSchema>;
 export type FeishuChannelConfig = z.infer<typeof feishuChannelSchema>;
 export type DispatcherConfig = z.infer<typeof dispatcherSchema>;

@@ -27,8 +27,8 @@ export interface ActionSpec {
   everyoneAllowed?: boolean;
   /** What a refused presser is told. */
   refusedText: string;
-  /** What a press after `retire` is told. */
-  staleText: string;
+  /** What a press after `retire` is told; a function is asked at press time (e.g. "already approved by Ann"). */
+  staleText: string | (() => string);
   /** Runs the action for the presser `by`; its text is what the presser is told. Called at most once. */
   run: (by: ActionEvent['user']) => Promise<string>;
 }
@@ -77,7 +77,7 @@ export class ActionRegistry {
       this.logger.info({ channel: event.channelId, user: event.user.id }, 'button press refused');
       return { status: 'refused', text: spec.refusedText };
     }
-    if (entry.retired) return { status: 'stale', text: spec.staleText };
+    if (entry.retired) return { status: 'stale', text: typeof spec.staleText === 'function' ? spec.staleText() : spec.staleText };
     if (entry.pressed) return entry.pressed;
     entry.pressed = spec.run(event.user).then(
       (text): ActionResult => ({ status: 'done', text }),

@@ -28,8 +28,9 @@ import type { Logger } from '../log.js';
 import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent } from '../codex/agent-runtime.js';
 import { PUMP_RETRY_MS, QueuePump } from './queue-pump.js';
 import { ReplyPoster } from './reply-poster.js';
-import type { TurnEvent, TurnOutcome } from '../codex/turn-runner.js';
+import type { TurnEvent, TurnOutcome, TurnServerRequest } from '../codex/turn-runner.js';
 import { ActionRegistry } from './actions.js';
+import type { ApprovalBroker } from './approvals/broker.js';
 import {
   beginLiveSession,
   closeLeftoverElement,
@@ -107,6 +108,8 @@ export interface DispatcherOptions {
   actions?: ActionRegistry;
   /** Per channel: live answers on or off, and who besides the sender may stop a turn. Default: on, nobody. */
   policyOf?: (channelId: string) => ChannelLivePolicy;
+  /** Asks approvals and questions in the turn's conversation; absent: codex's requests are declined at once. */
+  approvals?: ApprovalBroker;
 }
 
 export class Dispatcher {
@@ -194,6 +197,8 @@ export class Dispatcher {
    * refusal is also posted to the conversation).
    */
   async accept(msg: InboundMessage): Promise<AcceptResult> {
+    // A reply that answers a question the running turn asks is that answer, not a new turn.
+    if (this.opts.approvals && (await this.opts.approvals.answerInThread(msg))) return { status: 'handled', command: 'answer' };
     const address = replyAddressOf(msg);
     const sender: QueuedMessage['sender'] = { id: msg.sender.id };
     if (msg.sender.name !== undefined) sender.name = msg.sender.name;
@@ -231,8 +236,10 @@ export class Dispatcher {
   }
 
   /** Interrupts the running turn; false when idle. `by` (a chat user's name) is named in the turn's final mark. */
-  interrupt(by: string | null = null): Promise<boolean> {
+  async interrupt(by: string | null = null): Promise<boolean> {
     if (this.running && by !== null) this.running.stoppedBy ??= by;
+    // Stopping a turn declines what it still asks (the prompts say who stopped it).
+    if (this.running && this.opts.approvals) await this.opts.approvals.withdraw(this.running.entryId, by ?? 'an operator');
     return this.opts.runtime.interruptTurn();
   }
 
@@ -379,6 +386,7 @@ export class Dispatcher {
     let attemptRecorded: Promise<void>;
     let outcome: TurnOutcome;
     let stoppedBy: string | null = null;
+    const { approvals } = this.opts;
     try {
       const turn = this.opts.runtime.runTurn(input, this.opts.turnTimeoutMs, {
         // One quiet notice per turn, so a chat user is not left in silence while codex retries.
@@ -389,6 +397,15 @@ export class Dispatcher {
           void this.reply(address, { kind: 'notice', text: retryingText(message), idempotencyKey: `${entry.id}:retrying` });
         },
         ...(live ? { onEvent: (event: TurnEvent) => live.onEvent(event) } : {}),
+        ...(approvals && address
+          ? {
+              onServerRequest: (r: TurnServerRequest) =>
+                approvals.ask(
+                  { dispatcherId: this.opts.id, teammate: null, turnKey: entry.id, address, requester: entry.kind === 'message' ? entry.sender : null },
+                  r,
+                ),
+            }
+          : {}),
       });
       this.running = { entryId: entry.id, since: this.opts.clock.now(), address, stoppedBy: null };
       if (address && entry.kind === 'message') void this.progress(address, 'running');

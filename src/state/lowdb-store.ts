@@ -26,6 +26,7 @@ import type { Low } from 'lowdb';
 import type { Clock } from '../clock.js';
 import { CoalescingWriter, WriteLane } from './write-queue.js';
 import type {
+  ApprovalRecord,
   CompletionRecord,
   RuntimeRecord,
   EnqueueResult,
@@ -205,6 +206,29 @@ export class LowdbStateStore implements StateStore {
         return true;
       });
       data.completions = { ...all, [dispatcherId]: kept };
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#persist();
+  }
+
+  listApprovals(): readonly ApprovalRecord[] {
+    return this.#data.approvals ?? [];
+  }
+
+  putApproval(record: ApprovalRecord, limit: number): Promise<void> {
+    try {
+      const list = (this.#data.approvals ?? []).filter((a) => a.id !== record.id);
+      list.push({ ...record });
+      // Drop the oldest settled records beyond the limit; pending ones still have a prompt to settle.
+      let excess = list.length - Math.max(1, limit);
+      this.#data.approvals = list.filter((a) => {
+        if (excess > 0 && a.state !== 'pending' && a.id !== record.id) {
+          excess--;
+          return false;
+        }
+        return true;
+      });
     } catch (err) {
       return Promise.reject(err);
     }

@@ -112,6 +112,7 @@ function validate(text: string, file: string): StateData {
     if (!isRecord(doc[key])) fail(`has a non-object "${key}"`);
     lists(key);
   }
+  if (doc.approvals !== undefined && !Array.isArray(doc.approvals)) fail('has a non-array "approvals"');
   if (doc.teammates !== undefined) {
     if (!isRecord(doc.teammates)) fail('has a non-object "teammates"');
     for (const [name, t] of Object.entries(doc.teammates as object)) {

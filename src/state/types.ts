@@ -154,6 +154,38 @@ export interface TeammateRecord extends RuntimeRecord {
   lastCompletionId: string | null;
 }
 
+/** What a Codex server request asked (src/dispatch/approvals/). */
+export type ApprovalKind = 'command' | 'fileChange' | 'permissions' | 'question' | 'elicitation';
+
+/**
+ * One approval or question Codex asked in a chat, kept for operators and audit: pending while
+ * its prompt waits (a service restart then marks it `expired`: a restarted app-server will not
+ * take an answer to its predecessor's request), then settled with the decision and who made it.
+ * Never holds a command's environment.
+ */
+export interface ApprovalRecord {
+  /** Short id operators use (`switchboard approvals approve <id>`). */
+  id: string;
+  dispatcherId: string;
+  /** Teammate whose turn asked; null for the dispatcher itself. */
+  teammate: string | null;
+  kind: ApprovalKind;
+  /** One line of what is asked (e.g. "run `npm test` in /repo"). */
+  summary: string;
+  /** The conversation the prompt is in. */
+  address: ReplyAddress;
+  /** The prompt message (channel and the adapter's ref); null when none could be posted. */
+  prompt: { channelId: string; ref: string } | null;
+  state: 'pending' | 'decided' | 'timedOut' | 'withdrawn' | 'expired';
+  /** The answer given (e.g. `accept`, `decline`, `cancel`, an option label); null while pending or when withdrawn/expired. */
+  decision: string | null;
+  /** Who decided (platform user id and name, or `operator`); null for timeouts and withdrawals. */
+  decidedBy: { id: string; name?: string } | null;
+  /** ms since the epoch. */
+  requestedAt: number;
+  settledAt: number | null;
+}
+
 /** One message in a local web chat conversation. */
 export interface WebMessage {
   id: string;
@@ -192,6 +224,8 @@ export interface StateData {
   completions?: Record<string, CompletionRecord[]>;
   /** Teammates by name (open ones, plus the newest closed ones). Absent in older files. */
   teammates?: Record<string, TeammateRecord>;
+  /** Approvals and questions, oldest first: every pending one plus the newest settled ones. Absent in older files. */
+  approvals?: ApprovalRecord[];
   /**
    * Legacy: `<channelId>` → conversation → messages, where versions before the per-channel
    * `web-<channel>.json` files kept the history. openStateStore moves it to those files, so it is
@@ -252,6 +286,10 @@ export interface StateStore {
   /** Applies `patch` to an existing record. @throws StateError when there is no record of that name. */
   patchTeammate(name: string, patch: Partial<TeammateRecord>): Promise<TeammateRecord>;
 
+  /** All approval records (pending and the newest settled), oldest first. */
+  listApprovals(): readonly ApprovalRecord[];
+  /** Inserts or replaces (by id) an approval record; keeps the newest `limit` settled ones, never dropping a pending one. */
+  putApproval(record: ApprovalRecord, limit: number): Promise<void>;
   /** Keeps a reply that could not be posted (newest `limit` per dispatcher). */
   recordFailedReply(dispatcherId: string, reply: FailedReply, limit: number): Promise<void>;
   listFailedReplies(dispatcherId: string): readonly FailedReply[];

@@ -191,7 +191,7 @@ const READ: FieldCheck[] = [
     row({ notification: 'item/started' }, `item.<${type}>`, fields),
     row({ notification: 'item/completed' }, `item.<${type}>`, fields),
   ]),
-  check<FileUpdateChange>({ notification: 'item/completed' }, 'item.<fileChange>.changes[]', { path: 'required', kind: 'required' }),
+  check<FileUpdateChange>({ notification: 'item/completed' }, 'item.<fileChange>.changes[]', { path: 'required', kind: 'required', diff: 'required' }),
   check<TurnPlanStep>({ notification: 'turn/plan/updated' }, 'plan[]', { step: 'required', status: 'required' }),
   check<TurnError>({ notification: 'error' }, 'error', TURN_ERROR),
   check<CommandApprovalParams>({ serverRequest: 'item/commandExecution/requestApproval' }, '', {

@@ -85,7 +85,7 @@ describe('turn view', () => {
         type: 'fileChange',
         id: 'f',
         status: 'inProgress',
-        changes: ['src/a.ts', 'src/b.ts', 'c.md', 'd.md'].map((path) => ({ path, kind: { type: 'update' } })),
+        changes: ['src/a.ts', 'src/b.ts', 'c.md', 'd.md'].map((path) => ({ path, kind: { type: 'update' }, diff: '' })),
       }),
     ).toBe('editing a.ts, b.ts, c.md and 1 more');
     expect(describeActivity({ type: 'mcpToolCall', id: 'm', server: 'switchboard', tool: 'ask', status: 'inProgress' })).toBe('calling `switchboard.ask`');

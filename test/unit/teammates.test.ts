@@ -214,6 +214,7 @@ describe('status table', () => {
     pid: 1,
     startedAt: 'now',
     channels: [],
+    approvals: [],
     teammates: [],
     dispatchers: [
       {

@@ -1,0 +1,217 @@
+/**
+ * What a Codex server request asks, for a person in chat: a title, a Markdown body (the command
+ * in a code block, its cwd and reason; the files of a change; the permissions; the question) and
+ * the answers it offers, each with the reply codex gets. Pure: no I/O.
+ *
+ * Answers per request (codex app-server v2, `@openai/codex@0.171.0` schema):
+ * - command / file change: `accept`, `acceptForSession` (not for `kind: humanCommand`), `decline`
+ *   (the agent continues without it), `cancel` (the turn stops too);
+ * - permissions: grant the requested profile for the turn or the session, or grant nothing;
+ * - `request_user_input`: one question at a time, its options as buttons, free text by a reply;
+ * - MCP elicitation: accept / decline / cancel; a form of one field takes a reply (string) or
+ *   buttons (enum, boolean); other forms cannot be filled in chat and offer decline / cancel.
+ */
+import type { ApprovalKind } from '../../state/types.js';
+import type { ServerRequest, ServerRequestReply, UserInputQuestion } from '../../codex/server-requests.js';
+import type { ThreadItem } from '../../codex/protocol.js';
+
+/** One answer a person can give. */
+export interface Choice {
+  /** Stable key, logged and kept in state (`accept`, `decline`, an option label…). */
+  key: string;
+  label: string;
+  style?: 'primary' | 'danger';
+  /** Past tense for the settled message, e.g. "Approved". */
+  done: string;
+  reply: ServerRequestReply;
+}
+
+/** What to show and offer for one request (or for the current question of a multi-question request). */
+export interface Asked {
+  kind: ApprovalKind;
+  title: string;
+  body: string;
+  /** One line for status, logs and state. */
+  summary: string;
+  choices: Choice[];
+  /** A reply in the thread answers this (free text): builds the reply from the text; null = buttons only. */
+  fromText: ((text: string) => ServerRequestReply) | null;
+  /** The answer a timeout gives. */
+  onTimeout(decision: 'decline' | 'cancel'): Choice;
+}
+
+const fence = (text: string): string => {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(longest + 1);
+  return `${ticks}\n${text}\n${ticks}`;
+};
+
+const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+function decisionChoices(allowSession: boolean): Choice[] {
+  const r = (decision: 'accept' | 'acceptForSession' | 'decline' | 'cancel'): ServerRequestReply =>
+    ({ status: 'result', result: { decision } }) as ServerRequestReply;
+  const choices: Choice[] = [{ key: 'accept', label: 'Approve', style: 'primary', done: 'Approved', reply: r('accept') }];
+  if (allowSession)
+    choices.push({ key: 'acceptForSession', label: 'Approve for this session', done: 'Approved for this session', reply: r('acceptForSession') });
+  choices.push({ key: 'decline', label: 'Decline', style: 'danger', done: 'Declined', reply: r('decline') });
+  choices.push({ key: 'cancel', label: 'Cancel turn', style: 'danger', done: 'Declined and the turn cancelled', reply: r('cancel') });
+  return choices;
+}
+
+function pick(choices: Choice[], key: 'decline' | 'cancel'): Choice {
+  return choices.find((c) => c.key === key) ?? (choices[choices.length - 1] as Choice);
+}
+
+function withReason(lines: string[], reason: string | null | undefined): string[] {
+  return reason ? [...lines, `**Why:** ${reason}`] : lines;
+}
+
+/** Describes `request`; `item` is the item codex announced for it (file changes carry their diffs there). */
+export function describeRequest(request: ServerRequest, item: ThreadItem | null): Asked {
+  switch (request.method) {
+    case 'item/commandExecution/requestApproval': {
+      const p = request.params;
+      const command = p.command ?? (item?.type === 'commandExecution' ? item.command : '(command not shown)');
+      const choices = decisionChoices(p.kind !== 'humanCommand');
+      return {
+        kind: 'command',
+        title: '🔐 Approval needed: run a command',
+        body: withReason([fence(command), ...(p.cwd ? [`**In:** \`${p.cwd}\``] : [])], p.reason).join('\n'),
+        summary: `run \`${clip(command.replace(/\s+/g, ' '), 120)}\`${p.cwd ? ` in ${p.cwd}` : ''}`,
+        choices,
+        fromText: null,
+        onTimeout: (d) => pick(choices, d),
+      };
+    }
+    case 'item/fileChange/requestApproval': {
+      const p = request.params;
+      const changes = item?.type === 'fileChange' ? item.changes : [];
+      const files = changes.map((c) => {
+        const diff = c.diff;
+        const added = diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++')).length;
+        const removed = diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---')).length;
+        return `- \`${c.path}\` (${c.kind.type}${diff ? `, +${added} −${removed}` : ''})`;
+      });
+      const choices = decisionChoices(true);
+      const lines = files.length > 0 ? files.slice(0, 20) : ['(the files were not announced)'];
+      if (files.length > 20) lines.push(`- … and ${files.length - 20} more`);
+      if (p.grantRoot) lines.push(`**Asks to write under:** \`${p.grantRoot}\` for the rest of the session`);
+      return {
+        kind: 'fileChange',
+        title: '🔐 Approval needed: change files',
+        body: withReason(lines, p.reason).join('\n'),
+        summary: `change ${changes.length === 1 ? `\`${changes[0]?.path}\`` : `${changes.length} files`}`,
+        choices,
+        fromText: null,
+        onTimeout: (d) => pick(choices, d),
+      };
+    }
+    case 'item/permissions/requestApproval': {
+      const p = request.params;
+      const grants: string[] = [];
+      const fs = p.permissions.fileSystem;
+      if (fs?.read?.length) grants.push(`- read: ${fs.read.map((x) => `\`${x}\``).join(', ')}`);
+      if (fs?.write?.length) grants.push(`- write: ${fs.write.map((x) => `\`${x}\``).join(', ')}`);
+      if (fs?.entries?.length) grants.push(`- ${fs.entries.length} file-system rule(s)`);
+      if (p.permissions.network?.enabled) grants.push('- network access');
+      const grant = (scope: 'turn' | 'session'): ServerRequestReply =>
+        ({ status: 'result', result: { permissions: p.permissions, scope } }) as ServerRequestReply;
+      const none: ServerRequestReply = { status: 'result', result: { permissions: {}, scope: 'turn' } } as ServerRequestReply;
+      const choices: Choice[] = [
+        { key: 'grantTurn', label: 'Grant for this turn', style: 'primary', done: 'Granted for this turn', reply: grant('turn') },
+        { key: 'grantSession', label: 'Grant for this session', done: 'Granted for this session', reply: grant('session') },
+        { key: 'decline', label: 'Decline', style: 'danger', done: 'Declined', reply: none },
+      ];
+      return {
+        kind: 'permissions',
+        title: '🔐 Approval needed: more permissions',
+        body: withReason([...(grants.length ? grants : ['- (no details)']), `**In:** \`${p.cwd}\``], p.reason).join('\n'),
+        summary: `grant ${grants.length ? grants.map((g) => g.slice(2)).join('; ') : 'permissions'}`,
+        choices,
+        fromText: null,
+        onTimeout: () => choices[2] as Choice,
+      };
+    }
+    case 'item/tool/requestUserInput':
+      throw new Error('questions are asked one at a time: use describeQuestion');
+    case 'mcpServer/elicitation/request':
+      return describeElicitation(request.params);
+  }
+}
+
+/**
+ * The `index`-th question of a `request_user_input`; `answer` builds the whole reply once every
+ * question has an answer (the caller keeps the answers given so far).
+ */
+export function describeQuestion(q: UserInputQuestion, index: number, total: number, answered: (answer: string) => ServerRequestReply): Asked {
+  const options = q.options ?? [];
+  const choices: Choice[] = options.map((o) => ({ key: o.label, label: clip(o.label, 30), done: `Answered “${o.label}”`, reply: answered(o.label) }));
+  const decline: Choice = { key: 'decline', label: 'Skip', done: 'Not answered', reply: { status: 'error', message: 'the user did not answer' } };
+  const free = q.isOther === true || options.length === 0;
+  const lines = [`**${q.header}**${total > 1 ? ` (${index + 1} of ${total})` : ''}`, q.question];
+  for (const o of options) if (o.description) lines.push(`- **${o.label}**: ${o.description}`);
+  if (free) lines.push(q.isSecret ? '_Reply in this thread to answer (the reply is visible to everyone here)._' : '_Reply in this thread to answer._');
+  return {
+    kind: 'question',
+    title: '❓ The agent asks',
+    body: lines.join('\n'),
+    summary: `asks: ${clip(q.question, 120)}`,
+    choices: [...choices, decline],
+    fromText: free ? (text) => answered(text) : null,
+    onTimeout: () => decline,
+  };
+}
+
+interface FieldSchema {
+  type?: string;
+  enum?: unknown[];
+  title?: string;
+}
+
+function describeElicitation(p: Extract<ServerRequest, { method: 'mcpServer/elicitation/request' }>['params']): Asked {
+  const result = (action: 'accept' | 'decline' | 'cancel', content: unknown = null): ServerRequestReply =>
+    ({ status: 'result', result: { action, content } }) as ServerRequestReply;
+  const decline: Choice = { key: 'decline', label: 'Decline', style: 'danger', done: 'Declined', reply: result('decline') };
+  const cancel: Choice = { key: 'cancel', label: 'Cancel', style: 'danger', done: 'Cancelled', reply: result('cancel') };
+  const lines = [`**${p.serverName}** asks:`, p.message];
+  let choices: Choice[] = [decline, cancel];
+  let fromText: Asked['fromText'] = null;
+  if (p.mode === 'url') {
+    lines.push(`Open: ${p.url ?? '(no url)'}`);
+    choices = [{ key: 'accept', label: 'Done', style: 'primary', done: 'Accepted', reply: result('accept') }, decline, cancel];
+  } else {
+    const schema = (p.requestedSchema ?? {}) as { properties?: Record<string, FieldSchema> };
+    const fields = Object.entries(schema.properties ?? {});
+    if (fields.length === 0) choices = [{ key: 'accept', label: 'Accept', style: 'primary', done: 'Accepted', reply: result('accept', {}) }, decline, cancel];
+    else if (fields.length === 1) {
+      const [name, f] = fields[0] as [string, FieldSchema];
+      if (Array.isArray(f.enum)) {
+        const opts = f.enum.map((v) => String(v));
+        choices = [
+          ...opts.map((v): Choice => ({ key: v, label: clip(v, 30), done: `Answered “${v}”`, reply: result('accept', { [name]: v }) })),
+          decline,
+          cancel,
+        ];
+      } else if (f.type === 'boolean') {
+        choices = [
+          { key: 'yes', label: 'Yes', style: 'primary', done: 'Answered yes', reply: result('accept', { [name]: true }) },
+          { key: 'no', label: 'No', done: 'Answered no', reply: result('accept', { [name]: false }) },
+          cancel,
+        ];
+      } else if (f.type === 'string') {
+        lines.push(`_Reply in this thread with the ${f.title ?? name}._`);
+        fromText = (text) => result('accept', { [name]: text });
+      } else lines.push('_This form cannot be filled in chat._');
+    } else lines.push('_This form has several fields and cannot be filled in chat._');
+  }
+  return {
+    kind: 'elicitation',
+    title: '❓ A tool asks',
+    body: lines.join('\n'),
+    summary: `${p.serverName} asks: ${clip(p.message, 120)}`,
+    choices,
+    fromText,
+    onTimeout: (d) => (d === 'cancel' ? cancel : decline),
+  };
+}
