@@ -14,6 +14,8 @@
  *   dropped WebSocket shows as `reconnecting` until Slack's `hello` on the new one; HTTP mode:
  *   `connected` while the receiver listens.
  * - live: streamed answers with a Stop button (./outbound/live.ts); presses via ./inbound/actions.ts.
+ * - prompts: approvals and questions as Block Kit messages with answer buttons (./outbound/prompt.ts);
+ *   presses via ./inbound/actions.ts, like Stop.
  * - Files attached to messages are not downloaded: their names and permalinks are appended to the
  *   text (`[file: name — permalink]`).
  */
@@ -37,6 +39,7 @@ import type { ActionHandler } from '../live.js';
 import { registerActionListener } from './inbound/actions.js';
 import { createLiveCall } from './outbound/live-api.js';
 import { createSlackLive } from './outbound/live.js';
+import { createSlackPrompts } from './outbound/prompt.js';
 
 export interface SlackChannel extends ChannelAdapter {
   readonly type: 'slack';
@@ -63,6 +66,7 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
   const progress = new SlackProgress({ client, logger, reactions: config.progress });
   const liveCall = createLiveCall(client, config.botToken, { ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}), logger: sdkLogger }, logger);
   const live = createSlackLive({ call: liveCall, sender, clock, logger, teamId: () => identity?.teamId });
+  const prompts = createSlackPrompts({ client, logger });
   let onAction: ActionHandler | undefined;
 
   let app: App | undefined;
@@ -150,6 +154,8 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
     },
 
     live,
+
+    prompts,
 
     start(handler: InboundHandler, actions?: ActionHandler): Promise<void> {
       return gate.start(app !== undefined, () => {

@@ -18,6 +18,9 @@ export interface ButtonPress {
   threadTs?: string;
   actionId: string;
   value: string;
+  /** The pressed button's block_id and text (default: the live answer's Stop button). */
+  blockId?: string;
+  label?: string;
   teamId: string;
   appId?: string;
 }
@@ -45,8 +48,8 @@ export function blockActionsPayload(press: ButtonPress): Record<string, unknown>
     actions: [
       {
         action_id: press.actionId,
-        block_id: 'switchboard_live_actions',
-        text: { type: 'plain_text', text: 'Stop', emoji: true },
+        block_id: press.blockId ?? 'switchboard_live_actions',
+        text: { type: 'plain_text', text: press.label ?? 'Stop', emoji: true },
         value: press.value,
         type: 'button',
         action_ts: `${Math.floor(Date.now() / 1000)}.000001`,

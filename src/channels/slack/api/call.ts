@@ -27,6 +27,7 @@ import type { SlackWebClient } from './client.js';
 export interface SlackMethods {
   'auth.test': { args: Record<string, never>; result: webApi.AuthTestResponse };
   'chat.postMessage': { args: webApi.ChatPostMessageArguments; result: webApi.ChatPostMessageResponse };
+  'chat.update': { args: webApi.ChatUpdateArguments; result: webApi.ChatUpdateResponse };
   'reactions.add': { args: webApi.ReactionsAddArguments; result: webApi.ReactionsAddResponse };
   'reactions.remove': { args: webApi.ReactionsRemoveArguments; result: webApi.ReactionsRemoveResponse };
   'users.info': { args: webApi.UsersInfoArguments; result: webApi.UsersInfoResponse };
