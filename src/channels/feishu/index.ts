@@ -18,6 +18,8 @@
  * - live: the answer streamed into a CardKit card with the plan, activity and a Stop button
  *   (./outbound/live.ts); presses arrive as `card.action.trigger` over either mode and are handed to
  *   start()'s ActionHandler, answered with a toast (./inbound/card-actions.ts).
+ * - prompts: approvals / questions as an interactive card with one button per answer, patched when
+ *   settled (./outbound/prompt.ts); presses take the Stop button's path.
  * - connection(): long connection: the SDK's live state (`reconnecting` after a drop until it is
  *   re-established; ./inbound/long-connection.ts); webhook: `connected` while the server listens.
  * - Every Open API call refreshes a rejected token once and waits out rate limits (./api/call.ts).
@@ -45,6 +47,7 @@ import { StartStopGate } from '../lifecycle.js';
 import { parseListenAddress, urlOf } from '../listen.js';
 import { FeishuLive } from './outbound/live.js';
 import { FeishuProgress } from './outbound/progress.js';
+import { FeishuPrompts } from './outbound/prompt.js';
 import { FeishuSender } from './outbound/send.js';
 import { accessRefusal } from '../../dispatch/gate.js';
 
@@ -81,6 +84,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
   const sender = new FeishuSender({ client, ctx, logger });
   const progress = new FeishuProgress({ client, ctx, logger, reactions: config.progress });
   const live = new FeishuLive({ client, ctx, logger });
+  const prompts = new FeishuPrompts({ client, ctx, logger });
   const filesDir = path.join(deps.stateDir, 'feishu', config.id, 'files');
   const seen = new RecentIds();
 
@@ -221,6 +225,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
     mode: config.mode,
     filesDir,
     live,
+    prompts,
 
     get eventsUrl(): string | undefined {
       return eventsUrl();
