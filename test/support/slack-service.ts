@@ -23,6 +23,8 @@ export interface SlackTestServiceOptions {
   /** Bindings of dispatcher `main` (default: every conversation, mention required). */
   bindings?: Array<{ conversation?: string; requireMention?: boolean }>;
   turnTimeoutMs?: number;
+  /** Extra `codex` config (e.g. approvalPolicy, sandbox), over the test defaults. */
+  codex?: Record<string, unknown>;
 }
 
 export interface SlackTestService {
@@ -43,7 +45,7 @@ export async function startSlackTestService(env: CodexTestEnv, fake: FakeSlack, 
   const config = parseConfig(
     {
       stateDir: env.stateDir,
-      codex: testCodexConfig(env),
+      codex: { ...testCodexConfig(env), ...opts.codex },
       channels: [
         {
           id: 'slack',
