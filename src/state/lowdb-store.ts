@@ -320,6 +320,21 @@ export class LowdbStateStore implements StateStore {
     }
   }
 
+  replaceWebMessage(channelId: string, conversation: string, id: string, message: WebMessage): Promise<boolean> {
+    try {
+      this.#checkOpen();
+      const file = this.#web.get(channelId);
+      const list = file && own(file.db.data.conversations, conversation);
+      const at = list?.findIndex((m) => m.id === id) ?? -1;
+      if (!file || !list || at === -1) return Promise.resolve(false);
+      const next = list.with(at, { ...message });
+      file.db.data.conversations = { ...file.db.data.conversations, [conversation]: next };
+      return file.writer.persist().then(() => true);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   listWebMessages(channelId: string, conversation: string): readonly WebMessage[] {
     return own(this.#webConversations(channelId), conversation) ?? [];
   }

@@ -198,6 +198,21 @@ export interface WebMessage {
   sender?: string;
   /** ISO-8601 timestamp. */
   createdAt: string;
+  /**
+   * Present on an interactive prompt (an approval, a question; src/channels/prompt.ts): `text` is
+   * its body (Markdown) and this the rest of what it shows now. Replaced as a whole on update.
+   */
+  prompt?: WebPrompt;
+}
+
+/** A prompt's title, answer buttons ([] once settled) and status line, as stored with its message. */
+export interface WebPrompt {
+  /** One plain-text line. */
+  title: string;
+  /** In order; a press posts `actionId` to `POST /api/actions`. */
+  buttons: { actionId: string; label: string; style?: 'primary' | 'danger' }[];
+  /** Markdown line under the body; null = none. */
+  status: string | null;
 }
 
 /** A reply the channel adapter could not post, kept so it is not lost silently. */
@@ -295,6 +310,12 @@ export interface StateStore {
   listFailedReplies(dispatcherId: string): readonly FailedReply[];
 
   appendWebMessage(channelId: string, conversation: string, message: WebMessage, limit: number): Promise<void>;
+  /**
+   * Replaces the message `id` of the conversation with `message` in place (same position).
+   * Resolves true once durable; false (nothing written) when no message has that id (e.g. it fell
+   * out of the bounded history).
+   */
+  replaceWebMessage(channelId: string, conversation: string, id: string, message: WebMessage): Promise<boolean>;
   listWebMessages(channelId: string, conversation: string): readonly WebMessage[];
   listWebConversations(channelId: string): string[];
 

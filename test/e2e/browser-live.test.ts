@@ -4,7 +4,7 @@
  * store, and the test as the dispatcher, calling `live.open/update/finish` with growing text (a
  * table, a link, a code block). The bubble grows in place (the same DOM node), its activity and
  * plan show, Stop reaches the ActionHandler and the page shows its answer, the final message takes
- * the bubble's place, and nothing overflows the 390 px viewport.
+ * the bubble's place, and nothing overflows the 390 px viewport. A prompt's button posts its action.
  * Screenshots land in /tmp/switchboard-screenshots/ (test artifacts).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -241,6 +241,33 @@ describe('web chat live answers in headless Chromium at 390 px', () => {
     await element.finish({ outcome: 'completed', message: { kind: 'answer', text: 'all the way', idempotencyKey: 'turn-3' } });
     await page.locator(`[data-id="${outboundMessageId('turn-3')}"]`, { hasText: 'all the way' }).waitFor({ timeout: 5_000 });
     expect(await page.locator('[data-live]').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a prompt shows its buttons; a press posts its action; the update removes them in place', async () => {
+    const to = await ask('may I?');
+    const posted = await channel.prompts.post(to, {
+      title: 'Approval needed: run a command',
+      body: '```sh\nnpm test\n```',
+      buttons: [
+        { actionId: 'act-approve', label: 'Approve', style: 'primary' },
+        { actionId: 'act-decline', label: 'Decline', style: 'danger' },
+      ],
+      status: null,
+    });
+    expect(posted.status).toBe('sent');
+    const approve = page.locator('.prompt-button.primary', { hasText: 'Approve' });
+    await approve.waitFor({ timeout: 10_000 });
+    expect(await page.locator('.prompt-title').textContent()).toBe('Approval needed: run a command');
+    expect(await page.locator('.msg.prompt .md pre code').textContent()).toContain('npm test');
+    const before = presses.length;
+    await approve.click();
+    await waitFor(() => presses.length > before, 10_000, 'the prompt press to reach the handler');
+    expect(presses[presses.length - 1]?.actionId).toBe('act-approve');
+    const ref = posted.status === 'sent' ? posted.ref : '';
+    await channel.prompts.update(to, ref, { title: 'Approval needed: run a command', body: '```sh\nnpm test\n```', buttons: [], status: '✅ Approved' });
+    await page.locator(`[data-id="${ref}"] .prompt-status`, { hasText: 'Approved' }).waitFor({ timeout: 5_000 });
+    expect(await page.locator('.prompt-button').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

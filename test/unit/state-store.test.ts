@@ -227,6 +227,17 @@ describe('web messages', () => {
     expect((await openStore()).listWebMessages('local', 'general')).toEqual([msg(3), msg(4), msg(5)]);
   });
 
+  it('replaceWebMessage replaces one message in place, durably; an unknown id is false', async () => {
+    const store = await openStore();
+    for (let n = 1; n <= 3; n++) await store.appendWebMessage('local', 'general', msg(n), 10);
+    const prompt = { ...msg(2), text: 'new body', prompt: { title: 'T', buttons: [], status: 'done' } };
+    expect(await store.replaceWebMessage('local', 'general', 'w2', prompt)).toBe(true);
+    expect(await store.replaceWebMessage('local', 'general', 'w9', prompt)).toBe(false);
+    expect(await store.replaceWebMessage('nope', 'general', 'w2', prompt)).toBe(false);
+    await store.close();
+    expect((await openStore()).listWebMessages('local', 'general')).toEqual([msg(1), prompt, msg(3)]);
+  });
+
   it('live in one file per web channel, so queue writes do not rewrite the history', async () => {
     const store = await openStore();
     await store.appendWebMessage('local', 'general', msg(1), 10);

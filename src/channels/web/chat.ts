@@ -8,9 +8,11 @@
  * (idempotency) needs no lock; callers then await the returned `stored`
  * promise for durability. A message whose write is still in flight counts as
  * present: a concurrent duplicate is not appended again and shares that write.
+ * Prompts (./prompt.ts) are messages too, sent as `prompt` events instead of `message`, and
+ * the one kind of message replaced in place (again a `prompt` event, once durable).
  */
 import type { Logger } from '../../log.js';
-import type { StateStore, WebMessage } from '../../state/types.js';
+import type { StateStore, WebMessage, WebPrompt } from '../../state/types.js';
 import type { OutboundMessage, ProgressState, ReplyAddress, SendResult } from '../types.js';
 import type { SseHub } from './api/sse.js';
 import { markdownTree, type MarkdownNode } from './format/markdown-tree.js';
@@ -24,6 +26,14 @@ export interface WebMessageView extends WebMessage {
   progress?: 'queued' | 'running';
   /** Assistant and system messages: `text` parsed as Markdown (./format/markdown-tree.ts). */
   markdown?: MarkdownNode[];
+  /** A prompt's title, buttons and status, with the status line parsed as Markdown too. */
+  prompt?: WebPromptView;
+}
+
+/** A prompt as the API and SSE show it (./prompt.ts). */
+export interface WebPromptView extends WebPrompt {
+  /** `status` parsed as Markdown; null when there is no status line. */
+  statusMarkdown: MarkdownNode[] | null;
 }
 
 /** Progress states remembered at most (oldest forgotten first). */
@@ -59,7 +69,8 @@ export class WebChat {
   /** Keys (conversation + id) of progress that reached done/failed, to ignore late "queued" marks. */
   private readonly settled = new Set<string>();
   private readonly sent = new Set<string>();
-  private readonly trees = new Map<string, MarkdownNode[]>();
+  /** Parsed bodies by key(conversation, id), with the text they were parsed from (a prompt's body may change). */
+  private readonly trees = new Map<string, { text: string; tree: MarkdownNode[] }>();
   /** Running turns shown live (memory only). */
   readonly live: LiveBubbles;
 
@@ -77,22 +88,29 @@ export class WebChat {
     return this.history(conversation).map((m) => this.view(conversation, m));
   }
 
+  /** The stored message `id` of `conversation`, if it is in the history. */
+  find(conversation: string, id: string): WebMessage | undefined {
+    return this.history(conversation).find((m) => m.id === id);
+  }
+
   /** A stored message as the API and SSE show it. */
   private view(conversation: string, m: WebMessage): WebMessageView {
-    const view: WebMessageView = { ...m };
+    const { prompt, ...rest } = m;
+    const view: WebMessageView = rest;
     const state = m.role === 'user' ? this.progress.get(key(conversation, m.id)) : undefined;
     if (state) view.progress = state;
     if (m.role !== 'user') view.markdown = this.tree(key(conversation, m.id), m.text);
+    if (prompt) view.prompt = { ...prompt, statusMarkdown: prompt.status === null ? null : markdownTree(prompt.status) };
     return view;
   }
 
   private tree(k: string, text: string): MarkdownNode[] {
-    let tree = this.trees.get(k);
-    if (!tree) {
-      tree = markdownTree(text);
-      this.trees.set(k, tree);
-      if (this.trees.size > MAX_CACHED_TREES) this.trees.delete(this.trees.keys().next().value!);
-    }
+    const cached = this.trees.get(k);
+    if (cached?.text === text) return cached.tree;
+    const tree = markdownTree(text);
+    this.trees.delete(k);
+    this.trees.set(k, { text, tree });
+    if (this.trees.size > MAX_CACHED_TREES) this.trees.delete(this.trees.keys().next().value!);
     return tree;
   }
 
@@ -142,6 +160,28 @@ export class WebChat {
     }
     remember(this.sent, sentKey, MAX_REMEMBERED_SENT);
     return { status: 'sent', messageIds: [webMessage.id] };
+  }
+
+  /**
+   * Appends a prompt message (`message.prompt` set) and broadcasts it as a `prompt` event; resolves
+   * once durable. Rejects when the store write fails.
+   */
+  async postPrompt(conversation: string, message: WebMessage): Promise<void> {
+    await this.appendOnce(conversation, message).stored;
+  }
+
+  /**
+   * Replaces the stored message `message.id` (a prompt) and broadcasts it again as a `prompt` event
+   * once durable. Resolves false when the history has no such message (nothing is broadcast).
+   * Rejects when the store write fails.
+   */
+  async replacePrompt(conversation: string, message: WebMessage): Promise<boolean> {
+    const k = key(conversation, message.id);
+    // The write of the message may still be in flight: replace what it stored, not beside it.
+    await this.pendingWrites.get(k);
+    if (!(await this.opts.store.replaceWebMessage(this.opts.channelId, conversation, message.id, message))) return false;
+    this.opts.hub.broadcast(conversation, 'prompt', this.view(conversation, message));
+    return true;
   }
 
   /** Records and broadcasts the progress of a user message. */
@@ -201,7 +241,7 @@ export class WebChat {
     };
     // Also marks the rejection handled here; callers get `stored` itself and handle it.
     stored.then(clear, clear);
-    hub.broadcast(conversation, 'message', this.view(conversation, message));
+    hub.broadcast(conversation, message.prompt ? 'prompt' : 'message', this.view(conversation, message));
     return { appended: true, stored };
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The built-in local web chat channel: an HTTP server with a small chat page,
  * a JSON API and Server-Sent Events, keeping history in the StateStore. Offers
- * live answers (./live.ts) and hands Stop presses (`POST /api/actions`) to the
- * ActionHandler given to start().
+ * live answers (./live.ts) and prompts with answer buttons (./prompt.ts), and hands
+ * presses of their buttons (Stop, answers: `POST /api/actions`) to the ActionHandler
+ * given to start().
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
@@ -11,6 +12,7 @@ import type { Logger } from '../../log.js';
 import type { ReadinessSource } from '../../health/readiness.js';
 import type { StateStore } from '../../state/types.js';
 import type { ActionHandler, LiveReplies } from '../live.js';
+import type { PromptMessages } from '../prompt.js';
 import type { ChannelAdapter, InboundHandler, OutboundMessage, ProgressState, ReplyAddress, SendResult } from '../types.js';
 import type { ActionRouteContext } from './api/actions.js';
 import type { ApiContext } from './api/handlers.js';
@@ -20,6 +22,7 @@ import { parseListenAddress, urlOf } from '../listen.js';
 import { SseHub } from './api/sse.js';
 import { WebChat } from './chat.js';
 import { createWebLiveReplies } from './live.js';
+import { createWebPrompts } from './prompt.js';
 
 export type { WebLiveBubble, WebLiveEnd } from './live-bubbles.js';
 
@@ -28,6 +31,7 @@ export interface WebChannel extends ChannelAdapter {
   readonly type: 'web';
   readonly url: string;
   readonly live: LiveReplies;
+  readonly prompts: PromptMessages;
 }
 
 export interface WebChannelDeps {
@@ -91,6 +95,8 @@ export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps)
     },
 
     live: createWebLiveReplies({ channelId: config.id, chat, now: () => clock.now(), logger }),
+
+    prompts: createWebPrompts({ channelId: config.id, chat, now: () => clock.now(), logger }),
 
     start(handler: InboundHandler, actionHandler?: ActionHandler): Promise<void> {
       return gate.start(running !== undefined, async () => {

@@ -3,7 +3,7 @@
  * a running turn's whole state; its bubble is created once and then updated in place (the same
  * `li`): the body rebuilt from the Markdown tree, a status line with the activity, the plan with
  * each step's state (✓ done, ▸ in progress, ○ pending), and a Stop button that posts
- * `POST /api/actions` and shows the answer in a toast. `live-end` names the final message: the
+ * `POST /api/actions` and shows the answer in a toast; prompts get their answer buttons the same way. `live-end` names the final message: the
  * bubble's `li` becomes that message's, so the `message` that follows replaces it in place.
  * The outcome marks the question (stopped / failed).
  *
@@ -143,5 +143,44 @@ export const SCRIPT_LIVE = String.raw`
     // The final message arrives next and is rendered into this same element.
     parts.li.dataset.id = e.messageId;
     st.items.set(e.messageId, parts.li);
+  }
+
+  // A prompt (src/channels/web/prompt.ts): title above the body, its answer buttons (each posts
+  // its actionId to /api/actions; the answer shows in a toast) and the status line below.
+  function renderPrompt(li, body, m) {
+    var p = m.prompt;
+    li.classList.add('prompt');
+    li.insertBefore(el('div', 'prompt-title', String(p.title)), body);
+    if (Array.isArray(p.buttons) && p.buttons.length) {
+      var row = el('div', 'prompt-actions');
+      p.buttons.forEach(function (b) {
+        var btn = el('button', 'prompt-button' + (b.style === 'primary' || b.style === 'danger' ? ' ' + b.style : ''), String(b.label));
+        btn.type = 'button';
+        btn.dataset.action = b.actionId;
+        btn.addEventListener('click', function () { pressPrompt(row, btn.dataset.action); });
+        row.appendChild(btn);
+      });
+      li.appendChild(row);
+    }
+    if (typeof p.status === 'string') {
+      var line = el('div', 'prompt-status');
+      if (Array.isArray(p.statusMarkdown)) renderInline(line, p.statusMarkdown); else line.textContent = p.status;
+      li.appendChild(line);
+    }
+  }
+
+  function pressPrompt(row, actionId) {
+    if (!actionId || !st.conversation) return;
+    var buttons = Array.prototype.slice.call(row.querySelectorAll('button'));
+    var enable = function (on) { buttons.forEach(function (b) { b.disabled = !on; }); };
+    enable(false);
+    api('/api/actions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ actionId: actionId, conversation: st.conversation })
+    }).then(function (r) {
+      toast((r.body && (r.body.text || r.body.message)) || ('error ' + r.status));
+      if (r.status !== 200 && r.status !== 409) enable(true);
+    }, function () { toast('Could not reach the server; try again.'); enable(true); });
   }
 `;

@@ -5,7 +5,7 @@
  * below (history, SSE, conversations, the composer). Allowed by its hash in the page's CSP.
  *
  * Server events it follows (GET /api/events?conversation=NAME): `message` (a stored message),
- * `progress` ({messageId, state}), `live` and `live-end` (src/channels/web/live-bubbles.ts).
+ * `progress` ({messageId, state}), `prompt` (a prompt message, again on each update), `live` and `live-end` (src/channels/web/live-bubbles.ts).
  * No template literals inside (String.raw).
  */
 import { SCRIPT_LIVE } from './script-live.js';
@@ -68,6 +68,7 @@ const MAIN = String.raw`
     if (Array.isArray(m.markdown)) renderMarkdown(body, m.markdown);
     else renderText(body, m.text);
     li.appendChild(body);
+    if (m.prompt) renderPrompt(li, body, m);
     applyProgress(m.id);
     applyFailure(m.id);
     applyOutcome(m.id);
@@ -186,6 +187,7 @@ const MAIN = String.raw`
     es.addEventListener('open', function () { setStatus('live'); loadHistory(conv); });
     es.addEventListener('error', function () { setStatus('reconnecting…'); });
     onEvent(es, conv, 'message', render);
+    onEvent(es, conv, 'prompt', render);
     onEvent(es, conv, 'progress', function (p) { setProgress(p.messageId, p.state); });
     onEvent(es, conv, 'live', renderLive);
     onEvent(es, conv, 'live-end', endLive);

@@ -78,6 +78,13 @@ header{display:flex;justify-content:space-between;align-items:center;gap:8px;pad
 .live-actions{margin-top:6px}
 .stop{padding:2px 12px;border:1px solid #c7cdd8;border-radius:6px;background:#fff;color:#a12c2c;font:inherit;font-size:12px;font-weight:600;cursor:pointer}
 .stop:disabled{opacity:.6;cursor:default}
+.prompt-title{font-weight:600;margin-bottom:4px}
+.prompt-actions{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}
+.prompt-button{padding:3px 12px;border:1px solid #c7cdd8;border-radius:6px;background:#fff;color:#1d2433;font:inherit;font-size:12px;font-weight:600;cursor:pointer}
+.prompt-button.primary{background:#2f6fde;border-color:#2f6fde;color:#fff}
+.prompt-button.danger{color:#a12c2c;border-color:#e3b4b4}
+.prompt-button:disabled{opacity:.6;cursor:default}
+.prompt-status{margin-top:6px;font-size:12px;color:#41506e;overflow-wrap:anywhere}
 .failure{margin-top:4px;font-size:12px;color:#a12c2c}
 .failure button{margin-left:6px;font-size:12px}
 #composer{display:flex;gap:8px;padding:12px 16px;background:#fff;border-top:1px solid #dde1e8}
