@@ -45,7 +45,9 @@ interface Button {
 
 /** The prompt posts (messages with an `actions` block) in `channel`. */
 const prompts = (channel: string): RecordedCall[] =>
-  fake.callsTo('chat.postMessage').filter((c) => c.body.channel === channel && c.response.ok === true && JSON.stringify(c.body.blocks ?? []).includes('switchboard_prompt_'));
+  fake
+    .callsTo('chat.postMessage')
+    .filter((c) => c.body.channel === channel && c.response.ok === true && JSON.stringify(c.body.blocks ?? []).includes('switchboard_prompt_'));
 
 function buttons(call: RecordedCall): Button[] {
   const blocks = call.body.blocks as Array<{ type: string; elements?: Button[] }>;
@@ -87,7 +89,10 @@ for (const mode of ['http', 'socket'] as const) {
       expect(decided).toHaveLength(1);
       expect(decided[0]).toMatchObject({ decision: 'accept', decidedBy: { id: 'U1' } });
       // The prompt was updated in place: no buttons, who decided.
-      const update = fake.callsTo('chat.update').filter((c) => c.body.ts === promptTs && c.response.ok === true).at(-1);
+      const update = fake
+        .callsTo('chat.update')
+        .filter((c) => c.body.ts === promptTs && c.response.ok === true)
+        .at(-1);
       expect(update).toBeDefined();
       expect(JSON.stringify(update!.body.blocks)).not.toContain('switchboard_prompt_');
       expect(JSON.stringify(update!.body.blocks)).toMatch(/Approved by Ada/);
@@ -108,7 +113,15 @@ describe('Slack approvals: decline (real codex)', () => {
     await waitFor(() => prompts('C2').length === 1, 30_000, 'the approval prompt');
     const prompt = prompts('C2')[0]!;
     const decline = buttons(prompt).find((b) => b.text.text === 'Decline')!;
-    await fake.sendAction({ user: 'U1', channel: 'C2', messageTs: String(prompt.response.ts), threadTs: ts, actionId: decline.action_id, value: decline.value, label: 'Decline' });
+    await fake.sendAction({
+      user: 'U1',
+      channel: 'C2',
+      messageTs: String(prompt.response.ts),
+      threadTs: ts,
+      actionId: decline.action_id,
+      value: decline.value,
+      label: 'Decline',
+    });
     const answer = (await s.waitForPosts('C2', ts, 2)).find((p) => String(p.body.text).includes('tool said'));
     expect(answer?.body.text).toMatch(/rejected|declined/i);
     await expect(stat(path.join(env.workDir, 'declined.txt'))).rejects.toMatchObject({ code: 'ENOENT' });

@@ -305,6 +305,8 @@ export class ApprovalBroker {
       }
       choice = { ...choice, reply: { status: 'result', result: { answers: q.answers } } as ServerRequestReply };
     }
+    // The sender is named as the chat knows them (platforms' press payloads carry ids or handles).
+    if (by.id === p.ctx.requester?.id && p.ctx.requester.name) by = { ...by, name: p.ctx.requester.name };
     const who = by.name ?? by.id;
     const mark = choice.style === 'primary' || choice.key === 'text' ? '✅' : choice.style === 'danger' ? '⛔' : '✅';
     await this.settle(p, { state: 'decided', choice, by, status: `${mark} ${choice.done} by ${who} (${time(this.deps.clock.now())})` });
