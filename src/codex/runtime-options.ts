@@ -30,10 +30,15 @@ export interface RuntimeSpec {
 
 /**
  * Overrides Switchboard sets unless the operator's `codex.overrides` says otherwise:
- * `tools.update_plan.enabled` — codex 0.152+ offers the model its `update_plan` tool only when
- * asked (openai/codex #41744), and chat users see the plan (`turn/plan/updated`) in the live answer.
+ * - `tools.update_plan.enabled` — codex 0.152+ offers the model its `update_plan` tool only when
+ *   asked (openai/codex #41744), and chat users see the plan (`turn/plan/updated`) in the live answer;
+ * - `features.default_mode_request_user_input` — codex 0.171 offers `request_user_input` but answers
+ *   "unavailable in Default mode" unless this is on (measured); Switchboard asks the question in chat.
  */
-export const HOST_DEFAULT_OVERRIDES: Readonly<Record<string, string>> = { 'tools.update_plan.enabled': 'true' };
+export const HOST_DEFAULT_OVERRIDES: Readonly<Record<string, string>> = {
+  'tools.update_plan.enabled': 'true',
+  'features.default_mode_request_user_input': 'true',
+};
 
 export function runtimeOptions(
   config: Config,

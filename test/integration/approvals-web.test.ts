@@ -41,7 +41,9 @@ function touchScript(file: string): void {
   });
 }
 
-async function start(approvals: Record<string, unknown> = {}): Promise<{ url: string; post(text: string): Promise<void>; messages(): Promise<WebMessage[]> }> {
+async function start(
+  approvals: Record<string, unknown> = {},
+): Promise<{ url: string; conversation: string; post(text: string): Promise<void>; messages(): Promise<WebMessage[]> }> {
   const config = parseConfig(
     {
       stateDir: env.stateDir,
@@ -57,6 +59,7 @@ async function start(approvals: Record<string, unknown> = {}): Promise<{ url: st
   const conv = `c${n}`;
   return {
     url,
+    conversation: conv,
     async post(text) {
       const res = await fetch(`${url}/api/conversations/${conv}/messages`, {
         method: 'POST',
@@ -102,6 +105,117 @@ describe('approvals in the web chat (real codex, untrusted policy)', () => {
     expect(kept).toMatchObject({ state: 'decided', decision: 'accept', decidedBy: { id: 'operator' } });
     // A second decision on the settled request finds nothing pending.
     await expect(adminRequest(service!.adminSocket, 'POST', `/approvals/${pending!.id}/decline`)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('the Approve button in the chat (POST /api/actions): the command runs, the prompt shows who decided, a second press is told', async () => {
+    touchScript('by-button.txt');
+    const chat = await start();
+    await chat.post('please touch a file');
+    const prompt = await pollUntil(async () => (await chat.messages()).find((m) => m.prompt && m.prompt.buttons.length > 0), 'the prompt', 30_000);
+    expect(prompt.prompt?.buttons.map((b) => b.label)).toEqual(['Approve', 'Approve for this session', 'Decline', 'Cancel turn']);
+    expect(prompt.text).toContain('touch by-button.txt');
+    const approve = prompt.prompt!.buttons[0]!;
+    const press = () =>
+      fetch(`${chat.url}/api/actions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ actionId: approve.actionId, conversation: chat.conversation }),
+      });
+    const first = await press();
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as { text: string }).text).toBe('Approved.');
+    const [answer] = await waitForCount(
+      () => answers(chat),
+      1,
+      30_000,
+      (got) => `no answer: ${JSON.stringify(got)}`,
+    );
+    expect(answer?.text).toContain('Process exited with code 0');
+    await stat(path.join(env.workDir, 'by-button.txt'));
+    const settled = (await chat.messages()).find((m) => m.id === prompt.id);
+    expect(settled?.prompt?.buttons).toEqual([]);
+    expect(settled?.prompt?.status).toMatch(/^✅ Approved by web-user/);
+    const again = await press();
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { text: string }).text).toMatch(/Approved by web-user/);
+  });
+
+  it('a question (request_user_input): an option button answers it, and the model gets the answer', async () => {
+    const callId = `ask-${++n}`;
+    env.model.setScript((req) => {
+      if (!req.hasFunctionOutput(callId)) {
+        return {
+          kind: 'functionCall',
+          name: 'request_user_input',
+          callId,
+          arguments: {
+            questions: [
+              {
+                id: 'color',
+                header: 'Colour',
+                question: 'Which colour?',
+                options: [
+                  { label: 'Red', description: 'warm' },
+                  { label: 'Blue', description: 'cool' },
+                ],
+              },
+            ],
+          },
+        };
+      }
+      return { kind: 'reply', text: `user said: ${req.functionOutput(callId) ?? '(nothing)'}` };
+    });
+    const chat = await start();
+    await chat.post('ask me something');
+    const prompt = await pollUntil(async () => (await chat.messages()).find((m) => m.prompt && m.prompt.buttons.length > 0), 'the question', 30_000);
+    expect(prompt.text).toContain('Which colour?');
+    const blue = prompt.prompt!.buttons.find((b) => b.label === 'Blue')!;
+    const res = await fetch(`${chat.url}/api/actions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ actionId: blue.actionId, conversation: chat.conversation }),
+    });
+    expect(res.status).toBe(200);
+    const [answer] = await waitForCount(
+      () => answers(chat),
+      1,
+      30_000,
+      (got) => `no answer: ${JSON.stringify(got)}`,
+    );
+    expect(answer?.text).toContain('Blue');
+  });
+
+  it('a question with free text: a reply in the conversation is the answer, not a new turn', async () => {
+    const callId = `ask-${++n}`;
+    env.model.setScript((req) => {
+      if (!req.hasFunctionOutput(callId)) {
+        return {
+          kind: 'functionCall',
+          name: 'request_user_input',
+          callId,
+          arguments: {
+            questions: [
+              { id: 'name', header: 'Name', question: 'What is the project called?', options: [{ label: 'Keep the old name', description: 'no change' }] },
+            ],
+          },
+        };
+      }
+      return { kind: 'reply', text: `user said: ${req.functionOutput(callId) ?? '(nothing)'}` };
+    });
+    const chat = await start();
+    await chat.post('ask me a name');
+    await pollUntil(async () => (await chat.messages()).find((m) => m.prompt && m.prompt.buttons.length > 0), 'the question', 30_000);
+    await chat.post('Switchboard Nova');
+    const [answer] = await waitForCount(
+      () => answers(chat),
+      1,
+      30_000,
+      (got) => `no answer: ${JSON.stringify(got)}`,
+    );
+    expect(answer?.text).toContain('Switchboard Nova');
+    await service!.dispatchers.get('main')!.whenIdle();
+    // The reply answered the question: only the first message became a turn.
+    expect((await chat.messages()).filter((m) => m.outcome !== undefined)).toHaveLength(1);
   });
 
   it('no answer within approvals.timeoutMs: declined, the model is told and the command does not run', async () => {
