@@ -36,6 +36,7 @@ export const DEMO_TRIGGERS: readonly DemoTrigger[] = [
   { trigger: 'demo: markdown', shows: 'a rich answer: headings, a list, a table, a link and a code block' },
   { trigger: `demo: slow ${SLOW_DEFAULT_S}s`, shows: `a long turn that streams its answer (1–${SLOW_MAX_S} s); try \`stop\` meanwhile` },
   { trigger: 'demo: run a command', shows: 'codex runs a shell command with its own tool and the answer shows the output' },
+  { trigger: 'demo: approval', shows: 'codex asks before running a command outside its sandbox: answer with the buttons' },
   { trigger: 'demo: fail', shows: 'a turn that fails, and how the chat reports it' },
   { trigger: 'status', shows: "the dispatcher's state (a Switchboard command, no turn)" },
   { trigger: 'demo help', shows: 'this list' },
@@ -119,6 +120,7 @@ type Parsed =
   | { kind: 'markdown' }
   | { kind: 'slow'; seconds: number }
   | { kind: 'command' }
+  | { kind: 'approval' }
   | { kind: 'fail' }
   | { kind: 'echo'; text: string };
 
@@ -137,6 +139,7 @@ export function parseDemoTrigger(message: string): Parsed {
   }
   if (/^(run )?(a )?(shell )?command$/.test(rest)) return { kind: 'command' };
   if (rest === 'fail') return { kind: 'fail' };
+  if (rest === 'approval' || rest === 'approve') return { kind: 'approval' };
   return { kind: 'echo', text };
 }
 
@@ -166,6 +169,35 @@ export function demoCommandText(toolOutput: string): string {
   );
 }
 
+/** The file `demo: approval` asks to create outside the sandbox (in the dispatcher's workspace). */
+export const DEMO_APPROVAL_FILE = 'switchboard-demo-approved.txt';
+
+/**
+ * The approval step: `exec_command` with `sandbox_permissions: require_escalated`, which under
+ * approval policy `on-request` makes codex ask (`item/commandExecution/requestApproval`, with the
+ * justification as its reason) before running it outside the sandbox (codex 0.171, measured).
+ */
+function approvalCall(callId: string): ScriptStep {
+  return {
+    kind: 'functionCall',
+    name: 'exec_command',
+    callId,
+    arguments: {
+      cmd: `touch ${DEMO_APPROVAL_FILE}`,
+      login: false,
+      sandbox_permissions: 'require_escalated',
+      justification: 'The demo creates a file outside the read-only sandbox.',
+    },
+  };
+}
+
+/** The answer after the approval was decided, from the tool output codex gave the model. */
+export function demoApprovalText(toolOutput: string): string {
+  if (/Process exited with code 0/.test(toolOutput))
+    return `${DEMO_MARK} Approved: codex ran \`touch ${DEMO_APPROVAL_FILE}\` outside its sandbox, in the dispatcher's workspace.`;
+  return `${DEMO_MARK} Not approved: the command did not run. codex told the model:\n\n\`\`\`\n${toolOutput.trim()}\n\`\`\``;
+}
+
 /**
  * The demo's script (see the module header). Deterministic for a given request; the command
  * trigger takes two requests (the call, then the answer once the call's output is in the input).
@@ -192,6 +224,11 @@ export const demoScript: ScriptFn = (req) => {
       const output = req.functionOutput(callId);
       if (output !== undefined) return { kind: 'reply', text: demoCommandText(output) };
       return commandCall(req, callId) ?? { kind: 'reply', text: `${DEMO_MARK} This codex offered no shell tool (tools: ${req.toolNames.join(', ')}).` };
+    }
+    case 'approval': {
+      const callId = `demo_approval_${req.userTexts.length}`;
+      const output = req.functionOutput(callId);
+      return output !== undefined ? { kind: 'reply', text: demoApprovalText(output) } : approvalCall(callId);
     }
     case 'echo':
       return { kind: 'reply', text: demoReplyText(parsed.text) };

@@ -37,7 +37,8 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     const config = parseConfig(
       {
         stateDir,
-        codex: { home: codexHome, sandbox: 'read-only' },
+        // `on-request`: commands run in the read-only sandbox without asking; `demo: approval` asks to leave it.
+        codex: { home: codexHome, sandbox: 'read-only', approvalPolicy: 'on-request' },
         channels: [{ id: 'local', type: 'web', listen: `${opts.host}:${opts.port}` }],
         dispatchers: [{ id: 'main', cwd: path.join(stateDir, 'workspace'), bindings: [{ channel: 'local' }] }],
       },

@@ -8,6 +8,7 @@ import {
   DEMO_MARK,
   DEMO_SLOW_PLAN,
   DEMO_TRIGGERS,
+  demoApprovalText,
   SLOW_DEFAULT_S,
   SLOW_MAX_S,
   demoCommandText,
@@ -118,5 +119,13 @@ describe('demo script', () => {
     const s = await step('demo: fail');
     expect(s.kind).toBe('streamError');
     expect(s.kind === 'streamError' && s.message.startsWith(DEMO_MARK)).toBe(true);
+  });
+});
+
+describe('demo: approval', () => {
+  it('asks codex to run a command outside the sandbox, then says whether it ran', async () => {
+    expect(parseDemoTrigger('demo: approval')).toEqual({ kind: 'approval' });
+    expect(demoApprovalText('Process exited with code 0\nOutput:\n')).toContain('Approved');
+    expect(demoApprovalText('exec_command failed: Rejected("rejected by user")')).toMatch(/Not approved[\s\S]*rejected by user/);
   });
 });
