@@ -77,7 +77,7 @@ export function describeRequest(request: ServerRequest, item: ThreadItem | null)
       return {
         kind: 'command',
         title: '🔐 Approval needed: run a command',
-        body: withReason([fence(command), ...(p.cwd ? [`**In:** \`${p.cwd}\``] : [])], p.reason).join('\n'),
+        body: withReason([fence(command), ...(p.cwd ? [`**In:** \`${p.cwd}\``] : [])], p.reason).join('\n\n'),
         summary: `run \`${clip(command.replace(/\s+/g, ' '), 120)}\`${p.cwd ? ` in ${p.cwd}` : ''}`,
         choices,
         fromText: null,
@@ -100,7 +100,7 @@ export function describeRequest(request: ServerRequest, item: ThreadItem | null)
       return {
         kind: 'fileChange',
         title: '🔐 Approval needed: change files',
-        body: withReason(lines, p.reason).join('\n'),
+        body: withReason([lines.join('\n')], p.reason).join('\n\n'),
         summary: `change ${changes.length === 1 ? `\`${changes[0]?.path}\`` : `${changes.length} files`}`,
         choices,
         fromText: null,
@@ -126,7 +126,7 @@ export function describeRequest(request: ServerRequest, item: ThreadItem | null)
       return {
         kind: 'permissions',
         title: '🔐 Approval needed: more permissions',
-        body: withReason([...(grants.length ? grants : ['- (no details)']), `**In:** \`${p.cwd}\``], p.reason).join('\n'),
+        body: withReason([(grants.length ? grants : ['- (no details)']).join('\n'), `**In:** \`${p.cwd}\``], p.reason).join('\n\n'),
         summary: `grant ${grants.length ? grants.map((g) => g.slice(2)).join('; ') : 'permissions'}`,
         choices,
         fromText: null,
@@ -150,12 +150,13 @@ export function describeQuestion(q: UserInputQuestion, index: number, total: num
   const decline: Choice = { key: 'decline', label: 'Skip', done: 'Not answered', reply: { status: 'error', message: 'the user did not answer' } };
   const free = q.isOther === true || options.length === 0;
   const lines = [`**${q.header}**${total > 1 ? ` (${index + 1} of ${total})` : ''}`, q.question];
-  for (const o of options) if (o.description) lines.push(`- **${o.label}**: ${o.description}`);
+  const described = options.filter((o) => o.description).map((o) => `- **${o.label}**: ${o.description}`);
+  if (described.length > 0) lines.push(described.join('\n'));
   if (free) lines.push(q.isSecret ? '_Reply in this thread to answer (the reply is visible to everyone here)._' : '_Reply in this thread to answer._');
   return {
     kind: 'question',
     title: '❓ The agent asks',
-    body: lines.join('\n'),
+    body: lines.join('\n\n'),
     summary: `asks: ${clip(q.question, 120)}`,
     choices: [...choices, decline],
     fromText: free ? (text) => answered(text) : null,
@@ -208,7 +209,7 @@ function describeElicitation(p: Extract<ServerRequest, { method: 'mcpServer/elic
   return {
     kind: 'elicitation',
     title: '❓ A tool asks',
-    body: lines.join('\n'),
+    body: lines.join('\n\n'),
     summary: `${p.serverName} asks: ${clip(p.message, 120)}`,
     choices,
     fromText,
