@@ -9,7 +9,7 @@ import type { FeishuChannel } from '../../src/channels/feishu/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Service } from '../../src/service.js';
 import type { CodexTestEnv } from './codex-env.js';
-import { elementOf, isStreaming, type FakeFeishu, type FeishuEvent, type StoredMessage } from './fake-feishu/index.js';
+import { elementOf, isStreaming, type CardActionInput, type FakeFeishu, type FeishuEvent, type StoredMessage } from './fake-feishu/index.js';
 import { waitFor } from './fake-clock.js';
 import { ANSWER_ELEMENT, STOP_ELEMENT } from '../../src/channels/feishu/outbound/card-stream.js';
 import { mainDispatcher, startWithTestLog, testCodexConfig, waitForCount } from './service.js';
@@ -23,6 +23,13 @@ export interface FeishuTestServiceOptions {
   /** Bindings of dispatcher `main` (default: every conversation, mention required). */
   bindings?: Array<{ conversation?: string; requireMention?: boolean }>;
   turnTimeoutMs?: number;
+  /** Extra `codex` config (e.g. approvalPolicy, sandbox), over the test defaults. */
+  codex?: Record<string, unknown>;
+}
+
+/** What a card button press was answered with: the presser's toast, if any. */
+export interface CardPressAnswer {
+  toast?: { type: string; content: string };
 }
 
 export interface FeishuTestService {
@@ -30,6 +37,12 @@ export interface FeishuTestService {
   channel: FeishuChannel;
   /** Delivers `event` like Feishu: over the long connection (resolves once acked 200) or as an encrypted, signed webhook POST. */
   deliver(event: FeishuEvent): Promise<void>;
+  /**
+   * Presses a card button like Feishu: a `card.action.trigger` callback over the long connection or
+   * POSTed (encrypted, signed) to the events URL; resolves with the callback's answer. Throws when
+   * the callback was not acked / answered with 200.
+   */
+  press(input: CardActionInput): Promise<CardPressAnswer>;
   /** The bot's replies to message `messageId`, oldest first. */
   repliesTo(messageId: string): StoredMessage[];
   /** Waits until `messageId` has `n` replies and returns them. */
@@ -48,12 +61,34 @@ export function replyMarkdown(m: StoredMessage): string {
   return JSON.parse(m.content).zh_cn.content[0][0].text as string;
 }
 
+/**
+ * The Markdown a reply shows once settled: a post's `md` text, a live card's answer element;
+ * undefined while the card still streams or shows Stop, and for a card without an answer element
+ * (e.g. an approval prompt).
+ */
+export function shownAnswer(fake: FakeFeishu, m: StoredMessage): string | undefined {
+  if (m.msg_type === 'post') return replyMarkdown(m);
+  const content = JSON.parse(fake.message(m.message_id)?.content ?? m.content) as {
+    type?: string;
+    data?: { card_id?: string };
+    body?: { elements?: Array<Record<string, unknown>> };
+  };
+  if (content.type === 'card') {
+    const card = fake.card(content.data?.card_id ?? '');
+    if (!card || isStreaming(card) || elementOf(card, STOP_ELEMENT)) return undefined;
+    return elementOf(card, ANSWER_ELEMENT)?.content as string | undefined;
+  }
+  const elements = content.body?.elements ?? [];
+  if (elements.some((e) => e.element_id === STOP_ELEMENT)) return undefined;
+  return elements.find((e) => e.element_id === ANSWER_ELEMENT)?.content as string | undefined;
+}
+
 export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu, opts: FeishuTestServiceOptions = {}): Promise<FeishuTestService> {
   const mode = opts.mode ?? 'websocket';
   const config = parseConfig(
     {
       stateDir: env.stateDir,
-      codex: testCodexConfig(env),
+      codex: { ...testCodexConfig(env), ...opts.codex },
       channels: [
         {
           id: 'feishu',
@@ -97,6 +132,19 @@ export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu
       const res = await fake.postWebhook(url, { payload: event, encryptKey: FEISHU_ENCRYPT_KEY });
       if (res.status !== 200) throw new Error(`events URL answered ${res.status}: ${res.body}`);
     },
+    async press(input) {
+      const event = fake.cardAction(input);
+      if (mode === 'websocket') {
+        const res = await fake.sendEvent(event);
+        if (!res.acked || res.code !== 200) throw new Error(`the card action was not acked with 200: ${JSON.stringify(res)}`);
+        return (res.handlerResult ?? {}) as CardPressAnswer;
+      }
+      const url = channel.eventsUrl;
+      if (!url) throw new Error('the Feishu channel has no events URL (not started in webhook mode?)');
+      const res = await fake.postWebhook(url, { payload: event, encryptKey: FEISHU_ENCRYPT_KEY });
+      if (res.status !== 200) throw new Error(`events URL answered the card action with ${res.status}: ${res.body}`);
+      return (res.json ?? {}) as CardPressAnswer;
+    },
     repliesTo,
     waitForReplies(messageId, n, timeoutMs = 30_000) {
       return waitForCount(
@@ -110,22 +158,7 @@ export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu
       );
     },
     async waitForAnswers(messageId, n, timeoutMs = 30_000) {
-      const shown = (m: StoredMessage): string | undefined => {
-        if (m.msg_type === 'post') return replyMarkdown(m);
-        const content = JSON.parse(fake.message(m.message_id)?.content ?? m.content) as {
-          type?: string;
-          data?: { card_id?: string };
-          body?: { elements?: Array<Record<string, unknown>> };
-        };
-        if (content.type === 'card') {
-          const card = fake.card(content.data?.card_id ?? '');
-          if (!card || isStreaming(card) || elementOf(card, STOP_ELEMENT)) return undefined;
-          return elementOf(card, ANSWER_ELEMENT)?.content as string | undefined;
-        }
-        const elements = content.body?.elements ?? [];
-        if (elements.some((e) => e.element_id === STOP_ELEMENT)) return undefined;
-        return elements.find((e) => e.element_id === ANSWER_ELEMENT)?.content as string | undefined;
-      };
+      const shown = (m: StoredMessage): string | undefined => shownAnswer(fake, m);
       await waitFor(
         () => {
           const got = repliesTo(messageId);
