@@ -186,7 +186,7 @@ describe('feishu channel config', () => {
       domain: 'feishu',
       listen: '127.0.0.1:3001',
       path: '/feishu/events',
-      access: { admins: [] },
+      access: { admins: [], approvers: 'requester-or-admins' },
       progress: { enabled: true, working: 'OnIt', done: 'DONE', failed: 'CrossMark' },
       files: { download: true, maxBytes: 20 * 1024 * 1024 },
     });
