@@ -17,6 +17,7 @@ import type { ReplyAddress } from '../../types.js';
 import type { Logger } from '../../../log.js';
 import { callSlack } from '../api/call.js';
 import type { SlackWebClient } from '../api/client.js';
+import { decodeMessageRef } from './live-ref.js';
 import { promptContent } from './prompt-blocks.js';
 
 export interface SlackPromptRef {
@@ -32,16 +33,8 @@ export function encodePromptRef(ref: SlackPromptRef): string {
 
 /** The reference in `text`, or null when it is not one this adapter wrote. */
 export function decodePromptRef(text: string): SlackPromptRef | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (v === null || typeof v !== 'object') return null;
-  const r = v as Record<string, unknown>;
-  if (r.v !== 1 || typeof r.channel !== 'string' || typeof r.ts !== 'string' || r.channel === '' || r.ts === '') return null;
-  return { channel: r.channel, ts: r.ts };
+  const r = decodeMessageRef(text);
+  return r ? { channel: r.channel, ts: r.ts } : null;
 }
 
 export interface SlackPromptsDeps {
