@@ -62,16 +62,22 @@ export const SCRIPT_LIVE = String.raw`
     if (!actionId || !st.conversation) return;
     btn.disabled = true;
     btn.textContent = 'Stopping…';
-    var again = function () { btn.disabled = false; btn.textContent = 'Stop'; };
+    sendPress(actionId, function (status) {
+      if (status === 409) btn.textContent = 'Stop';
+      else if (status !== 200) { btn.disabled = false; btn.textContent = 'Stop'; }
+    });
+  }
+
+  /** POSTs a press to /api/actions and toasts the answer; then after(HTTP status), 0 when the server was not reached. */
+  function sendPress(actionId, after) {
     api('/api/actions', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ actionId: actionId, conversation: st.conversation })
     }).then(function (r) {
       toast((r.body && (r.body.text || r.body.message)) || ('error ' + r.status));
-      if (r.status === 409) btn.textContent = 'Stop';
-      else if (r.status !== 200) again();
-    }, function () { toast('Could not reach the server; try again.'); again(); });
+      after(r.status);
+    }, function () { toast('Could not reach the server; try again.'); after(0); });
   }
 
   function liveParts(b) {
@@ -174,13 +180,6 @@ export const SCRIPT_LIVE = String.raw`
     var buttons = Array.prototype.slice.call(row.querySelectorAll('button'));
     var enable = function (on) { buttons.forEach(function (b) { b.disabled = !on; }); };
     enable(false);
-    api('/api/actions', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ actionId: actionId, conversation: st.conversation })
-    }).then(function (r) {
-      toast((r.body && (r.body.text || r.body.message)) || ('error ' + r.status));
-      if (r.status !== 200 && r.status !== 409) enable(true);
-    }, function () { toast('Could not reach the server; try again.'); enable(true); });
+    sendPress(actionId, function (status) { if (status !== 200 && status !== 409) enable(true); });
   }
 `;
