@@ -13,7 +13,16 @@ import type { Logger } from '../log.js';
 import type { RuntimeRole } from '../config/schema.js';
 import type { RuntimeRecord, RuntimeStatus } from '../state/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent, type StartResult, type TurnHooks } from './agent-runtime.js';
+import {
+  RuntimeNotReadyError,
+  type AgentRuntime,
+  type ReadyEvent,
+  type SessionOpenResult,
+  type SessionThread,
+  type StartResult,
+  type SteerResult,
+  type TurnHooks,
+} from './agent-runtime.js';
 import { applySkillRoots, checkCredentials, initialize, openThread } from './handshake.js';
 import { watchMcpStartup, type McpStartupWatch } from './mcp-startup.js';
 import { CodexProcess } from './process.js';
@@ -187,6 +196,23 @@ export class CodexRuntime implements AgentRuntime {
     const { rpc } = this.gen;
     if (this.statusValue !== 'ready' || !rpc) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
     return rpc.request(method, params);
+  }
+
+  // TODO(sessions): implemented on the runtime branch.
+  steerTurn(_text: string, _session?: string): Promise<SteerResult> {
+    return Promise.resolve({ status: 'notSteerable', reason: 'not implemented' });
+  }
+  openThread(_session: SessionThread): Promise<SessionOpenResult> {
+    return Promise.reject(new Error('not implemented'));
+  }
+  unloadThread(_session: string): Promise<void> {
+    return Promise.reject(new Error('not implemented'));
+  }
+  startFreshThread(_session?: string): Promise<string> {
+    return Promise.reject(new Error('not implemented'));
+  }
+  openSessions(): readonly string[] {
+    return [];
   }
 
   /** Stops the child, cancels a pending restart; leaves no process or socket. Idempotent. */

@@ -210,6 +210,35 @@ export const bindingSchema = z
     conversation: z.string().min(1).default('*'),
     /** In shared conversations only messages that mention the bot start turns; direct messages always do. */
     requireMention: z.boolean().default(true),
+    /**
+     * How wide one Codex thread's context is: `dispatcher` (one thread for everything the
+     * dispatcher serves), `conversation` (one per chat, channel or DM), `thread` (one per Slack
+     * thread, Feishu topic or reply chain, web conversation).
+     */
+    session: z.enum(['dispatcher', 'conversation', 'thread']).default('dispatcher'),
+    /**
+     * A message for a session whose turn runs: `queue` (runs next, in order), `steer` (added to the
+     * running turn with `turn/steer`; queued when it cannot be), `interrupt` (stops the running turn, then runs).
+     */
+    busy: z.enum(['queue', 'steer', 'interrupt']).default('queue'),
+  })
+  .strict();
+
+/** Sessions of scope `conversation` / `thread` (src/dispatch/sessions/). */
+export const sessionsSchema = z
+  .object({
+    /** A session's thread is unloaded from the app-server after this long without a message or turn, ms (it resumes on the next). */
+    idleUnloadMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30 * 60_000),
+    /** Session threads loaded in the app-server at once; opening one more unloads the least recently active idle one. */
+    maxLoaded: z.number().int().positive().default(20),
+    /** Session records kept in state; beyond it the least recently active idle ones are forgotten. */
+    keep: z.number().int().positive().default(500),
+    /** Accepted, unsettled turns one session may hold; more are refused in chat (the dispatcher's queueLimit applies too). */
+    queueLimit: z.number().int().positive().default(20),
   })
   .strict();
 
@@ -222,6 +251,12 @@ export const dispatcherSchema = z
     bindings: z.array(bindingSchema).min(1, 'a dispatcher needs at least one binding'),
     /** Accepted, unsettled inbound turns allowed at once; more are refused in chat. */
     queueLimit: z.number().int().positive().default(100),
+    /**
+     * Turns of different sessions that may run at once on the dispatcher's app-server (each
+     * session still runs its turns one at a time, in order). 1 = one global FIFO.
+     */
+    maxConcurrentTurns: z.number().int().positive().max(64).default(1),
+    sessions: sessionsSchema.prefault({}),
     /** Overrides codex.turnTimeoutMs for this dispatcher, ms. */
     turnTimeoutMs: z.number().int().positive().optional(),
     /** Extra developer instructions for this dispatcher's thread. */
@@ -318,4 +353,6 @@ export type ApprovalsConfig = z.infer<typeof configSchema>['approvals'];
 export type SlackChannelConfig = z.infer<typeof slackChannelSchema>;
 export type FeishuChannelConfig = z.infer<typeof feishuChannelSchema>;
 export type DispatcherConfig = z.infer<typeof dispatcherSchema>;
+export type BindingConfig = z.infer<typeof bindingSchema>;
+export type SessionsConfig = z.infer<typeof sessionsSchema>;
 export type RuntimeRole = 'dispatcher' | 'teammate';

@@ -39,7 +39,7 @@ import {
   type LiveSession,
   type LiveSessionDeps,
 } from './live/live-session.js';
-import type { EnqueueResult, QueuedMessage, QueuedTurn, RuntimeStatus, StateStore } from '../state/types.js';
+import type { EnqueueResult, QueuedMessage, QueuedTurn, RuntimeStatus, SessionScope, StateStore } from '../state/types.js';
 import { CompletionDelivery } from './completion-delivery.js';
 import type { CompletionInput, CompletionLimits, DeliverResult } from './completions.js';
 import type { Command } from './gate.js';
@@ -59,6 +59,26 @@ import { errorMessage } from '../errors.js';
 
 /** A running turn that lost its runtime is re-run this many times in total before it is reported failed. */
 const MAX_TURN_ATTEMPTS = 2;
+
+/** One session of a dispatcher, as `switchboard status` shows it. */
+export interface SessionStatus {
+  /** `dispatcher` for the dispatcher's own thread; else the SessionRecord key. */
+  key: string;
+  scope: SessionScope;
+  /** The chat place a `conversation` / `thread` session serves; null for the dispatcher's own thread. */
+  place: { channelId: string; conversation: string; thread?: string } | null;
+  threadId: string | null;
+  /** Whether its thread is loaded in the app-server now (idle sessions are unloaded). */
+  loaded: boolean;
+  /** Accepted turns of this session not yet settled, the running one included. */
+  queueDepth: number;
+  /** Age of its running turn, ms; null when none runs. */
+  runningTurnAgeMs: number | null;
+  /** Last message accepted or turn settled, ms since the epoch; null when unknown (own thread before any turn). */
+  lastActiveAt: number | null;
+  /** Threads this session left with `new`/`reset`, oldest first. */
+  previousThreadIds: string[];
+}
 
 /** One row of `switchboard status`. */
 export interface DispatcherStatus {
@@ -85,6 +105,10 @@ export interface DispatcherStatus {
   turnRetries: number;
   /** Replies that could not be posted (kept in state, newest 100). */
   failedReplies: number;
+  /** Turns running now, across sessions (at most the dispatcher's maxConcurrentTurns). */
+  runningTurns: number;
+  /** The dispatcher's own thread first, then its other sessions, most recently active first. */
+  sessions: SessionStatus[];
 }
 
 export interface DispatcherOptions {
@@ -293,6 +317,20 @@ export class Dispatcher {
       lastError: retrying ? this.turnRetry!.error : (rec?.lastError ?? null),
       turnRetries: this.turnRetry?.count ?? 0,
       failedReplies: this.opts.store.listFailedReplies(this.opts.id).length,
+      runningTurns: this.running === null ? 0 : 1,
+      sessions: [
+        {
+          key: 'dispatcher',
+          scope: 'dispatcher',
+          place: null,
+          threadId: this.opts.runtime.threadId,
+          loaded: rt.status === 'ready',
+          queueDepth,
+          runningTurnAgeMs: this.running === null ? null : this.opts.clock.now() - this.running.since,
+          lastActiveAt: null,
+          previousThreadIds: (rec?.previousThreads ?? []).map((t) => t.threadId),
+        },
+      ],
     };
   }
 

@@ -37,6 +37,8 @@ import type {
   StateStore,
   TeammateRecord,
   WebMessage,
+  QueueLimits,
+  SessionRecord,
 } from './types.js';
 import { freshRuntimeRecord } from './types.js';
 
@@ -152,7 +154,8 @@ export class LowdbStateStore implements StateStore {
   }
 
   /** `accepted.position` is 1-based (1 = head of the queue). */
-  enqueue(dispatcherId: string, entry: QueuedTurn, limit: number): Promise<EnqueueResult> {
+  enqueue(dispatcherId: string, entry: QueuedTurn, limits: number | QueueLimits): Promise<EnqueueResult> {
+    const limit = typeof limits === 'number' ? limits : limits.dispatcher;
     let result: EnqueueResult;
     try {
       const data = this.#data;
@@ -161,7 +164,7 @@ export class LowdbStateStore implements StateStore {
       if (seen.includes(entry.dedupKey) || queue.some((q) => q.dedupKey === entry.dedupKey)) {
         return Promise.resolve({ status: 'duplicate' });
       }
-      if (queue.length >= limit) return Promise.resolve({ status: 'full', limit });
+      if (queue.length >= limit) return Promise.resolve({ status: 'full', limit, scope: 'dispatcher' });
       const stored = { ...entry };
       data.queue = { ...data.queue, [dispatcherId]: [...queue, stored] };
       data.seen = { ...data.seen, [dispatcherId]: [...seen, entry.dedupKey].slice(-this.#opts.seenLimit) };
@@ -170,6 +173,20 @@ export class LowdbStateStore implements StateStore {
       return Promise.reject(err);
     }
     return this.#persist().then(() => result);
+  }
+
+  // TODO(sessions): implemented on the state branch.
+  getSession(_dispatcherId: string, _key: string): SessionRecord | undefined {
+    return undefined;
+  }
+  listSessions(_dispatcherId: string): readonly SessionRecord[] {
+    return [];
+  }
+  putSession(_dispatcherId: string, _record: SessionRecord, _keep: number): Promise<void> {
+    return Promise.reject(new Error('not implemented'));
+  }
+  patchSession(_dispatcherId: string, _key: string, _patch: Partial<Omit<SessionRecord, 'key'>>): Promise<SessionRecord> {
+    return Promise.reject(new Error('not implemented'));
   }
 
   listQueue(dispatcherId: string): readonly QueuedTurn[] {

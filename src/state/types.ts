@@ -36,6 +36,41 @@ export interface RuntimeRecord {
   restartAttempts: number;
   /** Total restarts since the record was created. */
   restartCount: number;
+  /** Threads this record's thread replaced (`new`/`reset` in chat), newest last, bounded; absent = none. */
+  previousThreads?: PreviousThread[];
+}
+
+/** A thread a session left behind: its id, when, and why (`new`: the chat's `new`/`reset`). */
+export interface PreviousThread {
+  threadId: string;
+  /** ms since the epoch. */
+  endedAt: number;
+  reason: 'new';
+}
+
+/** How wide one Codex thread's context is (a binding's `session`; see src/dispatch/sessions/). */
+export type SessionScope = 'dispatcher' | 'conversation' | 'thread';
+
+/**
+ * A session of a dispatcher other than its own thread (scope `conversation` or `thread`): one
+ * Codex thread on the dispatcher's app-server, its FIFO of turns, and where it lives in chat.
+ * The `dispatcher` scope session is the dispatcher's RuntimeRecord itself.
+ */
+export interface SessionRecord {
+  /** Unique per dispatcher (see sessionKeyOf in src/dispatch/sessions/). */
+  key: string;
+  scope: 'conversation' | 'thread';
+  /** The chat place the session serves (its thread: only for scope `thread`). */
+  place: { channelId: string; conversation: string; thread?: string };
+  threadId: string | null;
+  threadHasHistory: boolean;
+  lastLostThreadId: string | null;
+  pendingLostThreadWarning: boolean;
+  previousThreads: PreviousThread[];
+  /** ms since the epoch. */
+  createdAt: number;
+  /** Last message accepted or turn settled, ms since the epoch (idle unload and eviction go by it). */
+  lastActiveAt: number;
 }
 
 /** Where a reply to an inbound message goes. */
@@ -48,6 +83,8 @@ interface QueuedBase {
   acceptedAt: number;
   /** Attempts to run this turn so far (a crash mid-turn re-runs it once; failed completion triggers retry). */
   attempts: number;
+  /** Key of the session whose FIFO the entry is in (a SessionRecord's); absent = the dispatcher's own thread. */
+  session?: string;
   /**
    * The live element (streaming message, card) the running attempt opened, so a service that
    * restarts mid-turn can close it (`LiveReplies.abandon`); absent when none is open.
@@ -239,6 +276,8 @@ export interface StateData {
   completions?: Record<string, CompletionRecord[]>;
   /** Teammates by name (open ones, plus the newest closed ones). Absent in older files. */
   teammates?: Record<string, TeammateRecord>;
+  /** Session records per dispatcher (scopes `conversation` and `thread`). Absent in older files. */
+  sessions?: Record<string, SessionRecord[]>;
   /** Approvals and questions, oldest first: every pending one plus the newest settled ones. Absent in older files. */
   approvals?: ApprovalRecord[];
   /**
@@ -251,7 +290,18 @@ export interface StateData {
 }
 
 /** Result of offering an inbound turn to a dispatcher's queue. */
-export type EnqueueResult = { status: 'accepted'; position: number; entry: QueuedTurn } | { status: 'duplicate' } | { status: 'full'; limit: number };
+export type EnqueueResult =
+  /** `position` counts the entry's session (1 = next to run there). */
+  | { status: 'accepted'; position: number; entry: QueuedTurn }
+  | { status: 'duplicate' }
+  /** The dispatcher's queue or the entry's session's queue is at `limit`. */
+  | { status: 'full'; limit: number; scope: 'dispatcher' | 'session' };
+
+/** The queue limits `StateStore.enqueue` applies: the dispatcher's, and each session's (entries with a `session`). */
+export interface QueueLimits {
+  dispatcher: number;
+  session: number;
+}
 
 /**
  * Domain-level persistence used by the service. Every mutating call resolves
@@ -266,11 +316,12 @@ export interface StateStore {
   patchDispatcher(id: string, patch: Partial<RuntimeRecord>): Promise<RuntimeRecord>;
 
   /**
-   * Appends `entry` to the dispatcher's queue unless its dedupKey was seen
-   * (→ `duplicate`) or `limit` entries are already queued (→ `full`; the key is
-   * not marked seen, so a later retry may be accepted).
+   * Appends `entry` to the dispatcher's queue unless its dedupKey was seen (→ `duplicate`) or the
+   * queue holds `limits.dispatcher` entries, or the entry's session (`entry.session`) holds
+   * `limits.session` (→ `full`; the key is not marked seen, so a later retry may be accepted).
+   * A number for `limits` is the dispatcher's limit (sessions unbounded).
    */
-  enqueue(dispatcherId: string, entry: QueuedTurn, limit: number): Promise<EnqueueResult>;
+  enqueue(dispatcherId: string, entry: QueuedTurn, limits: number | QueueLimits): Promise<EnqueueResult>;
   /** Queued entries in FIFO order. */
   listQueue(dispatcherId: string): readonly QueuedTurn[];
   /**
@@ -280,6 +331,17 @@ export interface StateStore {
   updateQueued(dispatcherId: string, entryId: string, patch: QueuedPatch): Promise<void>;
   /** Removes a settled entry; no-op when absent. */
   removeQueued(dispatcherId: string, entryId: string): Promise<void>;
+
+  getSession(dispatcherId: string, key: string): SessionRecord | undefined;
+  /** The dispatcher's session records, oldest `createdAt` first. */
+  listSessions(dispatcherId: string): readonly SessionRecord[];
+  /**
+   * Inserts or replaces (by key) a session record; then, beyond `keep` records, drops those
+   * least recently active that have no queued entry.
+   */
+  putSession(dispatcherId: string, record: SessionRecord, keep: number): Promise<void>;
+  /** Applies `patch` to an existing record. @throws StateError when there is none with that key. */
+  patchSession(dispatcherId: string, key: string, patch: Partial<Omit<SessionRecord, 'key'>>): Promise<SessionRecord>;
 
   getCompletion(dispatcherId: string, id: string): CompletionRecord | undefined;
   listCompletions(dispatcherId: string): readonly CompletionRecord[];

@@ -3,7 +3,16 @@
  * held until the test releases them), and restarts are one call. The real-codex tests
  * (test/integration/*) cover CodexRuntime itself; this drives the layers above it in milliseconds.
  */
-import { RuntimeNotReadyError, type AgentRuntime, type ReadyEvent, type StartResult, type TurnHooks } from '../../src/codex/agent-runtime.js';
+import {
+  RuntimeNotReadyError,
+  type AgentRuntime,
+  type ReadyEvent,
+  type SessionOpenResult,
+  type SessionThread,
+  type StartResult,
+  type SteerResult,
+  type TurnHooks,
+} from '../../src/codex/agent-runtime.js';
 import type { InjectedMessageItem } from '../../src/codex/protocol.js';
 import type { TurnOutcome } from '../../src/codex/turn-runner.js';
 import type { RuntimeStatus } from '../../src/state/types.js';
@@ -115,5 +124,21 @@ export class FakeRuntime implements AgentRuntime {
     this.readyWaiters = [];
     for (const w of waiters) w.resolve();
     for (const l of this.readyListeners) l(event);
+  }
+  // TODO(sessions): implemented on the runtime branch.
+  steerTurn(_text: string, _session?: string): Promise<SteerResult> {
+    return Promise.resolve({ status: 'notSteerable', reason: 'not implemented' });
+  }
+  openThread(_session: SessionThread): Promise<SessionOpenResult> {
+    return Promise.reject(new Error('not implemented'));
+  }
+  unloadThread(_session: string): Promise<void> {
+    return Promise.reject(new Error('not implemented'));
+  }
+  startFreshThread(_session?: string): Promise<string> {
+    return Promise.reject(new Error('not implemented'));
+  }
+  openSessions(): readonly string[] {
+    return [];
   }
 }
