@@ -229,6 +229,8 @@ describe('status table', () => {
         restartCount: 0,
         lastError: null,
         failedReplies: 0,
+        runningTurns: 0,
+        sessions: [],
       },
     ],
   };
