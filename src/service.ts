@@ -129,13 +129,14 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     clock,
     logger: log.child({ component: 'approvals' }),
   });
+  const router = new Router(config);
   for (const d of config.dispatchers) {
-    const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, policyOf, approvals };
+    const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, policyOf, approvals, router };
     dispatchers.set(d.id, await createDispatcher(config, d, deps));
   }
   const teammates = new TeammateManager({ config, store, dispatchers, codex, logDir, mcp, logger: log, clock });
 
-  const gate = new AccessGate(new Router(config), new Map(config.channels.map((c) => [c.id, channelAccess(c)])));
+  const gate = new AccessGate(router, new Map(config.channels.map((c) => [c.id, channelAccess(c)])));
   const onMessage = async (msg: InboundMessage): Promise<AcceptResult> => {
     const decision = gate.decide(msg);
     const where = { channel: msg.channelId, conversation: msg.conversation };
@@ -149,7 +150,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     }
     const dispatcher = dispatchers.get(decision.dispatcherId);
     if (!dispatcher) return { status: 'unrouted' }; // config validation makes this unreachable
-    if (decision.status === 'command') return dispatcher.command(msg, decision.command, decision.allowed);
+    if (decision.status === 'command') return dispatcher.command(msg, decision.command, decision.admin);
     return dispatcher.accept(msg);
   };
 
@@ -253,6 +254,7 @@ async function createDispatcher(
     actions: ActionRegistry;
     policyOf: (channelId: string) => ChannelLivePolicy;
     approvals: ApprovalBroker;
+    router: Router;
   },
 ): Promise<Dispatcher> {
   await mkdir(d.cwd, { recursive: true });
@@ -275,6 +277,13 @@ async function createDispatcher(
     store: deps.store,
     channels: deps.channels,
     queueLimit: d.queueLimit,
+    maxConcurrentTurns: d.maxConcurrentTurns,
+    sessions: d.sessions,
+    // A conversation bound to another dispatcher never reaches this one; its route is not ours.
+    routeOf: (channelId, conversation) => {
+      const route = deps.router.route(channelId, conversation);
+      return route?.dispatcherId === d.id ? route : null;
+    },
     spillDir: path.join(config.stateDir, 'completions', d.id),
     completionLimits: config.completions,
     turnTimeoutMs: d.turnTimeoutMs ?? c.turnTimeoutMs,

@@ -5,7 +5,7 @@
 import type { DeliverResult, CompletionInput } from '../dispatch/completions.js';
 import type { ApprovalRecord } from '../state/types.js';
 import type { DecideResult } from '../dispatch/approvals/broker.js';
-import type { DispatcherStatus } from '../dispatch/dispatcher.js';
+import type { DispatcherStatus } from '../dispatch/status.js';
 import type { TeammateManager } from '../teammates/manager.js';
 import type { TeammateStatus } from '../teammates/api.js';
 

@@ -53,8 +53,10 @@ export type AcceptResult =
   | { status: 'unrouted' }
   /** Not for the bot: sender or conversation not allowed, or no mention where one is required. */
   | { status: 'ignored'; reason: 'user_not_allowed' | 'conversation_not_allowed' | 'no_mention' }
-  /** An operator command (`stop`, `status`) answered in the conversation, or the answer to a question the running turn asked: not a turn. */
-  | { status: 'handled'; command: 'stop' | 'status' | 'answer' }
+  /** Added to the running turn of its session (busy policy `steer`); that turn's answer answers it. */
+  | { status: 'steered' }
+  /** A chat command (`stop`, `status`, `new`, `queue`, `cancel`) answered in the conversation, or the answer to a question the running turn asked: not a turn. */
+  | { status: 'handled'; command: 'stop' | 'status' | 'new' | 'queue' | 'cancel' | 'answer' }
   /** Accepted but the service could not persist it; the sender must be told. */
   | { status: 'failed'; error: string };
 

@@ -49,7 +49,7 @@ export const TRIGGER_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 10_000 };
 export interface CompletionDeliveryOptions {
   dispatcherId: string;
   store: StateStore;
-  /** The dispatcher's runtime; only `injectItems` is used. */
+  /** The dispatcher's runtime; only `injectItems` is used (on the entry's session thread). */
   runtime: Pick<AgentRuntime, 'injectItems'>;
   /** Where completions larger than `limits.spillBytes` are written. */
   spillDir: string;
@@ -61,6 +61,12 @@ export interface CompletionDeliveryOptions {
    * the turn in status). Null: the runtime went away; the entry stays at the head and runs again.
    */
   runTurn(entry: QueuedCompletion, input: string): Promise<TurnOutcome | null>;
+  /**
+   * The session a completion's trigger turn belongs to: its origin's (so the answer continues
+   * the conversation that delegated), its record created when new; undefined: the dispatcher's
+   * own thread. @throws store write errors.
+   */
+  sessionOf(origin: ReplyAddress | null): Promise<string | undefined>;
   /** Posts a reply (never throws; failures are recorded by the dispatcher's ReplyPoster). */
   reply(to: ReplyAddress, message: OutboundMessage): Promise<void>;
   /** Wakes the dispatcher's queue after a completion was queued. */
@@ -124,6 +130,8 @@ export class CompletionDelivery {
         acceptedAt: now,
         attempts: 0,
       };
+      const session = await this.opts.sessionOf(entry.address);
+      if (session !== undefined) entry.session = session;
       // Both mutations land in one write; completions are never refused for a full queue.
       const [, queued] = await Promise.all([
         store.putCompletion(dispatcherId, record, COMPLETIONS_KEPT),
@@ -140,7 +148,7 @@ export class CompletionDelivery {
   }
 
   /**
-   * Runs the completion entry at the head of the dispatcher's queue: inject once (recorded before
+   * Runs the completion entry at the head of its session's queue (its thread open): inject once (recorded before
    * moving on), then the trigger turn. Resolves when the entry is done (removed from the queue) or
    * must run again (left at the head; after a failed trigger turn, once TRIGGER_BACKOFF elapsed).
    * @throws store write errors (the dispatcher's queue pump retries the head).
@@ -163,7 +171,10 @@ export class CompletionDelivery {
     if (rec.state === 'accepted') {
       await save({ state: 'injecting' });
       try {
-        await this.opts.runtime.injectItems([{ type: 'message', role: 'developer', content: [{ type: 'input_text', text: completionItemText(rec) }] }]);
+        await this.opts.runtime.injectItems(
+          [{ type: 'message', role: 'developer', content: [{ type: 'input_text', text: completionItemText(rec) }] }],
+          entry.session,
+        );
         await save({ state: 'injected', injectedAt: clock.now() });
       } catch (err) {
         if (err instanceof RpcError && err.isUnknownMethod) {

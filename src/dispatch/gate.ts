@@ -1,19 +1,22 @@
 /**
  * AccessGate: decides what an inbound chat message is before it reaches a
- * dispatcher — ignored (not allowed, no mention, unbound), an operator command
- * (`stop`, `status`), or a turn. Platform-neutral: adapters report who wrote,
+ * dispatcher — ignored (not allowed, no mention, unbound), a chat command
+ * (`stop`, `status`, `new`/`reset`, `queue`, `cancel N`), or a turn. Whether the sender is an
+ * admin of the channel is decided here; what each command lets a non-admin do is the dispatcher's. Platform-neutral: adapters report who wrote,
  * where, whether it was a direct message and whether it mentioned the bot.
  */
 import type { InboundMessage } from '../channels/types.js';
 import type { AccessConfig } from '../config/schema.js';
 import type { Router } from './router.js';
 
-export type Command = 'stop' | 'status';
+/** A parsed chat command; `cancel` carries the 1-based position `queue` shows (null when missing). */
+export type Command = { name: 'stop' } | { name: 'status' } | { name: 'new' } | { name: 'queue' } | { name: 'cancel'; position: number | null };
 
 /** What the gate decided for one message, tagged by `status`. */
 export type GateDecision =
   | { status: 'ignore'; reason: 'user_not_allowed' | 'conversation_not_allowed' | 'no_mention' | 'unrouted' }
-  | { status: 'command'; command: Command; dispatcherId: string; allowed: boolean }
+  /** `admin`: the sender is an admin of the channel (everyone on the local web chat). */
+  | { status: 'command'; command: Command; dispatcherId: string; admin: boolean }
   | { status: 'turn'; dispatcherId: string };
 
 /** Per channel: access lists, and whether everyone counts as admin (the loopback web chat). */
@@ -22,10 +25,19 @@ export interface ChannelAccess {
   everyoneIsAdmin?: boolean;
 }
 
-/** `stop`, `/stop`, `status`, `/status` (any case, surrounding space ignored) → the command. */
+/**
+ * `stop`, `status`, `new`, `reset` (= `new`), `queue`, `cancel N` (`cancel #N` too), each with
+ * or without a leading `/`, any case, surrounding space ignored → the command; anything else null.
+ */
 export function parseCommand(text: string): Command | null {
-  const m = /^\/?(stop|status)$/i.exec(text.trim());
-  return m?.[1] ? (m[1].toLowerCase() as Command) : null;
+  const m = /^\/?(stop|status|new|reset|queue|cancel)(?:\s+#?(\d{1,6}))?$/i.exec(text.trim());
+  const word = m?.[1]?.toLowerCase();
+  if (!word) return null;
+  const arg = m?.[2];
+  if (word === 'cancel') return { name: 'cancel', position: arg === undefined ? null : Number(arg) };
+  if (arg !== undefined) return null;
+  if (word === 'reset' || word === 'new') return { name: 'new' };
+  return { name: word as 'stop' | 'status' | 'queue' };
 }
 
 /** Why a channel's access lists leave a message out. */
@@ -59,8 +71,8 @@ export class AccessGate {
     if (!msg.isDirect && !msg.mentionsBot && route.requireMention) return { status: 'ignore', reason: 'no_mention' };
     const command = parseCommand(msg.text);
     if (command) {
-      const allowed = ch.everyoneIsAdmin === true || (access?.admins ?? []).includes(msg.sender.id);
-      return { status: 'command', command, dispatcherId: route.dispatcherId, allowed };
+      const admin = ch.everyoneIsAdmin === true || (access?.admins ?? []).includes(msg.sender.id);
+      return { status: 'command', command, dispatcherId: route.dispatcherId, admin };
     }
     return { status: 'turn', dispatcherId: route.dispatcherId };
   }

@@ -9,8 +9,10 @@ import type { LiveEnd } from '../channels/live.js';
 import type { ChannelAdapter, OutboundMessage, ProgressState, ReplyAddress, SendResult } from '../channels/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import type { ThreadRecordStore } from '../codex/agent-runtime.js';
 import type { StateStore } from '../state/types.js';
 import { lostThreadWarning } from './messages.js';
+import { DISPATCHER_SESSION } from './sessions/key.js';
 
 /** Failed replies kept per dispatcher (newest). */
 export const FAILED_REPLIES_KEPT = 100;
@@ -26,6 +28,8 @@ export interface ReplyPosterOptions {
   /** Adapters by channel id. */
   channels: ReadonlyMap<string, ChannelAdapter>;
   store: StateStore;
+  /** Where session `key`'s thread fields are kept (its pending lost-thread warning). */
+  threadRecord(key: string): ThreadRecordStore;
   logger: Logger;
   clock: Clock;
 }
@@ -34,15 +38,19 @@ export class ReplyPoster {
   constructor(private readonly opts: ReplyPosterOptions) {}
 
   /**
-   * Posts `message` to `to`. With `live`, the turn's live element is settled into the message
-   * first (`LiveEnd` with `live.outcome`); only when it could not show it is the message sent
-   * the ordinary way, under the same idempotency key. Never throws; a final failure is recorded in state.
+   * Posts `message` to `to`, on behalf of session `how.session` (default: the dispatcher's own
+   * thread), whose pending lost-thread warning it carries. With `how.live`, the turn's live
+   * element is settled into the message first (`LiveEnd` with `live.outcome`); only when it could
+   * not show it is the message sent the ordinary way, under the same idempotency key. Never
+   * throws; a final failure is recorded in state.
    */
-  async send(to: ReplyAddress, message: OutboundMessage, live?: LiveFinisher): Promise<void> {
-    const { channels, store, dispatcherId } = this.opts;
+  async send(to: ReplyAddress, message: OutboundMessage, how: { live?: LiveFinisher; session?: string } = {}): Promise<void> {
+    const { channels } = this.opts;
+    const { live } = how;
     const adapter = channels.get(to.channelId);
     if (!adapter) return this.failed(to, message, `channel ${to.channelId} is not running`);
-    const rec = store.getDispatcher(dispatcherId);
+    const threads = this.opts.threadRecord(how.session ?? DISPATCHER_SESSION);
+    const rec = threads.load();
     // The lost-history warning belongs on the next answer (or failure), not on a service notice.
     const warn = rec?.pendingLostThreadWarning === true && message.kind !== 'notice';
     const text = warn ? `${lostThreadWarning(rec.lastLostThreadId)}\n\n${message.text}` : message.text;
@@ -52,7 +60,7 @@ export class ReplyPoster {
     if (res === null || res.status === 'failed') res = await adapter.send(to, { ...message, text });
     if (res.status === 'failed' && res.retryable) res = await adapter.send(to, { ...message, text });
     if (res.status === 'failed') return this.failed(to, { ...message, text }, res.error);
-    if (warn) await store.patchDispatcher(dispatcherId, { pendingLostThreadWarning: false });
+    if (warn) await threads.patch({ pendingLostThreadWarning: false });
   }
 
   /** Marks the source message with `state` when the adapter can; never throws. */

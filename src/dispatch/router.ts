@@ -3,12 +3,15 @@
  * An exact conversation binding wins over a channel-wide (`*`) one; unbound
  * conversations go to `routing.defaultDispatcher` (mention required) or nowhere.
  */
-import type { Config } from '../config/schema.js';
+import type { BindingConfig, Config } from '../config/schema.js';
 
 export interface Route {
   dispatcherId: string;
   /** Whether messages in shared conversations must mention the bot (from the binding). */
   requireMention: boolean;
+  /** The binding's session scope and busy policy (the default dispatcher's route: `dispatcher`, `queue`). */
+  session: BindingConfig['session'];
+  busy: BindingConfig['busy'];
 }
 
 export class Router {
@@ -18,7 +21,7 @@ export class Router {
   constructor(private readonly config: Pick<Config, 'dispatchers' | 'routing'>) {
     for (const d of config.dispatchers) {
       for (const b of d.bindings) {
-        const route: Route = { dispatcherId: d.id, requireMention: b.requireMention };
+        const route: Route = { dispatcherId: d.id, requireMention: b.requireMention, session: b.session, busy: b.busy };
         if (b.conversation === '*') this.wildcard.set(b.channel, route);
         else this.exact.set(`${b.channel}\u0000${b.conversation}`, route);
       }
@@ -30,6 +33,6 @@ export class Router {
     const bound = this.exact.get(`${channelId}\u0000${conversation}`) ?? this.wildcard.get(channelId);
     if (bound) return bound;
     const fallback = this.config.routing.defaultDispatcher;
-    return fallback ? { dispatcherId: fallback, requireMention: true } : null;
+    return fallback ? { dispatcherId: fallback, requireMention: true, session: 'dispatcher', busy: 'queue' } : null;
   }
 }

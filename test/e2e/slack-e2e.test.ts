@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderSlackParts } from '../../src/channels/slack/format/outbound.js';
 import { markdownToMrkdwn } from '../../src/channels/slack/format/mrkdwn.js';
 import type { ScriptFn } from '../../src/demo/scripted-model.js';
-import { commandRefusedText, failureText, notQueuedText, stopResultText } from '../../src/dispatch/messages.js';
+import { failureText, notQueuedText, stopResultText } from '../../src/dispatch/messages.js';
 import { breakStateFile, isNotQueuedNotice } from '../support/broken-state.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { waitFor } from '../support/fake-clock.js';
@@ -175,7 +175,7 @@ describe('Slack → real service → real codex (http): ordering, commands and a
     expect(fake.ephemerals('C7')[2]!.text).toMatch(/already finished|no longer active/);
   });
 
-  it('`stop` from an admin interrupts a hanging turn; a non-admin gets the polite refusal', async () => {
+  it('`stop` from an admin interrupts a hanging turn; someone else (not its sender, not an admin) gets the polite refusal', async () => {
     const s = await start({ mode: 'http', access: { admins: ['UADMIN'] } });
     const hangTs = fake.nextTs();
     await s.deliver(appMention({ user: 'U1', channel: 'C3', text: '<@UBOT> hang in there', ts: hangTs }));
@@ -183,9 +183,9 @@ describe('Slack → real service → real codex (http): ordering, commands and a
     await waitFor(() => d.status().runningTurnAgeMs !== null, 20_000, 'running turn');
 
     const refusedTs = fake.nextTs();
-    await s.deliver(appMention({ user: 'U1', channel: 'C3', text: '<@UBOT> stop', ts: refusedTs }));
+    await s.deliver(appMention({ user: 'U2', channel: 'C3', text: '<@UBOT> stop', ts: refusedTs }));
     const [refusal] = await s.waitForPosts('C3', refusedTs, 1);
-    expect(refusal!.body.text).toBe(renderSlackParts({ kind: 'notice', text: commandRefusedText('stop') })[0]);
+    expect(refusal!.body.text).toBe(renderSlackParts({ kind: 'notice', text: stopRefusedText('Ada') })[0]);
     expect(d.status().runningTurnAgeMs).not.toBeNull();
 
     const stopTs = fake.nextTs();

@@ -45,10 +45,18 @@ export function testCodexConfig(env: CodexTestEnv, opts: { bin?: string; overrid
 }
 
 /** Dispatcher `main` working in the env's work dir, bound to `channel` (every conversation by default). */
+/** A binding of the test dispatcher (config keys; channel and conversation `*` by default). */
+export interface TestBinding {
+  conversation?: string;
+  requireMention?: boolean;
+  session?: 'dispatcher' | 'conversation' | 'thread';
+  busy?: 'queue' | 'steer' | 'interrupt';
+}
+
 export function mainDispatcher(
   env: CodexTestEnv,
   channel: string,
-  opts: { bindings?: Array<{ conversation?: string; requireMention?: boolean }>; queueLimit?: number; turnTimeoutMs?: number } = {},
+  opts: { bindings?: TestBinding[]; queueLimit?: number; turnTimeoutMs?: number; dispatcher?: Record<string, unknown> } = {},
 ): Record<string, unknown> {
   return {
     id: 'main',
@@ -56,6 +64,7 @@ export function mainDispatcher(
     bindings: (opts.bindings ?? [{}]).map((b) => ({ channel, conversation: '*', ...b })),
     ...(opts.queueLimit ? { queueLimit: opts.queueLimit } : {}),
     ...(opts.turnTimeoutMs ? { turnTimeoutMs: opts.turnTimeoutMs } : {}),
+    ...opts.dispatcher,
   };
 }
 

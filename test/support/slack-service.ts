@@ -10,7 +10,7 @@ import type { SlackChannel } from '../../src/channels/slack/index.js';
 import type { Service } from '../../src/service.js';
 import type { CodexTestEnv } from './codex-env.js';
 import type { FakeSlack, RecordedCall, SlackEvent } from './fake-slack/index.js';
-import { mainDispatcher, startWithTestLog, testCodexConfig, waitForCount } from './service.js';
+import { mainDispatcher, startWithTestLog, testCodexConfig, waitForCount, type TestBinding } from './service.js';
 
 export const SLACK_BOT_TOKEN = 'xoxb-e2e-bot-token';
 export const SLACK_APP_TOKEN = 'xapp-1-e2e-app-token';
@@ -21,7 +21,9 @@ export interface SlackTestServiceOptions {
   /** Channel access lists (users, conversations, admins). */
   access?: { users?: string[]; conversations?: string[]; admins?: string[] };
   /** Bindings of dispatcher `main` (default: every conversation, mention required). */
-  bindings?: Array<{ conversation?: string; requireMention?: boolean }>;
+  bindings?: TestBinding[];
+  /** Extra config of dispatcher `main` (e.g. maxConcurrentTurns, sessions). */
+  dispatcher?: Record<string, unknown>;
   turnTimeoutMs?: number;
   /** Extra `codex` config (e.g. approvalPolicy, sandbox), over the test defaults. */
   codex?: Record<string, unknown>;

@@ -36,7 +36,7 @@ function gate(access: Record<string, ChannelAccess>): AccessGate {
 
 describe('parseCommand', () => {
   it('recognises stop and status with or without a slash, in any case', () => {
-    expect(['stop', '/stop', ' STOP ', 'status', '/Status'].map(parseCommand)).toEqual(['stop', 'stop', 'stop', 'status', 'status']);
+    expect(['stop', '/stop', ' STOP ', 'status', '/Status'].map((t) => parseCommand(t)?.name)).toEqual(['stop', 'stop', 'stop', 'status', 'status']);
   });
   it('leaves ordinary sentences alone', () => {
     expect(['stop it', 'what is the status?', '//stop', ''].map(parseCommand)).toEqual([null, null, null, null]);
@@ -68,16 +68,28 @@ describe('AccessGate', () => {
     expect(strict.decide(msg({ text: 'stop', sender: { id: 'U9' } }))).toEqual({ status: 'ignore', reason: 'user_not_allowed' });
   });
 
-  it('marks commands allowed only for admins (everyone on the local web chat)', () => {
+  it('tells whether the sender of a command is an admin (everyone on the local web chat)', () => {
     const admins = gate({ team: { access: { admins: ['U-admin'] } }, local: { everyoneIsAdmin: true } });
     expect(admins.decide(msg({ text: 'stop', sender: { id: 'U-admin' } }))).toEqual({
       status: 'command',
-      command: 'stop',
+      command: { name: 'stop' },
       dispatcherId: 'main',
-      allowed: true,
+      admin: true,
     });
-    expect(admins.decide(msg({ text: '/status' }))).toEqual({ status: 'command', command: 'status', dispatcherId: 'main', allowed: false });
-    expect(admins.decide(msg({ channelId: 'local', conversation: 'general', text: 'status', isDirect: true }))).toMatchObject({ allowed: true });
+    expect(admins.decide(msg({ text: '/status' }))).toEqual({ status: 'command', command: { name: 'status' }, dispatcherId: 'main', admin: false });
+    expect(admins.decide(msg({ channelId: 'local', conversation: 'general', text: 'status', isDirect: true }))).toMatchObject({ admin: true });
+  });
+
+  it('parses the session commands: new/reset, queue, cancel N (a bare word, any case, optional slash)', () => {
+    expect(parseCommand('new')).toEqual({ name: 'new' });
+    expect(parseCommand(' /Reset ')).toEqual({ name: 'new' });
+    expect(parseCommand('queue')).toEqual({ name: 'queue' });
+    expect(parseCommand('cancel 2')).toEqual({ name: 'cancel', position: 2 });
+    expect(parseCommand('/cancel #3')).toEqual({ name: 'cancel', position: 3 });
+    expect(parseCommand('cancel')).toEqual({ name: 'cancel', position: null });
+    expect(parseCommand('new 2')).toBeNull();
+    expect(parseCommand('a new idea')).toBeNull();
+    expect(parseCommand('cancel the meeting')).toBeNull();
   });
 });
 

@@ -186,7 +186,7 @@ function answerNotStored(
 
 /**
  * Maps the handler's AcceptResult to the response: accepted 202 `{messageId, position}`,
- * duplicate 200 `{messageId, duplicate}`, handled (a command) 200 `{messageId, command}`; refusals
+ * duplicate 200 `{messageId, duplicate}`, steered 200 `{messageId, steered}`, handled (a command) 200 `{messageId, command}`; refusals
  * `{error, message, messageId}` as full 429, unrouted 404, ignored 403, failed 500, each but
  * `full` also noted in the conversation.
  */
@@ -197,8 +197,11 @@ async function answerResult(ctx: ApiContext, res: ServerResponse, conversation: 
       return sendJson(res, 202, { messageId, position: result.position });
     case 'duplicate':
       return sendJson(res, 200, { messageId, duplicate: true });
+    case 'steered':
+      // Added to the running turn (busy policy `steer`): its answer answers this message too.
+      return sendJson(res, 200, { messageId, steered: true });
     case 'handled':
-      // A command (`status`, `stop`): its answer is already in the conversation.
+      // A command (`status`, `stop`, …): its answer is already in the conversation.
       return sendJson(res, 200, { messageId, command: result.command });
     default: {
       const reason = describeRefusal(result) ?? 'unknown result';
