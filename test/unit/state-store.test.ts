@@ -127,7 +127,7 @@ describe('queue', () => {
   it('full does not mark the key seen, so a retry can be accepted', async () => {
     const store = await openStore();
     await store.enqueue('main', turn(1), 1);
-    expect(await store.enqueue('main', turn(2), 1)).toEqual({ status: 'full', limit: 1 });
+    expect(await store.enqueue('main', turn(2), 1)).toEqual({ status: 'full', limit: 1, scope: 'dispatcher' });
     expect(store.listQueue('main')).toHaveLength(1);
     expect((await onDisk()).seen.main).toEqual(['web:m1']);
     await store.removeQueued('main', 'q1');
