@@ -7,9 +7,10 @@
  * Migration: web history that an earlier version kept in `state.json`'s `web`
  * object is moved to the per-channel files (those are written first, then
  * `state.json` without it, so a crash in between loses nothing). If a channel
- * already has a file, that file wins and the leftover copy is dropped. Keys added after version 1
- * (`failedReplies`, `completions`, `teammates`, `sessions`, `approvals`) may be absent (= none) but,
- * when present, must have their shape.
+ * already has a file, that file wins and the leftover copy is dropped.
+ *
+ * Keys added without a version bump (`failedReplies`, `completions`, `teammates`, `sessions`,
+ * `approvals`) may be absent (= none) in older files; when present they must have their shape.
  */
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
