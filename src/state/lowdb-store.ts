@@ -2,8 +2,8 @@
  * `StateStore` on embedded lowdb JSON files in the state directory:
  *
  * - `state.json`: dispatchers, queues and seen keys, session records, completions,
- *   teammates and approvals (its `web` object stays
- *   empty; older files that still carry history are migrated on open);
+ *   teammates and approvals (its `web` object stays empty; older files that
+ *   still carry history are migrated on open);
  * - `web-<channel>.json`: the local web chat history of one web channel, so
  *   queue writes (on a turn's critical path) stay small instead of rewriting
  *   up to `historyLimit` messages per conversation.
