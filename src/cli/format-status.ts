@@ -53,7 +53,7 @@ function where(s: SessionStatus): string {
  * The sessions block of one dispatcher: a title line (count, turns running), a table with one row
  * per session in the status's order (the first `SESSION_ROWS`), and "… and N more" for the rest.
  */
-export function sessionRows(d: ServiceStatus['dispatchers'][number]): string[] {
+function sessionRows(d: ServiceStatus['dispatchers'][number]): string[] {
   const shown = d.sessions.slice(0, SESSION_ROWS);
   const running = d.runningTurns === 1 ? '1 turn running' : `${d.runningTurns} turns running`;
   const lines = [
