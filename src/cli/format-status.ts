@@ -1,7 +1,13 @@
 /**
- * Renders `switchboard status` as a fixed-width table.
+ * Renders `switchboard status` as fixed-width tables for an 80–100 column terminal: dispatchers,
+ * then the sessions of each dispatcher that has more than its own thread (issue 12), teammates and
+ * pending approvals. `--json` prints the whole ServiceStatus instead (full ids, every session).
  */
+import type { SessionStatus } from '../dispatch/dispatcher.js';
 import type { ServiceStatus } from '../service.js';
+
+/** Sessions listed per dispatcher; the rest are counted in a "… and N more" line. */
+export const SESSION_ROWS = 10;
 
 /** Human duration: 850ms, 12s, 3m05s, 2h04m. */
 export function formatAge(ms: number | null): string {
@@ -24,9 +30,55 @@ function oneLine(error: string | null): string {
   return error ? error.replace(/\s+/g, ' ').slice(0, 80) : '-';
 }
 
+/** `s` cut to `max` characters by an ellipsis in the middle, so its start and its end stay. */
+export function shorten(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const tail = Math.floor((max - 1) / 2);
+  return `${s.slice(0, max - 1 - tail)}…${s.slice(s.length - tail)}`;
+}
+
+/** A thread id cut to its last 12 characters (the random end of codex's UUIDv7 ids; the start is a timestamp). */
+function shortThread(id: string | null): string {
+  if (id === null) return '-';
+  return id.length <= 13 ? id : `…${id.slice(-12)}`;
+}
+
+function where(s: SessionStatus): string {
+  if (s.place === null) return '(own thread)';
+  const { channelId, conversation, thread } = s.place;
+  return shorten(thread === undefined ? `${channelId}/${conversation}` : `${channelId}/${conversation}/${thread}`, 30);
+}
+
 /**
- * One header line plus one row per dispatcher; then, when there are any, a
- * blank line and one row per teammate, and one per pending approval.
+ * The sessions block of one dispatcher: a title line (count, turns running), a table with one row
+ * per session in the status's order (the first `SESSION_ROWS`), and "… and N more" for the rest.
+ */
+function sessionRows(d: ServiceStatus['dispatchers'][number]): string[] {
+  const shown = d.sessions.slice(0, SESSION_ROWS);
+  const running = d.runningTurns === 1 ? '1 turn running' : `${d.runningTurns} turns running`;
+  const lines = [
+    `${d.id}: ${d.sessions.length} sessions, ${running}`,
+    ...table(
+      ['SCOPE', 'WHERE', 'THREAD', 'STATE', 'QUEUE', 'TURN AGE', 'PREV'],
+      shown.map((s) => [
+        s.scope,
+        where(s),
+        shortThread(s.threadId),
+        s.loaded ? 'loaded' : 'unloaded',
+        String(s.queueDepth),
+        formatAge(s.runningTurnAgeMs),
+        String(s.previousThreadIds.length),
+      ]),
+    ),
+  ];
+  if (d.sessions.length > shown.length) lines.push(`… and ${d.sessions.length - shown.length} more (switchboard status --json lists all)`);
+  return lines;
+}
+
+/**
+ * One header line plus one row per dispatcher; then a blank line and the sessions block of each
+ * dispatcher with more sessions than its own thread; then, when there are any, a blank line and
+ * one row per teammate, and one per pending approval.
  */
 export function formatStatusTable(status: ServiceStatus): string {
   const lines = table(
@@ -42,6 +94,9 @@ export function formatStatusTable(status: ServiceStatus): string {
       oneLine(d.lastError),
     ]),
   );
+  for (const d of status.dispatchers) {
+    if ((d.sessions ?? []).length > 1) lines.push('', ...sessionRows(d));
+  }
   const teammates = status.teammates ?? [];
   if (teammates.length > 0) {
     lines.push(

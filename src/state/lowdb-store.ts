@@ -1,8 +1,9 @@
 /**
  * `StateStore` on embedded lowdb JSON files in the state directory:
  *
- * - `state.json`: dispatchers, queues and seen keys (its `web` object stays
- *   empty; older files that still carry history are migrated on open);
+ * - `state.json`: dispatchers, queues and seen keys, session records, completions,
+ *   teammates and approvals (its `web` object stays empty; older files that
+ *   still carry history are migrated on open);
  * - `web-<channel>.json`: the local web chat history of one web channel, so
  *   queue writes (on a turn's critical path) stay small instead of rewriting
  *   up to `historyLimit` messages per conversation.
@@ -153,9 +154,13 @@ export class LowdbStateStore implements StateStore {
     });
   }
 
-  /** `accepted.position` is 1-based (1 = head of the queue). */
+  /**
+   * Dedup is per dispatcher, across all its sessions. The dispatcher's limit is checked before the
+   * session's, which applies only to an entry with a `session`. `accepted.position` is 1-based
+   * among the entries of the entry's session (entries without `session` are one session).
+   */
   enqueue(dispatcherId: string, entry: QueuedTurn, limits: number | QueueLimits): Promise<EnqueueResult> {
-    const limit = typeof limits === 'number' ? limits : limits.dispatcher;
+    const { dispatcher: limit, session: sessionLimit } = typeof limits === 'number' ? { dispatcher: limits, session: Number.POSITIVE_INFINITY } : limits;
     let result: EnqueueResult;
     try {
       const data = this.#data;
@@ -165,28 +170,66 @@ export class LowdbStateStore implements StateStore {
         return Promise.resolve({ status: 'duplicate' });
       }
       if (queue.length >= limit) return Promise.resolve({ status: 'full', limit, scope: 'dispatcher' });
+      const ahead = queue.filter((q) => q.session === entry.session).length;
+      if (entry.session !== undefined && ahead >= sessionLimit) {
+        return Promise.resolve({ status: 'full', limit: sessionLimit, scope: 'session' });
+      }
       const stored = { ...entry };
       data.queue = { ...data.queue, [dispatcherId]: [...queue, stored] };
       data.seen = { ...data.seen, [dispatcherId]: [...seen, entry.dedupKey].slice(-this.#opts.seenLimit) };
-      result = { status: 'accepted', position: queue.length + 1, entry: stored };
+      result = { status: 'accepted', position: ahead + 1, entry: stored };
     } catch (err) {
       return Promise.reject(err);
     }
     return this.#persist().then(() => result);
   }
 
-  // TODO(sessions): implemented on the state branch.
-  getSession(_dispatcherId: string, _key: string): SessionRecord | undefined {
-    return undefined;
+  getSession(dispatcherId: string, key: string): SessionRecord | undefined {
+    return this.listSessions(dispatcherId).find((r) => r.key === key);
   }
-  listSessions(_dispatcherId: string): readonly SessionRecord[] {
-    return [];
+
+  /** The stored array, kept sorted by `createdAt` (stable) by every mutation. */
+  listSessions(dispatcherId: string): readonly SessionRecord[] {
+    const all = this.#data.sessions;
+    return (all && own(all, dispatcherId)) ?? [];
   }
-  putSession(_dispatcherId: string, _record: SessionRecord, _keep: number): Promise<void> {
-    return Promise.reject(new Error('not implemented'));
+
+  /**
+   * Beyond `keep` (at least 1) records, drops the least recently active ones (`lastActiveAt`, then
+   * `createdAt`) that have no queued entry, never `record` itself; sessions with queued entries
+   * stay even when that leaves more than `keep`.
+   */
+  putSession(dispatcherId: string, record: SessionRecord, keep: number): Promise<void> {
+    return this.#mutate((data) => {
+      const all = data.sessions ?? {};
+      const list = [...(own(all, dispatcherId) ?? []).filter((r) => r.key !== record.key), copySession(record)];
+      list.sort(byCreatedAt);
+      let excess = list.length - Math.max(1, keep);
+      const dropped = new Set<string>();
+      if (excess > 0) {
+        const queued = new Set((own(data.queue, dispatcherId) ?? []).map((q) => q.session));
+        const idle = list
+          .filter((r) => r.key !== record.key && !queued.has(r.key))
+          .sort((a, b) => a.lastActiveAt - b.lastActiveAt || a.createdAt - b.createdAt);
+        for (const r of idle) {
+          if (excess-- <= 0) break;
+          dropped.add(r.key);
+        }
+      }
+      data.sessions = { ...all, [dispatcherId]: dropped.size > 0 ? list.filter((r) => !dropped.has(r.key)) : list };
+    });
   }
-  patchSession(_dispatcherId: string, _key: string, _patch: Partial<Omit<SessionRecord, 'key'>>): Promise<SessionRecord> {
-    return Promise.reject(new Error('not implemented'));
+
+  patchSession(dispatcherId: string, key: string, patch: Partial<Omit<SessionRecord, 'key'>>): Promise<SessionRecord> {
+    return this.#mutate((data) => {
+      const all = data.sessions ?? {};
+      const list = own(all, dispatcherId) ?? [];
+      const at = list.findIndex((r) => r.key === key);
+      if (at === -1) throw new StateError(`no session record "${key}" of dispatcher "${dispatcherId}"`);
+      const next = copySession({ ...list[at]!, ...patch, key });
+      data.sessions = { ...all, [dispatcherId]: list.with(at, next).sort(byCreatedAt) };
+      return next;
+    });
   }
 
   listQueue(dispatcherId: string): readonly QueuedTurn[] {
@@ -377,6 +420,11 @@ function own<T>(record: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
+/** A copy of `record` that shares no array or object with it. */
+function copySession(record: SessionRecord): SessionRecord {
+  return { ...record, place: { ...record.place }, previousThreads: record.previousThreads.map((t) => ({ ...t })) };
+}
+
 /** `entry` with `patch` applied (`live: null` removes the live element). */
 function patchedEntry(entry: QueuedTurn, patch: QueuedPatch): QueuedTurn {
   const next: QueuedTurn = { ...entry };
@@ -384,4 +432,8 @@ function patchedEntry(entry: QueuedTurn, patch: QueuedPatch): QueuedTurn {
   if (patch.live === null) delete next.live;
   else if (patch.live !== undefined) next.live = { channelId: patch.live.channelId, ref: patch.live.ref };
   return next;
+}
+
+function byCreatedAt(a: SessionRecord, b: SessionRecord): number {
+  return a.createdAt - b.createdAt;
 }

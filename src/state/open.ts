@@ -8,6 +8,9 @@
  * object is moved to the per-channel files (those are written first, then
  * `state.json` without it, so a crash in between loses nothing). If a channel
  * already has a file, that file wins and the leftover copy is dropped.
+ *
+ * Keys added without a version bump (`failedReplies`, `completions`, `teammates`, `sessions`,
+ * `approvals`) may be absent (= none) in older files; when present they must have their shape.
  */
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -100,7 +103,7 @@ function validate(text: string, file: string): StateData {
   for (const key of ['dispatchers', 'queue', 'seen', 'web'] as const) {
     if (!isRecord(doc[key])) fail(`has no "${key}" object`);
   }
-  const lists = (key: 'queue' | 'seen' | 'failedReplies' | 'completions'): void => {
+  const lists = (key: 'queue' | 'seen' | 'failedReplies' | 'completions' | 'sessions'): void => {
     for (const [id, v] of Object.entries(doc[key] as object)) {
       if (!Array.isArray(v)) fail(`has a non-array "${key}.${id}"`);
     }
@@ -111,6 +114,17 @@ function validate(text: string, file: string): StateData {
     if (doc[key] === undefined) continue;
     if (!isRecord(doc[key])) fail(`has a non-object "${key}"`);
     lists(key);
+  }
+  if (doc.sessions !== undefined) {
+    if (!isRecord(doc.sessions)) fail('has a non-object "sessions"');
+    lists('sessions');
+    for (const [id, list] of Object.entries(doc.sessions as Record<string, unknown[]>)) {
+      list.forEach((r, i) => {
+        if (!isRecord(r) || typeof r.key !== 'string' || !isRecord(r.place) || !Array.isArray(r.previousThreads)) {
+          fail(`has a malformed "sessions.${id}[${i}]"`);
+        }
+      });
+    }
   }
   if (doc.approvals !== undefined && !Array.isArray(doc.approvals)) fail('has a non-array "approvals"');
   if (doc.teammates !== undefined) {

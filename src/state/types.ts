@@ -336,8 +336,9 @@ export interface StateStore {
   /** The dispatcher's session records, oldest `createdAt` first. */
   listSessions(dispatcherId: string): readonly SessionRecord[];
   /**
-   * Inserts or replaces (by key) a session record; then, beyond `keep` records, drops those
-   * least recently active that have no queued entry.
+   * Inserts or replaces (by key) a session record; then, beyond `keep` (at least 1) records, drops
+   * the least recently active (`lastActiveAt`) ones that have no queued entry, never `record`
+   * itself (so more than `keep` remain when the others all have queued entries).
    */
   putSession(dispatcherId: string, record: SessionRecord, keep: number): Promise<void>;
   /** Applies `patch` to an existing record. @throws StateError when there is none with that key. */
