@@ -3,7 +3,7 @@
  * then the sessions of each dispatcher that has more than its own thread (issue 12), teammates and
  * pending approvals. `--json` prints the whole ServiceStatus instead (full ids, every session).
  */
-import type { SessionStatus } from '../dispatch/dispatcher.js';
+import type { SessionStatus } from '../dispatch/status.js';
 import type { ServiceStatus } from '../service.js';
 
 /** Sessions listed per dispatcher; the rest are counted in a "… and N more" line. */

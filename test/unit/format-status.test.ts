@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatStatusTable, SESSION_ROWS, shorten } from '../../src/cli/format-status.js';
-import type { DispatcherStatus, SessionStatus } from '../../src/dispatch/dispatcher.js';
+import type { DispatcherStatus, SessionStatus } from '../../src/dispatch/status.js';
 import type { ServiceStatus } from '../../src/service.js';
 
 const UUID = '019a2b3c-4d5e-7f60-8a9b-0c1d2e3f4a5b';
