@@ -101,6 +101,8 @@ export class CodexRuntime implements AgentRuntime {
   private restartTimer: { cancel(): void } | null = null;
   /** Running turns by thread: session key, or OWN_THREAD. */
   private readonly turns = new Map<string, TurnRun>();
+  /** Threads being replaced by startFreshThread (session key, or OWN_THREAD): no turn may start there meanwhile. */
+  private readonly replacing = new Set<string>();
   private readyCount = 0;
   private stopRequested = false;
   private readonly readyListeners = new Set<(e: ReadyEvent) => void>();
@@ -176,6 +178,7 @@ export class CodexRuntime implements AgentRuntime {
     const { rpc, target } = this.target(session);
     const running = this.turns.get(target.key);
     if (running) throw new Error(`runtime ${this.opts.id} already runs turn ${running.id ?? '(starting)'} on ${this.describe(session)}`);
+    if (this.replacing.has(target.key)) throw new Error(`runtime ${this.opts.id} is replacing the thread of ${this.describe(session)}`);
     const run = new TurnRun(rpc, target.threadId, text, { ...hooks, timeoutMs, logger: this.log, clock: this.opts.clock });
     this.turns.set(target.key, run);
     return run.outcome.then(async (outcome) => {
@@ -247,15 +250,17 @@ export class CodexRuntime implements AgentRuntime {
    * Unloads `session`'s thread (codex app-server v2 `thread/unsubscribe` `{threadId}` →
    * `{status}`) and forgets it; a failed request is logged (the thread is forgotten anyway, a
    * later openThread resumes it). No-op when not open or not ready.
-   * @throws Error when a turn runs on it.
+   * @throws Error when a turn runs on it or it is being replaced.
    */
   async unloadThread(session: string): Promise<void> {
     const gen = this.gen;
     if (this.statusValue !== 'ready' || !gen.rpc) return;
-    await gen.sessions.settled(session);
+    const opening = gen.sessions.opening(session);
+    if (opening) await opening;
     const open = gen.sessions.get(session);
     if (!open || this.gen !== gen) return;
     if (this.turns.has(session)) throw new Error(`runtime ${this.opts.id} runs a turn on session ${session}; not unloading its thread`);
+    if (this.replacing.has(session)) throw new Error(`runtime ${this.opts.id} is replacing the thread of session ${session}; not unloading it`);
     const rpc = gen.rpc;
     await gen.sessions.unload(session, async () => {
       try {
@@ -272,31 +277,40 @@ export class CodexRuntime implements AgentRuntime {
    * settings and config), unloads the old one (`thread/unsubscribe`, failures ignored), and
    * persists `{threadId: new, threadHasHistory: false}` to the thread's record. Resolves with
    * the new thread id. The caller keeps the old id (e.g. in `previousThreads`).
+   * While it runs, turns on that thread are refused (Error), as is a second replacement.
    * @throws RuntimeNotReadyError when not ready or `session` is not open; RpcError when
-   *   `thread/start` fails; Error when a turn runs on that thread.
+   *   `thread/start` fails; Error when a turn runs on that thread or it is being replaced.
    */
   async startFreshThread(session?: string): Promise<string> {
     const gen = this.gen;
     const key = session ?? OWN_THREAD;
-    if (session !== undefined) await gen.sessions.settled(session);
+    // Checks and the `replacing` mark happen in one synchronous step, so no turn slips in between.
+    const opening = session === undefined ? undefined : gen.sessions.opening(session);
+    if (opening) await opening;
     const { rpc, target } = this.target(session);
     if (this.turns.has(key)) throw new Error(`runtime ${this.opts.id} runs a turn on ${this.describe(session)}; not replacing its thread`);
-    const open = session === undefined ? undefined : gen.sessions.get(session);
-    const thread = await this.notReadyOnClose(() =>
-      this.withMcpStartup(rpc, async (): Promise<ThreadOpenResult> => {
-        const res = await rpc.request('thread/start', this.threadSettings(open?.session.config));
-        return { status: 'started', threadId: res.thread.id };
-      }),
-    );
-    if (this.gen !== gen) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
-    if (open) gen.sessions.set(open.session, thread.threadId);
-    else gen.threadId = thread.threadId;
-    await target.record.patch({ threadId: thread.threadId, threadHasHistory: false });
-    await rpc.request('thread/unsubscribe', { threadId: target.threadId }).catch((err: unknown) => {
-      this.log.warn({ threadId: target.threadId, err: errorMessage(err) }, 'thread/unsubscribe of the replaced thread failed');
-    });
-    this.log.info({ session, threadId: thread.threadId, previous: target.threadId }, 'fresh thread started');
-    return thread.threadId;
+    if (this.replacing.has(key)) throw new Error(`runtime ${this.opts.id} is replacing the thread of ${this.describe(session)} already`);
+    this.replacing.add(key);
+    try {
+      const open = session === undefined ? undefined : gen.sessions.get(session);
+      const thread = await this.notReadyOnClose(() =>
+        this.withMcpStartup(rpc, async (): Promise<ThreadOpenResult> => {
+          const res = await rpc.request('thread/start', this.threadSettings(open?.session.config));
+          return { status: 'started', threadId: res.thread.id };
+        }),
+      );
+      if (this.gen !== gen) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
+      if (open) gen.sessions.set(open.session, thread.threadId);
+      else gen.threadId = thread.threadId;
+      await target.record.patch({ threadId: thread.threadId, threadHasHistory: false });
+      await rpc.request('thread/unsubscribe', { threadId: target.threadId }).catch((err: unknown) => {
+        this.log.warn({ threadId: target.threadId, err: errorMessage(err) }, 'thread/unsubscribe of the replaced thread failed');
+      });
+      this.log.info({ session, threadId: thread.threadId, previous: target.threadId }, 'fresh thread started');
+      return thread.threadId;
+    } finally {
+      this.replacing.delete(key);
+    }
   }
 
   /** Keys of the session threads open on the running app-server. */

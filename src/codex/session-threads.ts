@@ -55,7 +55,7 @@ export interface OpenThread {
 /** The session threads open on one app-server child. */
 export class OpenThreads {
   private readonly threads = new Map<string, OpenThread>();
-  private readonly opening = new Map<string, Promise<ThreadOpenResult>>();
+  private readonly pending = new Map<string, Promise<ThreadOpenResult>>();
   private readonly unloading = new Map<string, Promise<unknown>>();
 
   get(key: string): OpenThread | undefined {
@@ -71,11 +71,12 @@ export class OpenThreads {
     this.threads.set(session.key, { threadId, session });
   }
 
-  /**
-   * Resolves once no open of `key` is in flight (whatever its outcome).
-   */
-  async settled(key: string): Promise<void> {
-    await this.opening.get(key)?.catch(() => undefined);
+  /** The open of `key` in flight, if any (settles whatever its outcome; never rejects). */
+  opening(key: string): Promise<void> | undefined {
+    return this.pending.get(key)?.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /**
@@ -86,19 +87,19 @@ export class OpenThreads {
   async open(session: SessionThread, open: () => Promise<ThreadOpenResult>): Promise<SessionOpenResult> {
     const { key } = session;
     await this.unloading.get(key);
-    const pending = this.opening.get(key);
-    if (pending) return { ...(await pending), opened: false };
+    const inFlight = this.pending.get(key);
+    if (inFlight) return { ...(await inFlight), opened: false };
     const known = this.threads.get(key);
     if (known) return { status: 'resumed', threadId: known.threadId, opened: false };
     const request = open().then((thread) => {
       this.set(session, thread.threadId);
       return thread;
     });
-    this.opening.set(key, request);
+    this.pending.set(key, request);
     try {
       return { ...(await request), opened: true };
     } finally {
-      this.opening.delete(key);
+      this.pending.delete(key);
     }
   }
 

@@ -7,7 +7,7 @@
  * thread fields are the ThreadRecord the runtime persists).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionThread } from '../../src/codex/agent-runtime.js';
+import type { SessionThread, TurnHooks } from '../../src/codex/agent-runtime.js';
 import type { CodexRuntime } from '../../src/codex/runtime.js';
 import type { TurnEvent } from '../../src/codex/turn-runner.js';
 import type { ModelRequest, ScriptStep } from '../../src/demo/scripted-model.js';
@@ -85,7 +85,18 @@ describe('CodexRuntime session threads (real codex)', () => {
     expect(c2).toEqual({ ...c1, opened: false });
 
     // The model holds each `gate:` request until the other one arrived: both settle only if they ran at once.
-    const [outA, outB] = await Promise.all([rt.runTurn('gate: secret-A', 30_000, {}, 'a'), rt.runTurn('gate: secret-B', 30_000, {}, 'b')]);
+    // Each turn's hooks see only its own thread's events (one RpcClient carries both).
+    const seen: Record<string, string[]> = { a: [], b: [] };
+    const hooks = (key: string): TurnHooks => ({
+      onEvent: (e) => {
+        if (e.type === 'itemCompleted' && (e.item.type === 'agentMessage' || e.item.type === 'userMessage')) seen[key]?.push(JSON.stringify(e.item));
+      },
+    });
+    const [outA, outB] = await Promise.all([rt.runTurn('gate: secret-A', 30_000, hooks('a'), 'a'), rt.runTurn('gate: secret-B', 30_000, hooks('b'), 'b')]);
+    expect(seen.a?.join()).toContain('secret-A');
+    expect(seen.a?.join()).not.toContain('secret-B');
+    expect(seen.b?.join()).toContain('secret-B');
+    expect(seen.b?.join()).not.toContain('secret-A');
     expect(outA).toMatchObject({ status: 'completed', text: 'echo: gate: secret-A' });
     expect(outB).toMatchObject({ status: 'completed', text: 'echo: gate: secret-B' });
     expect(store.getDispatcher('rec-a')?.threadHasHistory).toBe(true);
@@ -138,7 +149,12 @@ describe('CodexRuntime session threads (real codex)', () => {
 
   it('starts a fresh thread for a session and for the own thread, persisting the new ids', async () => {
     const old = threadOf('b');
-    const fresh = await rt.startFreshThread('b');
+    const busy = rt.runTurn('busy', 20_000, {}, 'b');
+    await expect(rt.startFreshThread('b')).rejects.toThrow(/runs a turn/);
+    await busy;
+    const replacing = rt.startFreshThread('b');
+    expect(() => rt.runTurn('meanwhile', 20_000, {}, 'b')).toThrow(/replacing/);
+    const fresh = await replacing;
     expect(fresh).not.toBe(old);
     expect(store.getDispatcher('rec-b')).toMatchObject({ threadId: fresh, threadHasHistory: false });
     expect(await rt.runTurn('fresh start', 20_000, {}, 'b')).toMatchObject({ status: 'completed', text: 'echo: fresh start' });
