@@ -11,7 +11,7 @@
 import type { RuntimeRecord, RuntimeStatus } from '../state/types.js';
 import type { ThreadOpenResult } from './handshake.js';
 import type { InjectedMessageItem } from './protocol.js';
-import type { TurnOutcome, TurnRunOptions } from './turn-runner.js';
+import type { SteerResult, TurnOutcome, TurnRunOptions } from './turn-runner.js';
 
 /** What one successful start produced. */
 export interface ReadyEvent {
@@ -57,12 +57,8 @@ export interface SessionThread {
 /** What `openThread` did: the thread open result, and whether this call opened it (false: it was loaded already). */
 export type SessionOpenResult = ThreadOpenResult & { opened: boolean };
 
-/**
- * What `steerTurn` did (codex app-server v2 `turn/steer` with `expectedTurnId`): `steered` into
- * the running turn `turnId`; `notSteerable` when no turn runs on the thread, its id is not known
- * yet, it is settling, or codex refused (the caller queues the text as a turn of its own).
- */
-export type SteerResult = { status: 'steered'; turnId: string } | { status: 'notSteerable'; reason: string };
+/** What `steerTurn` did (defined with `TurnRun.steer`, ./turn-runner.ts). */
+export type { SteerResult } from './turn-runner.js';
 
 export interface AgentRuntime {
   /** Lifecycle state (declared → starting → ready → degraded → stopping → stopped). */

@@ -91,6 +91,8 @@ export interface ThreadSettings {
   approvalPolicy?: AskForApproval | null;
   baseInstructions?: string | null;
   developerInstructions?: string | null;
+  /** Config overrides for this thread, dotted keys as with `codex -c key=value` (`config` of v2 ThreadStartParams / ThreadResumeParams). */
+  config?: Record<string, unknown> | null;
 }
 
 export type ThreadStartParams = ThreadSettings;
@@ -106,6 +108,16 @@ export interface Thread {
 /** Result of `thread/start` and `thread/resume`. */
 export interface ThreadStartResponse {
   thread: Thread;
+}
+
+/** `thread/unsubscribe` params (codex app-server v2): unloads the thread from this connection; its rollout stays. */
+export interface ThreadUnsubscribeParams {
+  threadId: string;
+}
+
+/** `thread/unsubscribe` result (v2 ThreadUnsubscribeStatus). */
+export interface ThreadUnsubscribeResponse {
+  status: 'notLoaded' | 'notSubscribed' | 'unsubscribed';
 }
 
 /** A raw Responses-API item for `thread/inject_items`. */
@@ -246,6 +258,21 @@ export interface TurnStartResponse {
   turn: Turn;
 }
 
+/**
+ * `turn/steer` params (codex app-server v2): adds `input` to the running turn; fails when
+ * `expectedTurnId` is not the thread's active turn.
+ */
+export interface TurnSteerParams {
+  threadId: string;
+  expectedTurnId: string;
+  input: TextUserInput[];
+}
+
+/** `turn/steer` result: the turn the input went to. */
+export interface TurnSteerResponse {
+  turnId: string;
+}
+
 /** `turn/interrupt` params; result `{}`. */
 export interface TurnInterruptParams {
   threadId: string;
@@ -331,7 +358,9 @@ export interface ClientRequests {
   'thread/start': { params: ThreadStartParams; result: ThreadStartResponse };
   'thread/resume': { params: ThreadResumeParams; result: ThreadStartResponse };
   'thread/inject_items': { params: ThreadInjectItemsParams; result: Record<string, never> };
+  'thread/unsubscribe': { params: ThreadUnsubscribeParams; result: ThreadUnsubscribeResponse };
   'turn/start': { params: TurnStartParams; result: TurnStartResponse };
+  'turn/steer': { params: TurnSteerParams; result: TurnSteerResponse };
   'turn/interrupt': { params: TurnInterruptParams; result: Record<string, never> };
 }
 

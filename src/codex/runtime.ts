@@ -1,5 +1,5 @@
 /**
- * CodexRuntime: one `codex app-server` child and its thread, kept alive.
+ * CodexRuntime: one `codex app-server` child and its threads, kept alive.
  *
  * Lifecycle (persisted with timestamps): declared → starting → ready →
  * degraded → stopping → stopped. On child exit or socket close the runtime is
@@ -7,6 +7,12 @@
  * after a successful start and a stop cancels a pending restart. Every start
  * runs the handshake: initialize → initialized → skill roots → thread resume|start →
  * the awaited MCP servers started (./mcp-startup.ts).
+ *
+ * Threads (codex app-server v2: one app-server hosts many threads): the runtime's own thread,
+ * opened by each start, and session threads opened with `openThread` (./session-threads.ts),
+ * forgotten with their child (a restart is a new generation: open them again, which resumes).
+ * At most one turn runs per thread; turns of different threads run at once on one connection,
+ * each `TurnRun` taking only its thread's notifications and server requests.
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
@@ -21,13 +27,15 @@ import {
   type SessionThread,
   type StartResult,
   type SteerResult,
+  type ThreadRecordStore,
   type TurnHooks,
 } from './agent-runtime.js';
-import { applySkillRoots, checkCredentials, initialize, openThread } from './handshake.js';
+import { applySkillRoots, checkCredentials, initialize, type ThreadOpenResult } from './handshake.js';
 import { watchMcpStartup, type McpStartupWatch } from './mcp-startup.js';
 import { CodexProcess } from './process.js';
 import type { ClientMethod, ClientRequests, InjectedMessageItem, ThreadSettings } from './protocol.js';
-import { RpcClient } from './rpc-client.js';
+import { RpcClient, RpcClosedError } from './rpc-client.js';
+import { OWN_THREAD, OpenThreads, SessionNotOpenError, openRecordedThread } from './session-threads.js';
 import { TurnRun, type TurnOutcome } from './turn-runner.js';
 import { errorMessage } from '../errors.js';
 
@@ -73,16 +81,28 @@ interface Generation {
   proc: CodexProcess | null;
   rpc: RpcClient | null;
   threadId: string | null;
+  /** Session threads open on this child. */
+  sessions: OpenThreads;
   /** Set once the child or socket of this generation was seen gone. */
   lost?: boolean;
+}
+
+/** Where one turn goes: the thread and the record that learns it has history. */
+interface ThreadTarget {
+  key: string;
+  threadId: string;
+  record: ThreadRecordStore;
 }
 
 export class CodexRuntime implements AgentRuntime {
   private statusValue: RuntimeStatus = 'declared';
   private loginFix: string | null = null;
-  private gen: Generation = { n: 0, proc: null, rpc: null, threadId: null };
+  private gen: Generation = { n: 0, proc: null, rpc: null, threadId: null, sessions: new OpenThreads() };
   private restartTimer: { cancel(): void } | null = null;
-  private currentTurn: TurnRun | null = null;
+  /** Running turns by thread: session key, or OWN_THREAD. */
+  private readonly turns = new Map<string, TurnRun>();
+  /** Threads being replaced by startFreshThread (session key, or OWN_THREAD): no turn may start there meanwhile. */
+  private readonly replacing = new Set<string>();
   private readyCount = 0;
   private stopRequested = false;
   private readonly readyListeners = new Set<(e: ReadyEvent) => void>();
@@ -119,9 +139,9 @@ export class CodexRuntime implements AgentRuntime {
     return this.gen.proc?.socketPath;
   }
 
-  /** The running turn, if any. */
+  /** The running turn of the own thread, if any. */
   get runningTurn(): TurnRun | null {
-    return this.currentTurn;
+    return this.turns.get(OWN_THREAD) ?? null;
   }
 
   onReady(listener: (e: ReadyEvent) => void): () => void {
@@ -149,43 +169,54 @@ export class CodexRuntime implements AgentRuntime {
   }
 
   /**
-   * Runs one turn on the thread. At most one turn runs at a time.
-   * @throws RuntimeNotReadyError when not ready; Error when a turn is already running.
+   * Runs one turn on the own thread, or on the open session thread `session`. At most one turn
+   * runs per thread. A settled turn marks its record `threadHasHistory`.
+   * @throws RuntimeNotReadyError when not ready or `session` is not open on this app-server;
+   *   Error when a turn already runs on that thread.
    */
-  runTurn(text: string, timeoutMs: number, hooks: TurnHooks = {}): Promise<TurnOutcome> {
-    const { rpc, threadId } = this.gen;
-    if (this.statusValue !== 'ready' || !rpc || !threadId || rpc.closed !== null) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
-    if (this.currentTurn) throw new Error(`runtime ${this.opts.id} already runs turn ${this.currentTurn.id ?? '(starting)'}`);
-    const run = new TurnRun(rpc, threadId, text, { ...hooks, timeoutMs, logger: this.log, clock: this.opts.clock });
-    this.currentTurn = run;
+  runTurn(text: string, timeoutMs: number, hooks: TurnHooks = {}, session?: string): Promise<TurnOutcome> {
+    const { rpc, target } = this.target(session);
+    const running = this.turns.get(target.key);
+    if (running) throw new Error(`runtime ${this.opts.id} already runs turn ${running.id ?? '(starting)'} on ${this.describe(session)}`);
+    if (this.replacing.has(target.key)) throw new Error(`runtime ${this.opts.id} is replacing the thread of ${this.describe(session)}`);
+    const run = new TurnRun(rpc, target.threadId, text, { ...hooks, timeoutMs, logger: this.log, clock: this.opts.clock });
+    this.turns.set(target.key, run);
     return run.outcome.then(async (outcome) => {
-      if (this.currentTurn === run) this.currentTurn = null;
+      if (this.turns.get(target.key) === run) this.turns.delete(target.key);
       // codex writes a thread's rollout lazily: only a turn it settled surely left history behind.
       // (A first turn cut off by a crash leaves none, and its replacement thread is no loss.)
-      if (outcome.status !== 'disconnected' && outcome.turnId && this.opts.record.load()?.threadHasHistory !== true) {
-        await this.opts.record.patch({ threadHasHistory: true });
-      }
+      if (outcome.status !== 'disconnected' && outcome.turnId) await this.markHistory(target.record);
       return outcome;
     });
   }
 
-  /** Interrupts the running turn; false when none runs. */
-  async interruptTurn(): Promise<boolean> {
-    const run = this.currentTurn;
+  /** Interrupts the running turn of the own thread or of `session`; false when none runs there. */
+  async interruptTurn(session?: string): Promise<boolean> {
+    const run = this.turns.get(session ?? OWN_THREAD);
     if (!run) return false;
     await run.interrupt('requested');
     return true;
   }
 
   /**
-   * Appends model-visible items to the thread without a turn (`thread/inject_items`).
-   * @throws RuntimeNotReadyError | RpcError
+   * Adds `text` to the running turn of the own thread or of `session` (`TurnRun.steer`:
+   * codex app-server v2 `turn/steer`); `notSteerable` when none runs there. Never throws.
    */
-  async injectItems(items: InjectedMessageItem[]): Promise<void> {
-    const { rpc, threadId } = this.gen;
-    if (this.statusValue !== 'ready' || !rpc || !threadId) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
-    await rpc.request('thread/inject_items', { threadId, items });
-    if (this.opts.record.load()?.threadHasHistory !== true) await this.opts.record.patch({ threadHasHistory: true });
+  async steerTurn(text: string, session?: string): Promise<SteerResult> {
+    const run = this.turns.get(session ?? OWN_THREAD);
+    if (!run) return { status: 'notSteerable', reason: `no turn runs on ${this.describe(session)}` };
+    return run.steer(text);
+  }
+
+  /**
+   * Appends model-visible items to the own thread or `session`'s without a turn
+   * (`thread/inject_items`), and marks its record `threadHasHistory`.
+   * @throws RuntimeNotReadyError (also when `session` is not open) | RpcError
+   */
+  async injectItems(items: InjectedMessageItem[], session?: string): Promise<void> {
+    const { rpc, target } = this.target(session);
+    await rpc.request('thread/inject_items', { threadId: target.threadId, items });
+    await this.markHistory(target.record);
   }
 
   /**
@@ -198,21 +229,164 @@ export class CodexRuntime implements AgentRuntime {
     return rpc.request(method, params);
   }
 
-  // TODO(sessions): implemented on the runtime branch.
-  steerTurn(_text: string, _session?: string): Promise<SteerResult> {
-    return Promise.resolve({ status: 'notSteerable', reason: 'not implemented' });
+  /**
+   * Opens `session`'s thread on the running app-server unless open (see OpenThreads.open):
+   * resumes its record's thread, else starts one, with the runtime's thread settings plus
+   * `session.config`, persisting as the own thread does; waits for the awaited MCP servers of
+   * the thread like a start does.
+   * @throws RuntimeNotReadyError when not ready (or the app-server went away meanwhile); RpcError
+   *   when `thread/start` fails.
+   */
+  async openThread(session: SessionThread): Promise<SessionOpenResult> {
+    if (session.key === OWN_THREAD) throw new Error('a session key must not be empty');
+    const gen = this.gen;
+    const rpc = this.readyRpc();
+    return this.notReadyOnClose(() =>
+      gen.sessions.open(session, () => this.withMcpStartup(rpc, () => openRecordedThread(rpc, session.record, this.threadSettings(session.config), this.log))),
+    );
   }
-  openThread(_session: SessionThread): Promise<SessionOpenResult> {
-    return Promise.reject(new Error('not implemented'));
+
+  /**
+   * Unloads `session`'s thread (codex app-server v2 `thread/unsubscribe` `{threadId}` →
+   * `{status}`) and forgets it; a failed request is logged (the thread is forgotten anyway, a
+   * later openThread resumes it). No-op when not open or not ready.
+   * @throws Error when a turn runs on it or it is being replaced.
+   */
+  async unloadThread(session: string): Promise<void> {
+    const gen = this.gen;
+    if (this.statusValue !== 'ready' || !gen.rpc) return;
+    const opening = gen.sessions.opening(session);
+    if (opening) await opening;
+    const open = gen.sessions.get(session);
+    if (!open || this.gen !== gen) return;
+    if (this.turns.has(session)) throw new Error(`runtime ${this.opts.id} runs a turn on session ${session}; not unloading its thread`);
+    if (this.replacing.has(session)) throw new Error(`runtime ${this.opts.id} is replacing the thread of session ${session}; not unloading it`);
+    const rpc = gen.rpc;
+    await gen.sessions.unload(session, async () => {
+      try {
+        const res = await rpc.request('thread/unsubscribe', { threadId: open.threadId });
+        this.log.info({ session, threadId: open.threadId, status: res.status }, 'session thread unloaded');
+      } catch (err) {
+        this.log.warn({ session, threadId: open.threadId, err: errorMessage(err) }, 'thread/unsubscribe failed; forgetting the thread anyway');
+      }
+    });
   }
-  unloadThread(_session: string): Promise<void> {
-    return Promise.reject(new Error('not implemented'));
+
+  /**
+   * Replaces the own thread or open session `session`'s with a fresh one (`thread/start`, same
+   * settings and config), unloads the old one (`thread/unsubscribe`, failures ignored), and
+   * persists `{threadId: new, threadHasHistory: false}` to the thread's record. Resolves with
+   * the new thread id. The caller keeps the old id (e.g. in `previousThreads`).
+   * While it runs, turns on that thread are refused (Error), as is a second replacement.
+   * @throws RuntimeNotReadyError when not ready or `session` is not open; RpcError when
+   *   `thread/start` fails; Error when a turn runs on that thread or it is being replaced.
+   */
+  async startFreshThread(session?: string): Promise<string> {
+    const gen = this.gen;
+    const key = session ?? OWN_THREAD;
+    // Checks and the `replacing` mark happen in one synchronous step, so no turn slips in between.
+    const opening = session === undefined ? undefined : gen.sessions.opening(session);
+    if (opening) await opening;
+    const { rpc, target } = this.target(session);
+    if (this.turns.has(key)) throw new Error(`runtime ${this.opts.id} runs a turn on ${this.describe(session)}; not replacing its thread`);
+    if (this.replacing.has(key)) throw new Error(`runtime ${this.opts.id} is replacing the thread of ${this.describe(session)} already`);
+    this.replacing.add(key);
+    try {
+      const open = session === undefined ? undefined : gen.sessions.get(session);
+      const thread = await this.notReadyOnClose(() =>
+        this.withMcpStartup(rpc, async (): Promise<ThreadOpenResult> => {
+          const res = await rpc.request('thread/start', this.threadSettings(open?.session.config));
+          return { status: 'started', threadId: res.thread.id };
+        }),
+      );
+      if (this.gen !== gen) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
+      if (open) gen.sessions.set(open.session, thread.threadId);
+      else gen.threadId = thread.threadId;
+      await target.record.patch({ threadId: thread.threadId, threadHasHistory: false });
+      await rpc.request('thread/unsubscribe', { threadId: target.threadId }).catch((err: unknown) => {
+        this.log.warn({ threadId: target.threadId, err: errorMessage(err) }, 'thread/unsubscribe of the replaced thread failed');
+      });
+      this.log.info({ session, threadId: thread.threadId, previous: target.threadId }, 'fresh thread started');
+      return thread.threadId;
+    } finally {
+      this.replacing.delete(key);
+    }
   }
-  startFreshThread(_session?: string): Promise<string> {
-    return Promise.reject(new Error('not implemented'));
-  }
+
+  /** Keys of the session threads open on the running app-server. */
   openSessions(): readonly string[] {
-    return [];
+    return this.gen.sessions.keys();
+  }
+
+  /** The live connection when ready. @throws RuntimeNotReadyError */
+  private readyRpc(): RpcClient {
+    const { rpc } = this.gen;
+    if (this.statusValue !== 'ready' || !rpc || rpc.closed !== null) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
+    return rpc;
+  }
+
+  /** The connection and thread of the own thread or open session `session`. @throws RuntimeNotReadyError */
+  private target(session: string | undefined): { rpc: RpcClient; target: ThreadTarget } {
+    const rpc = this.readyRpc();
+    if (session === undefined) {
+      const { threadId } = this.gen;
+      if (!threadId) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
+      return { rpc, target: { key: OWN_THREAD, threadId, record: this.opts.record } };
+    }
+    const open = this.gen.sessions.get(session);
+    if (!open) throw new SessionNotOpenError(this.opts.id, session, this.statusValue);
+    return { rpc, target: { key: session, threadId: open.threadId, record: open.session.record } };
+  }
+
+  private describe(session: string | undefined): string {
+    return session === undefined ? 'its own thread' : `session ${session}`;
+  }
+
+  private async markHistory(record: ThreadRecordStore): Promise<void> {
+    if (record.load()?.threadHasHistory !== true) await record.patch({ threadHasHistory: true });
+  }
+
+  /** `thread/start` / `thread/resume` settings: the runtime's, its cwd, and `config` merged over the runtime's. */
+  private threadSettings(config?: Record<string, unknown>): ThreadSettings {
+    const o = this.opts;
+    const merged = config || o.thread.config ? { ...o.thread.config, ...config } : undefined;
+    return { ...o.thread, cwd: o.cwd, ...(merged ? { config: merged } : {}) };
+  }
+
+  /** Runs `fn`; a lost connection becomes RuntimeNotReadyError. */
+  private async notReadyOnClose<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof RpcClosedError) throw new RuntimeNotReadyError(this.opts.id, this.statusValue);
+      throw err;
+    }
+  }
+
+  /**
+   * Opens a thread with `open`, then waits (at most half of `startTimeoutMs`) for its awaited MCP
+   * servers, so its first turn is offered their tools; those that did not start are logged.
+   */
+  private async withMcpStartup(rpc: RpcClient, open: () => Promise<ThreadOpenResult>): Promise<ThreadOpenResult> {
+    const o = this.opts;
+    const mcp = o.awaitMcpServers?.length ? watchMcpStartup(rpc, o.awaitMcpServers, o.clock) : null;
+    try {
+      const thread = await open();
+      if (mcp) await this.logMcpStartup(mcp, thread.threadId);
+      return thread;
+    } finally {
+      mcp?.dispose();
+    }
+  }
+
+  private async logMcpStartup(mcp: McpStartupWatch, threadId: string): Promise<void> {
+    for (const server of await mcp.settled(threadId, Math.floor(this.opts.startTimeoutMs / 2))) {
+      if (server.status === 'ready') continue;
+      this.log.warn(
+        { server: server.name, status: server.status, err: server.error, threadId },
+        'MCP server did not start; turns go without its tools until it does',
+      );
+    }
   }
 
   /** Stops the child, cancels a pending restart; leaves no process or socket. Idempotent. */
@@ -223,7 +397,7 @@ export class CodexRuntime implements AgentRuntime {
     this.restartTimer = null;
     await this.setStatus('stopping');
     const gen = this.gen;
-    this.gen = { n: gen.n + 1, proc: null, rpc: null, threadId: gen.threadId };
+    this.gen = { n: gen.n + 1, proc: null, rpc: null, threadId: gen.threadId, sessions: new OpenThreads() };
     await this.teardown(gen);
     await this.setStatus('stopped');
     const waiters = this.readyWaiters;
@@ -234,7 +408,7 @@ export class CodexRuntime implements AgentRuntime {
   private async attempt(): Promise<StartResult> {
     if (this.stopRequested) return { status: 'stopped' };
     const n = this.gen.n + 1;
-    const gen: Generation = { n, proc: null, rpc: null, threadId: null };
+    const gen: Generation = { n, proc: null, rpc: null, threadId: null, sessions: new OpenThreads() };
     this.gen = gen;
     await this.setStatus('starting', { lastStartedAt: this.opts.clock.now() });
     let timer: { cancel(): void } | undefined;
@@ -292,24 +466,9 @@ export class CodexRuntime implements AgentRuntime {
     this.loginFix = await checkCredentials(rpc, process.env, o.requestTimeoutMs);
     if (this.loginFix) this.log.warn({ codexHome: init.codexHome }, this.loginFix);
     const skills = await applySkillRoots(rpc, o.skillRoots, this.log);
-    const rec = o.record.load();
-    let thread = await openThread(rpc, rec?.threadId ?? null, { ...o.thread, cwd: o.cwd }, this.log);
-    // codex writes a thread's rollout with its first turn: a thread that never ran one cannot be
-    // resumed, but nothing was lost either, so no warning.
-    if (thread.status === 'replaced' && rec?.threadHasHistory !== true) thread = { status: 'started', threadId: thread.threadId };
+    const thread = await openRecordedThread(rpc, o.record, this.threadSettings(), this.log);
     gen.threadId = thread.threadId;
-    // Persist the thread id as soon as the thread exists, so a crash right after still resumes it.
-    if (thread.status === 'replaced') {
-      await o.record.patch({ threadId: thread.threadId, threadHasHistory: false, lastLostThreadId: thread.lostThreadId, pendingLostThreadWarning: true });
-    } else if (thread.status === 'started') {
-      await o.record.patch({ threadId: thread.threadId, threadHasHistory: false });
-    }
-    if (mcp) {
-      for (const server of await mcp.settled(thread.threadId, Math.floor(o.startTimeoutMs / 2))) {
-        if (server.status === 'ready') continue;
-        this.log.warn({ server: server.name, status: server.status, err: server.error }, 'MCP server did not start; turns go without its tools until it does');
-      }
-    }
+    if (mcp) await this.logMcpStartup(mcp, thread.threadId);
     return { thread, skills };
   }
 

@@ -21,6 +21,13 @@ export type TurnOutcome =
   | { status: 'disconnected'; turnId: string | null; error: string };
 
 /**
+ * What `steer` did (codex app-server v2 `turn/steer` with `expectedTurnId`): `steered` into
+ * the running turn `turnId`; `notSteerable` when no turn runs on the thread, its id is not known
+ * yet, it is settling, or codex refused (the caller queues the text as a turn of its own).
+ */
+export type SteerResult = { status: 'steered'; turnId: string } | { status: 'notSteerable'; reason: string };
+
+/**
  * What the agent does during a turn, as codex app-server v2 reports it, for live answers:
  * `item/agentMessage/delta` → `agentMessageDelta`; `item/started` / `item/completed` →
  * `itemStarted` / `itemCompleted` (all item types, agent messages included); `turn/plan/updated`
@@ -131,6 +138,30 @@ export class TurnRun {
     this.armGrace();
     if (!this.turnId || !this.started) return; // sent on `turn/started`
     await this.sendInterrupt(this.turnId);
+  }
+
+  /**
+   * Adds `text` as user input to this turn (codex app-server v2 `turn/steer` with
+   * `expectedTurnId`, result `{turnId}`). Only between `turn/started` (with the id known) and
+   * settling, and not once interrupting or failing; a refused or failed request is
+   * `notSteerable` with its message. Never rejects.
+   */
+  async steer(text: string): Promise<SteerResult> {
+    const notSteerable = (reason: string): SteerResult => ({ status: 'notSteerable', reason });
+    if (this.settled) return notSteerable('the turn has ended');
+    if (this.interruptReason) return notSteerable('the turn is being interrupted');
+    if (this.fatalError !== null) return notSteerable('the turn is failing');
+    if (!this.turnId || !this.started) return notSteerable('the turn has not started yet');
+    try {
+      const res = await this.rpc.request('turn/steer', {
+        threadId: this.threadId,
+        expectedTurnId: this.turnId,
+        input: [{ type: 'text', text, text_elements: [] }],
+      });
+      return { status: 'steered', turnId: res.turnId };
+    } catch (err) {
+      return notSteerable(errorMessage(err));
+    }
   }
 
   private async begin(input: string): Promise<void> {

@@ -36,6 +36,7 @@ import {
   type SkillsListResponse,
   type TextUserInput,
   type Thread,
+  type ThreadUnsubscribeResponse,
   type ThreadItem,
   type Turn,
   type TurnError,
@@ -85,6 +86,7 @@ const PARAMS_SENT: { [M in ClientMethod]: Presence<ClientRequests[M]['params']> 
     approvalPolicy: 'optional',
     baseInstructions: 'optional',
     developerInstructions: 'optional',
+    config: 'optional',
   },
   'thread/resume': {
     threadId: 'required',
@@ -94,9 +96,12 @@ const PARAMS_SENT: { [M in ClientMethod]: Presence<ClientRequests[M]['params']> 
     approvalPolicy: 'optional',
     baseInstructions: 'optional',
     developerInstructions: 'optional',
+    config: 'optional',
   },
   'thread/inject_items': { threadId: 'required', items: 'required' },
+  'thread/unsubscribe': { threadId: 'required' },
   'turn/start': { threadId: 'required', input: 'required', cwd: 'optional' },
+  'turn/steer': { threadId: 'required', expectedTurnId: 'required', input: 'required' },
   'turn/interrupt': { threadId: 'required', turnId: 'required' },
 };
 
@@ -109,7 +114,9 @@ const RESULT_READ: { [M in ClientMethod]: Presence<ClientRequests[M]['result']> 
   'thread/start': { thread: 'required' },
   'thread/resume': { thread: 'required' },
   'thread/inject_items': {},
+  'thread/unsubscribe': { status: 'required' },
   'turn/start': { turn: 'required' },
+  'turn/steer': { turnId: 'required' },
   'turn/interrupt': {},
 };
 
@@ -172,6 +179,7 @@ const SENT: FieldCheck[] = [
   check<InitializeParams['clientInfo']>({ params: 'initialize' }, 'clientInfo', { name: 'required', version: 'required', title: 'optional' }),
   check<NonNullable<InitializeParams['capabilities']>>({ params: 'initialize' }, 'capabilities', { experimentalApi: 'required' }),
   check<TextUserInput>({ params: 'turn/start' }, 'input[].<text>', { type: 'required', text: 'required', text_elements: 'required' }),
+  check<TextUserInput>({ params: 'turn/steer' }, 'input[].<text>', { type: 'required', text: 'required', text_elements: 'required' }),
 ];
 
 const READ: FieldCheck[] = [
@@ -249,6 +257,7 @@ const MCP_TOOL_CALL_STATUSES = unionMembers<McpToolCallItem['status']>({ inProgr
 const PLAN_STEP_STATUSES = unionMembers<TurnPlanStep['status']>({ pending: true, inProgress: true, completed: true });
 const PATCH_CHANGE_KINDS = unionMembers<FileUpdateChange['kind']['type']>({ add: true, delete: true, update: true });
 const MCP_STARTUP_STATES = unionMembers<McpServerStartupState>({ starting: true, ready: true, failed: true, cancelled: true });
+const UNSUBSCRIBE_STATUSES = unionMembers<ThreadUnsubscribeResponse['status']>({ notLoaded: true, notSubscribed: true, unsubscribed: true });
 
 // ---- the test ------------------------------------------------------------------------------
 
@@ -365,6 +374,11 @@ describe('codex app-server protocol schema vs src/codex/protocol.ts', () => {
       const kinds = schema.params('ServerNotification.json', 'item/completed').at('item.<fileChange>.changes[].kind').members();
       const theirs = kinds.flatMap((k) => k.shape().properties.get('type')?.stringValues() ?? []);
       expect(sorted(theirs), 'PatchChangeKind types (schema vs protocol.ts)').toEqual(sorted(PATCH_CHANGE_KINDS));
+    });
+
+    it('ThreadUnsubscribeStatus equals thread/unsubscribe result .status', () => {
+      const values = schema.result('thread/unsubscribe').at('status').stringValues();
+      expect(sorted(values), 'ThreadUnsubscribeStatus values (schema vs protocol.ts)').toEqual(sorted(UNSUBSCRIBE_STATUSES));
     });
 
     it('McpServerStartupState equals mcpServer/startupStatus/updated params .status', () => {
