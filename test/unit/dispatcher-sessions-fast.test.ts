@@ -91,6 +91,7 @@ describe('dispatcher sessions (fast tier)', () => {
     await post('alpha', 'one');
     await post('beta', 'two');
     await waitFor(() => replies('alpha').length === 1 && replies('beta').length === 1, 10_000, 'both answered');
+    await f.dispatcher.whenIdle();
     expect(f.runtime.turns.map((t) => t.session)).toEqual([sessionKey('alpha'), sessionKey('beta')]);
     const records = f.store.listSessions('main');
     expect(records.map((r) => r.key).sort()).toEqual([sessionKey('alpha'), sessionKey('beta')]);
