@@ -23,7 +23,7 @@ import { Router } from './dispatch/router.js';
 import { startHealthServer, type HealthServer } from './health/http.js';
 import { readinessOf, type ChannelLifecycle, type ReadinessReport } from './health/readiness.js';
 import type { Logger } from './log.js';
-import { mcpServerScript, type McpRegistration } from './mcp/registration.js';
+import { mcpServerScript, switchboardMcpSessionConfig, type McpRegistration } from './mcp/registration.js';
 import { openStateStore } from './state/open.js';
 import type { StateStore } from './state/types.js';
 import { TeammateManager } from './teammates/manager.js';
@@ -278,6 +278,8 @@ async function createDispatcher(
     channels: deps.channels,
     queueLimit: d.queueLimit,
     maxConcurrentTurns: d.maxConcurrentTurns,
+    // Each session thread's switchboard MCP server names its session, so teammate tools know whose turn called.
+    threadConfig: (key) => switchboardMcpSessionConfig(deps.mcp, d.id, key),
     sessions: d.sessions,
     // A conversation bound to another dispatcher never reaches this one; its route is not ours.
     routeOf: (channelId, conversation) => {

@@ -83,6 +83,8 @@ export interface DispatcherOptions {
   maxConcurrentTurns?: number;
   /** Session limits (config `sessions`). Default: the config defaults. */
   sessions?: SessionsConfig;
+  /** Extra config of a session's Codex thread (codex app-server v2 `thread/start` `config`), e.g. its MCP server args. */
+  threadConfig?: (sessionKey: string) => Record<string, unknown> | undefined;
   /** The binding of a conversation (its session scope and busy policy); null/absent: `dispatcher`, `queue`. */
   routeOf?: (channelId: string, conversation: string) => SessionRoute | null;
   /** Where completions larger than `completionLimits.spillBytes` are written. */
@@ -146,6 +148,7 @@ export class Dispatcher {
       runtime: opts.runtime,
       config: this.sessionLimits,
       busy: (key) => this.active.has(key) || opts.store.listQueue(opts.id).some((e) => sessionKeyOf(e) === key),
+      ...(opts.threadConfig ? { threadConfig: opts.threadConfig } : {}),
       clock: opts.clock,
       logger: opts.logger,
     });

@@ -65,10 +65,16 @@ function tomlString(s: string): string {
   return JSON.stringify(s);
 }
 
+/** The server's command-line arguments for `role`/`caller` (and the dispatcher session it serves). */
+function serverArgs(reg: McpRegistration, role: RuntimeRole, caller: string, session?: string): string[] {
+  const args = [reg.script, '--socket', path.resolve(reg.adminSocket), '--role', role, '--caller', caller];
+  return session === undefined ? args : [...args, '--session', session];
+}
+
 /** `-c` overrides that register the server for one runtime, identified as `role`/`caller`. */
 export function switchboardMcpOverrides(reg: McpRegistration, role: RuntimeRole, caller: string): Record<string, string> {
   const key = `mcp_servers.${MCP_SERVER_NAME}`;
-  const args = [reg.script, '--socket', path.resolve(reg.adminSocket), '--role', role, '--caller', caller];
+  const args = serverArgs(reg, role, caller);
   return {
     [`${key}.command`]: tomlString(reg.node ?? process.execPath),
     [`${key}.args`]: `[${args.map(tomlString).join(', ')}]`,
@@ -76,4 +82,14 @@ export function switchboardMcpOverrides(reg: McpRegistration, role: RuntimeRole,
     [`${key}.tool_timeout_sec`]: String(TOOL_TIMEOUT_SEC),
     [`${key}.default_tools_approval_mode`]: tomlString('approve'),
   };
+}
+
+/**
+ * Thread config (codex app-server v2 `thread/start` / `thread/resume` `config`) that gives a
+ * dispatcher session's thread its own server arguments with `--session <key>`, so a tool call
+ * (e.g. `teammate_spawn`) names the session whose turn made it. Codex starts MCP servers per
+ * thread, and a thread's `config` overrides the runtime's `-c` args (observed with codex 0.171).
+ */
+export function switchboardMcpSessionConfig(reg: McpRegistration, dispatcherId: string, session: string): Record<string, unknown> {
+  return { [`mcp_servers.${MCP_SERVER_NAME}.args`]: serverArgs(reg, 'dispatcher', dispatcherId, session) };
 }

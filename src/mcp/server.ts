@@ -4,7 +4,8 @@
  *
  * codex app-server starts it (registered with `-c mcp_servers.switchboard.*`,
  * see `registration.ts`) as
- * `node dist/mcp/server.js --socket <admin socket> --role dispatcher|teammate --caller <id>`.
+ * `node dist/mcp/server.js --socket <admin socket> --role dispatcher|teammate --caller <id> [--session <key>]`
+ * (`--session`: the dispatcher session whose thread started it; see ../mcp/registration.ts).
  * Each tool call is forwarded to the running service over the admin socket
  * together with the caller identity from the command line; the service decides
  * what the caller may do (a teammate asking to spawn is refused there). Tool
@@ -32,14 +33,17 @@ interface Options {
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
-    options: { socket: { type: 'string' }, role: { type: 'string' }, caller: { type: 'string' } },
+    options: { socket: { type: 'string' }, role: { type: 'string' }, caller: { type: 'string' }, session: { type: 'string' } },
     strict: true,
   });
-  const { socket, role, caller } = values;
-  if (!socket || !caller || (role !== 'dispatcher' && role !== 'teammate')) {
-    throw new Error('usage: server.js --socket <admin socket> --role dispatcher|teammate --caller <dispatcher id | teammate name>');
+  const { socket, role, caller, session } = values;
+  if (!socket || !caller || (role !== 'dispatcher' && role !== 'teammate') || (session !== undefined && role !== 'dispatcher')) {
+    throw new Error(
+      'usage: server.js --socket <admin socket> --role dispatcher|teammate --caller <dispatcher id | teammate name> [--session <key> (dispatcher)]',
+    );
   }
-  return { socket, caller: { role, id: caller } };
+  if (role === 'teammate') return { socket, caller: { role, id: caller } };
+  return { socket, caller: session ? { role, id: caller, session } : { role, id: caller } };
 }
 
 function text(body: unknown, isError = false): CallToolResult {

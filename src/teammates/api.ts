@@ -21,7 +21,8 @@ export const MAX_TASK_BYTES = 256 * 1024;
  * role may do (see `src/teammates/rules.ts`).
  */
 export const callerSchema = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('dispatcher'), id: z.string().min(1) }).strict(),
+  /** `session`: the dispatcher session whose turn called (absent: the dispatcher's own thread). */
+  z.object({ role: z.literal('dispatcher'), id: z.string().min(1), session: z.string().min(1).optional() }).strict(),
   z.object({ role: z.literal('teammate'), id: z.string().min(1) }).strict(),
   z.object({ role: z.literal('operator') }).strict(),
 ]);

@@ -13,6 +13,7 @@ import type { Clock } from '../clock.js';
 import { CodexRuntime } from '../codex/runtime.js';
 import type { Config, DispatcherConfig } from '../config/schema.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
+import { DISPATCHER_SESSION } from '../dispatch/sessions/key.js';
 import type { Logger } from '../log.js';
 import type { McpRegistration } from '../mcp/registration.js';
 import { freshRuntimeRecord } from '../state/types.js';
@@ -90,6 +91,18 @@ export class TeammateManager {
    * to the conversation of the dispatcher's running turn, if any.
    * @throws TeammateError
    */
+  /**
+   * Where the answer of the dispatcher turn that made a tool call goes: the running turn of the
+   * caller's session (`--session` of its MCP server; absent: the dispatcher's own thread), else
+   * the one running turn of the dispatcher (a codex that ignored the thread's MCP args). Null for
+   * other callers, or when no such turn runs.
+   */
+  private callerOrigin(caller: Caller): ReplyAddress | null {
+    if (caller.role !== 'dispatcher') return null;
+    const d = this.opts.dispatchers.get(caller.id);
+    return d?.runningAddress(caller.session ?? DISPATCHER_SESSION) ?? d?.runningAddress() ?? null;
+  }
+
   async spawn(caller: Caller, req: { name: string; task: string; cwd?: string | undefined }): Promise<SpawnAnswer> {
     authorize(caller, 'spawn');
     if (caller.role !== 'dispatcher') throw new TeammateError('refused', 'refused: only a dispatcher can spawn teammates'); // authorize() said so already
@@ -110,7 +123,7 @@ export class TeammateManager {
       const dcfg = this.dispatcherConfig(dispatcher);
       const cwd = await resolveTeammateCwd(dcfg.cwd, name, req.cwd);
       await mkdir(cwd, { recursive: true });
-      const origin = this.opts.dispatchers.get(dispatcher)?.runningAddress() ?? null;
+      const origin = this.callerOrigin(caller);
       const now = this.opts.clock.now();
       const rec: TeammateRecord = {
         ...freshRuntimeRecord(now),
@@ -165,7 +178,7 @@ export class TeammateManager {
         `teammate "${rec.name}" has ${rec.tasks.length} tasks queued already (limit ${MAX_TEAMMATE_TASKS}); wait for its completions`,
       );
     }
-    const origin: ReplyAddress | null = (caller.role === 'dispatcher' ? this.opts.dispatchers.get(caller.id)?.runningAddress() : null) ?? rec.origin;
+    const origin: ReplyAddress | null = this.callerOrigin(caller) ?? rec.origin;
     const position = await teammate.enqueue(text, origin);
     return { status: 'queued', name: rec.name, position };
   }

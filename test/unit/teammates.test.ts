@@ -13,12 +13,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatStatusTable } from '../../src/cli/format-status.js';
-import { McpServerMissingError, mcpServerScript, switchboardMcpOverrides } from '../../src/mcp/registration.js';
+import { McpServerMissingError, mcpServerScript, switchboardMcpOverrides, switchboardMcpSessionConfig } from '../../src/mcp/registration.js';
 import type { ServiceStatus } from '../../src/service.js';
 import { freshRuntimeRecord } from '../../src/state/types.js';
 import { openStateStore } from '../../src/state/open.js';
 import type { StateStore, TeammateRecord } from '../../src/state/types.js';
-import type { TeammateStatus } from '../../src/teammates/api.js';
+import { callerSchema, type TeammateStatus } from '../../src/teammates/api.js';
 import { authorize, checkName, checkTaskText, resolveTeammateCwd, TeammateError } from '../../src/teammates/rules.js';
 import { completionIdFor } from '../../src/teammates/teammate.js';
 
@@ -142,6 +142,30 @@ describe('MCP registration', () => {
       'mcp_servers.switchboard.tool_timeout_sec': '180',
       'mcp_servers.switchboard.default_tools_approval_mode': '"approve"',
     });
+  });
+
+  it('gives a dispatcher session thread its own server args naming the session (thread config, JSON values)', () => {
+    const o = switchboardMcpSessionConfig({ script: '/p/dist/mcp/server.js', adminSocket: '/s/admin.sock' }, 'main', 't:slack:C1:1.2');
+    expect(o).toEqual({
+      'mcp_servers.switchboard.args': [
+        '/p/dist/mcp/server.js',
+        '--socket',
+        '/s/admin.sock',
+        '--role',
+        'dispatcher',
+        '--caller',
+        'main',
+        '--session',
+        't:slack:C1:1.2',
+      ],
+    });
+    // The identity the server forwards: the session rides along for dispatchers only.
+    expect(callerSchema.parse({ role: 'dispatcher', id: 'main', session: 't:slack:C1:1.2' })).toEqual({
+      role: 'dispatcher',
+      id: 'main',
+      session: 't:slack:C1:1.2',
+    });
+    expect(() => callerSchema.parse({ role: 'teammate', id: 'w-1', session: 'x' })).toThrow();
   });
 
   it('resolves the built server next to dist modules, and from src to dist; fails clearly when missing', async () => {
