@@ -10,9 +10,11 @@
  * The scripted model answers every request after `--model-ms` (a stand-in for a real model's
  * latency; with 0 the figures measure codex and Switchboard alone). Each run starts a fresh
  * service and state dir; all messages are posted at once through the web chat's HTTP API, and the
- * clock stops when the dispatcher is idle with every message answered. Exits 1 only on a crash.
+ * clock stops when the dispatcher is idle with every message answered. Sessions keep their default
+ * limits (at most 20 threads loaded; beyond that the least recently active idle one is unloaded).
+ * Exits 1 only on a crash.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -58,6 +60,26 @@ async function rssOf(pid: number): Promise<number | null> {
   }
 }
 
+/** Sum of the RSS of `pid` and all its descendants (the app-server's MCP servers, commands), bytes. */
+async function treeRss(pid: number): Promise<number | null> {
+  const parents = new Map<number, number[]>();
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    // Field 4 (ppid) follows the parenthesised command name, which may hold spaces.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (Number.isInteger(ppid)) parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
+  }
+  let total: number | null = null;
+  for (const stack = [pid]; stack.length > 0; ) {
+    const p = stack.pop()!;
+    const rss = await rssOf(p);
+    if (rss !== null) total = (total ?? 0) + rss;
+    stack.push(...(parents.get(p) ?? []));
+  }
+  return total;
+}
+
 const mib = (bytes: number | null): string => (bytes === null ? '?' : (bytes / 2 ** 20).toFixed(0));
 
 interface RunResult {
@@ -65,6 +87,8 @@ interface RunResult {
   seconds: number;
   serviceRssPeak: number;
   codexRssPeak: number | null;
+  /** The app-server and everything it started (per-thread MCP servers). */
+  treeRssPeak: number | null;
 }
 
 async function runOnce(opts: Options, maxConcurrentTurns: number): Promise<RunResult> {
@@ -86,7 +110,6 @@ async function runOnce(opts: Options, maxConcurrentTurns: number): Promise<RunRe
             bindings: [{ channel: 'local', session: 'conversation' }],
             maxConcurrentTurns,
             queueLimit: opts.conversations * opts.messages + 10,
-            sessions: { maxLoaded: opts.conversations },
           },
         ],
       },
@@ -99,13 +122,16 @@ async function runOnce(opts: Options, maxConcurrentTurns: number): Promise<RunRe
       if (!url || !dispatcher) throw new Error('the bench service has no web chat or no dispatcher');
       let serviceRssPeak = process.memoryUsage().rss;
       let codexRssPeak: number | null = null;
+      let treeRssPeak: number | null = null;
       const sample = async (): Promise<void> => {
         serviceRssPeak = Math.max(serviceRssPeak, process.memoryUsage().rss);
         const pid = dispatcher.status().pid;
         const rss = pid === null ? null : await rssOf(pid);
         if (rss !== null) codexRssPeak = Math.max(codexRssPeak ?? 0, rss);
+        const tree = pid === null ? null : await treeRss(pid);
+        if (tree !== null) treeRssPeak = Math.max(treeRssPeak ?? 0, tree);
       };
-      const sampler = setInterval(() => void sample(), 100);
+      const sampler = setInterval(() => void sample(), 250);
       const start = performance.now();
       const posts: Promise<void>[] = [];
       for (let m = 0; m < opts.messages; m++) {
@@ -130,7 +156,7 @@ async function runOnce(opts: Options, maxConcurrentTurns: number): Promise<RunRe
       const answered = model.requests.length;
       const turns = opts.conversations * opts.messages;
       if (answered < turns) throw new Error(`only ${answered} model requests for ${turns} turns`);
-      return { turns, seconds, serviceRssPeak, codexRssPeak };
+      return { turns, seconds, serviceRssPeak, codexRssPeak, treeRssPeak };
     } finally {
       await service.stop();
     }
@@ -148,11 +174,12 @@ async function main(): Promise<void> {
     `  ${opts.conversations} conversations (session: conversation) × ${opts.messages} message(s), posted at once; scripted model answers after ${opts.modelMs} ms`,
   );
   console.log('');
-  console.log('maxConcurrentTurns  turns  seconds  turns/s  service RSS peak (MiB)  app-server RSS peak (MiB)');
+  console.log('RSS peaks in MiB: the service process; its codex app-server; the app-server with all it started (per-thread MCP servers)');
+  console.log('maxConcurrentTurns  turns  seconds  turns/s  service  app-server  app-server tree');
   for (const n of opts.concurrency) {
     const r = await runOnce(opts, n);
     console.log(
-      `${String(n).padStart(18)}  ${String(r.turns).padStart(5)}  ${r.seconds.toFixed(2).padStart(7)}  ${(r.turns / r.seconds).toFixed(2).padStart(7)}  ${mib(r.serviceRssPeak).padStart(22)}  ${mib(r.codexRssPeak).padStart(25)}`,
+      `${String(n).padStart(18)}  ${String(r.turns).padStart(5)}  ${r.seconds.toFixed(2).padStart(7)}  ${(r.turns / r.seconds).toFixed(2).padStart(7)}  ${mib(r.serviceRssPeak).padStart(7)}  ${mib(r.codexRssPeak).padStart(10)}  ${mib(r.treeRssPeak).padStart(15)}`,
     );
   }
 }
