@@ -26,7 +26,9 @@ interface Fast {
 
 let f: Fast;
 
-async function setUp(opts: { busy?: SessionRoute['busy']; maxConcurrentTurns?: number; sessionQueueLimit?: number } = {}): Promise<Fast> {
+async function setUp(
+  opts: { busy?: SessionRoute['busy']; maxConcurrentTurns?: number; sessionQueueLimit?: number; maxLoaded?: number; idleUnloadMs?: number } = {},
+): Promise<Fast> {
   const store = openMemoryStateStore();
   const runtime = new FakeRuntime();
   runtime.autoAnswer = false;
@@ -41,7 +43,7 @@ async function setUp(opts: { busy?: SessionRoute['busy']; maxConcurrentTurns?: n
     channels: new Map([['local', web]]),
     queueLimit: 50,
     maxConcurrentTurns: opts.maxConcurrentTurns ?? 1,
-    sessions: { idleUnloadMs: 30 * 60_000, maxLoaded: 20, keep: 500, queueLimit: opts.sessionQueueLimit ?? 20 },
+    sessions: { idleUnloadMs: opts.idleUnloadMs ?? 30 * 60_000, maxLoaded: opts.maxLoaded ?? 20, keep: 500, queueLimit: opts.sessionQueueLimit ?? 20 },
     routeOf: () => ({ session: 'conversation', busy: opts.busy ?? 'queue' }),
     spillDir: '/nonexistent',
     completionLimits: { maxBytes: 1024 * 1024, spillBytes: 32 * 1024 },
@@ -223,5 +225,35 @@ describe('dispatcher sessions (fast tier)', () => {
     await waitFor(() => replies('alpha').length === 2, 10_000, 'answered after the restart');
     expect(f.runtime.openSessions()).toEqual([sessionKey('alpha')]);
     expect(f.store.getSession('main', sessionKey('alpha'))?.threadId).toBe(thread);
+  });
+
+  it('maxLoaded: opening one more session thread unloads the least recently active idle one; it resumes on its next message', async () => {
+    await setUp({ maxLoaded: 1 });
+    f.runtime.autoAnswer = true;
+    await post('alpha', 'one');
+    await waitFor(() => replies('alpha').length === 1, 10_000, 'alpha answered');
+    await f.dispatcher.whenIdle();
+    const alphaThread = f.store.getSession('main', sessionKey('alpha'))?.threadId;
+    await post('beta', 'two');
+    await waitFor(() => replies('beta').length === 1, 10_000, 'beta answered');
+    expect(f.runtime.unloaded).toEqual([{ session: sessionKey('alpha'), threadId: alphaThread }]);
+    expect(f.runtime.openSessions()).toEqual([sessionKey('beta')]);
+    await f.dispatcher.whenIdle();
+    expect(f.dispatcher.status().sessions.find((s) => s.key === sessionKey('alpha'))?.loaded).toBe(false);
+    await post('alpha', 'three');
+    await waitFor(() => replies('alpha').length === 2, 10_000, 'alpha answered again');
+    expect(f.store.getSession('main', sessionKey('alpha'))?.threadId).toBe(alphaThread);
+  });
+
+  it('an idle session thread is unloaded after idleUnloadMs; a busy one is kept', async () => {
+    await setUp({ idleUnloadMs: 50 });
+    await post('alpha', 'quick');
+    (await turnFor('quick')).settle();
+    await post('beta', 'slow');
+    const slow = await turnFor('slow');
+    await waitFor(() => f.runtime.unloaded.some((u) => u.session === sessionKey('alpha')), 10_000, 'alpha unloaded');
+    expect(f.runtime.openSessions()).toEqual([sessionKey('beta')]);
+    slow.settle();
+    await waitFor(() => f.runtime.openSessions().length === 0, 10_000, 'beta unloaded once idle');
   });
 });
