@@ -6,15 +6,14 @@
  * test/integration/completions.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWebChannel, type WebChannel } from '../../src/channels/web/index.js';
+import type { WebChannel } from '../../src/channels/web/index.js';
 import type { ReplyAddress } from '../../src/channels/types.js';
-import { systemClock } from '../../src/clock.js';
 import { MAX_TRIGGER_ATTEMPTS, TRIGGER_BACKOFF } from '../../src/dispatch/completion-delivery.js';
-import { Dispatcher } from '../../src/dispatch/dispatcher.js';
-import { silentLogger } from '../../src/log.js';
+import type { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { openMemoryStateStore } from '../../src/state/memory.js';
 import type { StateStore, WebMessage } from '../../src/state/types.js';
 import { FakeClock, waitFor } from '../support/fake-clock.js';
+import { startFastDispatcher } from '../support/fast-dispatcher.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
 
 interface Fast {
@@ -34,24 +33,7 @@ async function setUp(prepare?: (store: StateStore) => Promise<void>): Promise<Fa
   await prepare?.(store);
   const runtime = new FakeRuntime();
   const clock = new FakeClock();
-  const web = createWebChannel(
-    { id: 'local', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 200 },
-    { store, logger: silentLogger(), clock: systemClock },
-  );
-  const dispatcher = new Dispatcher({
-    id: 'main',
-    runtime,
-    store,
-    channels: new Map([['local', web]]),
-    queueLimit: 50,
-    spillDir: '/nonexistent',
-    completionLimits: { maxBytes: 1024 * 1024, spillBytes: 32 * 1024 },
-    turnTimeoutMs: 60_000,
-    logger: silentLogger(),
-    clock,
-  });
-  await web.start((msg) => dispatcher.accept(msg));
-  await dispatcher.start();
+  const { web, dispatcher } = await startFastDispatcher(store, runtime, { clock });
   return { store, runtime, web, dispatcher, clock };
 }
 

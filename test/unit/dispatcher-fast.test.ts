@@ -6,13 +6,12 @@
  * test/integration/dispatcher.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWebChannel, type WebChannel } from '../../src/channels/web/index.js';
-import { systemClock } from '../../src/clock.js';
-import { Dispatcher } from '../../src/dispatch/dispatcher.js';
-import { silentLogger } from '../../src/log.js';
+import type { WebChannel } from '../../src/channels/web/index.js';
+import type { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { openMemoryStateStore } from '../../src/state/memory.js';
 import type { StateStore, WebMessage } from '../../src/state/types.js';
 import { waitFor } from '../support/fake-clock.js';
+import { startFastDispatcher } from '../support/fast-dispatcher.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
 
 interface Fast {
@@ -28,24 +27,7 @@ async function setUp(prepare?: (store: StateStore, runtime: FakeRuntime) => Prom
   const store = openMemoryStateStore();
   const runtime = new FakeRuntime();
   await prepare?.(store, runtime);
-  const web = createWebChannel(
-    { id: 'local', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 200 },
-    { store, logger: silentLogger(), clock: systemClock },
-  );
-  const dispatcher = new Dispatcher({
-    id: 'main',
-    runtime,
-    store,
-    channels: new Map([['local', web]]),
-    queueLimit: 50,
-    spillDir: '/nonexistent',
-    completionLimits: { maxBytes: 1024 * 1024, spillBytes: 32 * 1024 },
-    turnTimeoutMs: 60_000,
-    logger: silentLogger(),
-    clock: systemClock,
-  });
-  await web.start((msg) => dispatcher.accept(msg));
-  await dispatcher.start();
+  const { web, dispatcher } = await startFastDispatcher(store, runtime);
   return { store, runtime, web, dispatcher };
 }
 

@@ -7,14 +7,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReplyAddress } from '../../src/channels/types.js';
-import { createWebChannel, type WebChannel } from '../../src/channels/web/index.js';
-import { systemClock } from '../../src/clock.js';
-import { Dispatcher, type SessionRoute } from '../../src/dispatch/dispatcher.js';
+import type { WebChannel } from '../../src/channels/web/index.js';
+import type { Dispatcher, SessionRoute } from '../../src/dispatch/dispatcher.js';
 import { steeredText } from '../../src/dispatch/sessions/texts.js';
-import { silentLogger } from '../../src/log.js';
 import { openMemoryStateStore } from '../../src/state/memory.js';
 import type { StateStore, WebMessage } from '../../src/state/types.js';
 import { waitFor } from '../support/fake-clock.js';
+import { startFastDispatcher } from '../support/fast-dispatcher.js';
 import { FakeRuntime, type FakeTurn } from '../support/fake-runtime.js';
 
 interface Fast {
@@ -32,27 +31,11 @@ async function setUp(
   const store = openMemoryStateStore();
   const runtime = new FakeRuntime();
   runtime.autoAnswer = false;
-  const web = createWebChannel(
-    { id: 'local', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 200 },
-    { store, logger: silentLogger(), clock: systemClock },
-  );
-  const dispatcher = new Dispatcher({
-    id: 'main',
-    runtime,
-    store,
-    channels: new Map([['local', web]]),
-    queueLimit: 50,
+  const { web, dispatcher } = await startFastDispatcher(store, runtime, {
     maxConcurrentTurns: opts.maxConcurrentTurns ?? 1,
     sessions: { idleUnloadMs: opts.idleUnloadMs ?? 30 * 60_000, maxLoaded: opts.maxLoaded ?? 20, keep: 500, queueLimit: opts.sessionQueueLimit ?? 20 },
     routeOf: () => ({ session: 'conversation', busy: opts.busy ?? 'queue' }),
-    spillDir: '/nonexistent',
-    completionLimits: { maxBytes: 1024 * 1024, spillBytes: 32 * 1024 },
-    turnTimeoutMs: 60_000,
-    logger: silentLogger(),
-    clock: systemClock,
   });
-  await web.start((msg) => dispatcher.accept(msg));
-  await dispatcher.start();
   f = { store, runtime, web, dispatcher };
   return f;
 }

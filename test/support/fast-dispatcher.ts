@@ -1,0 +1,38 @@
+/**
+ * The fast tier's dispatcher: the real Dispatcher (id `main`) and the real web channel adapter
+ * (id `local`) over a given store and in-memory runtime, started and wired together. Tests pass
+ * what they vary (clock, session options, …) in `extra`.
+ */
+import { createWebChannel, type WebChannel } from '../../src/channels/web/index.js';
+import { systemClock } from '../../src/clock.js';
+import { Dispatcher, type DispatcherOptions } from '../../src/dispatch/dispatcher.js';
+import { silentLogger } from '../../src/log.js';
+import type { StateStore } from '../../src/state/types.js';
+import type { FakeRuntime } from './fake-runtime.js';
+
+export async function startFastDispatcher(
+  store: StateStore,
+  runtime: FakeRuntime,
+  extra: Partial<DispatcherOptions> = {},
+): Promise<{ web: WebChannel; dispatcher: Dispatcher }> {
+  const web = createWebChannel(
+    { id: 'local', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 200 },
+    { store, logger: silentLogger(), clock: systemClock },
+  );
+  const dispatcher = new Dispatcher({
+    id: 'main',
+    runtime,
+    store,
+    channels: new Map([['local', web]]),
+    queueLimit: 50,
+    spillDir: '/nonexistent',
+    completionLimits: { maxBytes: 1024 * 1024, spillBytes: 32 * 1024 },
+    turnTimeoutMs: 60_000,
+    logger: silentLogger(),
+    clock: systemClock,
+    ...extra,
+  });
+  await web.start((msg) => dispatcher.accept(msg));
+  await dispatcher.start();
+  return { web, dispatcher };
+}
