@@ -245,7 +245,7 @@ export class Dispatcher {
     if (this.opts.approvals && (await this.opts.approvals.answerInThread(msg))) return { status: 'handled', command: 'answer' };
     const address = replyAddressOf(msg);
     const route = this.routeOf(address);
-    const session = this.sessionFor(address);
+    const session = this.sessionFor(address, route);
     const sender: QueuedMessage['sender'] = { id: msg.sender.id };
     if (msg.sender.name !== undefined) sender.name = msg.sender.name;
     const entry: QueuedMessage = {
@@ -340,7 +340,9 @@ export class Dispatcher {
     const retry = runs.map((r) => r.retry).find((r) => r !== null) ?? null;
     // A turn's retry count is set only while it runs (reset when it settles).
     const retrying = rt.status === 'ready' && retry !== null;
-    const depth = (key: string) => queue.filter((e) => sessionKeyOf(e) === key).length;
+    const depths = new Map<string, number>();
+    for (const e of queue) depths.set(sessionKeyOf(e), (depths.get(sessionKeyOf(e)) ?? 0) + 1);
+    const depth = (key: string) => depths.get(key) ?? 0;
     const age = (key: string) => {
       const run = this.active.get(key);
       return run ? clock.now() - run.since : null;
@@ -429,9 +431,9 @@ export class Dispatcher {
   }
 
   /** The session a message at `address` (or a turn answering there) belongs to. */
-  private sessionFor(address: ReplyAddress): ReturnType<typeof sessionOf> {
+  private sessionFor(address: ReplyAddress, route: SessionRoute = this.routeOf(address)): ReturnType<typeof sessionOf> {
     const threadless = this.opts.channels.get(address.channelId)?.type === 'web';
-    return sessionOf(this.routeOf(address).session, address, threadless);
+    return sessionOf(route.session, address, threadless);
   }
 
   /** The session of a completion's origin, its record created when new (undefined: the dispatcher's own). */

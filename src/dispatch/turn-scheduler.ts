@@ -49,21 +49,11 @@ export interface TurnSchedulerOptions {
 
 export class TurnScheduler {
   /** Running entries by session key. */
-  private readonly runs = new Map<string, { entryId: string; done: Promise<void> }>();
+  private readonly runs = new Map<string, { done: Promise<void> }>();
   private readonly backedOff = new Set<string>();
   private waiting = false;
 
   constructor(private readonly opts: TurnSchedulerOptions) {}
-
-  /** Sessions with a running entry. */
-  get runningSessions(): readonly string[] {
-    return [...this.runs.keys()];
-  }
-
-  /** The entry id running in session `key`, if any. */
-  runningEntry(key: string): string | undefined {
-    return this.runs.get(key)?.entryId;
-  }
 
   /** Resolves when every run in progress has ended (a stopping owner awaits it). */
   async settled(): Promise<void> {
@@ -99,7 +89,7 @@ export class TurnScheduler {
     const o = this.opts;
     let crashed = false;
     // Recorded before the run starts, so a schedule() from inside it never starts the session twice.
-    const slot = { entryId: entry.id, done: Promise.resolve() };
+    const slot = { done: Promise.resolve() };
     this.runs.set(key, slot);
     slot.done = Promise.resolve()
       .then(() => o.run(key, entry))

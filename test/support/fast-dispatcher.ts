@@ -10,6 +10,14 @@ import { silentLogger } from '../../src/log.js';
 import type { StateStore } from '../../src/state/types.js';
 import type { FakeRuntime } from './fake-runtime.js';
 
+/** What a fast-tier test holds: the store, the in-memory runtime, the web channel and the dispatcher. */
+export interface FastTier {
+  store: StateStore;
+  runtime: FakeRuntime;
+  web: WebChannel;
+  dispatcher: Dispatcher;
+}
+
 export async function startFastDispatcher(
   store: StateStore,
   runtime: FakeRuntime,

@@ -6,21 +6,15 @@
  * test/integration/completions.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WebChannel } from '../../src/channels/web/index.js';
 import type { ReplyAddress } from '../../src/channels/types.js';
 import { MAX_TRIGGER_ATTEMPTS, TRIGGER_BACKOFF } from '../../src/dispatch/completion-delivery.js';
-import type { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { openMemoryStateStore } from '../../src/state/memory.js';
 import type { StateStore, WebMessage } from '../../src/state/types.js';
 import { FakeClock, waitFor } from '../support/fake-clock.js';
-import { startFastDispatcher } from '../support/fast-dispatcher.js';
+import { startFastDispatcher, type FastTier } from '../support/fast-dispatcher.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
 
-interface Fast {
-  store: StateStore;
-  runtime: FakeRuntime;
-  web: WebChannel;
-  dispatcher: Dispatcher;
+interface Fast extends FastTier {
   clock: FakeClock;
 }
 

@@ -6,24 +6,15 @@
  * test/integration/dispatcher.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { WebChannel } from '../../src/channels/web/index.js';
-import type { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { openMemoryStateStore } from '../../src/state/memory.js';
 import type { StateStore, WebMessage } from '../../src/state/types.js';
 import { waitFor } from '../support/fake-clock.js';
-import { startFastDispatcher } from '../support/fast-dispatcher.js';
+import { startFastDispatcher, type FastTier } from '../support/fast-dispatcher.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
 
-interface Fast {
-  store: StateStore;
-  runtime: FakeRuntime;
-  web: WebChannel;
-  dispatcher: Dispatcher;
-}
+let f: FastTier;
 
-let f: Fast;
-
-async function setUp(prepare?: (store: StateStore, runtime: FakeRuntime) => Promise<void>): Promise<Fast> {
+async function setUp(prepare?: (store: StateStore, runtime: FakeRuntime) => Promise<void>): Promise<FastTier> {
   const store = openMemoryStateStore();
   const runtime = new FakeRuntime();
   await prepare?.(store, runtime);

@@ -7,27 +7,19 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReplyAddress } from '../../src/channels/types.js';
-import type { WebChannel } from '../../src/channels/web/index.js';
-import type { Dispatcher, SessionRoute } from '../../src/dispatch/dispatcher.js';
+import type { SessionRoute } from '../../src/dispatch/dispatcher.js';
 import { steeredText } from '../../src/dispatch/sessions/texts.js';
 import { openMemoryStateStore } from '../../src/state/memory.js';
-import type { StateStore, WebMessage } from '../../src/state/types.js';
+import type { WebMessage } from '../../src/state/types.js';
 import { waitFor } from '../support/fake-clock.js';
-import { startFastDispatcher } from '../support/fast-dispatcher.js';
+import { startFastDispatcher, type FastTier } from '../support/fast-dispatcher.js';
 import { FakeRuntime, type FakeTurn } from '../support/fake-runtime.js';
 
-interface Fast {
-  store: StateStore;
-  runtime: FakeRuntime;
-  web: WebChannel;
-  dispatcher: Dispatcher;
-}
-
-let f: Fast;
+let f: FastTier;
 
 async function setUp(
   opts: { busy?: SessionRoute['busy']; maxConcurrentTurns?: number; sessionQueueLimit?: number; maxLoaded?: number; idleUnloadMs?: number } = {},
-): Promise<Fast> {
+): Promise<FastTier> {
   const store = openMemoryStateStore();
   const runtime = new FakeRuntime();
   runtime.autoAnswer = false;
