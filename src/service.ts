@@ -27,6 +27,7 @@ import { mcpServerScript, switchboardMcpSessionConfig, type McpRegistration } fr
 import { openStateStore } from './state/open.js';
 import type { StateStore } from './state/types.js';
 import { TeammateManager } from './teammates/manager.js';
+import type { SessionInfoSource } from './channels/session-info.js';
 
 export type { ServiceStatus } from './admin/port.js';
 
@@ -92,8 +93,14 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         return { id: c.id, type: c.type, lifecycle, ...(connection !== undefined ? { connection } : {}) };
       }),
     );
+  const router = new Router(config);
+  // Late-bound like readiness: the web console asks which session a conversation's messages join.
+  const sessionInfo: SessionInfoSource = (place) => {
+    const route = router.route(place.channelId, place.conversation);
+    return route ? (dispatchers.get(route.dispatcherId)?.sessionAt(place) ?? null) : null;
+  };
   for (const c of config.channels) {
-    channels.set(c.id, createChannel(c, { store, logger: log, clock, stateDir: config.stateDir, readiness }));
+    channels.set(c.id, createChannel(c, { store, logger: log, clock, stateDir: config.stateDir, readiness, sessionInfo }));
     channelState.set(c.id, 'created');
   }
 
@@ -129,7 +136,6 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     clock,
     logger: log.child({ component: 'approvals' }),
   });
-  const router = new Router(config);
   for (const d of config.dispatchers) {
     const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, policyOf, approvals, router };
     dispatchers.set(d.id, await createDispatcher(config, d, deps));

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import type { ChannelConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ReadinessSource } from '../health/readiness.js';
+import type { SessionInfoSource } from './session-info.js';
 import type { StateStore } from '../state/types.js';
 import type { ChannelAdapter } from './types.js';
 import { createFeishuChannel } from './feishu/index.js';
@@ -19,6 +20,8 @@ export interface ChannelDeps {
   stateDir: string;
   /** Readiness of the service, for the web channel's `GET /readyz`. */
   readiness?: ReadinessSource;
+  /** The session of a conversation, for the web console. */
+  sessionInfo?: SessionInfoSource;
 }
 
 /** Creates the adapter for `config` (not started). */

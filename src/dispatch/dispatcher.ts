@@ -55,7 +55,8 @@ import { failureText, liveAbandonedText, queueFullText, restartNoticeText, retry
 import { errorMessage } from '../errors.js';
 import { DISPATCHER_SESSION, sessionOf } from './sessions/key.js';
 import { SessionBook } from './sessions/book.js';
-import { steeredText } from './sessions/texts.js';
+import { sessionLineText, steeredText } from './sessions/texts.js';
+import type { ConversationPlace, ConversationSession } from '../channels/session-info.js';
 import { sessionKeyOf, TurnScheduler } from './turn-scheduler.js';
 import type { RunningTurn } from './running-turn.js';
 import type { DispatcherStatus, SessionStatus } from './status.js';
@@ -387,6 +388,33 @@ export class Dispatcher {
       failedReplies: store.listFailedReplies(id).length,
       runningTurns: runs.length,
       sessions: [own, ...others],
+    };
+  }
+
+  /**
+   * The session a message at `place` joins (the web console's header): its status row, or a
+   * fresh one (no thread yet, nothing queued) when it has not spoken yet. A platform thread that
+   * is absent under scope `thread` names the top-level session of the place.
+   */
+  sessionAt(place: ConversationPlace): ConversationSession {
+    const s = this.sessionFor({ ...place, messageId: place.thread ?? '' });
+    const row = this.status().sessions.find((r) => r.key === s.key);
+    const view = {
+      scope: s.scope,
+      threadId: row?.threadId ?? null,
+      queueDepth: row?.queueDepth ?? 0,
+      runningTurnAgeMs: row?.runningTurnAgeMs ?? null,
+      previous: row?.previousThreadIds.length ?? 0,
+    };
+    return {
+      dispatcherId: this.id,
+      scope: view.scope,
+      key: s.key,
+      threadId: view.threadId,
+      queueDepth: view.queueDepth,
+      runningTurnAgeMs: view.runningTurnAgeMs,
+      previousThreads: view.previous,
+      summary: sessionLineText(view),
     };
   }
 

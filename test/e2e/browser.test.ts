@@ -83,6 +83,12 @@ describe('web chat in headless Chromium', () => {
     expect(await page.inputValue('#message-input')).toBe('');
     // The "queued"/"working…" mark on the user message goes away once the turn is done.
     await expect.poll(() => page.locator('[data-progress]').count(), { timeout: 5_000 }).toBe(0);
+    // The header names the asker's session: the demo's one dispatcher thread, now started.
+    const threadId = demo!.service.dispatchers.get('main')?.status().threadId;
+    expect(threadId).toEqual(expect.any(String));
+    const session = page.locator('[data-testid="session-info"]', { hasText: 'your session: this dispatcher' }).filter({ hasText: String(threadId) });
+    await session.waitFor({ timeout: 10_000 });
+    expect(await session.getAttribute('data-thread')).toBe(threadId);
 
     await page.screenshot({ path: path.join(SCREENSHOTS, 'first-answer.png'), fullPage: true });
     expect(pageErrors).toEqual([]);

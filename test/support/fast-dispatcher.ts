@@ -23,9 +23,11 @@ export async function startFastDispatcher(
   runtime: FakeRuntime,
   extra: Partial<DispatcherOptions> = {},
 ): Promise<{ web: WebChannel; dispatcher: Dispatcher }> {
+  // Late-bound as in the service: the page's session line asks the dispatcher created below.
+  let created: Dispatcher | undefined;
   const web = createWebChannel(
     { id: 'local', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 200 },
-    { store, logger: silentLogger(), clock: systemClock },
+    { store, logger: silentLogger(), clock: systemClock, sessionInfo: (place) => created?.sessionAt(place) ?? null },
   );
   const dispatcher = new Dispatcher({
     id: 'main',
@@ -40,6 +42,7 @@ export async function startFastDispatcher(
     clock: systemClock,
     ...extra,
   });
+  created = dispatcher;
   await web.start((msg) => dispatcher.accept(msg));
   await dispatcher.start();
   return { web, dispatcher };

@@ -86,6 +86,41 @@ describe('dispatcher sessions (fast tier)', () => {
     expect(status.sessions.slice(1).every((s) => s.loaded && s.queueDepth === 0)).toBe(true);
   });
 
+  it('GET …/session names the asker’s session: its thread, its running turn and what waits behind it', async () => {
+    await setUp();
+    const session = async (conversation: string) => {
+      const res = await fetch(`${f.web.url}/api/conversations/${conversation}/session`);
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { session: Record<string, unknown> }).session;
+    };
+    // Not spoken yet: its session is known, with no thread and nothing queued.
+    expect(await session('gamma')).toMatchObject({
+      dispatcherId: 'main',
+      scope: 'conversation',
+      key: sessionKey('gamma'),
+      threadId: null,
+      queueDepth: 0,
+      runningTurnAgeMs: null,
+    });
+    await post('alpha', 'a1');
+    await post('alpha', 'a2');
+    const a1 = await turnFor('a1');
+    const running = await session('alpha');
+    const threadId = f.store.listSessions('main').find((r) => r.key === sessionKey('alpha'))?.threadId;
+    expect(threadId).toEqual(expect.any(String));
+    expect(running).toMatchObject({ key: sessionKey('alpha'), threadId, queueDepth: 2, runningTurnAgeMs: expect.any(Number) });
+    expect(running.summary).toContain('your session: this conversation');
+    expect(running.summary).toContain(String(threadId));
+    // The page renders the summary from its Markdown tree (the thread id in inline code).
+    expect(JSON.stringify(running.summaryMarkdown)).toContain('"code"');
+    a1.settle();
+    (await turnFor('a2')).settle();
+    await f.dispatcher.whenIdle();
+    expect(await session('alpha')).toMatchObject({ threadId, queueDepth: 0, runningTurnAgeMs: null });
+    // A bad conversation name is refused like on the other routes.
+    expect((await fetch(`${f.web.url}/api/conversations/${encodeURIComponent('no spaces')}/session`)).status).toBe(400);
+  });
+
   it('maxConcurrentTurns 1 runs one turn at a time across sessions, in arrival order; 2 runs two sessions at once', async () => {
     await setUp({ maxConcurrentTurns: 1 });
     await post('alpha', 'a1');

@@ -10,6 +10,7 @@ import type { Clock } from '../../clock.js';
 import type { WebChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { ReadinessSource } from '../../health/readiness.js';
+import type { SessionInfoSource } from '../session-info.js';
 import type { StateStore } from '../../state/types.js';
 import type { ActionHandler, LiveReplies } from '../live.js';
 import type { PromptMessages } from '../prompt.js';
@@ -40,6 +41,8 @@ export interface WebChannelDeps {
   clock: Clock;
   /** Readiness for `GET /readyz` (the service passes its own); absent: /readyz answers 503. */
   readiness?: ReadinessSource;
+  /** The session of a conversation, for the page's header (the service passes its own). */
+  sessionInfo?: SessionInfoSource;
 }
 
 /** Creates (does not start) the web channel described by `config`. */
@@ -72,6 +75,7 @@ export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps)
     now: () => clock.now(),
     newMessageId: () => `web-${randomUUID()}`,
     ...(deps.readiness ? { readiness: deps.readiness } : {}),
+    ...(deps.sessionInfo ? { sessionInfo: deps.sessionInfo } : {}),
   };
 
   async function doStop(): Promise<void> {

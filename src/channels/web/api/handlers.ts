@@ -13,6 +13,8 @@ import { maxBodyBytes, parseConversationName, parsePostMessageBody, toInboundMes
 import { PAGE_HEADERS, PAGE_HTML } from '../page/page.js';
 import { BodyTooLargeError, readBody, sendError, sendJson } from '../../../http/json.js';
 import type { SseHub } from './sse.js';
+import type { SessionInfoSource } from '../../session-info.js';
+import { markdownTree } from '../format/markdown-tree.js';
 import { errorMessage } from '../../../errors.js';
 
 export interface ApiContext {
@@ -28,6 +30,8 @@ export interface ApiContext {
   newMessageId(): string;
   /** Service readiness for `GET /readyz`; absent: 503. */
   readiness?: ReadinessSource;
+  /** The session a conversation's messages join, for `GET …/session`; absent: `session: null`. */
+  sessionInfo?: SessionInfoSource;
 }
 
 /** `GET /` */
@@ -46,6 +50,18 @@ export function handleListMessages(ctx: ApiContext, res: ServerResponse, rawConv
   const conversation = parseConversationName(rawConversation);
   if (conversation.status === 'invalid') return sendRequestError(res, conversation);
   sendJson(res, 200, { messages: ctx.chat.list(conversation.value), live: ctx.chat.live.list(conversation.value) });
+}
+
+/**
+ * `GET /api/conversations/:conversation/session` → 200 `{session}`: the asker's session (see
+ * ConversationSession) with `summaryMarkdown`, its summary as a Markdown tree for the page; `session`
+ * is null when no dispatcher is bound to the conversation.
+ */
+export function handleSession(ctx: ApiContext, res: ServerResponse, rawConversation: string): void {
+  const conversation = parseConversationName(rawConversation);
+  if (conversation.status === 'invalid') return sendRequestError(res, conversation);
+  const session = ctx.sessionInfo?.({ channelId: ctx.channelId, conversation: conversation.value }) ?? null;
+  sendJson(res, 200, { session: session && { ...session, summaryMarkdown: markdownTree(session.summary) } });
 }
 
 /** `GET /api/events?conversation=NAME` */

@@ -2,17 +2,18 @@
  * Route table of the web chat HTTP API (pure path matching).
  */
 
-export type RouteName = 'page' | 'conversations' | 'messages' | 'events' | 'actions';
+export type RouteName = 'page' | 'conversations' | 'messages' | 'events' | 'actions' | 'session';
 
 export interface RouteMatch {
   name: RouteName;
   /** Methods the route answers; others get 405. */
   methods: readonly string[];
-  /** Raw (still URL-encoded) conversation path segment, for `messages`. */
+  /** Raw (still URL-encoded) conversation path segment, for `messages` and `session`. */
   conversation?: string;
 }
 
 const MESSAGES_PATH = /^\/api\/conversations\/([^/]+)\/messages$/;
+const SESSION_PATH = /^\/api\/conversations\/([^/]+)\/session$/;
 
 /** Matches a request path (without query); undefined → 404. A single trailing slash is ignored. */
 export function matchRoute(pathname: string): RouteMatch | undefined {
@@ -23,5 +24,7 @@ export function matchRoute(pathname: string): RouteMatch | undefined {
   if (path === '/api/actions') return { name: 'actions', methods: ['POST'] };
   const m = MESSAGES_PATH.exec(path);
   if (m?.[1] !== undefined) return { name: 'messages', methods: ['GET', 'POST'], conversation: m[1] };
+  const s = SESSION_PATH.exec(path);
+  if (s?.[1] !== undefined) return { name: 'session', methods: ['GET'], conversation: s[1] };
   return undefined;
 }

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isAllowedHost } from '../inbound/guard.js';
 import { sendError } from '../../../http/json.js';
-import { handleEvents, handleListConversations, handleListMessages, handlePage, handlePostMessage, type ApiContext } from './handlers.js';
+import { handleEvents, handleListConversations, handleListMessages, handlePage, handlePostMessage, handleSession, type ApiContext } from './handlers.js';
 import { handlePostAction, type ActionRouteContext } from './actions.js';
 import { matchRoute } from './router.js';
 import { matchHealthRoute, serveHealth } from '../../../health/http.js';
@@ -115,6 +115,8 @@ async function route(ctx: ApiContext & ActionRouteContext, listen: ListenAddress
       return handleEvents(ctx, req, res, url);
     case 'actions':
       return handlePostAction(ctx, req, res);
+    case 'session':
+      return handleSession(ctx, res, match.conversation ?? '');
     case 'messages':
       if (method === 'POST') return handlePostMessage(ctx, req, res, match.conversation ?? '');
       return handleListMessages(ctx, res, match.conversation ?? '');

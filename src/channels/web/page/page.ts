@@ -21,6 +21,7 @@ const BODY = `<aside id="sidebar">
 </aside>
 <main>
 <header><span id="conversation-title" data-testid="conversation-title"></span><span id="connection-status" data-testid="connection-status">connecting…</span></header>
+<div id="session-info" data-testid="session-info" hidden></div>
 <div id="empty-state" data-testid="empty-state"><strong>No messages here yet.</strong>Send a message below to start: the answer appears here while it is written, and a running answer has a Stop button. Trying the demo? Send <code>demo help</code>.</div>
 <ol id="messages" data-testid="messages" aria-live="polite"></ol>
 <form id="composer">

@@ -5,7 +5,8 @@
  * below (history, SSE, conversations, the composer). Allowed by its hash in the page's CSP.
  *
  * Server events it follows (GET /api/events?conversation=NAME): `message` (a stored message),
- * `progress` ({messageId, state}), `prompt` (a prompt message, again on each update), `live` and `live-end` (src/channels/web/live-bubbles.ts).
+ * `progress` ({messageId, state}), `prompt` (a prompt message, again on each update), `live` and `live-end` (src/channels/web/live-bubbles.ts); after
+ * `message`, `progress` and `live-end` it refreshes the session line (GET …/session).
  * No template literals inside (String.raw).
  */
 import { SCRIPT_LIVE } from './script-live.js';
@@ -16,7 +17,7 @@ const CORE = String.raw`
   var $ = function (id) { return document.getElementById(id); };
   var listEl = $('messages'), input = $('message-input'), sendBtn = $('send-button');
   var convList = $('conversation-list'), errBox = $('composer-error'), statusEl = $('connection-status');
-  var emptyEl = $('empty-state'), toastEl = $('toast');
+  var emptyEl = $('empty-state'), toastEl = $('toast'), sessionEl = $('session-info'), sessionTimer = null;
   var st = {
     conversation: null, source: null, known: new Set(['general']),
     items: new Map(), messages: new Map(), progress: new Map(), settled: new Set(), failures: new Map(),
@@ -168,6 +169,25 @@ const MAIN = String.raw`
     }).catch(function () { setStatus('offline'); });
   }
 
+  // The header line under the title: the session this conversation's messages join (GET …/session).
+  function loadSession(conv) {
+    api('/api/conversations/' + encodeURIComponent(conv) + '/session').then(function (r) {
+      if (conv !== st.conversation) return;
+      var s = r.body && r.body.session;
+      if (!s || !Array.isArray(s.summaryMarkdown)) { sessionEl.hidden = true; sessionEl.textContent = ''; return; }
+      renderInline(sessionEl, s.summaryMarkdown);
+      sessionEl.dataset.scope = s.scope;
+      sessionEl.dataset.thread = s.threadId || '';
+      sessionEl.hidden = false;
+    }).catch(function () { /* the line stays as is */ });
+  }
+
+  // At most one refresh per 300 ms however many events arrive.
+  function refreshSession() {
+    if (sessionTimer) return;
+    sessionTimer = setTimeout(function () { sessionTimer = null; if (st.conversation) loadSession(st.conversation); }, 300);
+  }
+
   function onEvent(es, conv, name, fn) {
     es.addEventListener(name, function (e) {
       if (conv !== st.conversation) return;
@@ -184,13 +204,14 @@ const MAIN = String.raw`
     var conv = st.conversation;
     var es = new EventSource('/api/events?conversation=' + encodeURIComponent(conv));
     st.source = es;
-    es.addEventListener('open', function () { setStatus('live'); loadHistory(conv); });
+    es.addEventListener('open', function () { setStatus('live'); loadHistory(conv); loadSession(conv); });
     es.addEventListener('error', function () { setStatus('reconnecting…'); });
     onEvent(es, conv, 'message', render);
     onEvent(es, conv, 'prompt', render);
     onEvent(es, conv, 'progress', function (p) { setProgress(p.messageId, p.state); });
     onEvent(es, conv, 'live', renderLive);
     onEvent(es, conv, 'live-end', endLive);
+    ['message', 'progress', 'live-end'].forEach(function (name) { es.addEventListener(name, refreshSession); });
   }
 
   function renderConversations() {
@@ -229,6 +250,8 @@ const MAIN = String.raw`
     document.title = name + ' · Switchboard';
     errBox.textContent = '';
     clearMessages();
+    sessionEl.hidden = true;
+    sessionEl.textContent = '';
     renderConversations();
     connect();
     input.focus();

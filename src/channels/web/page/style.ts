@@ -21,6 +21,8 @@ main{flex:1;display:flex;flex-direction:column;min-width:0;min-height:0}
 header{display:flex;justify-content:space-between;align-items:center;gap:8px;padding:10px 16px;background:#fff;border-bottom:1px solid #dde1e8;font-weight:600}
 #conversation-title{min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 #connection-status{font-weight:400;font-size:12px;color:#6b7385;flex:none}
+#session-info{padding:4px 16px;background:#f7f8fa;border-bottom:1px solid #dde1e8;font-size:12px;color:#41506e;overflow-wrap:anywhere}
+#session-info code{background:#eef0f4;padding:0 3px;border-radius:3px;font:11.5px ui-monospace,SFMono-Regular,Menlo,monospace}
 #empty-state{margin:auto;padding:24px 16px;max-width:420px;text-align:center;color:#6b7385}
 #empty-state[hidden]{display:none}
 #empty-state strong{display:block;color:#1d2433;font-size:15px;margin-bottom:4px}
