@@ -18,11 +18,13 @@ import { waitFor } from '../support/fake-clock.js';
 import { testRuntime } from '../support/runtime.js';
 
 const STEER_TEXT = 'also mention the word PINEAPPLE';
+const LATE_STEER = 'and what about MANGO';
 
 /**
  * The scripted model: `gate: …` requests are held until two of them arrived (then both echo),
  * so two turns only finish when they run at once; `slow: …` turns first run `sleep 2`, then
- * answer with every user text from the `slow:` one on (steered input included); else echo.
+ * answer with every user text from the `slow:` one on (steered input included); `twopart: …` streams
+ * a first answer slowly, and once a request carries the late steer answers that; else echo.
  */
 function sessionScript(): (req: ModelRequest) => Promise<ScriptStep> {
   let gated = 0;
@@ -33,6 +35,10 @@ function sessionScript(): (req: ModelRequest) => Promise<ScriptStep> {
       if (++gated >= 2) openGate();
       const met = await Promise.race([gate.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
       return { kind: 'reply', text: met ? `echo: ${req.lastUserText}` : 'the other turn never came' };
+    }
+    if (req.userTexts.some((t) => t.startsWith('twopart:'))) {
+      if (!req.allText.includes(LATE_STEER)) return { kind: 'reply', text: 'first answer: FORTY-TWO', chunks: 20, streamMs: 2000 };
+      return { kind: 'reply', text: 'second answer: MANGO is ripe' };
     }
     const slow = req.userTexts.findIndex((t) => t.startsWith('slow:'));
     if (slow >= 0) {
@@ -132,6 +138,29 @@ describe('CodexRuntime session threads (real codex)', () => {
     expect(afterTool[0]?.allText).toContain(STEER_TEXT);
     // Settled: nothing to steer any more.
     expect(await rt.steerTurn('late', 's')).toMatchObject({ status: 'notSteerable' });
+  });
+
+  it('a steer while the first answer streams: codex drops that answer and samples again with both inputs; the final answer is posted', async () => {
+    await rt.openThread(session('tp'));
+    let streaming = false;
+    const completed: string[] = [];
+    const onEvent = (e: TurnEvent): void => {
+      if (e.type === 'agentMessageDelta') streaming = true;
+      if (e.type === 'itemCompleted' && e.item.type === 'agentMessage') completed.push(e.item.text);
+    };
+    const turn = rt.runTurn('twopart: what is the answer', 30_000, { onEvent }, 'tp');
+    await waitFor(() => streaming, 20_000, 'the first answer streams');
+    expect(await rt.steerTurn(LATE_STEER, 'tp')).toMatchObject({ status: 'steered' });
+    const outcome = await turn;
+    expect(outcome.status).toBe('completed');
+    const text = outcome.status === 'completed' ? outcome.text : '';
+    // Measured on codex 0.171: a steer preempts the answer being sampled — that message never
+    // completes — and codex samples again with both inputs, so the final answer is the model's
+    // answer to the whole turn (what Switchboard posts), not to the steered text alone.
+    expect(completed).toEqual(['second answer: MANGO is ripe']);
+    expect(text).toBe('second answer: MANGO is ripe');
+    const resampled = env.model.requests.filter((r) => r.allText.includes(LATE_STEER));
+    expect(resampled[0]?.userTexts.some((t) => t.startsWith('twopart:'))).toBe(true);
   });
 
   it('unloads a session thread and resumes it on the next open', async () => {
