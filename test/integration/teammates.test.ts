@@ -59,8 +59,8 @@ const script: ScriptFn = (req: ModelRequest): ScriptStep => {
 
 const toolMessage = (name: string, args: object): string => `tool ${name} ${JSON.stringify(args)}`;
 
-async function start(): Promise<TestService> {
-  const s = await startTestService(env);
+async function start(opts: Parameters<typeof startTestService>[1] = {}): Promise<TestService> {
+  const s = await startTestService(env, opts);
   running.push(s);
   return s;
 }
@@ -174,6 +174,32 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     const teammateReq = env.model.requests.find((r) => r.lastUserText.startsWith(TASK_HEADER));
     expect(teammateReq?.allText).toContain('teammate-basics');
     expect(teammateReq?.allText).not.toContain('chat-dispatcher');
+  });
+
+  it('with one session per conversation, the completion wakes the session whose turn spawned the teammate', async () => {
+    const s = await start({ session: 'conversation' });
+    await s.post('beta', 'hello from beta');
+    await s.waitForReplies('beta', 1);
+    await s.post('alpha', toolMessage('teammate_spawn', { name: 'helper', task: 'count the files' }));
+    const [spawned] = await s.waitForReplies('alpha', 1);
+    expect(JSON.parse(spawned!.text.replace(/^tool result: /, ''))).toMatchObject({ status: 'spawned', origin: { channel: 'local', conversation: 'alpha' } });
+
+    await waitDelivered(s, 'helper', 1);
+    const [completion] = completionsOf(s, 'helper');
+    expect(completion).toMatchObject({ text: 'done: count the files', origin: { channelId: 'local', conversation: 'alpha' }, state: 'delivered' });
+    const replies = await s.waitForReplies('alpha', 2);
+    expect(replies[1]?.text).toBe(`relayed ${completion!.id}`);
+
+    // The trigger turn ran on alpha's session thread (its history holds the spawn, not beta's text),
+    // into which the completion was injected once; beta and the dispatcher's own thread were left alone.
+    const trigger = triggerRequest(completion!.id);
+    expect(injectedCopies(trigger, completion!.id)).toBe(1);
+    expect(trigger?.userTexts.some((t) => t.includes('teammate_spawn'))).toBe(true);
+    expect(trigger?.allText).not.toContain('hello from beta');
+    const alpha = s.service.dispatchers.get('main')!.status().sessions.find((x) => x.key === 'c:local:alpha');
+    expect(alpha?.threadId).toEqual(expect.any(String));
+    expect(s.service.store.listSessions('main').find((r) => r.key === 'c:local:alpha')?.threadId).toBe(alpha?.threadId);
+    expect((await s.messages('beta')).filter((m) => m.role !== 'user').map((m) => m.text)).toEqual(['echo: hello from beta']);
   });
 
   it('refuses teammate_spawn from a teammate (tool result says refused; no second teammate)', async () => {

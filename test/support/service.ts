@@ -31,6 +31,8 @@ export interface TestServiceOptions {
   bin?: string;
   /** Web chat port (default: any free port). */
   port?: number;
+  /** Session scope of the binding (default: the dispatcher's own thread). */
+  session?: TestBinding['session'];
 }
 
 /** The `codex` config block of test services: the env's binary, CODEX_HOME and fast restarts. */
@@ -94,7 +96,12 @@ export async function startTestService(env: CodexTestEnv, opts: TestServiceOptio
       stateDir: env.stateDir,
       codex: testCodexConfig(env, opts),
       channels: [{ id: 'local', type: 'web', listen: `127.0.0.1:${opts.port ?? 0}` }],
-      dispatchers: [mainDispatcher(env, 'local', { ...opts, ...(opts.conversation ? { bindings: [{ conversation: opts.conversation }] } : {}) })],
+      dispatchers: [
+        mainDispatcher(env, 'local', {
+          ...opts,
+          bindings: [{ ...(opts.conversation ? { conversation: opts.conversation } : {}), ...(opts.session ? { session: opts.session } : {}) }],
+        }),
+      ],
     },
     { file: '<test>' },
   );
