@@ -33,11 +33,16 @@ export interface RuntimeSpec {
  * - `tools.update_plan.enabled` — codex 0.152+ offers the model its `update_plan` tool only when
  *   asked (openai/codex #41744), and chat users see the plan (`turn/plan/updated`) in the live answer;
  * - `features.default_mode_request_user_input` — codex 0.171 offers `request_user_input` but answers
- *   "unavailable in Default mode" unless this is on (measured); Switchboard asks the question in chat.
+ *   "unavailable in Default mode" unless this is on (measured); Switchboard asks the question in chat;
+ * - `thread_unload_delay_secs` — how long codex keeps a thread no client subscribes to (after an idle
+ *   session's `thread/unsubscribe`) loaded, with its MCP server children (≈ 80 MiB each, measured on
+ *   0.171); codex's own delay kept 6 unsubscribed session threads and their servers for the whole
+ *   12 s observed, 30 s frees them soon after Switchboard's idle unload (`sessions.idleUnloadMs`).
  */
 export const HOST_DEFAULT_OVERRIDES: Readonly<Record<string, string>> = {
   'tools.update_plan.enabled': 'true',
   'features.default_mode_request_user_input': 'true',
+  thread_unload_delay_secs: '30',
 };
 
 export function runtimeOptions(

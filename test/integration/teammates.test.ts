@@ -196,7 +196,10 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     expect(injectedCopies(trigger, completion!.id)).toBe(1);
     expect(trigger?.userTexts.some((t) => t.includes('teammate_spawn'))).toBe(true);
     expect(trigger?.allText).not.toContain('hello from beta');
-    const alpha = s.service.dispatchers.get('main')!.status().sessions.find((x) => x.key === 'c:local:alpha');
+    const alpha = s.service.dispatchers
+      .get('main')!
+      .status()
+      .sessions.find((x) => x.key === 'c:local:alpha');
     expect(alpha?.threadId).toEqual(expect.any(String));
     expect(s.service.store.listSessions('main').find((r) => r.key === 'c:local:alpha')?.threadId).toBe(alpha?.threadId);
     expect((await s.messages('beta')).filter((m) => m.role !== 'user').map((m) => m.text)).toEqual(['echo: hello from beta']);
