@@ -8,8 +8,10 @@
 # volume: SWITCHBOARD_STATE_DIR=/data wins over the config's stateDir, and /data is also the working
 # directory, so relative paths in a config (./workspace) land there. The process runs as the image's
 # `node` user (uid 1000); a bind-mounted /data must be writable by it (a named volume is).
-# SWITCHBOARD_HOST=0.0.0.0 makes the demo's web chat reachable through -p; for serve, your config's
-# web channel must listen on "0.0.0.0:8787" (config/switchboard.docker.json does).
+# SWITCHBOARD_HOST=0.0.0.0 makes the demo's web chat reachable through -p (behind an access token:
+# the demo prints its one-click link, or pass -e SWITCHBOARD_WEB_TOKEN); for serve, your config's web
+# channel must listen on "0.0.0.0:8787" with an auth.token (config/switchboard.docker.json reads
+# $SWITCHBOARD_WEB_TOKEN: docker run -e SWITCHBOARD_WEB_TOKEN="$(openssl rand -hex 32)" …).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build

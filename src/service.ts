@@ -304,7 +304,7 @@ async function createDispatcher(
 }
 
 /**
- * Access rules per channel type: the local web chat is loopback-only, so everyone there is an admin;
+ * Access rules per channel type: the web chat is loopback-only or behind its access token, so everyone there is an admin;
  * Slack and Feishu use the channel's `access` lists (users, conversations, admins; Feishu: open_ids and chat_ids).
  */
 function channelAccess(c: ChannelConfig): ChannelAccess {

@@ -171,10 +171,10 @@ program
       const demo = await startDemo({ port: opts.port, host, stateDir, logger: log }).catch((err: unknown) => {
         throw demoStartError(err, opts.port);
       });
-      log.info({ url: demo.url, adminSocket: demo.service.adminSocket }, `demo ready: open ${demo.url} (replies come from a scripted model)`);
+      log.info({ url: demo.url, adminSocket: demo.service.adminSocket }, `demo ready: open ${demo.openUrl} (replies come from a scripted model)`);
       // A person at a terminal should not have to find the URL among the log lines.
       if (format === 'pretty')
-        process.stdout.write(`\n  \u001b[1m➜  Open ${demo.url} in your browser\u001b[0m  (status: npx switchboard status · stop: Ctrl-C)\n\n`);
+        process.stdout.write(`\n  \u001b[1m➜  Open ${demo.openUrl} in your browser\u001b[0m  (status: npx switchboard status · stop: Ctrl-C)\n\n`);
       stopOnSignals(() => demo.stop(), log);
     } catch (err) {
       fail(err);

@@ -177,6 +177,11 @@ function mapIssue(issue: Issue, data: unknown, prefix: PropertyKey[] = []): Conf
     case 'invalid_key':
     case 'invalid_element':
       return issue.issues.flatMap((i) => mapIssue(i, data, at));
+    case 'custom': {
+      // A schema rule may carry its own fix in `params.fix`.
+      const fix: unknown = issue.params?.fix;
+      return [{ path: where, problem: issue.message, fix: typeof fix === 'string' ? fix : 'change the values to satisfy this rule' }];
+    }
     default:
       return [{ path: where, problem: issue.message, fix: 'change the values to satisfy this rule' }];
   }

@@ -9,6 +9,7 @@
  * parsed by that object's schema, so its fields' own defaults fill it in.
  */
 import { z } from 'zod';
+import { isLoopbackHost } from '../http/loopback.js';
 
 const id = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit');
 
@@ -73,8 +74,29 @@ export const webChannelSchema = z
     /** Messages kept per conversation for the page and GET API. */
     historyLimit: z.number().int().positive().default(500),
     live: liveSchema.optional(),
+    /**
+     * Access token (≥ 16 characters; `env:NAME` recommended): required off loopback. Clients send
+     * `Authorization: Bearer <token>`; people sign in once at `/login` (an HttpOnly cookie follows).
+     */
+    auth: z
+      .object({ token: z.string().min(16, 'an access token needs at least 16 characters; make one with `openssl rand -hex 32`') })
+      .strict()
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const host = c.listen.slice(0, c.listen.lastIndexOf(':'));
+    if (!c.auth && host !== '' && !isLoopbackHost(host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: `the web chat listens off loopback (${c.listen}) and has no authentication`,
+        params: {
+          fix: 'add "auth": {"token": "env:SWITCHBOARD_WEB_TOKEN"} and set that variable to a long random token (openssl rand -hex 32), or listen on "127.0.0.1:<port>"',
+        },
+      });
+    }
+  });
 
 /** Who may use a chat channel; absent lists = no restriction (admins: nobody). */
 export const accessSchema = z

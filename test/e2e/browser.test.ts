@@ -159,3 +159,59 @@ describe('web chat in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe('web chat off loopback in headless Chromium (access token)', () => {
+  let demo: Demo | undefined;
+  let context: BrowserContext | undefined;
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await demo?.stop().catch(() => undefined);
+  });
+
+  it('the page asks for the token, a wrong one is refused, the right one opens the chat; the printed link signs in by itself', async () => {
+    const stateDir = makeTempDir('sb-e2e-browser-auth-');
+    demo = await startDemo({ port: 0, host: '0.0.0.0', stateDir: path.join(stateDir, 'state'), logger: silentLogger() });
+    const token = new URL(demo.openUrl).searchParams.get('token');
+    expect(token).toMatch(/^[0-9a-f]{48}$/);
+    context = await chromium.launchPersistentContext(path.join(stateDir, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: 30_000,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+
+    await page.goto(demo.url, { waitUntil: 'load' });
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.fill('#token', 'not-the-token-of-this-demo');
+    await page.click('button[type="submit"]');
+    await page.locator('[data-testid="login-error"]').waitFor({ timeout: 10_000 });
+    await page.fill('#token', token!);
+    await page.click('button[type="submit"]');
+    await page.locator('#connection-status', { hasText: 'live' }).waitFor({ timeout: 10_000 });
+    await page.fill('#message-input', 'hello behind the token');
+    await page.click('#send-button');
+    await page.locator('[data-role="assistant"]', { hasText: 'hello behind the token' }).first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'token-sign-in.png'), fullPage: true });
+
+    // A fresh browser profile opens the printed link and lands in the chat, the token gone from the address.
+    const other = await chromium.launchPersistentContext(path.join(stateDir, 'chromium-profile-2'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: 30_000,
+    });
+    try {
+      const linkPage = other.pages()[0] ?? (await other.newPage());
+      await linkPage.goto(demo.openUrl, { waitUntil: 'load' });
+      await linkPage.locator('#connection-status', { hasText: 'live' }).waitFor({ timeout: 10_000 });
+      expect(linkPage.url()).not.toContain('token=');
+    } finally {
+      await other.close();
+    }
+    expect(errors).toEqual([]);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { createWebChannel, type WebChannel } from '../../src/channels/web/index.js';
 import { systemClock } from '../../src/clock.js';
+import type { WebChannelConfig } from '../../src/config/schema.js';
 import { Dispatcher, type DispatcherOptions } from '../../src/dispatch/dispatcher.js';
 import { silentLogger } from '../../src/log.js';
 import type { StateStore } from '../../src/state/types.js';
@@ -22,11 +23,12 @@ export async function startFastDispatcher(
   store: StateStore,
   runtime: FakeRuntime,
   extra: Partial<DispatcherOptions> = {},
+  webConfig: Partial<WebChannelConfig> = {},
 ): Promise<{ web: WebChannel; dispatcher: Dispatcher }> {
   // Late-bound as in the service: the page's session line asks the dispatcher created below.
   let created: Dispatcher | undefined;
   const web = createWebChannel(
-    { id: 'local', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 200 },
+    { id: 'local', type: 'web', listen: '127.0.0.1:0', maxTextBytes: 64 * 1024, historyLimit: 200, ...webConfig },
     { store, logger: silentLogger(), clock: systemClock, sessionInfo: (place) => created?.sessionAt(place) ?? null },
   );
   const dispatcher = new Dispatcher({

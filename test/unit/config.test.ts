@@ -138,7 +138,7 @@ describe('parseConfig: schema issues', () => {
     expect(issueAt(issues, 'channels[0].lisen')).toEqual({
       path: 'channels[0].lisen',
       problem: 'unknown key "lisen"',
-      fix: 'remove it; allowed keys: id, type, listen, maxTextBytes, historyLimit, live',
+      fix: 'remove it; allowed keys: id, type, listen, maxTextBytes, historyLimit, live, auth',
     });
   });
 

@@ -156,10 +156,11 @@ describe('.dockerignore', () => {
 });
 
 describe('config/switchboard.docker.json', () => {
-  it('is valid, listens on 0.0.0.0:8787 (what the HEALTHCHECK and -p 8787 reach) and keeps state in the env dir', async () => {
-    const { config } = await loadConfig(path.join(REPO_ROOT, 'config/switchboard.docker.json'), { cwd: '/data', env: { SWITCHBOARD_STATE_DIR: '/data' } });
+  it('is valid, listens on 0.0.0.0:8787 (what the HEALTHCHECK and -p 8787 reach) behind the access token, and keeps state in the env dir', async () => {
+    const env = { SWITCHBOARD_STATE_DIR: '/data', SWITCHBOARD_WEB_TOKEN: 'docker-web-token-0123456789' };
+    const { config } = await loadConfig(path.join(REPO_ROOT, 'config/switchboard.docker.json'), { cwd: '/data', env });
     expect(config.stateDir).toBe('/data');
-    expect(config.channels[0]).toMatchObject({ type: 'web', listen: '0.0.0.0:8787' });
+    expect(config.channels[0]).toMatchObject({ type: 'web', listen: '0.0.0.0:8787', auth: { token: env.SWITCHBOARD_WEB_TOKEN } });
     expect(config.dispatchers[0]!.cwd).toBe('/data/workspace');
   });
 });

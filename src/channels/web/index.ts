@@ -21,6 +21,8 @@ import { describeListenError, startWebServer, type RunningServer } from './api/s
 import { StartStopGate } from '../lifecycle.js';
 import { parseListenAddress, urlOf } from '../listen.js';
 import { SseHub } from './api/sse.js';
+import { WebAuth } from './inbound/auth.js';
+import { isLoopbackHost } from '../../http/loopback.js';
 import { WebChat } from './chat.js';
 import { createWebLiveReplies } from './live.js';
 import { createWebPrompts } from './prompt.js';
@@ -76,6 +78,7 @@ export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps)
     newMessageId: () => `web-${randomUUID()}`,
     ...(deps.readiness ? { readiness: deps.readiness } : {}),
     ...(deps.sessionInfo ? { sessionInfo: deps.sessionInfo } : {}),
+    ...(config.auth ? { auth: new WebAuth(config.auth.token) } : {}),
   };
 
   async function doStop(): Promise<void> {
@@ -108,7 +111,10 @@ export function createWebChannel(config: WebChannelConfig, deps: WebChannelDeps)
         running = server;
         onMessage = handler;
         onAction = actionHandler;
-        logger.info({ url: urlOf(listen.host, server.port) }, 'web chat listening');
+        const where = { url: urlOf(listen.host, server.port), listen: `${listen.host}:${server.port}`, auth: ctx.auth ? 'token' : 'none' };
+        // The message stays one fixed string (tools wait for it); `reach` says who can connect.
+        const reach = isLoopbackHost(listen.host) ? 'this machine only' : 'other machines too: access token required, sign in at /login';
+        logger.info({ ...where, reach }, 'web chat listening');
       });
     },
 

@@ -13,6 +13,7 @@ import { maxBodyBytes, parseConversationName, parsePostMessageBody, toInboundMes
 import { PAGE_HEADERS, PAGE_HTML } from '../page/page.js';
 import { BodyTooLargeError, readBody, sendError, sendJson } from '../../../http/json.js';
 import type { SseHub } from './sse.js';
+import type { WebAuth } from '../inbound/auth.js';
 import type { SessionInfoSource } from '../../session-info.js';
 import { markdownTree } from '../format/markdown-tree.js';
 import { errorMessage } from '../../../errors.js';
@@ -32,6 +33,8 @@ export interface ApiContext {
   readiness?: ReadinessSource;
   /** The session a conversation's messages join, for `GET …/session`; absent: `session: null`. */
   sessionInfo?: SessionInfoSource;
+  /** The access token's gate (config `auth.token`); absent: no authentication (loopback only). */
+  auth?: WebAuth;
 }
 
 /** `GET /` */

@@ -9,6 +9,7 @@ import { sendError } from '../../../http/json.js';
 import { handleEvents, handleListConversations, handleListMessages, handlePage, handlePostMessage, handleSession, type ApiContext } from './handlers.js';
 import { handlePostAction, type ActionRouteContext } from './actions.js';
 import { matchRoute } from './router.js';
+import { answerUnauthenticated } from './login.js';
 import { matchHealthRoute, serveHealth } from '../../../health/http.js';
 
 /** Explains a listen failure, pointing at the config field to change. */
@@ -98,6 +99,7 @@ async function route(ctx: ApiContext & ActionRouteContext, listen: ListenAddress
       return sendError(res, 405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}`, { allow: 'GET, HEAD' });
     return serveHealth(res, health, ctx.readiness);
   }
+  if (ctx.auth && (await answerUnauthenticated(ctx.auth, req, res, url, ctx.logger))) return;
   const match = matchRoute(url.pathname);
   if (!match) return sendError(res, 404, 'not_found', `no route for ${url.pathname}`);
   const method = req.method ?? 'GET';

@@ -1,15 +1,9 @@
 /**
- * Request origin checks for the local web chat, which has no authentication:
- * a page on another site must not post into it (CSRF), and a foreign host
- * name resolving to loopback must not reach it (DNS rebinding).
+ * Request origin checks for the web chat: a page on another site must not post into it (CSRF),
+ * and on loopback, where it needs no access token, a foreign host name resolving to loopback must
+ * not reach it (DNS rebinding). Off loopback the access token (./auth.ts) guards every request.
  */
-
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-/** True for listen hosts that only accept local connections. */
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_NAMES.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+import { isLoopbackHost } from '../../../http/loopback.js';
 
 /** Host name of a `Host` header value (`name:port`, `[v6]:port`), lower-cased. */
 function hostName(hostHeader: string): string {
@@ -21,7 +15,7 @@ function hostName(hostHeader: string): string {
 
 /**
  * When listening on loopback, only loopback host names are accepted in `Host`.
- * Other listen addresses accept any host (the operator chose to expose it).
+ * Other listen addresses accept any host: they require the access token instead (config schema).
  */
 export function isAllowedHost(hostHeader: string | undefined, listenHost: string): boolean {
   if (!isLoopbackHost(listenHost)) return true;
