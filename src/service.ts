@@ -14,6 +14,7 @@ import { createChannel } from './channels/index.js';
 import type { AcceptResult, ChannelAdapter, InboundMessage } from './channels/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { codexBinaryFor } from './codex/binary.js';
+import { childEnvironmentFor, type CodexLaunch } from './codex/child-env.js';
 import { CodexRuntime } from './codex/runtime.js';
 import type { ChannelConfig, Config, DispatcherConfig } from './config/schema.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
@@ -54,6 +55,12 @@ export interface Service extends AdminPort {
 export interface ServiceOptions {
   logger: Logger;
   clock?: Clock;
+  /**
+   * Names of environment variables holding the config's secrets (its `"env:NAME"` references,
+   * `LoadedConfig.envNames`). They never reach a codex child, and are deleted from `process.env`
+   * once read (the initial environment block in `/proc/<pid>/environ` keeps them: see the README).
+   */
+  secretEnv?: readonly string[];
 }
 
 /** Default admin socket path for a config. */
@@ -97,7 +104,11 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     channelState.set(c.id, 'created');
   }
 
-  const codex = codexBinaryFor(config.codex);
+  const secretEnv = opts.secretEnv ?? [];
+  const childEnv = childEnvironmentFor(config, secretEnv, process.env);
+  for (const name of secretEnv) delete process.env[name];
+  if (childEnv.withheld.length > 0) log.warn({ withheld: childEnv.withheld }, 'codex.env variables withheld from the agent: they hold secrets of the config');
+  const codex: CodexLaunch = { ...codexBinaryFor(config.codex), env: childEnv.env };
   // One registry for every dispatcher's Stop buttons, so a press from any channel finds its turn.
   const actions = new ActionRegistry(log.child({ component: 'actions' }));
   // Who may press Stop follows the access rules the gate applies to `stop` (channelAccess).
@@ -246,7 +257,7 @@ async function createDispatcher(
   deps: {
     store: StateStore;
     channels: Map<string, ChannelAdapter>;
-    codex: { bin: string; pathDirs: string[] };
+    codex: CodexLaunch;
     mcp: McpRegistration;
     logDir: string;
     logger: Logger;

@@ -1,7 +1,8 @@
 /**
  * One `codex app-server` child process listening on a fresh unix socket.
  *
- * Spawned with execa; stdout/stderr are appended to per-runtime log files.
+ * Spawned with execa in exactly the environment it is given (./child-env.ts); stdout/stderr are
+ * appended to per-runtime log files.
  * `kill()` leaves no process and no socket file behind.
  */
 import { execa, type ResultPromise } from 'execa';
@@ -16,8 +17,13 @@ export interface CodexProcessOptions {
   pathDirs: string[];
   /** `-c key=value` overrides (values are TOML literals). */
   overrides: Record<string, string>;
-  /** CODEX_HOME; undefined = inherit. */
+  /** CODEX_HOME; undefined = the one of `env`, if any. */
   codexHome?: string;
+  /**
+   * The child's whole environment (./child-env.ts); nothing of the service's own is inherited.
+   * `NO_COLOR`, `CODEX_HOME` and the `pathDirs` are added to it.
+   */
+  env: Readonly<Record<string, string>>;
   cwd: string;
   /** File that receives the child's stdout and stderr (appended). */
   logFile: string;
@@ -64,13 +70,14 @@ export class CodexProcess {
     const args = ['app-server', '--listen', `unix://${socketPath}`];
     for (const [k, v] of Object.entries(opts.overrides)) args.push('-c', `${k}=${v}`);
     // The child writes to a log file, not a terminal: no ANSI colour codes (tracing honours NO_COLOR).
-    const env: Record<string, string> = { NO_COLOR: '1' };
+    const env: Record<string, string> = { ...opts.env, NO_COLOR: '1' };
     if (opts.codexHome) env.CODEX_HOME = opts.codexHome;
-    if (opts.pathDirs.length) env.PATH = [...opts.pathDirs, process.env.PATH ?? ''].join(path.delimiter);
+    if (opts.pathDirs.length) env.PATH = [...opts.pathDirs, ...(opts.env.PATH ? [opts.env.PATH] : [])].join(path.delimiter);
     const child = execa(opts.bin, args, {
       cwd: opts.cwd,
       env,
-      extendEnv: true,
+      // Secrets of the service must not reach codex nor the agent's commands.
+      extendEnv: false,
       stdin: 'ignore',
       stdout: { file: opts.logFile, append: true },
       stderr: { file: opts.logFile, append: true },
