@@ -26,6 +26,7 @@ import { readinessOf, type ChannelLifecycle, type ReadinessReport } from './heal
 import type { Logger } from './log.js';
 import { mcpServerScript, switchboardMcpSessionConfig, type McpRegistration } from './mcp/registration.js';
 import { openStateStore } from './state/open.js';
+import { ensurePrivateDir, tightenTree } from './state/private-files.js';
 import type { StateStore } from './state/types.js';
 import { TeammateManager } from './teammates/manager.js';
 
@@ -79,9 +80,10 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const startedAt = new Date(clock.now()).toISOString();
   // Switchboard's MCP server (teammate tools) for every runtime; fails here, clearly, when it was not built.
   const mcp: McpRegistration = { script: mcpServerScript(), adminSocket: path.resolve(adminSocketPath(config)) };
+  await tightenStateDir(config, log);
   const store = await openStateStore(config.stateDir);
   const logDir = path.join(config.stateDir, 'logs');
-  await mkdir(logDir, { recursive: true });
+  await ensurePrivateDir(logDir);
 
   const channels = new Map<string, ChannelAdapter>();
   const channelState = new Map<string, ChannelLifecycle>();
@@ -306,6 +308,25 @@ async function createDispatcher(
     policyOf: deps.policyOf,
     approvals: deps.approvals,
   });
+}
+
+/**
+ * Removes group/other access from the state dir and everything in it (one info line naming what
+ * was tightened, one warning for what could not be). Dispatcher workspaces inside it are the
+ * agent's and the operator's: left alone.
+ */
+async function tightenStateDir(config: Config, log: Logger): Promise<void> {
+  const { tightened, failed } = await tightenTree(
+    config.stateDir,
+    config.dispatchers.map((d) => d.cwd),
+  );
+  if (tightened.length > 0) {
+    log.info(
+      { stateDir: config.stateDir, count: tightened.length, paths: tightened.slice(0, 20) },
+      'state dir permissions tightened: group/other access removed',
+    );
+  }
+  if (failed.length > 0) log.warn({ stateDir: config.stateDir, failed: failed.slice(0, 20) }, 'state dir permissions could not all be tightened');
 }
 
 /**

@@ -10,6 +10,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { ensurePrivateFile } from '../state/private-files.js';
 
 export interface CodexProcessOptions {
   bin: string;
@@ -25,7 +26,7 @@ export interface CodexProcessOptions {
    */
   env: Readonly<Record<string, string>>;
   cwd: string;
-  /** File that receives the child's stdout and stderr (appended). */
+  /** File that receives the child's stdout and stderr (appended; created or made 0600 first). */
   logFile: string;
   logger: Logger;
 }
@@ -65,6 +66,8 @@ export class CodexProcess {
    */
   static async spawn(opts: CodexProcessOptions, timeoutMs: number): Promise<CodexProcess> {
     // A short path under the OS temp dir: unix socket paths are limited to ~107 bytes.
+    // The log holds what the agent did: private (0600) before the child appends to it.
+    await ensurePrivateFile(opts.logFile);
     const socketDir = await mkdtemp(path.join(os.tmpdir(), 'sbx-'));
     const socketPath = path.join(socketDir, 'app-server.sock');
     const args = ['app-server', '--listen', `unix://${socketPath}`];
