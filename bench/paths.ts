@@ -16,6 +16,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { resolveBundledCodex } from '../src/codex/binary.js';
+import { childEnvironment, NO_CODEX_ENV, NO_SECRETS } from '../src/codex/child-env.js';
 import { applySkillRoots, initialize, openThread } from '../src/codex/handshake.js';
 import { CodexProcess } from '../src/codex/process.js';
 import { RpcClient } from '../src/codex/rpc-client.js';
@@ -107,7 +108,16 @@ export async function startDirectPath(dir: string, logger: Logger): Promise<Benc
     await mkdir(cwd, { recursive: true });
     const codex = resolveBundledCodex();
     proc = await CodexProcess.spawn(
-      { bin: codex.bin, pathDirs: codex.pathDirs, overrides: {}, codexHome, cwd, logFile: path.join(dir, 'codex.log'), logger },
+      {
+        bin: codex.bin,
+        pathDirs: codex.pathDirs,
+        overrides: {},
+        codexHome,
+        env: childEnvironment(process.env, NO_CODEX_ENV, NO_SECRETS).env,
+        cwd,
+        logFile: path.join(dir, 'codex.log'),
+        logger,
+      },
       30_000,
     );
     rpc = await RpcClient.connect(proc.socketPath, { logger, requestTimeoutMs: 30_000, timeoutMs: 30_000, clock: systemClock });

@@ -14,6 +14,7 @@ import { createChannel } from './channels/index.js';
 import type { AcceptResult, ChannelAdapter, InboundMessage } from './channels/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { codexBinaryFor } from './codex/binary.js';
+import { childEnvironmentFor, type CodexLaunch } from './codex/child-env.js';
 import { CodexRuntime } from './codex/runtime.js';
 import type { ChannelConfig, Config, DispatcherConfig } from './config/schema.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
@@ -25,6 +26,7 @@ import { readinessOf, type ChannelLifecycle, type ReadinessReport } from './heal
 import type { Logger } from './log.js';
 import { mcpServerScript, switchboardMcpSessionConfig, type McpRegistration } from './mcp/registration.js';
 import { openStateStore } from './state/open.js';
+import { ensurePrivateDir, tightenTree } from './state/private-files.js';
 import type { StateStore } from './state/types.js';
 import { TeammateManager } from './teammates/manager.js';
 import type { SessionInfoSource } from './channels/session-info.js';
@@ -55,6 +57,12 @@ export interface Service extends AdminPort {
 export interface ServiceOptions {
   logger: Logger;
   clock?: Clock;
+  /**
+   * Names of environment variables holding the config's secrets (its `"env:NAME"` references,
+   * `LoadedConfig.envNames`). They never reach a codex child, and are deleted from `process.env`
+   * once read (the initial environment block in `/proc/<pid>/environ` keeps them: see the README).
+   */
+  secretEnv?: readonly string[];
 }
 
 /** Default admin socket path for a config. */
@@ -73,9 +81,10 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const startedAt = new Date(clock.now()).toISOString();
   // Switchboard's MCP server (teammate tools) for every runtime; fails here, clearly, when it was not built.
   const mcp: McpRegistration = { script: mcpServerScript(), adminSocket: path.resolve(adminSocketPath(config)) };
+  await tightenStateDir(config, log);
   const store = await openStateStore(config.stateDir);
   const logDir = path.join(config.stateDir, 'logs');
-  await mkdir(logDir, { recursive: true });
+  await ensurePrivateDir(logDir);
 
   const channels = new Map<string, ChannelAdapter>();
   const channelState = new Map<string, ChannelLifecycle>();
@@ -104,7 +113,11 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     channelState.set(c.id, 'created');
   }
 
-  const codex = codexBinaryFor(config.codex);
+  const secretEnv = opts.secretEnv ?? [];
+  const childEnv = childEnvironmentFor(config, secretEnv, process.env);
+  for (const name of secretEnv) delete process.env[name];
+  if (childEnv.withheld.length > 0) log.warn({ withheld: childEnv.withheld }, 'codex.env variables withheld from the agent: they hold secrets of the config');
+  const codex: CodexLaunch = { ...codexBinaryFor(config.codex), env: childEnv.env };
   // One registry for every dispatcher's Stop buttons, so a press from any channel finds its turn.
   const actions = new ActionRegistry(log.child({ component: 'actions' }));
   // Who may press Stop follows the access rules the gate applies to `stop` (channelAccess).
@@ -252,7 +265,7 @@ async function createDispatcher(
   deps: {
     store: StateStore;
     channels: Map<string, ChannelAdapter>;
-    codex: { bin: string; pathDirs: string[] };
+    codex: CodexLaunch;
     mcp: McpRegistration;
     logDir: string;
     logger: Logger;
@@ -301,6 +314,25 @@ async function createDispatcher(
     policyOf: deps.policyOf,
     approvals: deps.approvals,
   });
+}
+
+/**
+ * Removes group/other access from the state dir and everything in it (one info line naming what
+ * was tightened, one warning for what could not be). Dispatcher workspaces inside it are the
+ * agent's and the operator's: left alone.
+ */
+async function tightenStateDir(config: Config, log: Logger): Promise<void> {
+  const { tightened, failed } = await tightenTree(
+    config.stateDir,
+    config.dispatchers.map((d) => d.cwd),
+  );
+  if (tightened.length > 0) {
+    log.info(
+      { stateDir: config.stateDir, count: tightened.length, paths: tightened.slice(0, 20) },
+      'state dir permissions tightened: group/other access removed',
+    );
+  }
+  if (failed.length > 0) log.warn({ stateDir: config.stateDir, failed: failed.slice(0, 20) }, 'state dir permissions could not all be tightened');
 }
 
 /**

@@ -126,9 +126,9 @@ program
   .option('--pretty', 'human-readable log lines (default on a terminal; JSON otherwise)')
   .action(async (opts: { config: string; pretty?: boolean }) => {
     try {
-      const { config } = await loadConfig(opts.config);
+      const { config, envNames } = await loadConfig(opts.config);
       const log = createLogger(config.logLevel, undefined, opts.pretty ? 'pretty' : (config.logFormat ?? defaultLogFormat()));
-      const service = await startService(config, { logger: log });
+      const service = await startService(config, { logger: log, secretEnv: envNames });
       for (const c of service.channels.values()) {
         if (c.url) log.info({ channel: c.id, url: c.url }, `web chat: ${c.url}`);
       }

@@ -26,11 +26,12 @@ export const LOGIN_FIX =
 /**
  * Asks codex (`account/read`, codex app-server v2) whether it can reach its model: null when it
  * can, else {@link LOGIN_FIX}. Credentials are missing when the provider needs OpenAI auth, no
- * account is stored, and neither OPENAI_API_KEY nor CODEX_API_KEY is in `env` (codex reads them).
+ * account is stored, and neither OPENAI_API_KEY nor CODEX_API_KEY is in `env`, the app-server's
+ * environment (codex reads them).
  * An app-server that lacks the method counts as able (it cannot tell).
  * @throws Error for any other failure of the request.
  */
-export async function checkCredentials(rpc: RpcClient, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string | null> {
+export async function checkCredentials(rpc: RpcClient, env: Readonly<Record<string, string | undefined>>, timeoutMs: number): Promise<string | null> {
   let res: GetAccountResponse;
   try {
     res = await rpc.request('account/read', {}, timeoutMs);

@@ -1,7 +1,8 @@
 /**
  * One `codex app-server` child process listening on a fresh unix socket.
  *
- * Spawned with execa; stdout/stderr are appended to per-runtime log files.
+ * Spawned with execa in exactly the environment it is given (./child-env.ts); stdout/stderr are
+ * appended to per-runtime log files.
  * `kill()` leaves no process and no socket file behind.
  */
 import { execa, type ResultPromise } from 'execa';
@@ -9,6 +10,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { ensurePrivateFile } from '../state/private-files.js';
 
 export interface CodexProcessOptions {
   bin: string;
@@ -16,10 +18,15 @@ export interface CodexProcessOptions {
   pathDirs: string[];
   /** `-c key=value` overrides (values are TOML literals). */
   overrides: Record<string, string>;
-  /** CODEX_HOME; undefined = inherit. */
+  /** CODEX_HOME; undefined = the one of `env`, if any. */
   codexHome?: string;
+  /**
+   * The child's whole environment (./child-env.ts); nothing of the service's own is inherited.
+   * `NO_COLOR`, `CODEX_HOME` and the `pathDirs` are added to it.
+   */
+  env: Readonly<Record<string, string>>;
   cwd: string;
-  /** File that receives the child's stdout and stderr (appended). */
+  /** File that receives the child's stdout and stderr (appended; created or made 0600 first). */
   logFile: string;
   logger: Logger;
 }
@@ -59,18 +66,21 @@ export class CodexProcess {
    */
   static async spawn(opts: CodexProcessOptions, timeoutMs: number): Promise<CodexProcess> {
     // A short path under the OS temp dir: unix socket paths are limited to ~107 bytes.
+    // The log holds what the agent did: private (0600) before the child appends to it.
+    await ensurePrivateFile(opts.logFile);
     const socketDir = await mkdtemp(path.join(os.tmpdir(), 'sbx-'));
     const socketPath = path.join(socketDir, 'app-server.sock');
     const args = ['app-server', '--listen', `unix://${socketPath}`];
     for (const [k, v] of Object.entries(opts.overrides)) args.push('-c', `${k}=${v}`);
     // The child writes to a log file, not a terminal: no ANSI colour codes (tracing honours NO_COLOR).
-    const env: Record<string, string> = { NO_COLOR: '1' };
+    const env: Record<string, string> = { ...opts.env, NO_COLOR: '1' };
     if (opts.codexHome) env.CODEX_HOME = opts.codexHome;
-    if (opts.pathDirs.length) env.PATH = [...opts.pathDirs, process.env.PATH ?? ''].join(path.delimiter);
+    if (opts.pathDirs.length) env.PATH = [...opts.pathDirs, ...(opts.env.PATH ? [opts.env.PATH] : [])].join(path.delimiter);
     const child = execa(opts.bin, args, {
       cwd: opts.cwd,
       env,
-      extendEnv: true,
+      // Secrets of the service must not reach codex nor the agent's commands.
+      extendEnv: false,
       stdin: 'ignore',
       stdout: { file: opts.logFile, append: true },
       stderr: { file: opts.logFile, append: true },

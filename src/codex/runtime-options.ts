@@ -1,6 +1,6 @@
 /**
  * Builds `CodexRuntimeOptions` from the service config for one runtime, so
- * dispatchers and teammates get the same codex settings (binary, CODEX_HOME,
+ * dispatchers and teammates get the same codex settings (binary, environment, CODEX_HOME,
  * `-c` overrides plus Switchboard's MCP server, timeouts, backoff, sandbox,
  * approval policy, role-gated skill roots).
  */
@@ -9,7 +9,7 @@ import type { Config, RuntimeRole } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { MCP_SERVER_NAME, switchboardMcpOverrides, type McpRegistration } from '../mcp/registration.js';
 import { skillRootsFor } from '../skills/roots.js';
-import type { CodexBinary } from './binary.js';
+import type { CodexLaunch } from './child-env.js';
 import type { CodexRuntimeOptions, RuntimeRecordStore } from './runtime.js';
 
 export interface RuntimeSpec {
@@ -48,7 +48,7 @@ export const HOST_DEFAULT_OVERRIDES: Readonly<Record<string, string>> = {
 export function runtimeOptions(
   config: Config,
   spec: RuntimeSpec,
-  deps: { codex: CodexBinary; mcp: McpRegistration; logger: Logger; clock: Clock },
+  deps: { codex: CodexLaunch; mcp: McpRegistration; logger: Logger; clock: Clock },
 ): CodexRuntimeOptions {
   const c = config.codex;
   return {
@@ -57,6 +57,7 @@ export function runtimeOptions(
     cwd: spec.cwd,
     bin: deps.codex.bin,
     pathDirs: deps.codex.pathDirs,
+    env: deps.codex.env,
     ...(c.home ? { codexHome: c.home } : {}),
     overrides: { ...HOST_DEFAULT_OVERRIDES, ...c.overrides, ...switchboardMcpOverrides(deps.mcp, spec.role, spec.id) },
     requestTimeoutMs: c.requestTimeoutMs,

@@ -53,6 +53,8 @@ export interface CodexRuntimeOptions {
   bin: string;
   pathDirs: string[];
   codexHome?: string;
+  /** The app-server's whole environment (./child-env.ts). */
+  env: Readonly<Record<string, string>>;
   /** `-c key=value` overrides for the app-server. */
   overrides: Record<string, string>;
   requestTimeoutMs: number;
@@ -440,7 +442,7 @@ export class CodexRuntime implements AgentRuntime {
   private async handshake(gen: Generation): Promise<Omit<ReadyEvent, 'firstStart'>> {
     const o = this.opts;
     gen.proc = await CodexProcess.spawn(
-      { bin: o.bin, pathDirs: o.pathDirs, overrides: o.overrides, codexHome: o.codexHome, cwd: o.cwd, logFile: o.logFile, logger: this.log },
+      { bin: o.bin, pathDirs: o.pathDirs, overrides: o.overrides, codexHome: o.codexHome, env: o.env, cwd: o.cwd, logFile: o.logFile, logger: this.log },
       o.startTimeoutMs,
     );
     gen.rpc = await RpcClient.connect(gen.proc.socketPath, {
@@ -462,8 +464,8 @@ export class CodexRuntime implements AgentRuntime {
     const o = this.opts;
     const init = await initialize(rpc, o.requestTimeoutMs);
     this.log.info({ pid: gen.proc?.pid, userAgent: init.userAgent }, 'codex app-server initialized');
-    // The child inherits the service's environment, so codex sees the same API-key variables.
-    this.loginFix = await checkCredentials(rpc, process.env, o.requestTimeoutMs);
+    // The API-key variables codex sees are the ones of its own environment.
+    this.loginFix = await checkCredentials(rpc, o.env, o.requestTimeoutMs);
     if (this.loginFix) this.log.warn({ codexHome: init.codexHome }, this.loginFix);
     const skills = await applySkillRoots(rpc, o.skillRoots, this.log);
     const thread = await openRecordedThread(rpc, o.record, this.threadSettings(), this.log);

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.js';
+import { ENV_REFERENCE_RE, envReferenceNames, envReferences } from './secrets.js';
 
 export { ConfigError, type ConfigIssue } from './errors.js';
 
@@ -29,6 +30,8 @@ export interface LoadedConfig {
   config: Config;
   /** Absolute path of the file read. */
   file: string;
+  /** Names of the environment variables the file's `"env:NAME"` strings refer to (secrets: never passed to the agent). */
+  envNames: string[];
 }
 
 export interface ParseOptions {
@@ -72,7 +75,7 @@ export async function loadConfig(file: string, opts: { env?: NodeJS.ProcessEnv; 
   const config = parseConfig(raw, { ...opts, file: abs });
   const envDir = stateDirFromEnv(opts.env);
   if (envDir !== undefined) config.stateDir = path.resolve(opts.cwd ?? process.cwd(), envDir);
-  return { config, file: abs };
+  return { config, file: abs, envNames: envReferenceNames(raw) };
 }
 
 /**
@@ -95,7 +98,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions = {}): Config {
     throw new ConfigError(file, [...envIssues, ...schemaIssues]);
   }
   const config = result.data;
-  const issues = [...envIssues, ...crossCheck(config).filter((i) => !envPaths.has(i.path))];
+  const issues = [...envIssues, ...crossCheck(config).filter((i) => !envPaths.has(i.path)), ...codexEnvIssues(raw, config)];
   if (issues.length > 0) throw new ConfigError(file, issues);
   return resolvePaths(config, opts.cwd ?? process.cwd());
 }
@@ -103,7 +106,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions = {}): Config {
 /** Returns a copy of `value` with every `"env:NAME"` string replaced by the variable's value. */
 function resolveEnv(value: unknown, at: PropertyKey[], env: NodeJS.ProcessEnv, issues: ConfigIssue[]): unknown {
   if (typeof value === 'string') {
-    const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(value);
+    const m = ENV_REFERENCE_RE.exec(value);
     if (!m) return value;
     const name = m[1]!;
     const v = env[name];
@@ -409,6 +412,33 @@ function crossCheck(config: Config): ConfigIssue[] {
       fix: `use a declared dispatcher id: ${dispatcherIds.join(', ')}`,
     });
   }
+  return issues;
+}
+
+/**
+ * `codex.env` must not hand the agent a secret of the config: an `env:` string inside it, or a
+ * `pass` name that another field reads with `env:`, is an issue.
+ */
+function codexEnvIssues(raw: unknown, config: Config): ConfigIssue[] {
+  const refs = envReferences(raw);
+  const issues: ConfigIssue[] = refs
+    .filter((r) => r.at[0] === 'codex' && r.at[1] === 'env')
+    .map((r) => ({
+      path: formatPath(r.at),
+      problem: `"env:${r.name}" would hand a secret to the agent (codex.env values are literal)`,
+      fix: `to give the agent the service's ${r.name}, list "${r.name}" in codex.env.pass instead`,
+    }));
+  const secret = new Map(refs.filter((r) => r.at[0] !== 'codex' || r.at[1] !== 'env').map((r) => [r.name, formatPath(r.at)]));
+  config.codex.env.pass.forEach((name, i) => {
+    const where = secret.get(name);
+    if (where !== undefined) {
+      issues.push({
+        path: `codex.env.pass[${i}]`,
+        problem: `${name} holds a secret of this config (${where} reads it), which never reaches the agent`,
+        fix: `remove "${name}" from codex.env.pass, or give ${where} its value from another variable`,
+      });
+    }
+  });
   return issues;
 }
 

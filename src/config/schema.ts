@@ -26,6 +26,22 @@ export const backoffSchema = z
   .strict()
   .refine((b) => b.maxMs >= b.baseMs, { message: 'maxMs must be >= baseMs', path: ['maxMs'] });
 
+/** An environment variable name (POSIX portable: letters, digits, `_`, not starting with a digit). */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use an environment variable name: letters, digits and "_", not starting with a digit');
+
+/**
+ * What the codex runtimes (and so the agent's shell) get besides the fixed minimal environment of
+ * src/codex/child-env.ts. Never a secret of the config: see parseConfig's checks.
+ */
+export const codexEnvSchema = z
+  .object({
+    /** Names of variables of the service's environment passed on as they are (absent ones are skipped). */
+    pass: z.array(envName).default([]),
+    /** Variables set to these literal values (they win over `pass` and the fixed list). */
+    set: z.record(envName, z.string()).default({}),
+  })
+  .strict();
+
 export const codexSchema = z
   .object({
     /** Path of the codex binary; default: the native binary of the `@openai/codex` npm dependency. */
@@ -35,6 +51,8 @@ export const codexSchema = z
     model: z.string().min(1).optional(),
     sandbox: z.enum(['read-only', 'workspace-write', 'danger-full-access']).default('workspace-write'),
     approvalPolicy: z.enum(['never', 'on-request', 'untrusted']).default('never'),
+    /** The runtimes' environment beyond the fixed minimal one (src/codex/child-env.ts). */
+    env: codexEnvSchema.prefault({}),
     /** Extra `-c key=value` overrides passed to `codex app-server` (values are TOML literals). */
     overrides: z.record(z.string(), z.string()).default({}),
     /** Timeout of one JSON-RPC request, ms. */
@@ -377,4 +395,5 @@ export type FeishuChannelConfig = z.infer<typeof feishuChannelSchema>;
 export type DispatcherConfig = z.infer<typeof dispatcherSchema>;
 export type BindingConfig = z.infer<typeof bindingSchema>;
 export type SessionsConfig = z.infer<typeof sessionsSchema>;
+export type CodexEnvConfig = z.infer<typeof codexEnvSchema>;
 export type RuntimeRole = 'dispatcher' | 'teammate';

@@ -4,7 +4,7 @@
  * validation, the injected developer item, the trigger turn text, and spilling
  * large texts to a file. The delivery state machine is ./completion-delivery.ts.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { ensurePrivateDir, writePrivateFile } from '../state/private-files.js';
 import path from 'node:path';
 import type { CompletionRecord } from '../state/types.js';
 import type { ReplyAddress } from '../channels/types.js';
@@ -57,15 +57,14 @@ export function validateCompletion(input: CompletionInput, limits: CompletionLim
 }
 
 /**
- * Keeps small texts inline; writes a large one to `<dir>/<id>.md` (atomic
+ * Keeps small texts inline; writes a large one to `<dir>/<id>.md` (0600, dir 0700, atomic
  * replace) and returns its first `spillBytes` as the inline part.
  */
 export async function spillIfLarge(id: string, text: string, dir: string, spillBytes: number): Promise<{ text: string; spillPath: string | null }> {
   if (Buffer.byteLength(text, 'utf8') <= spillBytes) return { text, spillPath: null };
-  await mkdir(dir, { recursive: true });
+  await ensurePrivateDir(dir);
   const file = path.join(dir, `${id.replace(/:/g, '_')}.md`);
-  await writeFile(`${file}.tmp`, text, 'utf8');
-  await rename(`${file}.tmp`, file);
+  await writePrivateFile(file, text);
   // Cut on a character boundary: decode the byte prefix and drop a trailing partial character.
   const head = Buffer.from(text, 'utf8')
     .subarray(0, spillBytes)

@@ -20,6 +20,7 @@ import { createSlackClient } from '../channels/slack/api/client.js';
 import { createSlackLogger } from '../channels/slack/api/logger.js';
 import { codexBinaryFor, type CodexBinary } from '../codex/binary.js';
 import { checkCredentials, initialize } from '../codex/handshake.js';
+import { childEnvironmentFor } from '../codex/child-env.js';
 import { CodexProcess } from '../codex/process.js';
 import { RpcClient } from '../codex/rpc-client.js';
 import { ConfigError, loadConfig } from '../config/load.js';
@@ -63,7 +64,8 @@ async function checkCodexBinary(config: Config | null): Promise<{ result: CheckR
   }
 }
 
-async function checkCredentialsOf(config: Config, codex: CodexBinary): Promise<CheckResult> {
+async function checkCredentialsOf(config: Config, secretEnv: readonly string[], codex: CodexBinary): Promise<CheckResult> {
+  const env = childEnvironmentFor(config, secretEnv, process.env).env;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-doctor-'));
   let proc: CodexProcess | undefined;
   let rpc: RpcClient | undefined;
@@ -74,6 +76,7 @@ async function checkCredentialsOf(config: Config, codex: CodexBinary): Promise<C
         pathDirs: codex.pathDirs,
         overrides: config.codex.overrides,
         ...(config.codex.home ? { codexHome: config.codex.home } : {}),
+        env,
         cwd: dir,
         logFile: path.join(dir, 'codex.log'),
         logger: silentLogger(),
@@ -87,7 +90,7 @@ async function checkCredentialsOf(config: Config, codex: CodexBinary): Promise<C
       clock: systemClock,
     });
     const init = await initialize(rpc, CHECK_TIMEOUT_MS);
-    const fix = await checkCredentials(rpc, process.env, CHECK_TIMEOUT_MS);
+    const fix = await checkCredentials(rpc, env, CHECK_TIMEOUT_MS);
     return fix
       ? { name: 'credentials', ok: false, detail: `no Codex credentials in ${init.codexHome}`, fix: fix.replace(/^Codex has no credentials\. Fix: /, '') }
       : { name: 'credentials', ok: true, detail: `codex can reach its model provider (CODEX_HOME ${init.codexHome})` };
@@ -192,10 +195,12 @@ async function checkFeishu(c: Extract<Config['channels'][number], { type: 'feish
 export async function runDoctor(configFile: string): Promise<CheckResult[]> {
   const results: CheckResult[] = [checkNode()];
   let config: Config | null = null;
+  let secretEnv: string[] = [];
   let configResult: CheckResult;
   try {
     const loaded = await loadConfig(configFile);
     config = loaded.config;
+    secretEnv = loaded.envNames;
     configResult = { name: 'config', ok: true, detail: `${loaded.file}: ${config.channels.length} channel(s), ${config.dispatchers.length} dispatcher(s)` };
   } catch (err) {
     configResult = {
@@ -208,7 +213,7 @@ export async function runDoctor(configFile: string): Promise<CheckResult[]> {
   const { result: codexResult, codex } = await checkCodexBinary(config);
   results.push(codexResult, configResult);
   if (!config) return results;
-  if (codex) results.push(await checkCredentialsOf(config, codex));
+  if (codex) results.push(await checkCredentialsOf(config, secretEnv, codex));
   results.push(await checkStateDir(config), ...(await checkListen(config)));
   for (const c of config.channels) {
     if (c.type === 'slack') results.push(await checkSlack(c));

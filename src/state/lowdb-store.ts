@@ -8,9 +8,9 @@
  *   queue writes (on a turn's critical path) stay small instead of rewriting
  *   up to `historyLimit` messages per conversation.
  *
- * lowdb's JSONFile (steno) writes each snapshot to `.<name>.tmp` and renames it
- * over the file, so a crash leaves either the old or the new document of a
- * file, never a torn one.
+ * Each snapshot is written 0600 to `.<name>.tmp` and renamed over the file
+ * (./private-files.ts `PrivateJsonFile`), so a crash leaves either the old or the new
+ * document of a file, never a torn one.
  *
  * Mutations apply to the in-memory document synchronously and join the next
  * *batch* of their file; the returned promise settles once a snapshot that

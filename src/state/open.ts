@@ -2,7 +2,8 @@
  * Opens the embedded state store in `<stateDir>`: `state.json` (created when
  * missing) plus one `web-<channel>.json` per web channel with history. An
  * existing file that cannot be used is never modified: opening fails with a
- * `StateError` saying which file, what is wrong and what to do.
+ * `StateError` saying which file, what is wrong and what to do. The dir is 0700 and every file
+ * 0600 (./private-files.ts).
  *
  * Migration: web history that an earlier version kept in `state.json`'s `web`
  * object is moved to the per-channel files (those are written first, then
@@ -12,11 +13,11 @@
  * Keys added without a version bump (`failedReplies`, `completions`, `teammates`, `sessions`,
  * `approvals`) may be absent (= none) in older files; when present they must have their shape.
  */
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
 import { systemClock, type Clock } from '../clock.js';
+import { ensurePrivateDir, PrivateJsonFile } from './private-files.js';
 import { LowdbStateStore, StateError, WEB_FILE_VERSION, webFileName, type WebFileData } from './lowdb-store.js';
 import { STATE_VERSION, type StateData, type StateStore, type WebMessage } from './types.js';
 
@@ -39,10 +40,10 @@ const WEB_FILE_RE = /^web-.+\.json$/;
 export async function openStateStore(stateDir: string, opts: OpenStateOptions = {}): Promise<StateStore> {
   const dir = path.resolve(stateDir);
   const file = path.join(dir, 'state.json');
-  await mkdir(dir, { recursive: true });
+  await ensurePrivateDir(dir);
 
   const fresh: StateData = { version: STATE_VERSION, dispatchers: {}, queue: {}, seen: {}, web: {} };
-  const db = new Low<StateData>(new JSONFile<StateData>(file), fresh);
+  const db = new Low<StateData>(new PrivateJsonFile<StateData>(file), fresh);
 
   const text = await readIfExists(file);
   if (text !== null) db.data = validate(text, file);
@@ -54,12 +55,12 @@ export async function openStateStore(stateDir: string, opts: OpenStateOptions = 
     const webText = await readIfExists(webPath);
     if (webText === null) continue; // removed meanwhile
     const data = validateWebFile(webText, webPath, name);
-    const webDb = new Low<WebFileData>(new JSONFile<WebFileData>(webPath), data);
+    const webDb = new Low<WebFileData>(new PrivateJsonFile<WebFileData>(webPath), data);
     webFiles.set(data.channel, webDb);
   }
 
   const createWebFile = (channelId: string): Low<WebFileData> =>
-    new Low<WebFileData>(new JSONFile<WebFileData>(path.join(dir, webFileName(channelId))), {
+    new Low<WebFileData>(new PrivateJsonFile<WebFileData>(path.join(dir, webFileName(channelId))), {
       version: WEB_FILE_VERSION,
       channel: channelId,
       conversations: {},

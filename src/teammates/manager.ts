@@ -10,6 +10,7 @@ import { runtimeOptions, type RuntimeSpec } from '../codex/runtime-options.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
+import type { CodexLaunch } from '../codex/child-env.js';
 import { CodexRuntime } from '../codex/runtime.js';
 import type { Config, DispatcherConfig } from '../config/schema.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
@@ -36,7 +37,8 @@ export interface TeammateManagerOptions {
   config: Config;
   store: StateStore;
   dispatchers: ReadonlyMap<string, Dispatcher>;
-  codex: { bin: string; pathDirs: string[] };
+  /** How to launch codex (binary, PATH dirs, the child environment). */
+  codex: CodexLaunch;
   /** Where `codex-teammate-<name>.log` files go. */
   logDir: string;
   /** Switchboard's MCP server for the teammates' own app-servers. */

@@ -1,7 +1,7 @@
 /**
  * Makes a running service's state writes fail for real: `<stateDir>/state.json` is replaced by a
- * non-empty directory, so the store's atomic replace (temp file + rename) fails with EISDIR (after
- * steno's own rename retries, about 1 s). The in-memory state is untouched; `restore()` removes the
+ * non-empty directory, so the store's atomic replace (temp file + rename, src/state/private-files.ts)
+ * fails with EISDIR. The in-memory state is untouched; `restore()` removes the
  * directory again, so the next write puts the whole state back on disk.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';

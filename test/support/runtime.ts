@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { Clock } from '../../src/clock.js';
 import { systemClock } from '../../src/clock.js';
+import { childEnvironment, NO_CODEX_ENV, NO_SECRETS } from '../../src/codex/child-env.js';
 import { CodexRuntime, type CodexRuntimeOptions } from '../../src/codex/runtime.js';
 import { silentLogger } from '../../src/log.js';
 import { skillRootsFor } from '../../src/skills/roots.js';
@@ -23,6 +24,7 @@ export function testRuntime(
     bin: opts.bin ?? env.codexBin,
     pathDirs: [],
     codexHome: env.codexHome,
+    env: childEnvironment(process.env, NO_CODEX_ENV, NO_SECRETS).env,
     overrides: {},
     requestTimeoutMs: 10_000,
     startTimeoutMs: 20_000,

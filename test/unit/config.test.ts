@@ -337,3 +337,51 @@ describe('parseConfig: paths', () => {
     expect(config.dispatchers[0]!.cwd).toBe('/srv/workspace');
   });
 });
+
+describe('parseConfig: codex.env (what the agent gets besides the fixed minimal environment)', () => {
+  it('defaults to nothing extra and accepts names and literal values', () => {
+    expect(parseConfig(base(), { env: {} }).codex.env).toEqual({ pass: [], set: {} });
+    const c = parseConfig(base({ codex: { env: { pass: ['GITHUB_HOST'], set: { PIP_INDEX_URL: 'https://pypi.internal/simple' } } } }), { env: {} });
+    expect(c.codex.env).toEqual({ pass: ['GITHUB_HOST'], set: { PIP_INDEX_URL: 'https://pypi.internal/simple' } });
+  });
+
+  it('a name that is not an environment variable name says what one looks like', () => {
+    const issues = issuesOf(base({ codex: { env: { pass: ['1BAD'], set: { 'A-B': 'x' } } } }));
+    expect(issueAt(issues, 'codex.env.pass[0]').fix).toMatch(/letters, digits and "_"/);
+    expect(issues.some((i) => i.path.startsWith('codex.env.set') && /letters, digits and "_"/.test(i.fix))).toBe(true);
+  });
+
+  it('refuses an env: reference inside codex.env and a pass name that holds a secret of the config', () => {
+    const raw = base({
+      channels: [
+        { id: 'local', type: 'web' },
+        { id: 's', type: 'slack', mode: 'http', botToken: 'env:BOT', signingSecret: 'env:SIGNING' },
+      ],
+      codex: { env: { pass: ['BOT', 'FINE'], set: { GH_TOKEN: 'env:GH' } } },
+    });
+    const issues = issuesOf(raw, { env: { BOT: 'xoxb-1', SIGNING: 's', GH: 'g' } });
+    expect(issueAt(issues, 'codex.env.pass[0]')).toMatchObject({
+      problem: expect.stringMatching(/BOT holds a secret of this config \(channels\[1\]\.botToken reads it\)/),
+      fix: expect.stringMatching(/remove "BOT" from codex.env.pass/),
+    });
+    expect(issueAt(issues, 'codex.env.set.GH_TOKEN').fix).toMatch(/list "GH" in codex.env.pass instead/);
+    expect(issues).toHaveLength(2);
+  });
+
+  it('loadConfig names the variables the file reads with env:', async () => {
+    const file = path.join(dir, 'c.json');
+    await writeFile(
+      file,
+      JSON.stringify(
+        base({
+          channels: [
+            { id: 'local', type: 'web' },
+            { id: 's', type: 'slack', mode: 'http', botToken: 'env:BOT', signingSecret: 'env:BOT' },
+          ],
+        }),
+      ),
+    );
+    const loaded = await loadConfig(file, { env: { BOT: 'xoxb-1' } });
+    expect(loaded.envNames).toEqual(['BOT']);
+  });
+});

@@ -401,7 +401,7 @@ describe('write coalescing', () => {
   it('a failed write rejects every mutation of its batch; the next batch writes them all', async () => {
     const store = await openStore();
     await store.enqueue('main', turn(0), 100);
-    // A directory where steno writes its temp file makes the next write fail.
+    // A directory where the store writes its temp file makes the next write fail.
     const tmp = path.join(dir, '.state.json.tmp');
     await mkdir(tmp);
     const batch = [store.enqueue('main', turn(1), 100), store.patchDispatcher('main', { restartCount: 7 }), store.removeQueued('main', 'q0')];

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../../state/private-files.js';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -78,8 +79,8 @@ export async function downloadResource(client: lark.Client, ctx: CallContext, ar
   });
   let out: WriteStream | undefined;
   try {
-    await mkdir(folder, { recursive: true });
-    out = createWriteStream(temp, { mode: 0o600 });
+    await mkdir(folder, { recursive: true, mode: PRIVATE_DIR_MODE });
+    out = createWriteStream(temp, { mode: PRIVATE_FILE_MODE });
     await pipeline(stream, limiter, out, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
     await rename(temp, target);
     return { ok: true, path: target, bytes: seen };
