@@ -14,6 +14,7 @@ import { createChannel } from './channels/index.js';
 import type { AcceptResult, ChannelAdapter, InboundMessage } from './channels/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { codexBinaryFor } from './codex/binary.js';
+import { startGate } from './codex/start-gate.js';
 import { childEnvironmentFor, type CodexLaunch } from './codex/child-env.js';
 import { CodexRuntime } from './codex/runtime.js';
 import type { ChannelConfig, Config, DispatcherConfig } from './config/schema.js';
@@ -117,7 +118,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const childEnv = childEnvironmentFor(config, secretEnv, process.env);
   for (const name of secretEnv) delete process.env[name];
   if (childEnv.withheld.length > 0) log.warn({ withheld: childEnv.withheld }, 'codex.env variables withheld from the agent: they hold secrets of the config');
-  const codex: CodexLaunch = { ...codexBinaryFor(config.codex), env: childEnv.env };
+  // One start gate for every runtime: dispatchers, teammates and restarts share its slots.
+  const codex: CodexLaunch = { ...codexBinaryFor(config.codex), env: childEnv.env, startGate: startGate(config.codex.startConcurrency) };
   // One registry for every dispatcher's Stop buttons, so a press from any channel finds its turn.
   const actions = new ActionRegistry(log.child({ component: 'actions' }));
   // Who may press Stop follows the access rules the gate applies to `stop` (channelAccess).

@@ -19,6 +19,7 @@
  * Whatever the lists say, a variable whose name the config reads with `env:` or whose value holds
  * one of the config's secrets (src/config/secrets.ts) is withheld.
  */
+import type { StartGate } from './start-gate.js';
 import type { CodexEnvConfig, Config } from '../config/schema.js';
 import { secretValues } from '../config/secrets.js';
 import type { CodexBinary } from './binary.js';
@@ -71,9 +72,11 @@ export const NO_CODEX_ENV: CodexEnvConfig = { pass: [], set: {} };
 /** No secrets to withhold (tools and tests that run codex without a config). */
 export const NO_SECRETS: ChildEnvSecrets = { names: new Set(), values: new Set() };
 
-/** How to launch codex: the binary, its PATH dirs and the child environment. */
+/** How to launch codex: the binary, its PATH dirs, the child environment and the service's start gate. */
 export interface CodexLaunch extends CodexBinary {
   env: Readonly<Record<string, string>>;
+  /** Bounds concurrent app-server starts (config `codex.startConcurrency`); absent: unbounded. */
+  startGate?: StartGate;
 }
 
 /**

@@ -73,6 +73,7 @@ export function runtimeOptions(
     // The first turn of a dispatcher or teammate must already see the teammate tools.
     awaitMcpServers: [MCP_SERVER_NAME],
     record: spec.record,
+    ...(deps.codex.startGate ? { startGate: deps.codex.startGate } : {}),
     logFile: spec.logFile,
     logger: deps.logger,
     clock: deps.clock,

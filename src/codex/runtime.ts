@@ -37,6 +37,7 @@ import type { ClientMethod, ClientRequests, InjectedMessageItem, ThreadSettings 
 import { RpcClient, RpcClosedError } from './rpc-client.js';
 import { OWN_THREAD, OpenThreads, SessionNotOpenError, openRecordedThread } from './session-threads.js';
 import { TurnRun, type TurnOutcome } from './turn-runner.js';
+import type { StartGate } from './start-gate.js';
 import { errorMessage } from '../errors.js';
 
 /** Where a runtime persists its record (a dispatcher's or a teammate's). */
@@ -70,6 +71,8 @@ export interface CodexRuntimeOptions {
    */
   awaitMcpServers?: readonly string[];
   record: RuntimeRecordStore;
+  /** Bounds concurrent app-server starts across the service (./start-gate.ts); absent: unbounded. */
+  startGate?: StartGate;
   /** The child's stdout/stderr go here (appended). */
   logFile: string;
   logger: Logger;
@@ -407,7 +410,13 @@ export class CodexRuntime implements AgentRuntime {
     for (const w of waiters) w.reject(new Error(`runtime ${this.opts.id} was stopped`));
   }
 
-  private async attempt(): Promise<StartResult> {
+  /** One start attempt, when the service's start gate has a slot (the start timeout runs from then). */
+  private attempt(): Promise<StartResult> {
+    if (this.stopRequested) return Promise.resolve({ status: 'stopped' });
+    return this.opts.startGate ? this.opts.startGate(() => this.attemptNow()) : this.attemptNow();
+  }
+
+  private async attemptNow(): Promise<StartResult> {
     if (this.stopRequested) return { status: 'stopped' };
     const n = this.gen.n + 1;
     const gen: Generation = { n, proc: null, rpc: null, threadId: null, sessions: new OpenThreads() };

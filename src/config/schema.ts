@@ -57,8 +57,10 @@ export const codexSchema = z
     overrides: z.record(z.string(), z.string()).default({}),
     /** Timeout of one JSON-RPC request, ms. */
     requestTimeoutMs: z.number().int().positive().default(30_000),
-    /** Timeout of spawn + initialize + thread start/resume, ms. */
+    /** Timeout of spawn + initialize + thread start/resume, ms (counted from when a start slot is free). */
     startTimeoutMs: z.number().int().positive().default(30_000),
+    /** codex app-servers starting at once across the service (dispatchers, teammates, restarts); more wait for a slot. */
+    startConcurrency: z.number().int().min(1).max(64).default(4),
     /** A running turn longer than this is interrupted and reported failed, ms. */
     turnTimeoutMs: z
       .number()
