@@ -7,12 +7,14 @@
  * - `POST /v1/responses` (JSON body `{model, stream, input:[...], tools, ...}`) → `text/event-stream`
  *   produced from the script's {@link ScriptStep}.
  * - Anything else → 404 `{"error":{"message":...}}`. A body that is not a JSON object → 400.
- *   A script that throws → 500.
+ *   A script that throws → 400 naming the request (a 5xx would make codex retry the same request and
+ *   report "high demand"; a 4xx fails the turn at once, with this text), also kept in `scriptErrors`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
 import type { Logger } from 'pino';
+import { errorMessage } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { demoScript } from './demo-script.js';
 import type { EchoedFunctionCall, FunctionOutput, InputMessage, ModelRequest, ScriptFn, ScriptStep } from './script-types.js';
@@ -45,6 +47,8 @@ export interface ScriptedModel {
   port: number;
   /** Recorded requests, in arrival order (live array). */
   requests: RecordedRequest[];
+  /** One line per request the script threw on: the request (index, last user text) and the error. */
+  scriptErrors: string[];
   /** Replaces the script for subsequent requests. */
   setScript(fn: ScriptFn): void;
   /** Ends hanging/delayed responses, closes all connections and the server. Idempotent. */
@@ -173,6 +177,7 @@ export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promi
   const log = (opts.logger ?? silentLogger()).child({ component: 'scripted-model' });
   let script: ScriptFn = opts.script ?? demoScript;
   const requests: RecordedRequest[] = [];
+  const scriptErrors: string[] = [];
   /** Responses still open (hanging, delayed or streaming). */
   const open = new Set<http.ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
@@ -311,8 +316,10 @@ export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promi
     try {
       step = await script(parsed);
     } catch (err) {
-      log.warn({ err }, 'script threw');
-      sendJson(res, 500, { error: { message: `script failed: ${(err as Error).message}`, type: 'server_error' } });
+      const line = `script failed on request #${requests.length - 1} (last user text ${JSON.stringify(parsed.lastUserText.slice(0, 200))}, ${parsed.functionOutputs.length} function output(s)): ${errorMessage(err)}`;
+      scriptErrors.push(line);
+      log.warn({ err }, line);
+      sendJson(res, 400, { error: { message: `scripted model: ${line}`, type: 'invalid_request_error' } });
       return;
     }
     log.debug({ kind: step.kind, lastUserText: parsed.lastUserText }, 'scripted step');
@@ -350,6 +357,7 @@ export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promi
     url,
     port,
     requests,
+    scriptErrors,
     setScript(fn) {
       script = fn;
     },

@@ -285,6 +285,20 @@ describe('CodexRuntime (real codex)', () => {
     expect(outcome.status === 'failed' && outcome.error).toContain('model exploded');
   });
 
+  it('a script that throws fails the turn at once with the scripted model’s line naming the request (no retries)', async () => {
+    env.model.setScript((req) => {
+      throw new Error(`unexpected: ${req.lastUserText}`);
+    });
+    const rt = track(testRuntime(env, store));
+    await rt.start();
+    const before = env.model.requests.length;
+    const outcome = await rt.runTurn('surprise', 20_000);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.status === 'failed' && outcome.error).toContain('script failed on request');
+    expect(outcome.status === 'failed' && outcome.error).toContain('unexpected: surprise');
+    expect(env.model.requests.length - before).toBe(1);
+  });
+
   it('declines approval requests at once: the command does not run and the turn still completes', async () => {
     let call = 0;
     env.model.setScript((req) => {

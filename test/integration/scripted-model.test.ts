@@ -149,7 +149,7 @@ describe('scripted model over HTTP', () => {
     expect(model.requests).toHaveLength(0);
   });
 
-  it('answers httpError steps and turns script exceptions into 500', async () => {
+  it('answers httpError steps and turns script exceptions into a 400 that names the request', async () => {
     model = await startScriptedModel({ script: () => ({ kind: 'httpError', status: 429, body: { error: { message: 'slow down' } } }) });
     const res = await postResponses(model, { input: [userMessage('x')] });
     expect(res.status).toBe(429);
@@ -163,9 +163,11 @@ describe('scripted model over HTTP', () => {
     model.setScript(() => {
       throw new Error('oops');
     });
-    const res3 = await postResponses(model, { input: [] });
-    expect(res3.status).toBe(500);
-    expect(await res3.json()).toMatchObject({ error: { message: expect.stringContaining('oops') } });
+    const res3 = await postResponses(model, { input: [userMessage('what now')] });
+    expect(res3.status).toBe(400);
+    const line = 'script failed on request #2 (last user text "what now", 0 function output(s)): oops';
+    expect(await res3.json()).toMatchObject({ error: { message: `scripted model: ${line}`, type: 'invalid_request_error' } });
+    expect(model.scriptErrors).toEqual([line]);
     expect(model.requests).toHaveLength(3);
   });
 
