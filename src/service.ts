@@ -14,6 +14,8 @@ import { createChannel } from './channels/index.js';
 import type { AcceptResult, ChannelAdapter, InboundMessage } from './channels/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { codexBinaryFor } from './codex/binary.js';
+import { OnDemandRuntime } from './codex/on-demand-runtime.js';
+import type { AgentRuntime } from './codex/agent-runtime.js';
 import { startGate } from './codex/start-gate.js';
 import { childEnvironmentFor, type CodexLaunch } from './codex/child-env.js';
 import { CodexRuntime } from './codex/runtime.js';
@@ -291,7 +293,19 @@ async function createDispatcher(
   if (d.model) spec.model = d.model;
   if (d.approvalPolicy) spec.approvalPolicy = d.approvalPolicy;
   if (d.sandbox) spec.sandbox = d.sandbox;
-  const runtime = new CodexRuntime(runtimeOptions(config, spec, deps));
+  const codexRuntime = new CodexRuntime(runtimeOptions(config, spec, deps));
+  const runtime: AgentRuntime =
+    d.lazyStart || d.idleStopMs !== undefined
+      ? new OnDemandRuntime(codexRuntime, {
+          id: d.id,
+          lazyStart: d.lazyStart,
+          idleStopMs: d.idleStopMs ?? null,
+          // Queued turns and completions, and approvals the dispatcher's turns wait on, keep it up.
+          busy: () => deps.store.listQueue(d.id).length > 0 || deps.approvals.list().some((r) => r.dispatcherId === d.id),
+          clock: deps.clock,
+          logger: deps.logger,
+        })
+      : codexRuntime;
   return new Dispatcher({
     id: d.id,
     runtime,

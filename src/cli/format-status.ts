@@ -85,7 +85,7 @@ export function formatStatusTable(status: ServiceStatus): string {
     ['DISPATCHER', 'STATUS', 'THREAD', 'WAITING', 'TURN AGE', 'TURN RETRIES', 'RESTARTS', 'LAST ERROR'],
     status.dispatchers.map((d) => [
       d.id,
-      d.status,
+      d.status === 'idle' && typeof d.idleForMs === 'number' ? `idle ${formatAge(d.idleForMs)}` : d.status,
       d.threadId ?? '-',
       String(d.waitingTurns),
       formatAge(d.runningTurnAgeMs),

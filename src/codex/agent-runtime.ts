@@ -21,11 +21,15 @@ export interface ReadyEvent {
   firstStart: boolean;
 }
 
-export type StartResult = { status: 'ready' } | { status: 'failed'; error: string } | { status: 'stopped' };
+/** `idle`: not started because the runtime starts on first use (./on-demand-runtime.ts). */
+export type StartResult = { status: 'ready' } | { status: 'failed'; error: string } | { status: 'stopped' } | { status: 'idle' };
+
+/** A runtime's status as its users see it: the persisted lifecycle, or `idle` (stopped for want of use; starts on demand). */
+export type AgentStatus = RuntimeStatus | 'idle';
 
 /** Thrown by operations that need a ready runtime. */
 export class RuntimeNotReadyError extends Error {
-  constructor(id: string, status: RuntimeStatus) {
+  constructor(id: string, status: AgentStatus) {
     super(`runtime ${id} is ${status}, not ready`);
     this.name = 'RuntimeNotReadyError';
   }
@@ -61,14 +65,16 @@ export type SessionOpenResult = ThreadOpenResult & { opened: boolean };
 export type { SteerResult } from './turn-runner.js';
 
 export interface AgentRuntime {
-  /** Lifecycle state (declared → starting → ready → degraded → stopping → stopped). */
-  readonly status: RuntimeStatus;
+  /** Lifecycle state (declared → starting → ready → degraded → stopping → stopped), or `idle`. */
+  readonly status: AgentStatus;
   /** The thread's id, once one was opened (persisted across restarts), else null. */
   readonly threadId: string | null;
   /** Pid of the app-server child while one runs. */
   readonly pid: number | undefined;
   /** Null when codex can reach its model; else the one-line fix for missing credentials. */
   readonly loginNeeded: string | null;
+  /** When the runtime was last used, ms since the epoch, where it keeps track (lazy start / idle stop). */
+  readonly lastUsedAt?: number;
   /** Called after every successful start (the first and each restart); returns its unsubscribe. */
   onReady(listener: (e: ReadyEvent) => void): () => void;
   /** First start; a failed attempt keeps retrying with backoff. @throws Error when already started. */

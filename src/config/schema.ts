@@ -299,6 +299,13 @@ export const dispatcherSchema = z
      */
     maxConcurrentTurns: z.number().int().positive().max(64).default(1),
     sessions: sessionsSchema.prefault({}),
+    /** Start the dispatcher's app-server on its first message (or completion) instead of at service start. */
+    lazyStart: z.boolean().default(false),
+    /**
+     * Stop the app-server after this long with no turn, nothing queued and no pending approval, ms
+     * (status `idle`; the next message starts it again and resumes its thread). Absent: never.
+     */
+    idleStopMs: z.number().int().positive().optional(),
     /** Overrides codex.turnTimeoutMs for this dispatcher, ms. */
     turnTimeoutMs: z.number().int().positive().optional(),
     /** Extra developer instructions for this dispatcher's thread. */

@@ -378,6 +378,7 @@ export class Dispatcher {
       id,
       status: rt.status === 'ready' && rt.loginNeeded ? 'needs_login' : retrying ? 'retrying' : rt.status,
       threadId: rt.threadId,
+      idleForMs: rt.status === 'idle' && rt.lastUsedAt !== undefined ? clock.now() - rt.lastUsedAt : null,
       pid: rt.pid ?? null,
       queueDepth: queue.length,
       waitingTurns: Math.max(0, queue.length - runs.length),

@@ -2,7 +2,8 @@
  * What `switchboard status` (and `--json`, the admin API's `GET /status`) shows of a dispatcher
  * and its sessions; built by the Dispatcher from its runtime, its running turns and the store.
  */
-import type { RuntimeStatus, SessionScope } from '../state/types.js';
+import type { SessionScope } from '../state/types.js';
+import type { AgentStatus } from '../codex/agent-runtime.js';
 
 /** One session of a dispatcher, as `switchboard status` shows it. */
 export interface SessionStatus {
@@ -32,8 +33,10 @@ export interface DispatcherStatus {
    * lastError); `retrying` when it is up but codex keeps retrying the running turn's model
    * requests (codex app-server v2 `error` with `willRetry: true`; see turnRetries, lastError).
    */
-  status: RuntimeStatus | 'needs_login' | 'retrying';
+  status: AgentStatus | 'needs_login' | 'retrying';
   threadId: string | null;
+  /** While `idle`: how long since the runtime was last used, ms; else null. */
+  idleForMs: number | null;
   /** Accepted turns not yet settled, the running one included. */
   queueDepth: number;
   /** Accepted turns waiting behind the running one (queueDepth less the running turn). */

@@ -6,8 +6,8 @@
  *
  * - Turns of one session run one at a time in arrival order; different sessions overlap.
  *   With `limit` 1 the dispatcher is one FIFO across all its sessions.
- * - Nothing starts while `runnable()` is false (runtime restarting, restart notice pending); the
- *   scheduler waits for `whenRunnable()` and looks again.
+ * - Nothing starts while `runnable()` is false (runtime restarting, restart notice pending); with
+ *   something queued the scheduler waits for `whenRunnable()` and looks again.
  * - An entry `held()` (a message being steered into the running turn) is not started; its session
  *   waits for it. A run that throws (e.g. the state file cannot be written) holds its session back
  *   for `retryMs`, so a failing entry is not retried in a hot loop; other sessions go on.
@@ -72,7 +72,9 @@ export class TurnScheduler {
       if (this.runs.size === 0) o.onIdle();
       return;
     }
-    if (!o.runnable()) return this.waitRunnable();
+    // Waiting for the runtime only when something is queued: an idle runtime (lazy start, idle
+    // stop) starts on that wait, so an empty queue must not wake it. A later accept schedules again.
+    if (!o.runnable()) return o.list().length > 0 ? this.waitRunnable() : undefined;
     const looked = new Set<string>();
     for (const entry of o.list()) {
       if (this.runs.size >= o.limit) break;

@@ -15,7 +15,7 @@ export type ChannelLifecycle = 'created' | 'starting' | 'started' | 'failed' | '
 export type ChannelState = Exclude<ChannelLifecycle, 'started'> | ChannelConnection;
 
 export interface ReadinessReport {
-  /** Every dispatcher's runtime is `ready` and every channel is started and `connected`. */
+  /** Every dispatcher's runtime is `ready` (or `idle`: it starts on its next message) and every channel is started and `connected`. */
   ready: boolean;
   dispatchers: Array<{ id: string; status: string }>;
   channels: Array<{ id: string; type: string; state: ChannelState }>;
@@ -41,6 +41,7 @@ export function channelStateOf(c: Pick<ChannelReadinessInput, 'lifecycle' | 'con
 /** Builds a report from the parts' states. */
 export function readinessOf(dispatchers: ReadonlyArray<{ id: string; status: string }>, channels: ReadonlyArray<ChannelReadinessInput>): ReadinessReport {
   const reported = channels.map((c) => ({ id: c.id, type: c.type, state: channelStateOf(c) }));
-  const ready = dispatchers.every((d) => d.status === 'ready') && reported.every((c) => c.state === 'connected');
+  // An idle dispatcher (stopped for want of use, or not started yet: lazyStart) starts on its next message.
+  const ready = dispatchers.every((d) => d.status === 'ready' || d.status === 'idle') && reported.every((c) => c.state === 'connected');
   return { ready, dispatchers: dispatchers.map((d) => ({ id: d.id, status: d.status })), channels: reported };
 }

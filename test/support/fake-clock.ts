@@ -33,6 +33,21 @@ export class FakeClock implements Clock {
     return this.timers.filter((t) => !t.cancelled);
   }
 
+  /** Advances time by `ms`, firing every timer that falls due meanwhile, in due order. */
+  advance(ms: number): void {
+    const until = this.nowMs + ms;
+    for (;;) {
+      const next = this.pending()
+        .filter((t) => t.dueAt <= until)
+        .sort((a, b) => a.dueAt - b.dueAt)[0];
+      if (!next) break;
+      next.cancelled = true;
+      this.nowMs = next.dueAt;
+      next.fn();
+    }
+    this.nowMs = until;
+  }
+
   /** Advances time to the earliest pending timer and fires it; returns its delay. */
   fireNext(): number {
     const next = this.pending().sort((a, b) => a.dueAt - b.dueAt)[0];

@@ -41,6 +41,7 @@ function dispatcher(id: string, sessions: SessionStatus[], runningTurns = 1): Di
     id,
     status: 'ready',
     threadId: UUID,
+    idleForMs: null,
     queueDepth: 1,
     waitingTurns: 0,
     pid: 2,

@@ -245,6 +245,7 @@ describe('status table', () => {
         id: 'main',
         status: 'ready',
         threadId: 't1',
+        idleForMs: null,
         queueDepth: 0,
         waitingTurns: 0,
         pid: 2,
