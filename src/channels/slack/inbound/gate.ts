@@ -27,7 +27,8 @@
 import type { App, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../../../log.js';
 import { foreignAction, foreignEvent, type OwnSlackIdentity } from './identity-guard.js';
-import { appRateLimitedSchema, blockActionsSchema, describeIssues, EVENT_SCHEMAS, eventCallbackSchema } from './schema.js';
+import { describeIssues } from '../../schema-issues.js';
+import { appRateLimitedSchema, blockActionsSchema, EVENT_SCHEMAS, eventCallbackSchema } from './schema.js';
 
 export type GateVerdict = { pass: true } | { pass: false; level: 'warn' | 'info'; message: string; fields: Record<string, unknown> };
 

@@ -92,11 +92,3 @@ export const appRateLimitedSchema = z.looseObject({
   api_app_id: z.string().optional(),
   minute_rate_limited: z.number().optional(),
 });
-
-/** `path: message` lines of a zod error, at most three, for one log line; paths start with `prefix` when given. */
-export function describeIssues(error: z.ZodError, prefix?: string): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${[...(prefix ? [prefix] : []), ...i.path].join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
-}
