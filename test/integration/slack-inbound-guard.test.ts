@@ -217,6 +217,23 @@ describe.each(['socket', 'http'] as const)('Slack inbound seam (%s)', (mode) => 
   });
 });
 
+describe('Slack inbound seam in Socket Mode only', () => {
+  it('§7: an events_api envelope without an event object is acked and logged by the seam, not an unhandled rejection in the SDK', async () => {
+    const h = await start('socket');
+    const cases: Array<[Record<string, unknown> | null, string]> = [
+      [{ type: 'app_rate_limited', team_id: 'T0FAKE', api_app_id: 'A1', minute_rate_limited: 1 }, 'app_rate_limited'],
+      [{ type: 'event_callback', team_id: 'T0FAKE', api_app_id: 'A1', event: 'x' }, 'slack payload malformed'],
+      [null, 'not handled by this service'],
+    ];
+    for (const [payload, line] of cases) {
+      expect((await h.fake.sendEnvelope('events_api', payload as Record<string, unknown>)).acked).toBe(true);
+      await h.log.waitForLine(line);
+    }
+    await ownMessageStillAnswered(h, 'after bad envelopes');
+    expect(h.log.lines.filter((l) => (l.level ?? 0) >= LEVEL.error)).toEqual([]);
+  });
+});
+
 describe('Slack inbound seam over HTTP only', () => {
   it('§8: app_rate_limited gets its 200 straight away, not the unhandled-request 404 after 3 s', async () => {
     const h = await start('http');
@@ -254,6 +271,21 @@ describe('Slack inbound seam over HTTP only', () => {
     }
     await waitFor(() => h.received.length === 3, 5000, 'three fresh messages');
     expect(h.received.map((m) => m.text).sort()).toEqual(['at -240', 'at 0', 'at 240']);
+  });
+
+  it('§7: a signed body that is JSON but not an object is refused 400 (Bolt would reject unhandled on null); the listener keeps serving', async () => {
+    const h = await start('http');
+    const url = h.channel.eventsUrl!;
+    for (const body of ['null', '42', '[]', '"x"']) expect((await postEvent(url, SIGNING_SECRET, body)).status, body).toBe(400);
+    const form = new URLSearchParams({ payload: 'null' }).toString();
+    expect((await postEvent(url, SIGNING_SECRET, form, { contentType: 'application/x-www-form-urlencoded' })).status).toBe(400);
+    expect(h.log.find('payload malformed')).toHaveLength(5);
+    expect((await postEvent(url, SIGNING_SECRET, '{"type": "event_callback", ')).status).toBe(400);
+    expect(
+      (await postEvent(url, SIGNING_SECRET, h.fake.eventCallback(dmMessage({ user: 'U1', channel: 'D1', text: 'x' })), { tamper: 'signature' })).status,
+    ).toBe(401);
+    expect((await fetch(url.replace('/slack/events', '/elsewhere'), { method: 'POST', body: '{}' })).status).toBe(404);
+    await ownMessageStillAnswered(h, 'served');
   });
 
   it('§3: without app_id from auth.test the app id comes from bots.info, and foreign apps are still dropped', async () => {

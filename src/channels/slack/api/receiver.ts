@@ -6,20 +6,20 @@
  *   Receivers only call `app.processEvent` (Bolt 5.1 dist/receivers/HTTPReceiver.js and
  *   SocketModeReceiver.js: `init(app)` stores it, events go to `this.app.processEvent(event)`).
  * - HTTP mode: Bolt's `HTTPReceiver` (signature, body parsing, `url_verification`, acks), whose
- *   public `requestListener` is wrapped so a request whose `X-Slack-Request-Timestamp` lies more
- *   than 5 minutes in the past *or the future* is answered 401 before Bolt sees it
- *   (../../signed-window.ts: Bolt itself only rejects old ones). A missing or malformed header is
- *   left to Bolt, which answers 401 (its signature check needs the header).
+ *   public `requestListener` is wrapped by ./http-guard.ts: a request dated more than 5 minutes in
+ *   the past *or the future* is answered 401, a body that is not a JSON object 400, before Bolt
+ *   sees it.
+ * - Socket Mode: ./socket-frames.ts guards the SDK's frame handler.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type App, HTTPReceiver, type Receiver, type Logger as SlackLogger, SocketModeReceiver } from '@slack/bolt';
 import type { Clock } from '../../../clock.js';
 import type { SlackChannelConfig } from '../../../config/schema.js';
 import type { Logger } from '../../../log.js';
-import { checkRequestTimestamp } from '../../signed-window.js';
 import { gatedApp } from '../inbound/gate.js';
 import type { OwnSlackIdentity } from '../inbound/identity-guard.js';
 import { withTrailingSlash } from './client.js';
+import { guardHttpRequests } from './http-guard.js';
+import { guardSocketFrames } from './socket-frames.js';
 
 /** A Receiver that hands Bolt's receiver a gated view of the App (see the module doc). */
 export class GatedReceiver<R extends Receiver> implements Receiver {
@@ -50,7 +50,10 @@ export interface ReceiverOptions {
   clock: Clock;
 }
 
-/** Socket Mode: the receiver's WebClient points at `config.apiUrl` (apps.connections.open). */
+/**
+ * Socket Mode: the receiver's WebClient points at `config.apiUrl` (apps.connections.open); frames
+ * the SDK cannot handle are acked and logged in front of it (./socket-frames.ts).
+ */
 export function socketModeReceiver(opts: ReceiverOptions): GatedReceiver<SocketModeReceiver> {
   const { config } = opts;
   const inner = new SocketModeReceiver({
@@ -58,28 +61,14 @@ export function socketModeReceiver(opts: ReceiverOptions): GatedReceiver<SocketM
     logger: opts.sdkLogger,
     installerOptions: { clientOptions: config.apiUrl ? { slackApiUrl: withTrailingSlash(config.apiUrl) } : {} },
   });
+  guardSocketFrames(inner.client, opts.logger);
   return new GatedReceiver(inner, opts.own, opts.logger);
 }
 
-/** HTTP (Events API) on `config.path`, with the two-sided timestamp window in front of Bolt's checks. */
+/** HTTP (Events API) on `config.path`, Bolt's request listener behind ./http-guard.ts. */
 export function httpReceiver(opts: ReceiverOptions): GatedReceiver<HTTPReceiver> {
-  const { config, clock, logger } = opts;
-  const inner = new HTTPReceiver({ signingSecret: config.signingSecret ?? '', endpoints: config.path, logger: opts.sdkLogger });
-  const bolt = inner.requestListener;
-  inner.requestListener = (req: IncomingMessage, res: ServerResponse): void => {
-    const ts = req.headers['x-slack-request-timestamp'];
-    if (typeof ts === 'string' && req.method === 'POST') {
-      const verdict = checkRequestTimestamp(ts, clock.now());
-      if (!verdict.ok) {
-        logger.warn({ reason: verdict.reason, detail: verdict.detail, path: req.url }, 'slack request rejected: timestamp outside the 5-minute window');
-        // Drain the body so the connection can be reused, then answer like Bolt's own 401.
-        req.resume();
-        res.writeHead(401);
-        res.end();
-        return;
-      }
-    }
-    bolt(req, res);
-  };
+  const { config, clock, logger, sdkLogger } = opts;
+  const inner = new HTTPReceiver({ signingSecret: config.signingSecret ?? '', endpoints: config.path, logger: sdkLogger });
+  inner.requestListener = guardHttpRequests(inner.requestListener, { clock, logger, sdkLogger });
   return new GatedReceiver(inner, opts.own, logger);
 }
