@@ -38,8 +38,7 @@ import { createLarkLogger, SDK_LOGGER_LEVEL } from './api/logger.js';
 import { downloadResource } from './api/resources.js';
 import type { ResourceRef } from './inbound/content.js';
 import { RecentIds } from './inbound/dedup.js';
-import type { FeishuMessageEvent } from './inbound/event.js';
-import { createCardActionHandler, type FeishuCardActionEvent } from './inbound/card-actions.js';
+import { createCardActionHandler } from './inbound/card-actions.js';
 import { ChannelStoppingError, createReceiveHandler } from './inbound/handler.js';
 import { longConnectionState, startLongConnection } from './inbound/long-connection.js';
 import { startWebhook, type RunningWebhook } from './inbound/webhook.js';
@@ -153,9 +152,9 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
       loggerLevel: SDK_LOGGER_LEVEL,
     }).register({
       'im.message.receive_v1': async (data: unknown) => {
-        await receive(data as FeishuMessageEvent);
+        await receive(data);
       },
-      'card.action.trigger': (data: unknown) => cardAction(data as FeishuCardActionEvent),
+      'card.action.trigger': (data: unknown) => cardAction(data),
     });
     identity = id;
     onMessage = handler;
@@ -185,6 +184,7 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
           verificationToken: config.verificationToken ?? '',
           ...(config.encryptKey !== undefined ? { encryptKey: config.encryptKey } : {}),
           dispatcher,
+          clock,
           logger,
         });
       }

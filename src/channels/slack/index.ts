@@ -5,7 +5,9 @@
  * - start(): `auth.test` (bot identity), then the App connects (Socket Mode) or listens (HTTP).
  *   A rejected token or an unusable listen address makes start() throw an Error naming the
  *   channel id, so the service fails at startup instead of running deaf.
- * - Inbound: `app_mention` and `message` events → InboundMessage (./inbound); access lists,
+ * - Inbound: every payload passes the inbound seam first (./inbound/gate.ts: shape, own
+ *   workspace and app, non-event callbacks acked; HTTP: the two-sided 5-minute timestamp window,
+ *   ./api/receiver.ts). `app_mention` and `message` events → InboundMessage (./inbound); access lists,
  *   requireMention, the `stop` / `status` commands and the notice for a message that could not be
  *   queued are the service's business (AccessGate, src/dispatch/not-queued.ts).
  * - send(): Markdown → mrkdwn parts, threaded, idempotent per key (./outbound/send.ts).
@@ -88,7 +90,7 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
 
   async function doStart(handler: InboundHandler): Promise<void> {
     const id = await fetchBotIdentity({ client, logger }, config.id);
-    const { app: a, socketClient } = createSlackApp({ config, identity: id, logger: sdkLogger });
+    const { app: a, socketClient } = createSlackApp({ config, identity: id, logger: sdkLogger, log: logger, clock });
     const tracked = socketClient
       ? trackSocketModeConnection(socketClient, (state, previous) => {
           // `disconnected` follows only our own stop() (the SDK reconnects by itself otherwise).
@@ -114,7 +116,14 @@ export function createSlackChannel(config: SlackChannelConfig, deps: SlackChanne
     socket = tracked;
     identity = id;
     logger.info(
-      { mode: config.mode, botUserId: id.userId, botId: id.botId, ...(config.mode === 'http' ? { eventsUrl: eventsUrl() } : {}) },
+      {
+        mode: config.mode,
+        botUserId: id.userId,
+        botId: id.botId,
+        teamId: id.teamId,
+        appId: id.appId,
+        ...(config.mode === 'http' ? { eventsUrl: eventsUrl() } : {}),
+      },
       'slack channel started',
     );
   }

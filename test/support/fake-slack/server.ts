@@ -156,6 +156,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     botId,
     teamId,
     appId,
+    authTestAppId: opts.authTestAppId ?? true,
     users,
     store,
     clock,

@@ -16,6 +16,8 @@ export interface FakeSlackOptions {
   teamId?: string;
   /** App id, used in event envelopes and the Socket Mode hello (default 'A1'). */
   appId?: string;
+  /** Whether auth.test answers `app_id` (default true); false leaves bots.info as the only source. */
+  authTestAppId?: boolean;
   /** Known users for users.info; the bot user is added automatically. */
   users?: Record<string, FakeSlackUser>;
   /** If set, the only bot token accepted; otherwise any `xoxb-`/`xoxp-` token is. */

@@ -12,6 +12,8 @@ export interface WebApiState {
   botId: string;
   teamId: string;
   appId: string;
+  /** Whether auth.test reports `app_id` (else only bots.info does). */
+  authTestAppId: boolean;
   users: Map<string, FakeSlackUser>;
   store: MessageStore;
   clock: TsClock;
@@ -129,8 +131,17 @@ export const METHODS: Record<string, MethodSpec> = {
       team_id: s.teamId,
       user_id: s.botUserId,
       bot_id: s.botId,
+      ...(s.authTestAppId ? { app_id: s.appId, app_name: 'Switchboard' } : {}),
       is_enterprise_install: false,
     }),
+  },
+
+  'bots.info': {
+    token: 'bot',
+    handle: (body, s) =>
+      str(body.bot) === s.botId
+        ? { ok: true, bot: { id: s.botId, app_id: s.appId, user_id: s.botUserId, name: 'switchboard', deleted: false, updated: 1_700_000_000 } }
+        : err('bot_not_found'),
   },
 
   'apps.connections.open': { token: 'app', handle: (_body, s) => ({ ok: true, url: s.openSocketUrl() }) },

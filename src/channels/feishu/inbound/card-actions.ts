@@ -22,7 +22,9 @@
 import type { Clock } from '../../../clock.js';
 import type { Logger } from '../../../log.js';
 import type { ActionHandler, ActionResult } from '../../live.js';
+import { describeIssues } from '../../schema-issues.js';
 import { ACTION_VALUE_KEY } from '../outbound/card-stream.js';
+import { cardActionSchema } from './schema.js';
 
 /** How long the service's handler may take before the callback is answered anyway, ms (Feishu waits 3 s). */
 export const CARD_ACTION_ANSWER_MS = 2_500;
@@ -54,9 +56,20 @@ export interface CardActionOptions {
 
 const TOAST_TYPE: Record<ActionResult['status'], 'info' | 'warning'> = { done: 'info', refused: 'warning', stale: 'warning' };
 
-export function createCardActionHandler(opts: CardActionOptions): (data: FeishuCardActionEvent) => Promise<CardActionAnswer> {
+/**
+ * `data` is the flattened callback as the EventDispatcher hands it over; one of the wrong shape
+ * (./schema.ts `cardActionSchema`) is answered `{}` (no toast) and logged once at warn.
+ */
+export function createCardActionHandler(opts: CardActionOptions): (data: unknown) => Promise<CardActionAnswer> {
   const { logger } = opts;
-  return async (data) => {
+  return async (raw) => {
+    const parsed = cardActionSchema.safeParse(raw);
+    if (!parsed.success) {
+      logger.warn({ event: 'card.action.trigger', issues: describeIssues(parsed.error) }, 'feishu card action malformed; acknowledged and dropped');
+      return {};
+    }
+    // The schema checks the types of every field FeishuCardActionEvent names.
+    const data = parsed.data as FeishuCardActionEvent;
     const value = data.action?.value;
     const actionId = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[ACTION_VALUE_KEY] : undefined;
     const where = { eventId: data.event_id, cardMessageId: data.context?.open_message_id, conversation: data.context?.open_chat_id };

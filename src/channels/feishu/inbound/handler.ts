@@ -9,6 +9,12 @@
  *   when it threw), so the handler does only the hand-over: the service's handler resolves once the
  *   message is persisted; turns run later, never inside it.
  *
+ * The event's shape is checked first (./schema.ts `messageReceiveSchema`): a malformed event —
+ * e.g. `mentions` that is not an array — is acknowledged (the webhook answers 200, the long
+ * connection acks 200) and logged once at warn, because it stays malformed on every redelivery and
+ * a 500 would only make Feishu deliver it again (it redelivers events not answered 200, with
+ * growing intervals, open.feishu.cn "事件订阅概述": retries at 15 s, 5 min, 1 h, 6 h).
+ *
  * A handler failure (normalising or handing over threw) forgets the event id, so Feishu's
  * re-delivery is handled again, and rethrows (the long connection then acks 500, the webhook
  * answers 500). Everything that is not a failure resolves.
@@ -22,7 +28,9 @@ import type { Clock } from '../../../clock.js';
 import type { Logger } from '../../../log.js';
 import type { InboundMessage } from '../../types.js';
 import type { RecentIds } from './dedup.js';
+import { describeIssues } from '../../schema-issues.js';
 import { normaliseEvent, type FeishuMessageEvent, type ResourceFetcher } from './event.js';
+import { messageReceiveSchema } from './schema.js';
 
 export interface ReceiveHandlerOptions {
   channelId: string;
@@ -38,7 +46,7 @@ export interface ReceiveHandlerOptions {
   deliver(message: InboundMessage): Promise<void>;
 }
 
-export type ReceiveOutcome = 'delivered' | 'skipped' | 'duplicate' | 'rejected';
+export type ReceiveOutcome = 'delivered' | 'skipped' | 'duplicate' | 'rejected' | 'malformed';
 
 /** Thrown by `deliver` while the channel stops: the event stays unacknowledged, Feishu delivers it again later. */
 export class ChannelStoppingError extends Error {
@@ -54,7 +62,8 @@ export function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function createReceiveHandler(opts: ReceiveHandlerOptions): (data: FeishuMessageEvent) => Promise<ReceiveOutcome> {
+/** `data` is the flattened event as the EventDispatcher hands it over: anything, until checked. */
+export function createReceiveHandler(opts: ReceiveHandlerOptions): (data: unknown) => Promise<ReceiveOutcome> {
   const { logger } = opts;
   const chains = new Map<string, Promise<unknown>>();
   /** Runs `fn` after every earlier task of `chat` settled. */
@@ -67,7 +76,18 @@ export function createReceiveHandler(opts: ReceiveHandlerOptions): (data: Feishu
     });
     return run;
   };
-  return async (data) => {
+  return async (raw) => {
+    const parsed = messageReceiveSchema.safeParse(raw);
+    if (!parsed.success) {
+      const r = (typeof raw === 'object' && raw !== null ? raw : {}) as { event_id?: unknown };
+      logger.warn(
+        { eventId: typeof r.event_id === 'string' ? r.event_id : undefined, event: 'im.message.receive_v1', issues: describeIssues(parsed.error) },
+        'feishu event malformed; acknowledged and dropped',
+      );
+      return 'malformed';
+    }
+    // The schema checks the types of every field FeishuMessageEvent names.
+    const data = parsed.data as FeishuMessageEvent;
     const where = { eventId: data.event_id, messageId: data.message?.message_id, conversation: data.message?.chat_id };
     if (opts.verificationToken !== undefined && !sameSecret(String(data.token ?? ''), opts.verificationToken)) {
       logger.warn(where, 'feishu event rejected: wrong verification token');

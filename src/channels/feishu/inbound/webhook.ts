@@ -15,9 +15,16 @@
  * | body over 1 MiB | 413 |
  * | not JSON / not an object / `encrypt` that does not decrypt to JSON | 400 |
  * | encrypt key set, signature headers missing or wrong (a `url_verification` may come unsigned) | 401 |
+ * | signed, but `X-Lark-Request-Timestamp` more than 5 minutes in the past or the future (../../signed-window.ts) | 401 |
  * | wrong verification token (`token`, schema 2.0 `header.token`) | 401 |
+ * | `url_verification` whose `challenge` is not a string | 400 |
  * | `url_verification` | 200 `{challenge}` |
- * | an event | handed to the EventDispatcher (`needCheck: false`: verified here), 200 `{}` once handled (a callback such as `card.action.trigger`: 200 with the handler's answer object, e.g. a toast); 500 if handling failed |
+ * | a schema 2.0 body whose `header` / `event` are of the wrong shape (./schema.ts) | 200 `{}`, not dispatched, one warning |
+ * | an event | handed to the EventDispatcher (`needCheck: false`: verified here), 200 `{}` once handled (a callback such as `card.action.trigger`: 200 with the handler's answer object, e.g. a toast); an event of the wrong shape is acknowledged by its handler (200, one warning: ./handler.ts); 500 only if handling failed (e.g. the message could not be stored), so Feishu delivers it again |
+ *
+ * Why 200 for a malformed event: Feishu redelivers whatever is not answered 200 (open.feishu.cn
+ * "事件订阅概述"), and a malformed event is malformed on every redelivery; a 4xx or 500 only brings
+ * it back. A bad handshake (`url_verification`) gets 400: it is answered once, interactively.
  *
  * Feishu facts: with an Encrypt Key every body is `{"encrypt": base64(iv ‖ AES-256-CBC(json))}`,
  * key = SHA-256(encrypt key), PKCS#7; `X-Lark-Signature` = hex SHA-256(timestamp + nonce +
@@ -28,8 +35,12 @@ import { createDecipheriv, createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as lark from '@larksuiteoapi/node-sdk';
+import type { Clock } from '../../../clock.js';
 import type { Logger } from '../../../log.js';
+import { describeIssues } from '../../schema-issues.js';
+import { checkRequestTimestamp } from '../../signed-window.js';
 import { sameSecret } from './handler.js';
+import { eventEnvelopeSchema, urlVerificationSchema } from './schema.js';
 
 /** Largest accepted request body, bytes (events are a few KiB). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -42,6 +53,8 @@ export interface WebhookOptions {
   verificationToken: string;
   encryptKey?: string;
   dispatcher: lark.EventDispatcher;
+  /** The clock signed timestamps are checked against. */
+  clock: Clock;
   logger: Logger;
 }
 
@@ -146,14 +159,32 @@ export async function startWebhook(opts: WebhookOptions): Promise<RunningWebhook
       if (signed ? !signatureValid(opts.encryptKey, req.headers, raw) : !challenge) {
         throw new HttpError(401, 'bad_signature', signed ? 'signature does not match' : 'signature headers missing');
       }
+      if (signed) {
+        // signatureValid needs the header, so it is there.
+        const window = checkRequestTimestamp(header(req.headers, 'x-lark-request-timestamp') ?? '', opts.clock.now());
+        if (!window.ok) throw new HttpError(401, `timestamp_${window.reason}`, `X-Lark-Request-Timestamp outside the 5-minute window: ${window.detail}`);
+      }
     }
     const headerToken = isObject(payload.header) ? payload.header.token : undefined;
     const token = String(headerToken ?? payload.token ?? '');
     if (!sameSecret(token, opts.verificationToken)) throw new HttpError(401, 'bad_token', 'wrong verification token');
 
     if (challenge) {
+      const verification = urlVerificationSchema.safeParse(payload);
+      if (!verification.success) throw new HttpError(400, 'bad_challenge', `url_verification malformed: ${describeIssues(verification.error)}`);
       logger.info('feishu url_verification answered');
-      return send(res, 200, { challenge: payload.challenge });
+      return send(res, 200, { challenge: verification.data.challenge });
+    }
+    if (payload.schema === '2.0') {
+      const envelope = eventEnvelopeSchema.safeParse(payload);
+      if (!envelope.success) {
+        const h = isObject(payload.header) ? payload.header : {};
+        logger.warn(
+          { eventId: typeof h.event_id === 'string' ? h.event_id : undefined, issues: describeIssues(envelope.error) },
+          'feishu webhook event malformed; acknowledged and dropped',
+        );
+        return send(res, 200, {});
+      }
     }
     const answer: unknown = await opts.dispatcher.invoke(payload, { needCheck: false });
     send(res, 200, isObject(answer) ? answer : {});

@@ -9,7 +9,8 @@
  *   dials the WebSocket URL it returns). Its WebClient keeps the SocketModeClient's long
  *   reconnect-friendly retry policy; our calls use the channel's own client.
  * - HTTP (Events API): Bolt's `HTTPReceiver` verifies `X-Slack-Signature` (v0 HMAC-SHA256 of
- *   `v0:{timestamp}:{body}`) and rejects requests more than 5 minutes old with 401, answers
+ *   `v0:{timestamp}:{body}`) and rejects requests more than 5 minutes old with 401 (./receiver.ts
+ *   adds the same limit for requests dated in the future), answers
  *   `url_verification`, acks events with an empty 200 before listeners run, 400 for a signed
  *   non-JSON body, 404 for other paths. `app.start({port, host})` resolves with the `http.Server`.
  * - Events are acked before listeners run (`App.processEvent`), in both modes.
@@ -17,16 +18,24 @@
 import { parseListenAddress } from '../../listen.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, SocketModeReceiver, type Logger as SlackLogger } from '@slack/bolt';
+import { App, type SocketModeReceiver, type Logger as SlackLogger } from '@slack/bolt';
+import type { Clock } from '../../../clock.js';
 import type { SlackChannelConfig } from '../../../config/schema.js';
+import type { Logger } from '../../../log.js';
 import type { BotIdentity } from '../inbound/event.js';
+import type { OwnSlackIdentity } from '../inbound/identity-guard.js';
 import { classifySlackError } from './call.js';
-import { slackClientOptions, withTrailingSlash } from './client.js';
+import { slackClientOptions } from './client.js';
+import { httpReceiver, socketModeReceiver } from './receiver.js';
 
 export interface SlackAppOptions {
   config: SlackChannelConfig;
-  identity: BotIdentity;
+  identity: BotIdentity & OwnSlackIdentity;
+  /** Bolt's logger (./logger.ts). */
   logger: SlackLogger;
+  /** The channel's logger, for the inbound seam's log lines. */
+  log: Logger;
+  clock: Clock;
 }
 
 export interface SlackApp {
@@ -35,7 +44,7 @@ export interface SlackApp {
   socketClient?: SocketModeReceiver['client'];
 }
 
-/** Builds (does not start) the App for `config.mode`. */
+/** Builds (does not start) the App for `config.mode`, its receiver gated by ../inbound/gate.ts (./receiver.ts). */
 export function createSlackApp(opts: SlackAppOptions): SlackApp {
   const { config, identity, logger } = opts;
   const base = {
@@ -47,15 +56,17 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     // No per-conversation state store: nothing here uses Bolt's conversation context.
     convoStore: false as const,
   };
+  const own: OwnSlackIdentity = {
+    ...(identity.teamId !== undefined ? { teamId: identity.teamId } : {}),
+    ...(identity.enterpriseId !== undefined ? { enterpriseId: identity.enterpriseId } : {}),
+    ...(identity.appId !== undefined ? { appId: identity.appId } : {}),
+  };
+  const receiverOpts = { config, own, sdkLogger: logger, logger: opts.log, clock: opts.clock };
   if (config.mode === 'socket') {
-    const receiver = new SocketModeReceiver({
-      appToken: config.appToken ?? '',
-      logger,
-      installerOptions: { clientOptions: config.apiUrl ? { slackApiUrl: withTrailingSlash(config.apiUrl) } : {} },
-    });
-    return { app: new App({ ...base, receiver }), socketClient: receiver.client };
+    const receiver = socketModeReceiver(receiverOpts);
+    return { app: new App({ ...base, receiver }), socketClient: receiver.inner.client };
   }
-  return { app: new App({ ...base, signingSecret: config.signingSecret ?? '', endpoints: config.path }) };
+  return { app: new App({ ...base, receiver: httpReceiver(receiverOpts) }) };
 }
 
 /**

@@ -26,6 +26,7 @@ import type { SlackWebClient } from './client.js';
 /** The Web API methods the adapter calls, with their SDK argument and response types. */
 export interface SlackMethods {
   'auth.test': { args: Record<string, never>; result: webApi.AuthTestResponse };
+  'bots.info': { args: webApi.BotsInfoArguments; result: webApi.BotsInfoResponse };
   'chat.postMessage': { args: webApi.ChatPostMessageArguments; result: webApi.ChatPostMessageResponse };
   'chat.update': { args: webApi.ChatUpdateArguments; result: webApi.ChatUpdateResponse };
   'reactions.add': { args: webApi.ReactionsAddArguments; result: webApi.ReactionsAddResponse };

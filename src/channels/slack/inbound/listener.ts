@@ -2,7 +2,9 @@
  * Bolt listeners for `app_mention` and `message` events: normalise, hand to the service, log.
  *
  * Bolt acks each event before listeners run (App.processEvent), so a slow lookup or enqueue never
- * delays the ack past Slack's 3 s deadline. A listener never throws: errors are logged here and
+ * delays the ack past Slack's 3 s deadline. Events reach these listeners only after the inbound
+ * seam (./gate.ts) checked them against ./schema.ts `messageEventSchema`, so the fields read here
+ * have the types `SlackMessageEvent` states. A listener never throws: errors are logged here and
  * Bolt's error handler (see ../index.ts) only logs as a last resort.
  */
 import type { App } from '@slack/bolt';
