@@ -85,7 +85,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   // Switchboard's MCP server (teammate tools) for every runtime; fails here, clearly, when it was not built.
   const mcp: McpRegistration = { script: mcpServerScript(), adminSocket: path.resolve(adminSocketPath(config)) };
   await tightenStateDir(config, log);
-  const store = await openStateStore(config.stateDir);
+  const store = await openStateStore(config.stateDir, { logger: log.child({ component: 'state' }) });
   const logDir = path.join(config.stateDir, 'logs');
   await ensurePrivateDir(logDir);
 
@@ -209,6 +209,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         conversation: r.address.conversation,
         ageMs: clock.now() - r.requestedAt,
       })),
+      quarantined: store.listQuarantine().length,
     }),
     decideApproval: (id, answer) => approvals.decide(id, answer),
     dispatcherIds: () => [...dispatchers.keys()],
