@@ -142,10 +142,13 @@ async function main(): Promise<void> {
   // codex closes our stdin when it stops the server, and the kernel does when codex dies.
   process.stdin.on('end', quit);
   process.stdin.on('close', quit);
-  // In case another process holds our stdin open: a parent that died re-parents us (ppid changes).
+  // In case another process holds our stdin open: a parent that died re-parents us (the ppid
+  // changes, to pid 1 or a subreaper); codex, our parent, is never pid 1.
   const parent = process.ppid;
+  const orphaned = (): boolean => process.ppid !== parent || process.ppid === 1;
+  if (orphaned()) quit();
   setInterval(() => {
-    if (process.ppid !== parent) quit();
+    if (orphaned()) quit();
   }, PARENT_POLL_MS).unref();
 }
 
