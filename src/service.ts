@@ -19,6 +19,8 @@ import type { AgentRuntime } from './codex/agent-runtime.js';
 import { startGate } from './codex/start-gate.js';
 import { childEnvironmentFor, type CodexLaunch } from './codex/child-env.js';
 import { CodexRuntime } from './codex/runtime.js';
+import { ChildRegistry } from './codex/child-registry.js';
+import { reapLeftovers } from './codex/reap.js';
 import type { ChannelConfig, Config, DispatcherConfig } from './config/schema.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { AccessGate, type ChannelAccess } from './dispatch/gate.js';
@@ -85,7 +87,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   // Switchboard's MCP server (teammate tools) for every runtime; fails here, clearly, when it was not built.
   const mcp: McpRegistration = { script: mcpServerScript(), adminSocket: path.resolve(adminSocketPath(config)) };
   await tightenStateDir(config, log);
-  const store = await openStateStore(config.stateDir);
+  const store = await openStateStore(config.stateDir, { logger: log.child({ component: 'state' }) });
   const logDir = path.join(config.stateDir, 'logs');
   await ensurePrivateDir(logDir);
 
@@ -121,7 +123,9 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   for (const name of secretEnv) delete process.env[name];
   if (childEnv.withheld.length > 0) log.warn({ withheld: childEnv.withheld }, 'codex.env variables withheld from the agent: they hold secrets of the config');
   // One start gate for every runtime: dispatchers, teammates and restarts share its slots.
-  const codex: CodexLaunch = { ...codexBinaryFor(config.codex), env: childEnv.env, startGate: startGate(config.codex.startConcurrency) };
+  // Every codex child is recorded, so a start after a kill -9 can reap what that run left (reap.ts).
+  const children = await ChildRegistry.open(config.stateDir, log.child({ component: 'children' }));
+  const codex: CodexLaunch = { ...codexBinaryFor(config.codex), env: childEnv.env, startGate: startGate(config.codex.startConcurrency), children };
   // One registry for every dispatcher's Stop buttons, so a press from any channel finds its turn.
   const actions = new ActionRegistry(log.child({ component: 'actions' }));
   // Who may press Stop follows the access rules the gate applies to `stop` (channelAccess).
@@ -207,6 +211,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         conversation: r.address.conversation,
         ageMs: clock.now() - r.requestedAt,
       })),
+      quarantined: store.listQuarantine().length,
     }),
     decideApproval: (id, answer) => approvals.decide(id, answer),
     dispatcherIds: () => [...dispatchers.keys()],
@@ -236,6 +241,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
 
   try {
     admin = await createAdminServer(socket, { service, logger: log.child({ component: 'admin' }) });
+    // Only now: the admin socket proves no other service runs on this state dir, whose children these could be.
+    await reapLeftovers(children, log.child({ component: 'children' }));
     // Before the parts start, so /readyz answers 503 while they come up.
     if (config.health) health = await startHealthServer(config.health.listen, readiness, log.child({ component: 'health' }));
     // Channels first: a port clash fails fast before any codex child is spawned.

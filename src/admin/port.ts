@@ -20,6 +20,8 @@ export interface ServiceStatus {
   channels: Array<{ id: string; type: string }>;
   /** Approvals and questions waiting for an answer in chat, oldest first. */
   approvals: PendingApproval[];
+  /** Malformed state entries set aside when the state was opened (state.json `quarantine`), all owners. */
+  quarantined: number;
 }
 
 /** One pending approval as operators see it (`switchboard status`, `switchboard approvals list`). */

@@ -118,7 +118,15 @@ export function formatStatusTable(status: ServiceStatus): string {
   }
   const approvals = status.approvals ?? [];
   if (approvals.length > 0) lines.push('', ...approvalRows(approvals));
+  const quarantined = status.quarantined ?? 0;
+  if (quarantined > 0) lines.push('', quarantineLine(quarantined));
   return lines.join('\n');
+}
+
+/** The warning line for malformed state entries set aside on open. */
+function quarantineLine(n: number): string {
+  const what = n === 1 ? '1 malformed state entry' : `${n} malformed state entries`;
+  return `QUARANTINED: ${what} set aside (kept in state.json "quarantine", with the reason; see the service log)`;
 }
 
 /** The pending approvals table (`switchboard status`, `switchboard approvals list`). */

@@ -23,6 +23,7 @@ import type { StartGate } from './start-gate.js';
 import type { CodexEnvConfig, Config } from '../config/schema.js';
 import { secretValues } from '../config/secrets.js';
 import type { CodexBinary } from './binary.js';
+import type { ChildRegistry } from './child-registry.js';
 
 /** Variables passed from the service's environment when set (see the module doc). */
 export const CHILD_ENV_PASS: readonly string[] = [
@@ -77,6 +78,8 @@ export interface CodexLaunch extends CodexBinary {
   env: Readonly<Record<string, string>>;
   /** Bounds concurrent app-server starts (config `codex.startConcurrency`); absent: unbounded. */
   startGate?: StartGate;
+  /** Where each running app-server child is recorded for reaping after a crash (./child-registry.ts); absent: not recorded. */
+  children?: ChildRegistry;
 }
 
 /**

@@ -3,7 +3,9 @@
  *
  * Spawned with execa in exactly the environment it is given (./child-env.ts); stdout/stderr are
  * appended to per-runtime log files.
- * `kill()` leaves no process and no socket file behind.
+ * `kill()` leaves no process and no socket file behind. On Linux the child is started through
+ * `setpriv --pdeathsig KILL` so that it dies with the service even on `kill -9` (death-signal.ts),
+ * and it is recorded in the `ChildRegistry` while it runs, so a next start can reap a leftover (reap.ts).
  */
 import { execa, type ResultPromise } from 'execa';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -11,6 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { ensurePrivateFile } from '../state/private-files.js';
+import type { ChildRegistry } from './child-registry.js';
+import { deathSignalWrapper } from './death-signal.js';
 
 export interface CodexProcessOptions {
   bin: string;
@@ -29,6 +33,8 @@ export interface CodexProcessOptions {
   /** File that receives the child's stdout and stderr (appended; created or made 0600 first). */
   logFile: string;
   logger: Logger;
+  /** Where the running child is recorded (added on spawn, removed on exit); none = not recorded. */
+  children?: ChildRegistry;
 }
 
 export interface ProcessExit {
@@ -76,7 +82,9 @@ export class CodexProcess {
     const env: Record<string, string> = { ...opts.env, NO_COLOR: '1' };
     if (opts.codexHome) env.CODEX_HOME = opts.codexHome;
     if (opts.pathDirs.length) env.PATH = [...opts.pathDirs, ...(opts.env.PATH ? [opts.env.PATH] : [])].join(path.delimiter);
-    const child = execa(opts.bin, args, {
+    const wrapper = deathSignalWrapper(opts.logger);
+    const [file, fileArgs] = wrapper ? [wrapper.file, [...wrapper.args, opts.bin, ...args]] : [opts.bin, args];
+    const child = execa(file, fileArgs, {
       cwd: opts.cwd,
       env,
       // Secrets of the service must not reach codex nor the agent's commands.
@@ -93,6 +101,12 @@ export class CodexProcess {
       (err: unknown) => ({ code: null, signal: String(err) }),
     );
     const proc = new CodexProcess(child, socketPath, socketDir, exited);
+    const pid = child.pid;
+    if (opts.children && pid !== undefined) {
+      const children = opts.children;
+      await children.add({ pid, marker: `unix://${socketPath}`, socketDir });
+      void exited.then(() => children.remove(pid));
+    }
     opts.logger.debug({ pid: child.pid, socketPath }, 'spawned codex app-server');
     try {
       await proc.waitForSocket(timeoutMs);

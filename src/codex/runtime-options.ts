@@ -77,5 +77,6 @@ export function runtimeOptions(
     logFile: spec.logFile,
     logger: deps.logger,
     clock: deps.clock,
+    ...(deps.codex.children ? { children: deps.codex.children } : {}),
   };
 }

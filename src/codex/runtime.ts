@@ -33,6 +33,7 @@ import {
 import { applySkillRoots, checkCredentials, initialize, type ThreadOpenResult } from './handshake.js';
 import { watchMcpStartup, type McpStartupWatch } from './mcp-startup.js';
 import { CodexProcess } from './process.js';
+import type { ChildRegistry } from './child-registry.js';
 import type { ClientMethod, ClientRequests, InjectedMessageItem, ThreadSettings } from './protocol.js';
 import { RpcClient, RpcClosedError } from './rpc-client.js';
 import { OWN_THREAD, OpenThreads, SessionNotOpenError, openRecordedThread } from './session-threads.js';
@@ -77,6 +78,8 @@ export interface CodexRuntimeOptions {
   logFile: string;
   logger: Logger;
   clock: Clock;
+  /** Records each app-server child while it runs (see CodexProcessOptions.children); none = not recorded. */
+  children?: ChildRegistry;
 }
 
 export { RuntimeNotReadyError, type ReadyEvent, type StartResult } from './agent-runtime.js';
@@ -451,7 +454,17 @@ export class CodexRuntime implements AgentRuntime {
   private async handshake(gen: Generation): Promise<Omit<ReadyEvent, 'firstStart'>> {
     const o = this.opts;
     gen.proc = await CodexProcess.spawn(
-      { bin: o.bin, pathDirs: o.pathDirs, overrides: o.overrides, codexHome: o.codexHome, env: o.env, cwd: o.cwd, logFile: o.logFile, logger: this.log },
+      {
+        bin: o.bin,
+        pathDirs: o.pathDirs,
+        overrides: o.overrides,
+        codexHome: o.codexHome,
+        env: o.env,
+        cwd: o.cwd,
+        logFile: o.logFile,
+        logger: this.log,
+        ...(o.children ? { children: o.children } : {}),
+      },
       o.startTimeoutMs,
     );
     gen.rpc = await RpcClient.connect(gen.proc.socketPath, {

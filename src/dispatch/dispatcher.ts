@@ -51,7 +51,16 @@ import { CompletionDelivery } from './completion-delivery.js';
 import type { CompletionInput, CompletionLimits, DeliverResult } from './completions.js';
 import type { Command } from './gate.js';
 import type { Route } from './router.js';
-import { failureText, liveAbandonedText, queueFullText, restartNoticeText, retryingText, stopAlreadyFinishedText, stoppingText } from './messages.js';
+import {
+  failureText,
+  liveAbandonedText,
+  quarantinedText,
+  queueFullText,
+  restartNoticeText,
+  retryingText,
+  stopAlreadyFinishedText,
+  stoppingText,
+} from './messages.js';
 import { errorMessage } from '../errors.js';
 import { DISPATCHER_SESSION, sessionOf } from './sessions/key.js';
 import { SessionBook } from './sessions/book.js';
@@ -221,6 +230,7 @@ export class Dispatcher {
 
   /** Starts the runtime (a failed first start keeps retrying with backoff) and the queue. */
   async start(): Promise<void> {
+    await this.noticeQuarantined();
     const res = await this.opts.runtime.start();
     if (res.status === 'failed') this.log.error({ err: res.error }, 'dispatcher runtime failed to start; retrying with backoff');
     this.kick();
@@ -387,6 +397,7 @@ export class Dispatcher {
       lastError: retrying ? retry.error : (rec?.lastError ?? null),
       turnRetries: runs.reduce((n, r) => n + (r.retry?.count ?? 0), 0),
       failedReplies: store.listFailedReplies(id).length,
+      quarantined: store.listQuarantine().filter((q) => q.dispatcherId === id).length,
       runningTurns: runs.length,
       sessions: [own, ...others],
     };
@@ -684,6 +695,19 @@ export class Dispatcher {
   }
 
   /** Posts a reply through the ReplyPoster (retry once, the session's lost-thread warning, failures recorded). */
+  /**
+   * Tells each conversation whose queued message of this dispatcher was quarantined when the state
+   * was opened (src/state/quarantine.ts) that it could not be processed; once per entry.
+   */
+  private async noticeQuarantined(): Promise<void> {
+    const { store, id } = this.opts;
+    for (const q of store.listQuarantine()) {
+      if (q.noticed || q.dispatcherId !== id || q.noticeTo === null) continue;
+      await this.reply(q.noticeTo, { kind: 'notice', text: quarantinedText(q.reason), idempotencyKey: `quarantine:${q.id}` });
+      await store.markQuarantineNoticed(q.id);
+    }
+  }
+
   private reply(to: ReplyAddress, message: OutboundMessage, session?: string): Promise<void> {
     return this.replies.send(to, message, { session: session ?? this.sessionFor(to).key });
   }

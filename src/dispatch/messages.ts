@@ -23,6 +23,11 @@ export function lostThreadWarning(lostThreadId: string | null): string {
   return `⚠️ **Conversation history was lost**: the previous Codex thread${which} could not be resumed, so this answer starts a fresh thread without earlier context.`;
 }
 
+/** Posted to the conversation of a queued message whose stored entry was malformed and set aside (src/state/quarantine.ts). */
+export function quarantinedText(reason: string): string {
+  return `⚠️ A message could not be processed: its stored queue entry was malformed (${reason}), so it was set aside and will not be answered. Please send it again.`;
+}
+
 /** Posted when the dispatcher's queue is full. */
 export function queueFullText(limit: number): string {
   return `⚠️ The agent is busy and ${limit} messages are already waiting, so this message was **not** queued. Please send it again later.`;

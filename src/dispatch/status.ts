@@ -52,6 +52,8 @@ export interface DispatcherStatus {
   turnRetries: number;
   /** Replies that could not be posted (kept in state, newest 100). */
   failedReplies: number;
+  /** State entries of this dispatcher set aside as malformed when the state was opened (state.json `quarantine`). */
+  quarantined: number;
   /** Turns running now, across sessions (at most the dispatcher's maxConcurrentTurns). */
   runningTurns: number;
   /** The dispatcher's own thread first, then its other sessions, most recently active first. */

@@ -10,6 +10,9 @@
  * together with the caller identity from the command line; the service decides
  * what the caller may do (a teammate asking to spawn is refused there). Tool
  * results are short JSON texts; refusals and errors have `isError: true`.
+ *
+ * It exits when its stdin ends or closes (codex stopped it, or codex died) and when its parent
+ * changes (codex died while something else still holds the pipe), so it never outlives codex.
  */
 import { parseArgs } from 'node:util';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -24,6 +27,9 @@ import { errorMessage } from '../errors.js';
 
 /** Spawning waits for the teammate's first start (bounded by codex.startTimeoutMs on the service side). */
 const ADMIN_TIMEOUT_MS = 120_000;
+
+/** How often the server checks that codex, its parent, still lives, ms. */
+const PARENT_POLL_MS = 1000;
 
 interface Options {
   socket: string;
@@ -131,9 +137,19 @@ async function main(): Promise<void> {
   const server = createSwitchboardMcpServer(opts);
   const transport = new StdioServerTransport();
   transport.onclose = () => process.exit(0);
+  const quit = (): void => void server.close().finally(() => process.exit(0));
   await server.connect(transport);
-  // codex closes our stdin when it stops the server.
-  process.stdin.on('end', () => void server.close().finally(() => process.exit(0)));
+  // codex closes our stdin when it stops the server, and the kernel does when codex dies.
+  process.stdin.on('end', quit);
+  process.stdin.on('close', quit);
+  // In case another process holds our stdin open: a parent that died re-parents us (the ppid
+  // changes, to pid 1 or a subreaper); codex, our parent, is never pid 1.
+  const parent = process.ppid;
+  const orphaned = (): boolean => process.ppid !== parent || process.ppid === 1;
+  if (orphaned()) quit();
+  setInterval(() => {
+    if (orphaned()) quit();
+  }, PARENT_POLL_MS).unref();
 }
 
 await main();

@@ -34,6 +34,7 @@ import type {
   FailedReply,
   QueuedPatch,
   QueuedTurn,
+  QuarantinedEntry,
   StateData,
   StateStore,
   TeammateRecord,
@@ -326,6 +327,21 @@ export class LowdbStateStore implements StateStore {
       data.teammates = { ...data.teammates, [name]: next };
       return next;
     });
+  }
+
+  listQuarantine(): readonly QuarantinedEntry[] {
+    return this.#data.quarantine ?? [];
+  }
+
+  markQuarantineNoticed(id: string): Promise<void> {
+    try {
+      const list = this.#data.quarantine ?? [];
+      if (!list.some((q) => q.id === id && !q.noticed)) return Promise.resolve();
+      this.#data.quarantine = list.map((q) => (q.id === id ? { ...q, noticed: true } : q));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#persist();
   }
 
   recordFailedReply(dispatcherId: string, reply: FailedReply, limit: number): Promise<void> {

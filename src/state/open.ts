@@ -11,13 +11,20 @@
  * already has a file, that file wins and the leftover copy is dropped.
  *
  * Keys added without a version bump (`failedReplies`, `completions`, `teammates`, `sessions`,
- * `approvals`) may be absent (= none) in older files; when present they must have their shape.
+ * `approvals`, `quarantine`) may be absent (= none) in older files; when present they must have their shape.
+ *
+ * Entries: a file of valid shape may still hold an entry that is not (a queue entry without its
+ * address, a teammate without tasks). Such an entry is moved to the file's `quarantine` list with
+ * the reason (./quarantine.ts) — written back at once, one log line each — and the rest of the
+ * state opens as usual; the entry is never dropped.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { systemClock, type Clock } from '../clock.js';
+import type { Logger } from '../log.js';
 import { ensurePrivateDir, PrivateJsonFile } from './private-files.js';
+import { quarantineMalformed } from './quarantine.js';
 import { LowdbStateStore, StateError, WEB_FILE_VERSION, webFileName, type WebFileData } from './lowdb-store.js';
 import { STATE_VERSION, type StateData, type StateStore, type WebMessage } from './types.js';
 
@@ -28,6 +35,8 @@ export interface OpenStateOptions {
   seenLimit?: number;
   /** Time source for record timestamps; default the system clock. */
   clock?: Clock;
+  /** Gets one warning per quarantined entry; default none. */
+  logger?: Logger;
 }
 
 /** Web history files are `web-<encoded channel id>.json` (see `webFileName`). */
@@ -45,8 +54,18 @@ export async function openStateStore(stateDir: string, opts: OpenStateOptions = 
   const fresh: StateData = { version: STATE_VERSION, dispatchers: {}, queue: {}, seen: {}, web: {} };
   const db = new Low<StateData>(new PrivateJsonFile<StateData>(file), fresh);
 
+  const clock = opts.clock ?? systemClock;
   const text = await readIfExists(file);
-  if (text !== null) db.data = validate(text, file);
+  let quarantined = 0;
+  if (text !== null) {
+    const doc = validate(text, file);
+    const found = quarantineMalformed(doc, clock.now());
+    for (const q of found) {
+      opts.logger?.warn({ from: q.from, reason: q.reason, dispatcher: q.dispatcherId, quarantine: q.id }, 'malformed state entry moved to quarantine');
+    }
+    quarantined = found.length;
+    db.data = doc as unknown as StateData;
+  }
 
   // Every file is checked before anything is written.
   const webFiles = new Map<string, Low<WebFileData>>();
@@ -77,13 +96,13 @@ export async function openStateStore(stateDir: string, opts: OpenStateOptions = 
     }
     db.data = { ...db.data, web: {} };
     await db.write();
-  } else if (text === null) {
+  } else if (text === null || quarantined > 0) {
     await db.write();
   }
 
   return new LowdbStateStore(db, file, {
     seenLimit: opts.seenLimit ?? 1000,
-    clock: opts.clock ?? systemClock,
+    clock,
     webFiles,
     createWebFile,
   });
@@ -98,8 +117,8 @@ async function readIfExists(file: string): Promise<string | null> {
   }
 }
 
-/** Parses and checks the top-level shape; throws StateError describing the first problem. */
-function validate(text: string, file: string): StateData {
+/** Parses and checks the top-level shape (not the entries: see quarantine.ts); throws StateError describing the first problem. */
+function validate(text: string, file: string): Record<string, unknown> {
   const { doc, fail } = parseVersioned(text, { what: `State file ${file}`, version: STATE_VERSION, fresh: 'start fresh' });
   for (const key of ['dispatchers', 'queue', 'seen', 'web'] as const) {
     if (!isRecord(doc[key])) fail(`has no "${key}" object`);
@@ -119,25 +138,14 @@ function validate(text: string, file: string): StateData {
   if (doc.sessions !== undefined) {
     if (!isRecord(doc.sessions)) fail('has a non-object "sessions"');
     lists('sessions');
-    for (const [id, list] of Object.entries(doc.sessions as Record<string, unknown[]>)) {
-      list.forEach((r, i) => {
-        if (!isRecord(r) || typeof r.key !== 'string' || !isRecord(r.place) || !Array.isArray(r.previousThreads)) {
-          fail(`has a malformed "sessions.${id}[${i}]"`);
-        }
-      });
-    }
   }
   if (doc.approvals !== undefined && !Array.isArray(doc.approvals)) fail('has a non-array "approvals"');
-  if (doc.teammates !== undefined) {
-    if (!isRecord(doc.teammates)) fail('has a non-object "teammates"');
-    for (const [name, t] of Object.entries(doc.teammates as object)) {
-      if (!isRecord(t) || !Array.isArray(t.tasks)) fail(`has a malformed "teammates.${name}"`);
-    }
-  }
+  if (doc.quarantine !== undefined && !Array.isArray(doc.quarantine)) fail('has a non-array "quarantine"');
+  if (doc.teammates !== undefined && !isRecord(doc.teammates)) fail('has a non-object "teammates"');
   for (const [ch, convs] of Object.entries(doc.web as object)) {
     if (!isConversations(convs)) fail(`has a malformed "web.${ch}"`);
   }
-  return doc as unknown as StateData;
+  return doc;
 }
 
 /** Checks a `web-<channel>.json` file; throws StateError describing the first problem. */

@@ -264,6 +264,29 @@ export interface FailedReply {
   failedAt: number;
 }
 
+/**
+ * A state entry that failed its schema when the file was opened (src/state/quarantine.ts), set
+ * aside whole so that no code reads it and nothing of it is lost.
+ */
+export interface QuarantinedEntry {
+  /** Unique among quarantined entries. */
+  id: string;
+  /** Where it was in `state.json`, e.g. `queue.main[1]`, `teammates.alice`. */
+  from: string;
+  /** The dispatcher it belonged to (its list's key, or the dispatcher it names); null when unknown. */
+  dispatcherId: string | null;
+  /** The entry exactly as it was in the file (any JSON value). */
+  raw: unknown;
+  /** What is wrong with it, one line (the first schema issues). */
+  reason: string;
+  /** ms since the epoch. */
+  quarantinedAt: number;
+  /** The conversation to tell that its message could not be processed (recovered from the raw entry); null = none. */
+  noticeTo: ReplyAddress | null;
+  /** True once that notice was posted (or there is none to post). */
+  noticed: boolean;
+}
+
 export interface StateData {
   version: number;
   dispatchers: Record<string, RuntimeRecord>;
@@ -280,6 +303,8 @@ export interface StateData {
   sessions?: Record<string, SessionRecord[]>;
   /** Approvals and questions, oldest first: every pending one plus the newest settled ones. Absent in older files. */
   approvals?: ApprovalRecord[];
+  /** Entries that failed their schema on open, oldest first, bounded (src/state/quarantine.ts). Absent in older files. */
+  quarantine?: QuarantinedEntry[];
   /**
    * Legacy: `<channelId>` → conversation → messages, where versions before the per-channel
    * `web-<channel>.json` files kept the history. openStateStore moves it to those files, so it is
@@ -368,6 +393,10 @@ export interface StateStore {
   listApprovals(): readonly ApprovalRecord[];
   /** Inserts or replaces (by id) an approval record; keeps the newest `limit` settled ones, never dropping a pending one. */
   putApproval(record: ApprovalRecord, limit: number): Promise<void>;
+  /** Entries set aside on open because they failed their schema, oldest first. */
+  listQuarantine(): readonly QuarantinedEntry[];
+  /** Records that the notice of quarantined entry `id` was posted; no-op when absent. */
+  markQuarantineNoticed(id: string): Promise<void>;
   /** Keeps a reply that could not be posted (newest `limit` per dispatcher). */
   recordFailedReply(dispatcherId: string, reply: FailedReply, limit: number): Promise<void>;
   listFailedReplies(dispatcherId: string): readonly FailedReply[];

@@ -135,6 +135,7 @@ describe('switchboard demo (CLI)', () => {
       runningTurnAgeMs: null,
       turnRetries: 0,
       failedReplies: 0,
+      quarantined: 0,
       runningTurns: 0,
       // The demo binds its chat with the default scope: only the dispatcher's own thread.
       sessions: [expect.objectContaining({ key: 'dispatcher', scope: 'dispatcher', loaded: true, threadId: status.dispatchers[0]?.threadId })],

@@ -50,13 +50,14 @@ function dispatcher(id: string, sessions: SessionStatus[], runningTurns = 1): Di
     restartCount: 0,
     lastError: null,
     failedReplies: 0,
+    quarantined: 0,
     runningTurns,
     sessions,
   };
 }
 
 function status(...dispatchers: DispatcherStatus[]): ServiceStatus {
-  return { pid: 1, startedAt: 'now', channels: [], approvals: [], teammates: [], dispatchers };
+  return { pid: 1, startedAt: 'now', channels: [], approvals: [], teammates: [], dispatchers, quarantined: 0 };
 }
 
 describe('status table: sessions', () => {

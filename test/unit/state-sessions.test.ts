@@ -239,9 +239,6 @@ describe('state files and sessions', () => {
   it.each([
     [{ sessions: [] }, /has a non-object "sessions"/],
     [{ sessions: { main: {} } }, /has a non-array "sessions\.main"/],
-    [{ sessions: { main: [42] } }, /has a malformed "sessions\.main\[0\]"/],
-    [{ sessions: { main: [{ ...session('a', 1), place: null }] } }, /has a malformed "sessions\.main\[0\]"/],
-    [{ sessions: { main: [session('a', 1), { key: 'b', place: {} }] } }, /has a malformed "sessions\.main\[1\]"/],
   ])('refuses a malformed sessions value without touching the file (%j)', async (extra, message) => {
     const file = path.join(dir, 'state.json');
     const bytes = JSON.stringify({ ...base, ...extra });
@@ -252,5 +249,21 @@ describe('state files and sessions', () => {
     expect((err as Error).message).toMatch(message);
     expect((err as Error).message).toMatch(/has not modified it/);
     expect(await readFile(file, 'utf8')).toBe(bytes);
+  });
+
+  it.each([
+    [[42], 0, /\(entry\)/],
+    [[{ ...session('a', 1), place: null }], 0, /place/],
+    [[session('a', 1), { key: 'b', place: {} }], 1, /scope/],
+  ])('quarantines a malformed session record and keeps the others (%j)', async (list, bad, reason) => {
+    await writeFile(path.join(dir, 'state.json'), JSON.stringify({ ...base, sessions: { main: list } }));
+    const store = await openStore();
+    expect(store.listSessions('main')).toEqual(list.filter((_, i) => i !== bad));
+    expect(store.listQuarantine()).toEqual([
+      expect.objectContaining({ from: `sessions.main[${bad}]`, dispatcherId: 'main', raw: list[bad], reason: expect.stringMatching(reason) }),
+    ]);
+    const again = await reopen(store);
+    expect(again.listQuarantine()).toHaveLength(1);
+    expect(again.listSessions('main')).toHaveLength(list.length - 1);
   });
 });

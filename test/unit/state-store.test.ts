@@ -100,6 +100,59 @@ describe('openStateStore', () => {
     expect((await openError()).message).toMatch(/is not a JSON object/);
     expect(await readFile(file, 'utf8')).toBe('[1]');
   });
+
+  it('quarantines malformed entries of every list, keeping each whole with where it was; a valid file is not rewritten', async () => {
+    const file = path.join(dir, 'state.json');
+    const good = turn(1);
+    const badTurn = { ...turn(2), attempts: 'twice' };
+    const badCompletion = { id: 'c1', state: 'accepted' };
+    const badReply = { idempotencyKey: 'k' };
+    const badApproval = { id: 'a1', dispatcherId: 'main' };
+    const doc = {
+      version: STATE_VERSION,
+      dispatchers: {},
+      queue: { main: [good, badTurn] },
+      seen: { main: [] },
+      web: {},
+      completions: { main: [badCompletion] },
+      failedReplies: { main: [badReply] },
+      approvals: [badApproval],
+    };
+    await writeFile(file, JSON.stringify(doc));
+    const store = await openStore({ clock: { now: () => 5_000 } as Clock });
+    expect(store.listQueue('main')).toEqual([good]);
+    expect(store.listCompletions('main')).toEqual([]);
+    expect(store.listFailedReplies('main')).toEqual([]);
+    expect(store.listApprovals()).toEqual([]);
+    expect(store.listQuarantine()).toEqual([
+      expect.objectContaining({
+        from: 'queue.main[1]',
+        raw: badTurn,
+        reason: expect.stringMatching(/^attempts: /),
+        quarantinedAt: 5_000,
+        noticeTo: badTurn.address,
+        noticed: false,
+      }),
+      expect.objectContaining({ from: 'completions.main[0]', raw: badCompletion, noticeTo: null, noticed: true }),
+      expect.objectContaining({ from: 'failedReplies.main[0]', raw: badReply }),
+      expect.objectContaining({ from: 'approvals[0]', dispatcherId: 'main', raw: badApproval }),
+    ]);
+    expect((await onDisk()).quarantine).toHaveLength(4);
+    const id = store.listQuarantine()[0]!.id;
+    await store.markQuarantineNoticed(id);
+    expect(store.listQuarantine()[0]?.noticed).toBe(true);
+    await store.close();
+
+    const bytes = await readFile(file, 'utf8');
+    const again = await openStore();
+    expect(again.listQuarantine()).toHaveLength(4);
+    expect(await readFile(file, 'utf8')).toBe(bytes);
+  });
+
+  it('refuses a non-array quarantine list', async () => {
+    await writeFile(path.join(dir, 'state.json'), JSON.stringify({ version: STATE_VERSION, dispatchers: {}, queue: {}, seen: {}, web: {}, quarantine: {} }));
+    expect((await openError()).message).toMatch(/non-array "quarantine"/);
+  });
 });
 
 describe('queue', () => {

@@ -123,12 +123,22 @@ describe('teammate records in the state store', () => {
     expect(again.listTeammates()).toHaveLength(4);
   });
 
-  it('refuses a state file with a malformed teammates section', async () => {
+  it('refuses a state file whose teammates section is not an object', async () => {
+    await writeFile(path.join(dir, 'state.json'), JSON.stringify({ version: 1, dispatchers: {}, queue: {}, seen: {}, web: {}, teammates: [] }));
+    await expect(openStateStore(dir)).rejects.toThrow(/non-object "teammates"/);
+  });
+
+  it('quarantines a malformed teammate record and opens the rest', async () => {
     await writeFile(
       path.join(dir, 'state.json'),
-      JSON.stringify({ version: 1, dispatchers: {}, queue: {}, seen: {}, web: {}, teammates: { a: { name: 'a' } } }),
+      JSON.stringify({ version: 1, dispatchers: {}, queue: {}, seen: {}, web: {}, teammates: { a: { name: 'a', dispatcher: 'main' } } }),
     );
-    await expect(openStateStore(dir)).rejects.toThrow(/malformed "teammates.a"/);
+    const store = await openStateStore(dir);
+    stores.push(store);
+    expect(store.listTeammates()).toEqual([]);
+    expect(store.listQuarantine()).toEqual([
+      expect.objectContaining({ from: 'teammates.a', dispatcherId: 'main', raw: { name: 'a', dispatcher: 'main' }, noticeTo: null, noticed: true }),
+    ]);
   });
 });
 
@@ -254,10 +264,12 @@ describe('status table', () => {
         restartCount: 0,
         lastError: null,
         failedReplies: 0,
+        quarantined: 0,
         runningTurns: 0,
         sessions: [],
       },
     ],
+    quarantined: 0,
   };
 
   it('adds a teammate table only when there are teammates', () => {
