@@ -82,7 +82,7 @@ export interface CodexRuntimeOptions {
   children?: ChildRegistry;
 }
 
-export { RuntimeNotReadyError, type ReadyEvent, type StartResult } from './agent-runtime.js';
+export type { ReadyEvent, StartResult } from './agent-runtime.js';
 
 interface Generation {
   n: number;

@@ -371,6 +371,22 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Teammate runtimes (spawned by dispatchers' agents). */
+    teammates: z
+      .object({
+        /**
+         * Stop a teammate's app-server after this long with no task, ms (status `idle`; its next task
+         * starts it again on the same thread). null: never.
+         */
+        idleStopMs: z
+          .number()
+          .int()
+          .positive()
+          .nullable()
+          .default(30 * 60_000),
+      })
+      .strict()
+      .prefault({}),
     /** Completions delivered to dispatchers (teammates, external agents). */
     completions: z
       .object({

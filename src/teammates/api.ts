@@ -44,8 +44,8 @@ export type CloseBody = z.infer<typeof closeBodySchema>;
 
 export const statusBodySchema = z.object({ caller: callerSchema, name: z.string().optional() }).strict();
 
-/** Lifecycle of a teammate as shown to operators and agents: the runtime's, or `closed`. */
-export type TeammateState = 'declared' | 'starting' | 'ready' | 'degraded' | 'stopping' | 'stopped' | 'closed';
+/** Lifecycle of a teammate as shown to operators and agents: the runtime's (`idle`: stopped after `teammates.idleStopMs`, starts on its next task), or `closed`. */
+export type TeammateState = 'declared' | 'starting' | 'ready' | 'degraded' | 'stopping' | 'stopped' | 'idle' | 'closed';
 
 /** One teammate as `switchboard status`, `GET /teammates` and `teammate_status` show it. */
 export interface TeammateStatus {

@@ -6,6 +6,8 @@
  * Callers are checked here (`authorize`): dispatchers manage their own
  * teammates, teammates may only look, operators may look and close.
  */
+import { OnDemandRuntime } from '../codex/on-demand-runtime.js';
+import type { AgentRuntime } from '../codex/agent-runtime.js';
 import { runtimeOptions, type RuntimeSpec } from '../codex/runtime-options.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -310,7 +312,19 @@ export class TeammateManager {
       logFile: path.join(this.opts.logDir, `codex-teammate-${rec.name}.log`),
     };
     if (d.model) spec.model = d.model;
-    const runtime = new CodexRuntime(runtimeOptions(config, spec, { codex: this.opts.codex, mcp: this.opts.mcp, logger, clock }));
+    const codexRuntime = new CodexRuntime(runtimeOptions(config, spec, { codex: this.opts.codex, mcp: this.opts.mcp, logger, clock }));
+    const idleStopMs = config.teammates.idleStopMs;
+    const runtime: AgentRuntime =
+      idleStopMs === null
+        ? codexRuntime
+        : new OnDemandRuntime(codexRuntime, {
+            id: rec.name,
+            lazyStart: false,
+            idleStopMs,
+            busy: () => (store.getTeammate(rec.name)?.tasks.length ?? 0) > 0,
+            clock,
+            logger,
+          });
     return new Teammate({
       name: rec.name,
       runtime,

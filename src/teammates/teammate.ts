@@ -16,8 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { CodexRuntime, StartResult } from '../codex/runtime.js';
-import { RuntimeNotReadyError } from '../codex/runtime.js';
+import { RuntimeNotReadyError, type AgentRuntime, type StartResult } from '../codex/agent-runtime.js';
 import { PUMP_RETRY_MS, QueuePump } from '../dispatch/queue-pump.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
@@ -30,7 +29,7 @@ type TaskResult = NonNullable<TeammateTask['result']>;
 
 export interface TeammateOptions {
   name: string;
-  runtime: CodexRuntime;
+  runtime: AgentRuntime;
   store: StateStore;
   /** The owning dispatcher: completions go to it. */
   dispatcher: Dispatcher;
@@ -61,6 +60,8 @@ export class Teammate {
   private closing = false;
   private closedRunningTask = false;
   private runningSince: number | null = null;
+  /** The running task's turn id once codex named it. */
+  private runningTurnId: string | null = null;
   private readonly log: Logger;
 
   constructor(private readonly opts: TeammateOptions) {
@@ -81,7 +82,7 @@ export class Teammate {
     return this.opts.name;
   }
 
-  get runtime(): CodexRuntime {
+  get runtime(): AgentRuntime {
     return this.opts.runtime;
   }
 
@@ -148,7 +149,7 @@ export class Teammate {
       threadId: this.opts.runtime.threadId,
       pid: this.opts.runtime.pid ?? null,
       runningTurnAgeMs: this.runningSince === null ? null : this.opts.clock.now() - this.runningSince,
-      runningTurnId: this.runningSince === null ? null : (this.opts.runtime.runningTurn?.id ?? null),
+      runningTurnId: this.runningSince === null ? null : this.runningTurnId,
     };
   }
 
@@ -193,7 +194,10 @@ export class Teammate {
     try {
       const turn = this.opts.runtime.runTurn(`[Switchboard task from dispatcher ${rec.dispatcher}]\n${task.text}`, this.opts.turnTimeoutMs, {
         // Persisted as soon as known, so a task cut off by a restart is still reported as `<name>:<turn id>`.
-        onTurnId: (turnId) => void this.patchTask(task.id, { turnId }).catch((err: unknown) => this.log.warn({ err }, 'could not record the turn id')),
+        onTurnId: (turnId) => {
+          this.runningTurnId = turnId;
+          void this.patchTask(task.id, { turnId }).catch((err: unknown) => this.log.warn({ err }, 'could not record the turn id'));
+        },
       });
       this.runningSince = this.opts.clock.now();
       this.log.info({ task: task.id }, 'teammate task started');
@@ -204,6 +208,7 @@ export class Teammate {
       return null;
     } finally {
       this.runningSince = null;
+      this.runningTurnId = null;
     }
     this.log.info({ task: task.id, status: outcome.status, turnId: outcome.turnId }, 'teammate task settled');
     const turnId = outcome.turnId;

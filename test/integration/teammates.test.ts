@@ -205,6 +205,21 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     expect((await s.messages('beta')).filter((m) => m.role !== 'user').map((m) => m.text)).toEqual(['echo: hello from beta']);
   });
 
+  it('an idle teammate is stopped after teammates.idleStopMs (no app-server left) and its next task starts it on the same thread', async () => {
+    const s = await start({ extra: { teammates: { idleStopMs: 300 } } });
+    await api(s, '/teammates/spawn', { caller: MAIN, name: 'sleeper', task: 'first task' });
+    await waitDelivered(s, 'sleeper', 1);
+    await waitFor(() => teammate(s, 'sleeper')?.status === 'idle', 30_000, 'the teammate idle');
+    expect(teammate(s, 'sleeper')?.pid).toBeNull();
+    await waitFor(() => mcpServersOf('sleeper').length === 0, 30_000, 'its MCP server gone with its app-server');
+    const threadId = teammate(s, 'sleeper')?.threadId;
+
+    expect(await api(s, '/teammates/send', { caller: MAIN, name: 'sleeper', text: 'second task' })).toMatchObject({ status: 'queued' });
+    await waitDelivered(s, 'sleeper', 2);
+    expect(completionsOf(s, 'sleeper').map((c) => c.text)).toEqual(['done: first task', 'done: second task']);
+    expect(teammate(s, 'sleeper')?.threadId).toBe(threadId);
+  });
+
   it('refuses teammate_spawn from a teammate (tool result says refused; no second teammate)', async () => {
     const s = await start();
     const task = toolMessage('teammate_spawn', { name: 'sub', task: 'nested work' });

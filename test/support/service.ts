@@ -33,6 +33,8 @@ export interface TestServiceOptions {
   port?: number;
   /** Session scope of the binding (default: the dispatcher's own thread). */
   session?: TestBinding['session'];
+  /** Extra top-level config sections (e.g. `teammates`). */
+  extra?: Record<string, unknown>;
 }
 
 /** The `codex` config block of test services: the env's binary, CODEX_HOME and fast restarts. */
@@ -93,6 +95,7 @@ export async function waitForCount<T>(get: () => T[] | Promise<T[]>, n: number, 
 export async function startTestService(env: CodexTestEnv, opts: TestServiceOptions = {}): Promise<TestService> {
   const config = parseConfig(
     {
+      ...opts.extra,
       stateDir: env.stateDir,
       codex: testCodexConfig(env, opts),
       channels: [{ id: 'local', type: 'web', listen: `127.0.0.1:${opts.port ?? 0}` }],
