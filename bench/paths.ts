@@ -11,23 +11,17 @@
  * fixed reply and no delay, and both send the same turn input text.
  */
 import http from 'node:http';
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { resolveBundledCodex } from '../src/codex/binary.js';
-import { childEnvironment, NO_CODEX_ENV, NO_SECRETS } from '../src/codex/child-env.js';
-import { applySkillRoots, initialize, openThread } from '../src/codex/handshake.js';
-import { CodexProcess } from '../src/codex/process.js';
-import { RpcClient } from '../src/codex/rpc-client.js';
 import { writeCodexHome } from '../src/demo/codex-home.js';
 import { startDemo, type Demo } from '../src/demo/run-demo.js';
 import { startScriptedModel, type ScriptFn, type ScriptedModel } from '../src/demo/scripted-model.js';
 import type { Logger } from '../src/log.js';
-import { systemClock } from '../src/clock.js';
-import { skillRootsFor } from '../src/skills/roots.js';
 import type { StateStore } from '../src/state/types.js';
 import { openSse, postJson, type SseStream } from './http-client.js';
+import { startDirectAppServer, type DirectAppServer } from './direct-app-server.js';
 
 /** The scripted model's answer to every bench turn. */
 export const BENCH_REPLY = 'ok: scripted bench reply.';
@@ -94,39 +88,17 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
 export async function startDirectPath(dir: string, logger: Logger): Promise<BenchPath> {
   const hits = new ModelHits();
   const model: ScriptedModel = await startScriptedModel({ script: hits.script, logger });
-  let proc: CodexProcess | undefined;
-  let rpc: RpcClient | undefined;
+  let server: DirectAppServer | undefined;
   const close = async (): Promise<void> => {
-    await rpc?.close().catch(() => undefined);
-    await proc?.kill().catch(() => undefined);
+    await server?.close();
     await model.close();
   };
   try {
     const codexHome = path.join(dir, 'codex-home');
-    const cwd = path.join(dir, 'workspace');
     await writeCodexHome(codexHome, model.url);
-    await mkdir(cwd, { recursive: true });
-    const codex = resolveBundledCodex();
-    proc = await CodexProcess.spawn(
-      {
-        bin: codex.bin,
-        pathDirs: codex.pathDirs,
-        overrides: {},
-        codexHome,
-        env: childEnvironment(process.env, NO_CODEX_ENV, NO_SECRETS).env,
-        cwd,
-        logFile: path.join(dir, 'codex.log'),
-        logger,
-      },
-      30_000,
-    );
-    rpc = await RpcClient.connect(proc.socketPath, { logger, requestTimeoutMs: 30_000, timeoutMs: 30_000, clock: systemClock });
-    // Same handshake and thread settings as the demo's runtime, so both threads see the same prompt.
-    await initialize(rpc, 30_000);
-    await applySkillRoots(rpc, skillRootsFor('dispatcher'), logger);
-    const thread = await openThread(rpc, null, { sandbox: 'read-only', approvalPolicy: 'never', model: null, developerInstructions: null, cwd }, logger);
-    const threadId = thread.threadId;
-    const client = rpc;
+    server = await startDirectAppServer(codexHome, path.join(dir, 'workspace'), path.join(dir, 'codex.log'), logger);
+    const { threadId } = server;
+    const client = server.rpc;
 
     let waiter: { resolve(t: number): void; reject(e: Error): void } | null = null;
     client.onNotification((notification) => {

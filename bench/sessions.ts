@@ -14,7 +14,7 @@
  * limits (at most 20 threads loaded; beyond that the least recently active idle one is unloaded).
  * Exits 1 only on a crash.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +23,7 @@ import { writeCodexHome } from '../src/demo/codex-home.js';
 import { startScriptedModel } from '../src/demo/scripted-model.js';
 import { silentLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
+import { rssOf, treeRss } from './proc-mem.js';
 
 interface Options {
   conversations: number;
@@ -48,36 +49,6 @@ function parseOptions(argv: string[]): Options {
     else throw new Error(`unknown argument ${flag} (known: --conversations N, --messages N, --model-ms N, --concurrency A,B,…)`);
   }
   return opts;
-}
-
-/** Resident set size of process `pid`, bytes (Linux /proc); null where unreadable. */
-async function rssOf(pid: number): Promise<number | null> {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Sum of the RSS of `pid` and all its descendants (the app-server's MCP servers, commands), bytes. */
-async function treeRss(pid: number): Promise<number | null> {
-  const parents = new Map<number, number[]>();
-  for (const name of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    // Field 4 (ppid) follows the parenthesised command name, which may hold spaces.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (Number.isInteger(ppid)) parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
-  }
-  let total: number | null = null;
-  for (const stack = [pid]; stack.length > 0; ) {
-    const p = stack.pop()!;
-    const rss = await rssOf(p);
-    if (rss !== null) total = (total ?? 0) + rss;
-    stack.push(...(parents.get(p) ?? []));
-  }
-  return total;
 }
 
 const mib = (bytes: number | null): string => (bytes === null ? '?' : (bytes / 2 ** 20).toFixed(0));
