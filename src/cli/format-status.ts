@@ -76,12 +76,21 @@ function sessionRows(d: ServiceStatus['dispatchers'][number]): string[] {
 }
 
 /**
- * One header line plus one row per dispatcher; then a blank line and the sessions block of each
+ * While the state cannot be written, a `degraded: state not writable …` line and a blank line
+ * first. Then one header line plus one row per dispatcher; then a blank line and the sessions block of each
  * dispatcher with more sessions than its own thread; then, when there are any, a blank line and
  * one row per teammate, and one per pending approval.
  */
 export function formatStatusTable(status: ServiceStatus): string {
-  const lines = table(
+  const lines: string[] = [];
+  const st = status.state;
+  if (st && st.status === 'degraded') {
+    lines.push(
+      `degraded: ${st.reason ?? 'state not writable'} since ${st.since ?? '?'} (${oneLine(st.error)}); new messages are refused, writes are retried`,
+      '',
+    );
+  }
+  lines.push(...table(
     ['DISPATCHER', 'STATUS', 'THREAD', 'WAITING', 'TURN AGE', 'TURN RETRIES', 'RESTARTS', 'LAST ERROR'],
     status.dispatchers.map((d) => [
       d.id,
@@ -93,7 +102,7 @@ export function formatStatusTable(status: ServiceStatus): string {
       String(d.restartCount),
       oneLine(d.lastError),
     ]),
-  );
+  ));
   for (const d of status.dispatchers) {
     if ((d.sessions ?? []).length > 1) lines.push('', ...sessionRows(d));
   }

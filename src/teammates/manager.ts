@@ -25,6 +25,7 @@ import type { ReplyAddress } from '../channels/types.js';
 import type { Caller, CloseAnswer, SendAnswer, SpawnAnswer, TeammateStatus } from './api.js';
 import { authorize, checkName, checkTaskText, resolveTeammateCwd, TeammateError, type TeammateAction } from './rules.js';
 import { newTask, statusOfRecord, Teammate } from './teammate.js';
+import { keptInMemory } from '../state/health.js';
 
 /** Open teammates per service (each is a codex app-server process). */
 export const MAX_OPEN_TEAMMATES = 16;
@@ -308,7 +309,8 @@ export class TeammateManager {
       developerInstructions:
         `You are the Switchboard teammate "${rec.name}", working for the dispatcher "${rec.dispatcher}". ` +
         'Each of your final messages is delivered to that dispatcher as a completion, not to a person.',
-      record: { load: () => store.getTeammate(rec.name), patch: (p) => store.patchTeammate(rec.name, p) },
+      // A failed write is kept in memory and written later (src/state/health.ts): no reason to fail a (re)start.
+      record: { load: () => store.getTeammate(rec.name), patch: (p) => keptInMemory(store.patchTeammate(rec.name, p), () => store.getTeammate(rec.name)!) },
       logFile: path.join(this.opts.logDir, `codex-teammate-${rec.name}.log`),
     };
     if (d.model) spec.model = d.model;

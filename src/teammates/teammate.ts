@@ -279,6 +279,8 @@ export class Teammate {
     };
     const res = await this.opts.dispatcher.deliverCompletion(input);
     if (res.status === 'stopped') return false;
+    // The result stays in the task; the pump crashes and hands it over again after PUMP_RETRY_MS.
+    if (res.status === 'not_stored') throw new Error(`completion ${result.completionId} not stored yet: ${res.error}`);
     if (res.status === 'failed') this.log.error({ completion: result.completionId, err: res.error }, 'teammate completion refused by the dispatcher');
     else this.log.info({ completion: result.completionId, delivery: res.status }, 'teammate completion handed to the dispatcher');
     const tasks = (this.opts.store.getTeammate(this.opts.name)?.tasks ?? []).filter((t) => t.id !== task.id);
