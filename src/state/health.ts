@@ -13,6 +13,8 @@
 export class StateWriteError extends Error {
   override readonly name = 'StateWriteError';
   readonly code: string | undefined;
+  /** The I/O error's message, e.g. `ENOSPC: no space left on device, write`. */
+  readonly detail: string;
 
   constructor(
     /** The file whose write failed (absolute path, or a `memory:` name). */
@@ -21,6 +23,7 @@ export class StateWriteError extends Error {
   ) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     super(`state not writable (${detail})`);
+    this.detail = detail;
     const code = (cause as NodeJS.ErrnoException | null)?.code;
     this.code = typeof code === 'string' ? code : undefined;
   }
@@ -30,7 +33,7 @@ export class StateWriteError extends Error {
 export interface StorageHealthView {
   /** False while the latest write of some state file failed. */
   writable: boolean;
-  /** The latest write error (`StateWriteError` message) while not writable; null when writable. */
+  /** The latest write's I/O error (`StateWriteError.detail`, e.g. `ENOSPC: …`) while not writable; null when writable. */
   error: string | null;
   /** When the state became unwritable, ms since the epoch; null when writable. */
   since: number | null;
@@ -74,7 +77,7 @@ export class StorageHealth implements StorageHealthSource {
 
   view(): StorageHealthView {
     const latest = [...this.#failing.values()].at(-1);
-    return { writable: latest === undefined, error: latest?.message ?? null, since: this.#since };
+    return { writable: latest === undefined, error: latest?.detail ?? null, since: this.#since };
   }
 
   whenWritable(): Promise<void> {

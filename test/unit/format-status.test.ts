@@ -68,10 +68,10 @@ describe('status table: state health', () => {
   it('starts with a degraded line naming the write error while the state is not writable', () => {
     const s: ServiceStatus = {
       ...status(),
-      state: { status: 'degraded', reason: 'state not writable', error: 'state not writable (ENOSPC: no space left on device, write)', since: '2026-01-02T03:04:05.000Z' },
+      state: { status: 'degraded', reason: 'state not writable', error: 'ENOSPC: no space left on device, write', since: '2026-01-02T03:04:05.000Z' },
     };
     expect(formatStatusTable(s).split('\n')[0]).toBe(
-      'degraded: state not writable since 2026-01-02T03:04:05.000Z (state not writable (ENOSPC: no space left on device, write)); new messages are refused, writes are retried',
+      'degraded: state not writable since 2026-01-02T03:04:05.000Z (ENOSPC: no space left on device, write); new messages are refused, writes are retried',
     );
   });
 });
