@@ -92,7 +92,11 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   // One line when the state stops being writable and one when it is again (the store retries meanwhile).
   store.health.onChange((h) => {
     if (h.writable) log.info({ stateDir: config.stateDir }, 'state writable again: new messages are accepted and queued turns run');
-    else log.error({ stateDir: config.stateDir, err: h.error }, 'degraded: state not writable; new messages are refused and no new turn starts until a write succeeds (retried with backoff)');
+    else
+      log.error(
+        { stateDir: config.stateDir, err: h.error },
+        'degraded: state not writable; new messages are refused and no new turn starts until a write succeeds (retried with backoff)',
+      );
   });
   const logDir = path.join(config.stateDir, 'logs');
   await ensurePrivateDir(logDir);

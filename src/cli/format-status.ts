@@ -90,19 +90,21 @@ export function formatStatusTable(status: ServiceStatus): string {
       '',
     );
   }
-  lines.push(...table(
-    ['DISPATCHER', 'STATUS', 'THREAD', 'WAITING', 'TURN AGE', 'TURN RETRIES', 'RESTARTS', 'LAST ERROR'],
-    status.dispatchers.map((d) => [
-      d.id,
-      d.status === 'idle' && typeof d.idleForMs === 'number' ? `idle ${formatAge(d.idleForMs)}` : d.status,
-      d.threadId ?? '-',
-      String(d.waitingTurns),
-      formatAge(d.runningTurnAgeMs),
-      d.runningTurnAgeMs === null ? '-' : String(d.turnRetries),
-      String(d.restartCount),
-      oneLine(d.lastError),
-    ]),
-  ));
+  lines.push(
+    ...table(
+      ['DISPATCHER', 'STATUS', 'THREAD', 'WAITING', 'TURN AGE', 'TURN RETRIES', 'RESTARTS', 'LAST ERROR'],
+      status.dispatchers.map((d) => [
+        d.id,
+        d.status === 'idle' && typeof d.idleForMs === 'number' ? `idle ${formatAge(d.idleForMs)}` : d.status,
+        d.threadId ?? '-',
+        String(d.waitingTurns),
+        formatAge(d.runningTurnAgeMs),
+        d.runningTurnAgeMs === null ? '-' : String(d.turnRetries),
+        String(d.restartCount),
+        oneLine(d.lastError),
+      ]),
+    ),
+  );
   for (const d of status.dispatchers) {
     if ((d.sessions ?? []).length > 1) lines.push('', ...sessionRows(d));
   }

@@ -498,7 +498,8 @@ export class CodexRuntime implements AgentRuntime {
 
   private async markReady(gen: Generation, ready: Omit<ReadyEvent, 'firstStart'>): Promise<void> {
     // Nothing may escape into an unhandled rejection: that would end the whole service.
-    const watch = (reason: string): void => void this.onLost(gen, reason).catch((err: unknown) => this.log.error({ err }, 'handling the lost codex runtime failed'));
+    const watch = (reason: string): void =>
+      void this.onLost(gen, reason).catch((err: unknown) => this.log.error({ err }, 'handling the lost codex runtime failed'));
     gen.rpc?.onClose((r) => watch(`app-server connection closed: ${r}`));
     void gen.proc?.exited.then((e) => watch(`app-server exited (code ${e.code}, signal ${e.signal})`));
     await this.setStatus('ready', { lastReadyAt: this.opts.clock.now(), restartAttempts: 0, lastError: this.loginFix });

@@ -20,7 +20,7 @@ export function matchHealthRoute(pathname: string): HealthRoute | undefined {
 
 /**
  * Answers a health route: /healthz 200 `{"status":"ok"}` while the process is up;
- * /readyz 200 `{"status":"ready",…}` when ready, else 503 `{"status":"not_ready",…}`; while the
+ * /readyz 200 `{"status":"ready",…,"storage":{writable,error}}` when ready, else 503 `{"status":"not_ready",…}`; while the
  * state cannot be written the 503 body also has `reason: "degraded: state not writable (<error>)"`.
  */
 export function serveHealth(res: ServerResponse, route: HealthRoute, readiness: ReadinessSource | undefined): void {

@@ -54,7 +54,6 @@ export function readinessOf(
 ): ReadinessReport {
   const reported = channels.map((c) => ({ id: c.id, type: c.type, state: channelStateOf(c) }));
   // An idle dispatcher (stopped for want of use, or not started yet: lazyStart) starts on its next message.
-  const ready =
-    storage.writable && dispatchers.every((d) => d.status === 'ready' || d.status === 'idle') && reported.every((c) => c.state === 'connected');
+  const ready = storage.writable && dispatchers.every((d) => d.status === 'ready' || d.status === 'idle') && reported.every((c) => c.state === 'connected');
   return { ready, dispatchers: dispatchers.map((d) => ({ id: d.id, status: d.status })), channels: reported, storage: { ...storage } };
 }

@@ -25,7 +25,7 @@ import type { ReplyAddress } from '../channels/types.js';
 import type { Caller, CloseAnswer, SendAnswer, SpawnAnswer, TeammateStatus } from './api.js';
 import { authorize, checkName, checkTaskText, resolveTeammateCwd, TeammateError, type TeammateAction } from './rules.js';
 import { newTask, statusOfRecord, Teammate } from './teammate.js';
-import { keptInMemory } from '../state/health.js';
+import { keptInMemory, StateWriteError } from '../state/health.js';
 
 /** Open teammates per service (each is a codex app-server process). */
 export const MAX_OPEN_TEAMMATES = 16;
@@ -144,7 +144,13 @@ export class TeammateManager {
       };
       if (existing) this.log.info({ teammate: name }, 'reusing the name of a closed teammate (fresh thread)');
       if (this.stopping) throw new TeammateError('stopped', 'the service is stopping');
-      await this.opts.store.putTeammate(rec, CLOSED_TEAMMATES_KEPT);
+      try {
+        await this.opts.store.putTeammate(rec, CLOSED_TEAMMATES_KEPT);
+      } catch (err) {
+        // Refused means never run: the record the store keeps in memory (and writes later) is closed, so no start picks it up.
+        if (err instanceof StateWriteError) await keptInMemory(this.opts.store.patchTeammate(name, { closed: true, closedAt: now, tasks: [] }), () => rec);
+        throw err;
+      }
       // Stopping meanwhile: the record is saved, so the teammate starts with the next service start.
       if (this.stopping) throw new TeammateError('stopped', 'the service is stopping; the teammate starts with the service next time');
       const t = this.build(rec);

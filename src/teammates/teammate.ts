@@ -24,6 +24,7 @@ import type { Logger } from '../log.js';
 import type { StateStore, TeammateRecord, TeammateTask } from '../state/types.js';
 import type { ReplyAddress } from '../channels/types.js';
 import type { TeammateStatus } from './api.js';
+import { keptInMemory, StateWriteError } from '../state/health.js';
 
 type TaskResult = NonNullable<TeammateTask['result']>;
 
@@ -111,7 +112,16 @@ export class Teammate {
     const rec = this.record();
     const task = newTask(text, origin, this.opts.clock.now());
     const tasks = [...rec.tasks, task];
-    await this.opts.store.patchTeammate(this.opts.name, { tasks });
+    try {
+      await this.opts.store.patchTeammate(this.opts.name, { tasks });
+    } catch (err) {
+      // Refused means never run: the task leaves the record the store keeps in memory (and writes later).
+      if (err instanceof StateWriteError) {
+        const left = this.record().tasks.filter((t) => t.id !== task.id);
+        await keptInMemory(this.opts.store.patchTeammate(this.opts.name, { tasks: left }), () => this.record());
+      }
+      throw err;
+    }
     this.log.info({ task: task.id, position: tasks.length }, 'teammate task queued');
     this.kick();
     return tasks.length;

@@ -57,7 +57,16 @@ function dispatcher(id: string, sessions: SessionStatus[], runningTurns = 1): Di
 }
 
 function status(...dispatchers: DispatcherStatus[]): ServiceStatus {
-  return { pid: 1, startedAt: 'now', channels: [], approvals: [], teammates: [], dispatchers, quarantined: 0, state: { status: 'ok', reason: null, error: null, since: null } };
+  return {
+    pid: 1,
+    startedAt: 'now',
+    channels: [],
+    approvals: [],
+    teammates: [],
+    dispatchers,
+    quarantined: 0,
+    state: { status: 'ok', reason: null, error: null, since: null },
+  };
 }
 
 describe('status table: state health', () => {

@@ -62,7 +62,11 @@ function completion(id: string): CompletionRecord {
   };
 }
 
-async function onDisk(): Promise<{ queue: Record<string, QueuedTurn[]>; dispatchers: Record<string, { restartCount: number }>; completions?: Record<string, CompletionRecord[]> }> {
+async function onDisk(): Promise<{
+  queue: Record<string, QueuedTurn[]>;
+  dispatchers: Record<string, { restartCount: number }>;
+  completions?: Record<string, CompletionRecord[]>;
+}> {
   return JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8'));
 }
 

@@ -52,7 +52,10 @@ export class SessionBook {
     const { store, dispatcherId } = this.opts;
     // A failed write is kept in memory and written later (src/state/health.ts): no reason to fail the thread's opening.
     if (key === DISPATCHER_SESSION) {
-      return { load: () => store.getDispatcher(dispatcherId), patch: (p) => keptInMemory(store.patchDispatcher(dispatcherId, p), () => store.getDispatcher(dispatcherId)!) };
+      return {
+        load: () => store.getDispatcher(dispatcherId),
+        patch: (p) => keptInMemory(store.patchDispatcher(dispatcherId, p), () => store.getDispatcher(dispatcherId)!),
+      };
     }
     return {
       load: () => store.getSession(dispatcherId, key),
