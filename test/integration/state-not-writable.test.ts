@@ -53,6 +53,10 @@ describe('a state that cannot be written', () => {
     expect(refused.status).toBe(503);
     expect(refused.body).toMatchObject({ error: 'not_stored', messageId: 'r1' });
     expect(String(refused.body.message)).toMatch(/not stored, so it will not be answered: state not writable \(EISDIR/);
+    // A completion delivered now (the admin API's path) is refused the same way: nothing recorded.
+    const completion = { id: 'ext-1', text: 'the build passed' };
+    expect(await s.service.deliverCompletion('main', completion)).toMatchObject({ status: 'not_stored', error: expect.stringMatching(/^state not writable/) });
+    expect(s.service.store.getCompletion('main', 'ext-1')).toBeUndefined();
     await broken.restore();
 
     // A later message's answer proves the queue ran past the point where r1 would have been.
@@ -67,6 +71,8 @@ describe('a state that cannot be written', () => {
     await s.service.dispatchers.get('main')!.whenIdle();
     expect(await answersTo(s, 'c', 'r1')).toHaveLength(1);
     expect(asked('must not run')).toBe(1);
+    // Its resend is new, too.
+    expect(await s.service.deliverCompletion('main', completion)).toMatchObject({ status: 'submitted' });
   });
 
   it('losing the codex child degrades instead of crashing; the service recovers by itself', async () => {
