@@ -33,6 +33,7 @@ import { mcpServerScript, switchboardMcpSessionConfig, type McpRegistration } fr
 import { openStateStore } from './state/open.js';
 import { ensurePrivateDir, tightenTree } from './state/private-files.js';
 import type { StateStore } from './state/types.js';
+import { keptInMemory, type StorageHealthView } from './state/health.js';
 import { TeammateManager } from './teammates/manager.js';
 import type { SessionInfoSource } from './channels/session-info.js';
 
@@ -88,6 +89,15 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const mcp: McpRegistration = { script: mcpServerScript(), adminSocket: path.resolve(adminSocketPath(config)) };
   await tightenStateDir(config, log);
   const store = await openStateStore(config.stateDir, { logger: log.child({ component: 'state' }) });
+  // One line when the state stops being writable and one when it is again (the store retries meanwhile).
+  store.health.onChange((h) => {
+    if (h.writable) log.info({ stateDir: config.stateDir }, 'state writable again: new messages are accepted and queued turns run');
+    else
+      log.error(
+        { stateDir: config.stateDir, err: h.error },
+        'degraded: state not writable; new messages are refused and no new turn starts until a write succeeds (retried with backoff)',
+      );
+  });
   const logDir = path.join(config.stateDir, 'logs');
   await ensurePrivateDir(logDir);
 
@@ -106,6 +116,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         const connection = lifecycle === 'started' ? channels.get(c.id)?.connection?.() : undefined;
         return { id: c.id, type: c.type, lifecycle, ...(connection !== undefined ? { connection } : {}) };
       }),
+      (({ writable, error }) => ({ writable, error }))(store.health.view()),
     );
   const router = new Router(config);
   // Late-bound like readiness: the web console asks which session a conversation's messages join.
@@ -212,6 +223,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         ageMs: clock.now() - r.requestedAt,
       })),
       quarantined: store.listQuarantine().length,
+      state: stateStatusOf(store.health.view()),
     }),
     decideApproval: (id, answer) => approvals.decide(id, answer),
     dispatcherIds: () => [...dispatchers.keys()],
@@ -294,7 +306,11 @@ async function createDispatcher(
     role: d.role,
     cwd: d.cwd,
     developerInstructions: d.instructions ?? null,
-    record: { load: () => deps.store.getDispatcher(d.id), patch: (p) => deps.store.patchDispatcher(d.id, p) },
+    // A record write that fails is kept in memory and written later: no reason to fail a (re)start.
+    record: {
+      load: () => deps.store.getDispatcher(d.id),
+      patch: (p) => keptInMemory(deps.store.patchDispatcher(d.id, p), () => deps.store.getDispatcher(d.id)!),
+    },
     logFile: path.join(deps.logDir, `codex-${d.id}.log`),
   };
   if (d.model) spec.model = d.model;
@@ -364,6 +380,12 @@ async function tightenStateDir(config: Config, log: Logger): Promise<void> {
  */
 function channelAccess(c: ChannelConfig): ChannelAccess {
   return c.type === 'web' ? { everyoneIsAdmin: true } : { access: c.access };
+}
+
+/** The store's health as `switchboard status` shows it. */
+function stateStatusOf(h: StorageHealthView): ServiceStatus['state'] {
+  if (h.writable) return { status: 'ok', reason: null, error: null, since: null };
+  return { status: 'degraded', reason: 'state not writable', error: h.error, since: h.since === null ? null : new Date(h.since).toISOString() };
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

@@ -4,7 +4,8 @@
  * Body (JSON): `{dispatcher, id, text, status?, teammate?, origin?: {channel, conversation, thread?, messageId?}}`.
  * Answers: 202 `{status:'submitted', position}` · 200 `{status:'duplicate', state}` ·
  * 400 `{status:'failed', error}` (bad JSON or fields) · 404 unknown dispatcher ·
- * 413 body too large · 503 `{status:'stopped'}`.
+ * 413 body too large · 503 `{status:'stopped'}` · 503 `{status:'not_stored', error}` (the state is not
+ * writable: nothing was kept; send it again later).
  */
 import { readBodyText } from '../http/json.js';
 import type http from 'node:http';
@@ -66,6 +67,6 @@ export async function handleCompletion(req: http.IncomingMessage, reply: Reply, 
   }
   const result = await service.deliverCompletion(b.dispatcher, input);
   if (result === null) return reply(404, { status: 'failed', error: `unknown dispatcher "${b.dispatcher}"` });
-  const status = { submitted: 202, duplicate: 200, failed: 400, stopped: 503 }[result.status];
+  const status = { submitted: 202, duplicate: 200, failed: 400, not_stored: 503, stopped: 503 }[result.status];
   reply(status, result);
 }

@@ -22,6 +22,20 @@ export interface ServiceStatus {
   approvals: PendingApproval[];
   /** Malformed state entries set aside when the state was opened (state.json `quarantine`), all owners. */
   quarantined: number;
+  /** Whether the state can be written (see src/state/health.ts). */
+  state: StateStatus;
+}
+
+/** The state store's health in `switchboard status`. */
+export interface StateStatus {
+  /** `degraded` while the state cannot be written: new messages are refused, no new turn starts, writes are retried. */
+  status: 'ok' | 'degraded';
+  /** `state not writable` while degraded; null when ok. */
+  reason: string | null;
+  /** The latest write error while degraded; null when ok. */
+  error: string | null;
+  /** ISO-8601: since when it is degraded; null when ok. */
+  since: string | null;
 }
 
 /** One pending approval as operators see it (`switchboard status`, `switchboard approvals list`). */

@@ -57,8 +57,13 @@ export type AcceptResult =
   | { status: 'steered' }
   /** A chat command (`stop`, `status`, `new`, `queue`, `cancel`) answered in the conversation, or the answer to a question the running turn asked: not a turn. */
   | { status: 'handled'; command: 'stop' | 'status' | 'new' | 'queue' | 'cancel' | 'answer' }
-  /** Accepted but the service could not persist it; the sender must be told. */
-  | { status: 'failed'; error: string };
+  /** The service failed to handle it (an unexpected error); nothing was queued; the sender must be told. */
+  | { status: 'failed'; error: string }
+  /**
+   * The state could not be written (`error` says why, e.g. `state not writable (ENOSPC: …)`):
+   * nothing was queued and it will never run; the sender must be told and may send it again.
+   */
+  | { status: 'not_stored'; error: string };
 
 /**
  * Called by an adapter for each inbound message. Resolves after the message is

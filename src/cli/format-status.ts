@@ -76,23 +76,34 @@ function sessionRows(d: ServiceStatus['dispatchers'][number]): string[] {
 }
 
 /**
- * One header line plus one row per dispatcher; then a blank line and the sessions block of each
+ * While the state cannot be written, a `degraded: state not writable …` line and a blank line
+ * first. Then one header line plus one row per dispatcher; then a blank line and the sessions block of each
  * dispatcher with more sessions than its own thread; then, when there are any, a blank line and
  * one row per teammate, and one per pending approval.
  */
 export function formatStatusTable(status: ServiceStatus): string {
-  const lines = table(
-    ['DISPATCHER', 'STATUS', 'THREAD', 'WAITING', 'TURN AGE', 'TURN RETRIES', 'RESTARTS', 'LAST ERROR'],
-    status.dispatchers.map((d) => [
-      d.id,
-      d.status === 'idle' && typeof d.idleForMs === 'number' ? `idle ${formatAge(d.idleForMs)}` : d.status,
-      d.threadId ?? '-',
-      String(d.waitingTurns),
-      formatAge(d.runningTurnAgeMs),
-      d.runningTurnAgeMs === null ? '-' : String(d.turnRetries),
-      String(d.restartCount),
-      oneLine(d.lastError),
-    ]),
+  const lines: string[] = [];
+  const st = status.state;
+  if (st && st.status === 'degraded') {
+    lines.push(
+      `degraded: ${st.reason ?? 'state not writable'} since ${st.since ?? '?'} (${oneLine(st.error)}); new messages are refused, writes are retried`,
+      '',
+    );
+  }
+  lines.push(
+    ...table(
+      ['DISPATCHER', 'STATUS', 'THREAD', 'WAITING', 'TURN AGE', 'TURN RETRIES', 'RESTARTS', 'LAST ERROR'],
+      status.dispatchers.map((d) => [
+        d.id,
+        d.status === 'idle' && typeof d.idleForMs === 'number' ? `idle ${formatAge(d.idleForMs)}` : d.status,
+        d.threadId ?? '-',
+        String(d.waitingTurns),
+        formatAge(d.runningTurnAgeMs),
+        d.runningTurnAgeMs === null ? '-' : String(d.turnRetries),
+        String(d.restartCount),
+        oneLine(d.lastError),
+      ]),
+    ),
   );
   for (const d of status.dispatchers) {
     if ((d.sessions ?? []).length > 1) lines.push('', ...sessionRows(d));

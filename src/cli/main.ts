@@ -59,6 +59,8 @@ function describeDelivery(id: string, res: DeliverResult): string {
       return `completion ${id} was already delivered or queued (${res.state}); nothing sent again`;
     case 'failed':
       return `completion ${id} not delivered: ${res.error}`;
+    case 'not_stored':
+      return `completion ${id} not delivered: ${res.error}; nothing was kept, send it again later`;
     case 'stopped':
       return `completion ${id} not delivered: the dispatcher is stopping`;
   }

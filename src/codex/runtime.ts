@@ -497,7 +497,9 @@ export class CodexRuntime implements AgentRuntime {
   }
 
   private async markReady(gen: Generation, ready: Omit<ReadyEvent, 'firstStart'>): Promise<void> {
-    const watch = (reason: string): void => void this.onLost(gen, reason);
+    // Nothing may escape into an unhandled rejection: that would end the whole service.
+    const watch = (reason: string): void =>
+      void this.onLost(gen, reason).catch((err: unknown) => this.log.error({ err }, 'handling the lost codex runtime failed'));
     gen.rpc?.onClose((r) => watch(`app-server connection closed: ${r}`));
     void gen.proc?.exited.then((e) => watch(`app-server exited (code ${e.code}, signal ${e.signal})`));
     await this.setStatus('ready', { lastReadyAt: this.opts.clock.now(), restartAttempts: 0, lastError: this.loginFix });
@@ -529,7 +531,7 @@ export class CodexRuntime implements AgentRuntime {
     this.log.info({ attempt, delayMs: delay }, 'codex runtime restart scheduled');
     this.restartTimer = this.opts.clock.setTimeout(() => {
       this.restartTimer = null;
-      if (this.gen === gen && !this.stopRequested) void this.attempt();
+      if (this.gen === gen && !this.stopRequested) void this.attempt().catch((err: unknown) => this.log.error({ err }, 'codex runtime restart failed'));
     }, delay);
   }
 

@@ -5,7 +5,7 @@
  * user turn.
  *
  * - `submit`: validated, spilled to a file when large, then recorded (`accepted`) and queued in
- *   one durable write. A known id is answered `duplicate` (no second injection, no second trigger);
+ *   one durable write (`StateStore.acceptCompletion`; a failed write keeps neither: `not_stored`). A known id is answered `duplicate` (no second injection, no second trigger);
  *   concurrent submissions of one id share one.
  * - `runAtHead`: `injecting` is persisted, then the text is injected once as a developer item with
  *   `thread/inject_items` (codex app-server v2), then `injected`. A record found `injecting` (a
@@ -39,6 +39,7 @@ import {
 } from './completions.js';
 import { failureText } from './messages.js';
 import { errorMessage } from '../errors.js';
+import { isStorageError } from '../state/health.js';
 
 /** A failed trigger turn is run this many times in total before the completion is reported failed. */
 export const MAX_TRIGGER_ATTEMPTS = 3;
@@ -132,18 +133,16 @@ export class CompletionDelivery {
       };
       const session = await this.opts.sessionOf(entry.address);
       if (session !== undefined) entry.session = session;
-      // Both mutations land in one write; completions are never refused for a full queue.
-      const [, queued] = await Promise.all([
-        store.putCompletion(dispatcherId, record, COMPLETIONS_KEPT),
-        store.enqueue(dispatcherId, entry, Number.MAX_SAFE_INTEGER),
-      ]);
+      // One write, undone as a whole when it fails; completions are never refused for a full queue.
+      const queued = await store.acceptCompletion(dispatcherId, record, entry, COMPLETIONS_KEPT);
       logger.info({ completion: input.id, teammate: record.teammate, spilled: spillPath !== null }, 'completion accepted');
       this.opts.kick();
       return queued.status === 'accepted' ? { status: 'submitted', position: queued.position } : { status: 'duplicate', state: 'accepted' };
     } catch (err) {
       const error = errorMessage(err);
       logger.error({ completion: input.id, err: error }, 'could not accept completion');
-      return { status: 'failed', error };
+      // A disk that refused the spill file or the state write: nothing was kept, the sender may resend.
+      return isStorageError(err) ? { status: 'not_stored', error } : { status: 'failed', error };
     }
   }
 

@@ -28,6 +28,8 @@ export type DeliverResult =
   /** Already known: accepted without a second injection or trigger. */
   | { status: 'duplicate'; state: CompletionRecord['state'] }
   | { status: 'failed'; error: string }
+  /** The state could not be written (`error` says why): nothing was recorded or queued; send it again later. */
+  | { status: 'not_stored'; error: string }
   | { status: 'stopped' };
 
 export interface CompletionLimits {

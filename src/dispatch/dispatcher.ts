@@ -62,6 +62,7 @@ import {
   stoppingText,
 } from './messages.js';
 import { errorMessage } from '../errors.js';
+import { isStorageError, keptInMemory } from '../state/health.js';
 import { DISPATCHER_SESSION, sessionOf } from './sessions/key.js';
 import { SessionBook } from './sessions/book.js';
 import { sessionLineText, steeredText } from './sessions/texts.js';
@@ -173,8 +174,10 @@ export class Dispatcher {
     this.scheduler = new TurnScheduler({
       list: () => opts.store.listQueue(opts.id),
       limit: Math.max(1, opts.maxConcurrentTurns ?? 1),
-      runnable: () => opts.runtime.status === 'ready' && this.prepared,
+      // No turn starts while the state cannot be written: its outcome could not be kept.
+      runnable: () => opts.runtime.status === 'ready' && this.prepared && opts.store.health.view().writable,
       whenRunnable: async () => {
+        await opts.store.health.whenWritable();
         await opts.runtime.whenReady();
         await this.preparing;
       },
@@ -249,7 +252,7 @@ export class Dispatcher {
    * Offers an inbound message. Resolves after it is persisted (accepted), steered into the
    * running turn of its session (busy policy `steer`), recognised as a duplicate, or refused
    * because the dispatcher's or the session's queue is full (the refusal is also posted to the
-   * conversation).
+   * conversation), or because the state could not be written (`not_stored`: it never runs).
    */
   async accept(msg: InboundMessage): Promise<AcceptResult> {
     // A reply that answers a question the running turn asks is that answer, not a new turn.
@@ -280,8 +283,8 @@ export class Dispatcher {
       });
     } catch (err) {
       const error = errorMessage(err);
-      this.log.error({ err: error, conversation: msg.conversation }, 'could not persist inbound message');
-      return { status: 'failed', error };
+      this.log.error({ err: error, conversation: msg.conversation }, 'could not persist inbound message; it was refused and will not run');
+      return isStorageError(err) ? { status: 'not_stored', error } : { status: 'failed', error };
     }
     if (result.status === 'full') {
       this.log.warn({ channel: msg.channelId, conversation: msg.conversation, limit: result.limit, scope: result.scope }, 'queue full; message refused');
@@ -508,7 +511,7 @@ export class Dispatcher {
         this.log.info({ entry: entry.id, session: run.key, reason: res.reason }, 'message could not be steered into the running turn; queued');
         return false;
       }
-      await this.opts.store.removeQueued(this.opts.id, entry.id);
+      await this.kept(this.opts.store.removeQueued(this.opts.id, entry.id));
       run.steered.push(entry.address);
       this.log.info({ entry: entry.id, session: run.key, turnId: res.turnId }, 'message steered into the running turn');
       void this.progress(entry.address, 'running');
@@ -567,7 +570,7 @@ export class Dispatcher {
       this.log.warn({ entry: entry.id }, 'message answered without a turn: codex has no credentials');
       await this.reply(entry.address, { kind: 'error', text: `⚠️ ${loginFix}`, idempotencyKey: entry.id }, key);
       void this.progress(entry.address, 'failed');
-      await this.opts.store.removeQueued(this.opts.id, entry.id);
+      await this.kept(this.opts.store.removeQueued(this.opts.id, entry.id));
       return;
     }
     if (entry.live) await closeLeftoverElement(this.liveDeps, entry, liveAbandonedText());
@@ -591,7 +594,7 @@ export class Dispatcher {
     } else await this.reply(entry.address, reply, key);
     const mark: ProgressState = outcome.status === 'completed' ? 'done' : 'failed';
     for (const to of [entry.address, ...steered]) void this.progress(to, mark);
-    await this.opts.store.removeQueued(this.opts.id, entry.id);
+    await this.kept(this.opts.store.removeQueued(this.opts.id, entry.id));
   }
 
   /**
@@ -641,7 +644,7 @@ export class Dispatcher {
       );
       if (address && entry.kind === 'message') void this.progress(address, 'running');
       // Recorded alongside turn/start, off the reply's critical path; awaited before acting on the outcome.
-      attemptRecorded = this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts + 1 });
+      attemptRecorded = this.kept(this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts + 1 }));
       outcome = await turn;
     } catch (err) {
       // The runtime went away between whenReady and turn/start: the entry waits for the restart.
@@ -655,7 +658,7 @@ export class Dispatcher {
     if (outcome.status === 'disconnected') {
       if (outcome.turnId === null) {
         // turn/start never reached the app-server: not an attempt; run it after the restart.
-        await this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts });
+        await this.kept(this.opts.store.updateQueued(q.dispatcher, q.entry, { attempts: entry.attempts }));
         return null;
       }
       // Stopping: re-run after the service restarts. Otherwise re-run once after the runtime restarts.
@@ -692,6 +695,14 @@ export class Dispatcher {
     } catch (err) {
       this.log.warn({ session: key, err: errorMessage(err) }, 'restart notice could not be injected');
     }
+  }
+
+  /**
+   * A bookkeeping write of a turn already run (its attempt count, its removal): a failed write is
+   * no reason to stop; the store keeps the change and writes it once the state is writable again.
+   */
+  private kept(write: Promise<void>): Promise<void> {
+    return keptInMemory(write, () => undefined);
   }
 
   /** Posts a reply through the ReplyPoster (retry once, the session's lost-thread warning, failures recorded). */

@@ -1,11 +1,12 @@
 /**
- * Service policy for an inbound message the service could not persist (`AcceptResult` `failed`):
+ * Service policy for an inbound message the service could not persist (`AcceptResult` `failed`,
+ * or `not_stored` when the state is not writable: the notice then says so, and that it was not queued):
  * the sender is told in the message's conversation/thread, through the adapter's `send`, with an
  * `error` reply whose idempotency key is `not-queued:<conversation>:<messageId>` (a re-delivery of
  * the same message that fails again is recognised by the adapter's send ledger).
  *
  * Adapters only translate; this decision lives here. The one exception is the local web chat: it
- * answers the page's POST itself (HTTP 500 with the reason) and adds its own system note to the
+ * answers the page's POST itself (HTTP 500, or 503 for `not_stored`, with the reason) and adds its own system note to the
  * chat (src/channels/web/api/handlers.ts), so it gets no second notice from here.
  */
 import { replyAddressOf, type ChannelAdapter, type InboundHandler } from '../channels/types.js';
@@ -13,7 +14,7 @@ import type { Logger } from '../log.js';
 import { notQueuedText } from './messages.js';
 
 /**
- * Wraps `handler` for `adapter`: a `failed` result is answered with the not-queued notice (awaited,
+ * Wraps `handler` for `adapter`: a `failed` or `not_stored` result is answered with the not-queued notice (awaited,
  * so the adapter acknowledges the platform after the notice went out) and then returned unchanged.
  * A notice that cannot be posted is logged (warn), never thrown.
  */
@@ -21,7 +22,7 @@ export function withNotQueuedNotice(adapter: ChannelAdapter, handler: InboundHan
   if (adapter.type === 'web') return handler;
   return async (msg) => {
     const result = await handler(msg);
-    if (result.status !== 'failed') return result;
+    if (result.status !== 'failed' && result.status !== 'not_stored') return result;
     const sent = await adapter.send(replyAddressOf(msg), {
       kind: 'error',
       text: notQueuedText(result.error),

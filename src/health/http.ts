@@ -20,7 +20,8 @@ export function matchHealthRoute(pathname: string): HealthRoute | undefined {
 
 /**
  * Answers a health route: /healthz 200 `{"status":"ok"}` while the process is up;
- * /readyz 200 `{"status":"ready",…}` when ready, else 503 `{"status":"not_ready",…}`.
+ * /readyz 200 `{"status":"ready",…,"storage":{writable,error}}` when ready, else 503 `{"status":"not_ready",…}`; while the
+ * state cannot be written the 503 body also has `reason: "degraded: state not writable (<error>)"`.
  */
 export function serveHealth(res: ServerResponse, route: HealthRoute, readiness: ReadinessSource | undefined): void {
   let status: number;
@@ -34,7 +35,13 @@ export function serveHealth(res: ServerResponse, route: HealthRoute, readiness: 
   } else {
     const r = readiness();
     status = r.ready ? 200 : 503;
-    body = { status: r.ready ? 'ready' : 'not_ready', dispatchers: r.dispatchers, channels: r.channels };
+    body = {
+      status: r.ready ? 'ready' : 'not_ready',
+      ...(r.storage.writable ? {} : { reason: `degraded: state not writable (${r.storage.error ?? 'unknown error'})` }),
+      dispatchers: r.dispatchers,
+      channels: r.channels,
+      storage: r.storage,
+    };
   }
   const payload = JSON.stringify(body);
   res.writeHead(status, {

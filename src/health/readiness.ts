@@ -15,10 +15,18 @@ export type ChannelLifecycle = 'created' | 'starting' | 'started' | 'failed' | '
 export type ChannelState = Exclude<ChannelLifecycle, 'started'> | ChannelConnection;
 
 export interface ReadinessReport {
-  /** Every dispatcher's runtime is `ready` (or `idle`: it starts on its next message) and every channel is started and `connected`. */
+  /** Every dispatcher's runtime is `ready` (or `idle`: it starts on its next message), every channel is started and `connected`, and the state is writable. */
   ready: boolean;
   dispatchers: Array<{ id: string; status: string }>;
   channels: Array<{ id: string; type: string; state: ChannelState }>;
+  /** Whether the state can be written; `error` is the latest write error while it cannot (null otherwise). */
+  storage: StorageReadiness;
+}
+
+/** The state store's health as readiness reports it. */
+export interface StorageReadiness {
+  writable: boolean;
+  error: string | null;
 }
 
 /** The narrow port health endpoints read; called on every request. */
@@ -38,10 +46,14 @@ export function channelStateOf(c: Pick<ChannelReadinessInput, 'lifecycle' | 'con
   return c.lifecycle === 'started' ? (c.connection ?? 'connected') : c.lifecycle;
 }
 
-/** Builds a report from the parts' states. */
-export function readinessOf(dispatchers: ReadonlyArray<{ id: string; status: string }>, channels: ReadonlyArray<ChannelReadinessInput>): ReadinessReport {
+/** Builds a report from the parts' states (storage: writable when absent). */
+export function readinessOf(
+  dispatchers: ReadonlyArray<{ id: string; status: string }>,
+  channels: ReadonlyArray<ChannelReadinessInput>,
+  storage: StorageReadiness = { writable: true, error: null },
+): ReadinessReport {
   const reported = channels.map((c) => ({ id: c.id, type: c.type, state: channelStateOf(c) }));
   // An idle dispatcher (stopped for want of use, or not started yet: lazyStart) starts on its next message.
-  const ready = dispatchers.every((d) => d.status === 'ready' || d.status === 'idle') && reported.every((c) => c.state === 'connected');
-  return { ready, dispatchers: dispatchers.map((d) => ({ id: d.id, status: d.status })), channels: reported };
+  const ready = storage.writable && dispatchers.every((d) => d.status === 'ready' || d.status === 'idle') && reported.every((c) => c.state === 'connected');
+  return { ready, dispatchers: dispatchers.map((d) => ({ id: d.id, status: d.status })), channels: reported, storage: { ...storage } };
 }

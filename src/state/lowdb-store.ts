@@ -14,8 +14,13 @@
  *
  * Mutations apply to the in-memory document synchronously and join the next
  * *batch* of their file; the returned promise settles once a snapshot that
- * includes the change is on disk (or rejects, together with every other
- * mutation of that batch, when that write fails). Writes of one file are
+ * includes the change is on disk (or rejects with a `StateWriteError`, together
+ * with every other mutation of that batch, when that write fails). A failed
+ * write keeps its changes in memory, is reported to `health` and is retried
+ * with backoff until it succeeds (./write-queue.ts), except a new queue entry
+ * (`enqueue`, `acceptCompletion`): it is undone, so a turn whose sender was
+ * told "not stored" never runs. A new entry stays out of `listQueue` until it
+ * is on disk, so no turn starts on an entry that may still be undone. Writes of one file are
  * coalesced and serialized (`CoalescingWriter`); all files share one
  * `WriteLane`, so one write runs at a time and `state.json` goes first when
  * several are due (parallel renames measured slower than one after another).
@@ -24,8 +29,10 @@
  * by reads do not change under callers.
  */
 import type { Low } from 'lowdb';
+import type { BackoffPolicy } from '../codex/backoff.js';
 import type { Clock } from '../clock.js';
-import { CoalescingWriter, WriteLane } from './write-queue.js';
+import { StorageHealth, type StorageHealthSource } from './health.js';
+import { CoalescingWriter, DEFAULT_WRITE_RETRY, WriteLane, type WriterHealth } from './write-queue.js';
 import type {
   ApprovalRecord,
   CompletionRecord,
@@ -84,6 +91,8 @@ export interface LowdbStoreOptions {
   webFiles: Map<string, Low<WebFileData>>;
   /** Creates the (not yet existing) history file of a channel; written on its first append. */
   createWebFile(channelId: string): Low<WebFileData>;
+  /** Delays between rewrites of a file whose write failed; default `DEFAULT_WRITE_RETRY` (200 ms doubling to 5 s). */
+  writeRetry?: BackoffPolicy;
 }
 
 interface WebFile {
@@ -99,6 +108,9 @@ export class LowdbStateStore implements StateStore {
   /** One write at a time across all files; state.json first. */
   #lane = new WriteLane();
   #closing: Promise<void> | null = null;
+  #health: StorageHealth;
+  /** Queue entries (`<dispatcher>\u0000<entry id>`) not yet on disk: hidden from listQueue, undone if their write fails. */
+  #tentative = new Set<string>();
 
   /** `db.data` must already be valid; see `openStateStore`. */
   constructor(
@@ -108,10 +120,24 @@ export class LowdbStateStore implements StateStore {
   ) {
     this.#db = db;
     this.#opts = opts;
-    this.#writer = new CoalescingWriter(() => db.write(), this.#lane, true);
-    for (const [channelId, file] of opts.webFiles) {
-      this.#web.set(channelId, { db: file, writer: new CoalescingWriter(() => file.write(), this.#lane, false) });
-    }
+    this.#health = new StorageHealth(() => opts.clock.now());
+    this.#writer = new CoalescingWriter(() => db.write(), this.#lane, true, this.#writerHealth(location));
+    for (const [channelId, file] of opts.webFiles) this.#addWebFile(channelId, file);
+  }
+
+  /** Whether the state files can be written now (see ./health.ts). */
+  get health(): StorageHealthSource {
+    return this.#health;
+  }
+
+  #writerHealth(file: string): WriterHealth {
+    return { file, health: this.#health, clock: this.#opts.clock, retry: this.#opts.writeRetry ?? DEFAULT_WRITE_RETRY };
+  }
+
+  #addWebFile(channelId: string, db: Low<WebFileData>): WebFile {
+    const file = { db, writer: new CoalescingWriter(() => db.write(), this.#lane, false, this.#writerHealth(`web history of ${JSON.stringify(channelId)}`)) };
+    this.#web.set(channelId, file);
+    return file;
   }
 
   get #data(): StateData {
@@ -161,28 +187,78 @@ export class LowdbStateStore implements StateStore {
    * among the entries of the entry's session (entries without `session` are one session).
    */
   enqueue(dispatcherId: string, entry: QueuedTurn, limits: number | QueueLimits): Promise<EnqueueResult> {
-    const { dispatcher: limit, session: sessionLimit } = typeof limits === 'number' ? { dispatcher: limits, session: Number.POSITIVE_INFINITY } : limits;
-    let result: EnqueueResult;
     try {
-      const data = this.#data;
-      const queue = own(data.queue, dispatcherId) ?? [];
-      const seen = own(data.seen, dispatcherId) ?? [];
-      if (seen.includes(entry.dedupKey) || queue.some((q) => q.dedupKey === entry.dedupKey)) {
-        return Promise.resolve({ status: 'duplicate' });
-      }
-      if (queue.length >= limit) return Promise.resolve({ status: 'full', limit, scope: 'dispatcher' });
-      const ahead = queue.filter((q) => q.session === entry.session).length;
-      if (entry.session !== undefined && ahead >= sessionLimit) {
-        return Promise.resolve({ status: 'full', limit: sessionLimit, scope: 'session' });
-      }
-      const stored = { ...entry };
-      data.queue = { ...data.queue, [dispatcherId]: [...queue, stored] };
-      data.seen = { ...data.seen, [dispatcherId]: [...seen, entry.dedupKey].slice(-this.#opts.seenLimit) };
-      result = { status: 'accepted', position: ahead + 1, entry: stored };
+      return this.#tentatively(dispatcherId, this.#addQueued(dispatcherId, entry, limits), () => undefined);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#persist().then(() => result);
+  }
+
+  /**
+   * Records `record` (as putCompletion) and queues its trigger `entry` (as enqueue, no limit) in
+   * one write; both are undone when that write fails. A `duplicate` entry leaves the record unchanged.
+   */
+  acceptCompletion(dispatcherId: string, record: CompletionRecord, entry: QueuedTurn, limit: number): Promise<EnqueueResult> {
+    try {
+      const before = own(this.#data.completions ?? {}, dispatcherId)?.find((c) => c.id === record.id);
+      const result = this.#addQueued(dispatcherId, entry, Number.MAX_SAFE_INTEGER);
+      if (result.status !== 'accepted') return Promise.resolve(result);
+      const stored = this.#putCompletionInMemory(dispatcherId, record, limit);
+      return this.#tentatively(dispatcherId, result, () => {
+        // Undo the record unless something replaced it meanwhile (then that change stands).
+        const all = this.#db.data.completions ?? {};
+        const list = own(all, dispatcherId) ?? [];
+        if (!list.includes(stored)) return;
+        const next = before ? list.map((c) => (c === stored ? before : c)) : list.filter((c) => c !== stored);
+        this.#db.data.completions = { ...all, [dispatcherId]: next };
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Adds `entry` to the in-memory queue (dedup and limits as `enqueue` documents); no write. */
+  #addQueued(dispatcherId: string, entry: QueuedTurn, limits: number | QueueLimits): EnqueueResult {
+    const { dispatcher: limit, session: sessionLimit } = typeof limits === 'number' ? { dispatcher: limits, session: Number.POSITIVE_INFINITY } : limits;
+    const data = this.#data;
+    const queue = own(data.queue, dispatcherId) ?? [];
+    const seen = own(data.seen, dispatcherId) ?? [];
+    if (seen.includes(entry.dedupKey) || queue.some((q) => q.dedupKey === entry.dedupKey)) return { status: 'duplicate' };
+    if (queue.length >= limit) return { status: 'full', limit, scope: 'dispatcher' };
+    const ahead = queue.filter((q) => q.session === entry.session).length;
+    if (entry.session !== undefined && ahead >= sessionLimit) return { status: 'full', limit: sessionLimit, scope: 'session' };
+    const stored = { ...entry };
+    data.queue = { ...data.queue, [dispatcherId]: [...queue, stored] };
+    data.seen = { ...data.seen, [dispatcherId]: [...seen, entry.dedupKey].slice(-this.#opts.seenLimit) };
+    return { status: 'accepted', position: ahead + 1, entry: stored };
+  }
+
+  /**
+   * Persists a just-added entry (`result`): hidden from listQueue until on disk; when the write
+   * fails, the entry and its dedup key are removed again and `undo` runs, then the error rejects.
+   */
+  #tentatively(dispatcherId: string, result: EnqueueResult, undo: () => void): Promise<EnqueueResult> {
+    if (result.status !== 'accepted') return Promise.resolve(result);
+    const { entry } = result;
+    const key = `${dispatcherId}\u0000${entry.id}`;
+    this.#tentative.add(key);
+    return this.#persist().then(
+      () => {
+        this.#tentative.delete(key);
+        return result;
+      },
+      (err: unknown) => {
+        this.#tentative.delete(key);
+        const data = this.#db.data;
+        const queue = own(data.queue, dispatcherId) ?? [];
+        data.queue = { ...data.queue, [dispatcherId]: queue.filter((q) => q !== entry) };
+        const seen = own(data.seen, dispatcherId) ?? [];
+        const at = seen.lastIndexOf(entry.dedupKey);
+        if (at !== -1) data.seen = { ...data.seen, [dispatcherId]: seen.toSpliced(at, 1) };
+        undo();
+        throw err;
+      },
+    );
   }
 
   getSession(dispatcherId: string, key: string): SessionRecord | undefined {
@@ -233,8 +309,11 @@ export class LowdbStateStore implements StateStore {
     });
   }
 
+  /** Entries not yet on disk (a pending `enqueue`) are left out. */
   listQueue(dispatcherId: string): readonly QueuedTurn[] {
-    return own(this.#data.queue, dispatcherId) ?? [];
+    const queue = own(this.#data.queue, dispatcherId) ?? [];
+    if (this.#tentative.size === 0) return queue;
+    return queue.filter((q) => !this.#tentative.has(`${dispatcherId}\u0000${q.id}`));
   }
 
   /** No-op (no write) when the entry is absent. */
@@ -253,24 +332,31 @@ export class LowdbStateStore implements StateStore {
 
   putCompletion(dispatcherId: string, record: CompletionRecord, limit: number): Promise<void> {
     try {
-      const data = this.#data;
-      const all = data.completions ?? {};
-      const list = (own(all, dispatcherId) ?? []).filter((c) => c.id !== record.id);
-      list.push({ ...record });
-      // Drop the oldest settled records beyond the limit; unsettled ones are still owed work.
-      let excess = list.length - Math.max(1, limit);
-      const kept = list.filter((c) => {
-        if (excess > 0 && (c.state === 'delivered' || c.state === 'failed') && c.id !== record.id) {
-          excess--;
-          return false;
-        }
-        return true;
-      });
-      data.completions = { ...all, [dispatcherId]: kept };
+      this.#putCompletionInMemory(dispatcherId, record, limit);
     } catch (err) {
       return Promise.reject(err);
     }
     return this.#persist();
+  }
+
+  /** The in-memory part of putCompletion; returns the stored copy. */
+  #putCompletionInMemory(dispatcherId: string, record: CompletionRecord, limit: number): CompletionRecord {
+    const data = this.#data;
+    const all = data.completions ?? {};
+    const stored = { ...record };
+    const list = (own(all, dispatcherId) ?? []).filter((c) => c.id !== record.id);
+    list.push(stored);
+    // Drop the oldest settled records beyond the limit; unsettled ones are still owed work.
+    let excess = list.length - Math.max(1, limit);
+    const kept = list.filter((c) => {
+      if (excess > 0 && (c.state === 'delivered' || c.state === 'failed') && c.id !== record.id) {
+        excess--;
+        return false;
+      }
+      return true;
+    });
+    data.completions = { ...all, [dispatcherId]: kept };
+    return stored;
   }
 
   listApprovals(): readonly ApprovalRecord[] {
@@ -381,12 +467,7 @@ export class LowdbStateStore implements StateStore {
   appendWebMessage(channelId: string, conversation: string, message: WebMessage, limit: number): Promise<void> {
     try {
       this.#checkOpen();
-      let file = this.#web.get(channelId);
-      if (!file) {
-        const db = this.#opts.createWebFile(channelId);
-        file = { db, writer: new CoalescingWriter(() => db.write(), this.#lane, false) };
-        this.#web.set(channelId, file);
-      }
+      const file = this.#web.get(channelId) ?? this.#addWebFile(channelId, this.#opts.createWebFile(channelId));
       const data = file.db.data;
       const list = [...(own(data.conversations, conversation) ?? []), { ...message }].slice(-Math.max(1, limit));
       data.conversations = { ...data.conversations, [conversation]: list };
@@ -424,9 +505,12 @@ export class LowdbStateStore implements StateStore {
     return this.#web.get(channelId)?.db.data.conversations ?? {};
   }
 
-  /** Stops accepting calls and resolves once every pending batch was written (or failed). */
+  /**
+   * Stops accepting calls and retrying; resolves once every pending batch was written (or
+   * failed), after one last write of each file whose latest write failed.
+   */
   close(): Promise<void> {
-    this.#closing ??= Promise.all([this.#writer, ...[...this.#web.values()].map((f) => f.writer)].map((w) => w.drain())).then(() => undefined);
+    this.#closing ??= Promise.all([this.#writer, ...[...this.#web.values()].map((f) => f.writer)].map((w) => w.close())).then(() => undefined);
     return this.#closing;
   }
 }

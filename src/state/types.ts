@@ -8,6 +8,7 @@
  * (Redis, PostgreSQL) can replace the embedded lowdb file later.
  */
 import type { ReplyAddress } from '../channels/types.js';
+import type { StorageHealthSource } from './health.js';
 
 /** Re-exported: the address type belongs to the channel contract (src/channels/types.ts). */
 export type { ReplyAddress };
@@ -331,10 +332,18 @@ export interface QueueLimits {
 /**
  * Domain-level persistence used by the service. Every mutating call resolves
  * only after the change is durably on disk (atomic file replace).
+ *
+ * A write that fails rejects with a `StateWriteError` (./health.ts) and `health` turns unwritable.
+ * The change stays in memory and the store writes it again, with backoff, until a write succeeds
+ * (then `health` is writable again) — except a new queue entry (`enqueue`, `acceptCompletion`),
+ * which is undone: it never runs, and a resend of the same message is not a duplicate. Until its
+ * write succeeded, a new entry is not in `listQueue`.
  */
 export interface StateStore {
   /** Path or URL of the backing store, for messages. */
   readonly location: string;
+  /** Whether the state can be written now; unwritable from a failed write until a write succeeds. */
+  readonly health: StorageHealthSource;
 
   getDispatcher(id: string): RuntimeRecord | undefined;
   /** Creates the record (status `declared`) when missing, then applies `patch`. */
@@ -347,7 +356,12 @@ export interface StateStore {
    * A number for `limits` is the dispatcher's limit (sessions unbounded).
    */
   enqueue(dispatcherId: string, entry: QueuedTurn, limits: number | QueueLimits): Promise<EnqueueResult>;
-  /** Queued entries in FIFO order. */
+  /**
+   * Records a completion (as putCompletion, keeping `limit`) and queues its trigger entry (as
+   * enqueue, no queue limit) in one write; a failed write undoes both. A `duplicate` entry changes nothing.
+   */
+  acceptCompletion(dispatcherId: string, record: CompletionRecord, entry: QueuedTurn, limit: number): Promise<EnqueueResult>;
+  /** Queued entries in FIFO order (without entries whose enqueue write is still pending). */
   listQueue(dispatcherId: string): readonly QueuedTurn[];
   /**
    * Updates the fields that change while queued: the attempt count, and the open live element

@@ -25,6 +25,7 @@ import type { ReplyAddress } from '../channels/types.js';
 import type { Caller, CloseAnswer, SendAnswer, SpawnAnswer, TeammateStatus } from './api.js';
 import { authorize, checkName, checkTaskText, resolveTeammateCwd, TeammateError, type TeammateAction } from './rules.js';
 import { newTask, statusOfRecord, Teammate } from './teammate.js';
+import { keptInMemory, StateWriteError } from '../state/health.js';
 
 /** Open teammates per service (each is a codex app-server process). */
 export const MAX_OPEN_TEAMMATES = 16;
@@ -143,7 +144,13 @@ export class TeammateManager {
       };
       if (existing) this.log.info({ teammate: name }, 'reusing the name of a closed teammate (fresh thread)');
       if (this.stopping) throw new TeammateError('stopped', 'the service is stopping');
-      await this.opts.store.putTeammate(rec, CLOSED_TEAMMATES_KEPT);
+      try {
+        await this.opts.store.putTeammate(rec, CLOSED_TEAMMATES_KEPT);
+      } catch (err) {
+        // Refused means never run: the record the store keeps in memory (and writes later) is closed, so no start picks it up.
+        if (err instanceof StateWriteError) await keptInMemory(this.opts.store.patchTeammate(name, { closed: true, closedAt: now, tasks: [] }), () => rec);
+        throw err;
+      }
       // Stopping meanwhile: the record is saved, so the teammate starts with the next service start.
       if (this.stopping) throw new TeammateError('stopped', 'the service is stopping; the teammate starts with the service next time');
       const t = this.build(rec);
@@ -308,7 +315,8 @@ export class TeammateManager {
       developerInstructions:
         `You are the Switchboard teammate "${rec.name}", working for the dispatcher "${rec.dispatcher}". ` +
         'Each of your final messages is delivered to that dispatcher as a completion, not to a person.',
-      record: { load: () => store.getTeammate(rec.name), patch: (p) => store.patchTeammate(rec.name, p) },
+      // A failed write is kept in memory and written later (src/state/health.ts): no reason to fail a (re)start.
+      record: { load: () => store.getTeammate(rec.name), patch: (p) => keptInMemory(store.patchTeammate(rec.name, p), () => store.getTeammate(rec.name)!) },
       logFile: path.join(this.opts.logDir, `codex-teammate-${rec.name}.log`),
     };
     if (d.model) spec.model = d.model;

@@ -24,6 +24,7 @@ import type { Logger } from '../log.js';
 import type { StateStore, TeammateRecord, TeammateTask } from '../state/types.js';
 import type { ReplyAddress } from '../channels/types.js';
 import type { TeammateStatus } from './api.js';
+import { keptInMemory, StateWriteError } from '../state/health.js';
 
 type TaskResult = NonNullable<TeammateTask['result']>;
 
@@ -111,7 +112,16 @@ export class Teammate {
     const rec = this.record();
     const task = newTask(text, origin, this.opts.clock.now());
     const tasks = [...rec.tasks, task];
-    await this.opts.store.patchTeammate(this.opts.name, { tasks });
+    try {
+      await this.opts.store.patchTeammate(this.opts.name, { tasks });
+    } catch (err) {
+      // Refused means never run: the task leaves the record the store keeps in memory (and writes later).
+      if (err instanceof StateWriteError) {
+        const left = this.record().tasks.filter((t) => t.id !== task.id);
+        await keptInMemory(this.opts.store.patchTeammate(this.opts.name, { tasks: left }), () => this.record());
+      }
+      throw err;
+    }
     this.log.info({ task: task.id, position: tasks.length }, 'teammate task queued');
     this.kick();
     return tasks.length;
@@ -279,6 +289,8 @@ export class Teammate {
     };
     const res = await this.opts.dispatcher.deliverCompletion(input);
     if (res.status === 'stopped') return false;
+    // The result stays in the task; the pump crashes and hands it over again after PUMP_RETRY_MS.
+    if (res.status === 'not_stored') throw new Error(`completion ${result.completionId} not stored yet: ${res.error}`);
     if (res.status === 'failed') this.log.error({ completion: result.completionId, err: res.error }, 'teammate completion refused by the dispatcher');
     else this.log.info({ completion: result.completionId, delivery: res.status }, 'teammate completion handed to the dispatcher');
     const tasks = (this.opts.store.getTeammate(this.opts.name)?.tasks ?? []).filter((t) => t.id !== task.id);

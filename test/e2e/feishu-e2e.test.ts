@@ -113,17 +113,25 @@ describe('Feishu → real service → real codex (websocket): mentions, access a
     expect(emojis(quiet.event.message.message_id)).toEqual([]);
   });
 
-  it('a message the store cannot persist is answered with the not-queued notice', async () => {
+  it('a message the store cannot persist is answered with the not-queued notice, and never run', async () => {
     const s = await start();
     const broken = await breakStateFile(env.stateDir);
+    const chatId = newChatId();
+    const sender = newOpenId();
+    const ev = fake.messageReceive({ chatId, chatType: 'p2p', senderOpenId: sender, text: 'keep this' });
     try {
-      const ev = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), text: 'keep this' });
       await s.deliver(ev);
       const [notice] = await s.waitForReplies(ev.event.message.message_id, 1);
-      expect(isNotQueuedNotice(replyMarkdown(notice!), notQueuedText, 'EISDIR')).toBe(true);
+      expect(isNotQueuedNotice(replyMarkdown(notice!), notQueuedText, 'state not writable (EISDIR')).toBe(true);
     } finally {
       await broken.restore();
     }
+    // A later message's answer proves the queue ran past it: the refused one got no answer.
+    const later = fake.messageReceive({ chatId, chatType: 'p2p', senderOpenId: sender, text: 'after the refusal' });
+    await s.deliver(later);
+    expect((await s.waitForAnswers(later.event.message.message_id, 1))[0]!.markdown).toBe('echo: after the refusal');
+    expect(s.repliesTo(ev.event.message.message_id)).toHaveLength(1);
+    expect(asked('keep this')).toBe(0);
   });
 
   it('a sender outside access.users is ignored (no model request, no reply)', async () => {

@@ -219,17 +219,23 @@ describe('Slack → real service → real codex (http): ordering, commands and a
     expect(fake.reactionsOn('C1', quietTs)).toEqual({});
   });
 
-  it('a message the store cannot persist is answered in its thread with the not-queued notice', async () => {
+  it('a message the store cannot persist is answered in its thread with the not-queued notice, and never run', async () => {
     const s = await start({ mode: 'http' });
     const broken = await breakStateFile(env.stateDir);
+    const ts = fake.nextTs();
     try {
-      const ts = fake.nextTs();
       await s.deliver(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> keep this', ts }));
       const [notice] = await s.waitForPosts('C1', ts, 1);
-      expect(isNotQueuedNotice(plain(String(notice!.body.text)), notQueuedText, 'EISDIR')).toBe(true);
+      expect(isNotQueuedNotice(plain(String(notice!.body.text)), notQueuedText, 'state not writable (EISDIR')).toBe(true);
     } finally {
       await broken.restore();
     }
+    // A later message's answer proves the queue ran past it: the refused one got no answer.
+    const laterTs = fake.nextTs();
+    await s.deliver(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> after the refusal', ts: laterTs }));
+    expect((await s.waitForPosts('C1', laterTs, 1))[0]!.body.text).toBe('echo: after the refusal');
+    expect(s.postsIn('C1', ts)).toHaveLength(1);
+    expect(asked('keep this')).toBe(0);
   });
 
   it('a user outside access.users is ignored (no model request, no reply)', async () => {

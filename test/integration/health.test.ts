@@ -104,6 +104,7 @@ describe('health endpoints on the web channel', () => {
       status: 'ready',
       dispatchers: [{ id: 'main', status: 'ready' }],
       channels: [{ id: 'local', type: 'web', state: 'connected' }],
+      storage: { writable: true, error: null },
     });
     expect(s.service.readiness().ready).toBe(true);
 
@@ -140,6 +141,7 @@ describe('health.listen listener', () => {
       status: 'ready',
       dispatchers: [{ id: 'main', status: 'ready' }],
       channels: [{ id: 'slack', type: 'slack', state: 'connected' }],
+      storage: { writable: true, error: null },
     });
     expect((await fetch(`${base}/api/conversations`)).status).toBe(404);
 

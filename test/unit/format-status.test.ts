@@ -57,8 +57,33 @@ function dispatcher(id: string, sessions: SessionStatus[], runningTurns = 1): Di
 }
 
 function status(...dispatchers: DispatcherStatus[]): ServiceStatus {
-  return { pid: 1, startedAt: 'now', channels: [], approvals: [], teammates: [], dispatchers, quarantined: 0 };
+  return {
+    pid: 1,
+    startedAt: 'now',
+    channels: [],
+    approvals: [],
+    teammates: [],
+    dispatchers,
+    quarantined: 0,
+    state: { status: 'ok', reason: null, error: null, since: null },
+  };
 }
+
+describe('status table: state health', () => {
+  it('says nothing of the state while it is writable', () => {
+    expect(formatStatusTable(status())).not.toMatch(/degraded/);
+  });
+
+  it('starts with a degraded line naming the write error while the state is not writable', () => {
+    const s: ServiceStatus = {
+      ...status(),
+      state: { status: 'degraded', reason: 'state not writable', error: 'ENOSPC: no space left on device, write', since: '2026-01-02T03:04:05.000Z' },
+    };
+    expect(formatStatusTable(s).split('\n')[0]).toBe(
+      'degraded: state not writable since 2026-01-02T03:04:05.000Z (ENOSPC: no space left on device, write); new messages are refused, writes are retried',
+    );
+  });
+});
 
 describe('status table: sessions', () => {
   it('shows no sessions block for a dispatcher with only its own thread', () => {

@@ -85,6 +85,7 @@ describe('a malformed queue entry (fast tier: state file, in-memory runtime, rea
       teammates: [],
       dispatchers: [f.dispatcher.status()],
       quarantined: 1,
+      state: { status: 'ok', reason: null, error: null, since: null },
     });
     expect(table).toMatch(/QUARANTINED: 1 malformed state entry/);
 

@@ -451,7 +451,7 @@ describe('write coalescing', () => {
     expect(maxInFlight).toBe(1);
   });
 
-  it('a failed write rejects every mutation of its batch; the next batch writes them all', async () => {
+  it('a failed write rejects every mutation of its batch; the new entry is undone, the rest kept and written next', async () => {
     const store = await openStore();
     await store.enqueue('main', turn(0), 100);
     // A directory where the store writes its temp file makes the next write fail.
@@ -460,14 +460,19 @@ describe('write coalescing', () => {
     const batch = [store.enqueue('main', turn(1), 100), store.patchDispatcher('main', { restartCount: 7 }), store.removeQueued('main', 'q0')];
     const results = await Promise.allSettled(batch);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
-    for (const r of results) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'EISDIR' });
+    for (const r of results) expect((r as PromiseRejectedResult).reason).toMatchObject({ name: 'StateWriteError', code: 'EISDIR' });
     expect((await onDisk()).queue.main.map((q: QueuedTurn) => q.id)).toEqual(['q0']);
+    // Refused means refused: q1 is gone from memory too, and its dedup key is free again.
+    expect(store.listQueue('main').map((q) => q.id)).toEqual([]);
+    expect(store.getDispatcher('main')?.restartCount).toBe(7);
 
     await rm(tmp, { recursive: true });
     await store.enqueue('main', turn(2), 100);
     const disk = await onDisk();
-    expect(disk.queue.main.map((q: QueuedTurn) => q.id)).toEqual(['q1', 'q2']);
+    expect(disk.queue.main.map((q: QueuedTurn) => q.id)).toEqual(['q2']);
+    expect(disk.seen.main).toEqual(['web:m0', 'web:m2']);
     expect(disk.dispatchers.main.restartCount).toBe(7);
+    await expect(store.enqueue('main', turn(1), 100)).resolves.toMatchObject({ status: 'accepted' });
   });
 
   it('close() waits for a batch that has not started writing yet', async () => {

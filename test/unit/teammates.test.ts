@@ -247,6 +247,7 @@ describe('status table', () => {
   const base: ServiceStatus = {
     pid: 1,
     startedAt: 'now',
+    state: { status: 'ok', reason: null, error: null, since: null },
     channels: [],
     approvals: [],
     teammates: [],

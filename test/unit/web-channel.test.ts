@@ -371,7 +371,7 @@ describe('web channel: POST messages', () => {
     }
   });
 
-  it('a history write failure answers 500 failed, saying when the message was queued anyway', async () => {
+  it('a history write failure does not change what the handler decided: accepted 202, refused as refused', async () => {
     const failing: StateStore = Object.create(h.store) as StateStore;
     failing.appendWebMessage = () => Promise.reject(new Error('EIO: disk gone'));
     failing.listWebMessages = (c, v) => h.store.listWebMessages(c, v);
@@ -384,20 +384,30 @@ describe('web channel: POST messages', () => {
     try {
       const post1 = (id: string): Promise<Response> =>
         fetch(`${ch.url}/api/conversations/general/messages`, { method: 'POST', body: JSON.stringify({ text: 'hi', id }) });
+      // Queued: it will be answered, so it is acknowledged (the history entry is written later).
       const r1 = await post1('x1');
-      expect(r1.status).toBe(500);
-      expect(await r1.json()).toEqual({
-        error: 'failed',
-        message: 'the message could not be stored: EIO: disk gone (it was queued anyway and should still be answered)',
-        messageId: 'x1',
-      });
+      expect(r1.status).toBe(202);
+      expect(await r1.json()).toEqual({ messageId: 'x1', position: 1 });
       const r2 = await post1('x2');
-      expect(r2.status).toBe(500);
-      expect(await r2.json()).toEqual({ error: 'failed', message: 'the message could not be stored: EIO: disk gone', messageId: 'x2' });
+      expect(r2.status).toBe(404);
+      expect(await r2.json()).toMatchObject({ error: 'unrouted', messageId: 'x2' });
       expect(offered.map((m) => m.messageId)).toEqual(['x1', 'x2']);
     } finally {
       await ch.stop();
     }
+  });
+
+  it('a message the state could not store is refused with 503 not_stored and the reason', async () => {
+    h.script.push(() => ({ status: 'not_stored', error: 'state not writable (ENOSPC: no space left on device, write)' }));
+    const res = await post('general', { text: 'no room', id: 'n1' });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      error: 'not_stored',
+      message: 'the message was not stored, so it will not be answered: state not writable (ENOSPC: no space left on device, write); send it again later',
+      messageId: 'n1',
+    });
+    // The conversation says so, too.
+    expect((await history('general')).at(-1)?.text).toMatch(/Not delivered: the message was not stored/);
   });
 
   it('a retried duplicate answers 200 and keeps one history entry', async () => {

@@ -20,6 +20,7 @@ import type { Logger } from '../../log.js';
 import type { PreviousThread, SessionRecord, StateStore } from '../../state/types.js';
 import { errorMessage } from '../../errors.js';
 import { DISPATCHER_SESSION, type SessionPlace } from './key.js';
+import { keptInMemory } from '../../state/health.js';
 
 /** Previous threads kept per session (newest). */
 export const PREVIOUS_THREADS_KEPT = 10;
@@ -49,8 +50,17 @@ export class SessionBook {
   /** Where `key`'s thread id is persisted (the dispatcher's record for its own thread). */
   threadRecord(key: string): ThreadRecordStore {
     const { store, dispatcherId } = this.opts;
-    if (key === DISPATCHER_SESSION) return { load: () => store.getDispatcher(dispatcherId), patch: (p) => store.patchDispatcher(dispatcherId, p) };
-    return { load: () => store.getSession(dispatcherId, key), patch: (p) => store.patchSession(dispatcherId, key, p) };
+    // A failed write is kept in memory and written later (src/state/health.ts): no reason to fail the thread's opening.
+    if (key === DISPATCHER_SESSION) {
+      return {
+        load: () => store.getDispatcher(dispatcherId),
+        patch: (p) => keptInMemory(store.patchDispatcher(dispatcherId, p), () => store.getDispatcher(dispatcherId)!),
+      };
+    }
+    return {
+      load: () => store.getSession(dispatcherId, key),
+      patch: (p) => keptInMemory(store.patchSession(dispatcherId, key, p), () => store.getSession(dispatcherId, key)!),
+    };
   }
 
   /** The thread fields of `key`'s record, if it has one. */

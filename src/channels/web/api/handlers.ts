@@ -17,6 +17,7 @@ import type { WebAuth } from '../inbound/auth.js';
 import type { SessionInfoSource } from '../../session-info.js';
 import { markdownTree } from '../format/markdown-tree.js';
 import { errorMessage } from '../../../errors.js';
+import { isStorageError } from '../../../state/health.js';
 
 export interface ApiContext {
   channelId: string;
@@ -174,39 +175,37 @@ async function recordAndOffer(
   return storeError ? { status: 'not_stored', err: storeError.err, result } : { status: 'stored', result };
 }
 
-/** 500: the question is not known to be in the history. */
-function answerNotStored(
+/**
+ * The question's history write failed. The history is a record, not the queue: what the handler
+ * decided stands (an accepted message is queued and will be answered, so it is acknowledged like
+ * any other; the store keeps the history entry in memory and writes it once it can). Only when
+ * the handler never ran: 503 `not_stored` for a state write error, else 500.
+ */
+async function answerNotStored(
   ctx: ApiContext,
   res: ServerResponse,
   conversation: string,
   messageId: string,
   offered: Extract<Offered, { status: 'not_stored' }>,
-): void {
+): Promise<void> {
   const { err, result } = offered;
-  if (result === null) return sendError(res, 500, 'failed', `the message could not be stored: ${errorText(err)}`);
-  // The handler already ran, though: an accepted message stays queued and will be answered. Say
-  // so (in the log and the answer) rather than pretend it was dropped; a retry with the same id
-  // is deduplicated by the dispatcher.
-  const queued = result.status === 'accepted';
-  ctx.logger.error(
+  if (result === null) {
+    return isStorageError(err)
+      ? sendError(res, 503, 'not_stored', `the message was not stored, so it will not be answered: ${errorText(err)}; send it again later`)
+      : sendError(res, 500, 'failed', `the message could not be stored: ${errorText(err)}`);
+  }
+  ctx.logger.warn(
     { err, conversation, messageId, handlerResult: result.status },
-    queued
-      ? 'could not store a web chat message in the history; the message was queued anyway and will be answered'
-      : 'could not store a web chat message in the history',
+    'could not write a web chat message to the history yet (kept in memory; written once the state is writable)',
   );
-  if (queued) ctx.chat.markQueued(conversation, messageId);
-  const suffix = queued ? ' (it was queued anyway and should still be answered)' : '';
-  sendJson(res, 500, {
-    error: 'failed',
-    message: `the message could not be stored: ${errorText(err)}${suffix}`,
-    messageId,
-  });
+  return answerResult(ctx, res, conversation, messageId, result);
 }
 
 /**
  * Maps the handler's AcceptResult to the response: accepted 202 `{messageId, position}`,
  * duplicate 200 `{messageId, duplicate}`, steered 200 `{messageId, steered}`, handled (a command) 200 `{messageId, command}`; refusals
- * `{error, message, messageId}` as full 429, unrouted 404, ignored 403, failed 500, each but
+ * `{error, message, messageId}` as full 429, unrouted 404, ignored 403, failed 500, not_stored 503
+ * (the state is not writable: the message will never run; send it again later), each but
  * `full` also noted in the conversation.
  */
 async function answerResult(ctx: ApiContext, res: ServerResponse, conversation: string, messageId: string, result: AcceptResult): Promise<void> {
@@ -236,6 +235,7 @@ async function answerResult(ctx: ApiContext, res: ServerResponse, conversation: 
       if (result.status === 'full') return sendJson(res, 429, { error: 'queue_full', message: reason, messageId });
       if (result.status === 'unrouted') return sendJson(res, 404, { error: 'unrouted', message: reason, messageId });
       if (result.status === 'ignored') return sendJson(res, 403, { error: 'ignored', message: reason, messageId });
+      if (result.status === 'not_stored') return sendJson(res, 503, { error: 'not_stored', message: reason, messageId });
       return sendJson(res, 500, { error: 'failed', message: reason, messageId });
     }
   }

@@ -54,6 +54,8 @@ export function describeRefusal(result: AcceptResult): string | undefined {
       return 'no dispatcher is bound to this conversation';
     case 'failed':
       return `the message could not be queued: ${result.error}`;
+    case 'not_stored':
+      return `the message was not stored, so it will not be answered: ${result.error}; send it again later`;
     case 'ignored':
       return `the message was not accepted (${result.reason.replace(/_/g, ' ')})`;
     default:
