@@ -13,8 +13,16 @@ export interface BrokenStateFile {
 
 export async function breakStateFile(stateDir: string): Promise<BrokenStateFile> {
   const file = path.join(stateDir, 'state.json');
-  await rm(file, { force: true });
-  await mkdir(file);
+  // The service may rename a fresh state file into place between rm and mkdir: then go again.
+  for (let attempt = 0; ; attempt++) {
+    await rm(file, { recursive: true, force: true });
+    try {
+      await mkdir(file);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 20) throw err;
+    }
+  }
   await writeFile(path.join(file, 'occupied'), 'a directory where the state file belongs\n');
   return { restore: () => rm(file, { recursive: true, force: true }) };
 }
