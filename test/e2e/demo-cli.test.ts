@@ -127,6 +127,7 @@ describe('switchboard demo (CLI)', () => {
       id: 'main',
       status: 'ready',
       threadId: expect.any(String),
+      idleForMs: null,
       queueDepth: expect.any(Number),
       waitingTurns: expect.any(Number),
       pid: expect.any(Number),

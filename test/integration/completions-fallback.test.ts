@@ -129,7 +129,13 @@ describe('completion delivery without thread/inject_items (older codex)', () => 
     const [first] = await older.events();
     if (first?.event !== 'started') throw new Error('the wrapper did not record its start');
     expect(s.service.status().dispatchers[0]?.pid).toBe(first.wrapperPid);
-    process.kill(first.wrapperPid, 'SIGKILL');
+    try {
+      process.kill(first.wrapperPid, 'SIGKILL');
+    } catch (err) {
+      // Seen on a loaded machine: the wrapper was already gone (its exit not yet seen by the service);
+      // what follows must hold all the same.
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
     // The guard shell notices its lifeline closing and stops the real codex.
     await waitFor(() => !isRunning(first.guardPid) && !isRunning(first.innerPid), 5000, 'inner codex gone');
     // Switchboard restarts the runtime through a fresh wrapper, and chat works again.
