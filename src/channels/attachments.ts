@@ -38,6 +38,18 @@ export function fillAttachmentSlots(text: string, lines: readonly string[]): str
   return text.replace(SLOT, (_whole, i: string) => lines[Number(i)] ?? '');
 }
 
+/**
+ * `text` with each slot saying only that an attachment is there (`[image attached]`), for places
+ * that show a message without fetching its attachments (the `queue` listing, a text answer to a
+ * question).
+ */
+export function labelAttachmentSlots(text: string, attachments: readonly PendingAttachment[] | undefined): string {
+  return fillAttachmentSlots(
+    text,
+    (attachments ?? []).map((a) => `[${attachmentLabel(a)} attached]`),
+  );
+}
+
 /** How the agent and the chat name an attachment: `image`, `file "report.pdf"`. */
 export function attachmentLabel(a: PendingAttachment): string {
   return a.kind === 'image' ? 'image' : `file "${a.name ?? a.key}"`;

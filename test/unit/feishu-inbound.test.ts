@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { renderContent, replaceMentionKeys, unsupportedText } from '../../src/channels/feishu/inbound/content.js';
 import { RecentIds } from '../../src/channels/feishu/inbound/dedup.js';
 import { classifyEvent, normaliseEvent, type FeishuMessageEvent } from '../../src/channels/feishu/inbound/event.js';
-import { attachmentSlot, fillAttachmentSlots, type PendingAttachment } from '../../src/channels/attachments.js';
+import { attachmentSlot, fillAttachmentSlots, labelAttachmentSlots, type PendingAttachment } from '../../src/channels/attachments.js';
 import { captureLarkLogger, messageReceive, type EventContext, type MessageReceiveInput } from '../support/fake-feishu/index.js';
 
 const BOT = 'ou_bot000000000000000000000000000b';
@@ -186,6 +186,12 @@ describe('images, files and other types', () => {
     const m = await message({ chatId: 'oc_p', chatType: 'p2p', senderOpenId: ADA, file: { fileKey: 'file_v3_1', fileName: 'report.pdf' } });
     expect(m.attachments).toEqual([{ kind: 'file', key: 'file_v3_1', name: 'report.pdf' }]);
     expect(withFetched(m)).toBe('[file "report.pdf": /cache/report.pdf]');
+  });
+
+  it('where attachments are shown without fetching (queue listing, a text answer) the slots name them', async () => {
+    const m = await message({ chatId: 'oc_p', chatType: 'p2p', senderOpenId: ADA, file: { fileKey: 'file_v3_2', fileName: 'a.csv' } });
+    expect(labelAttachmentSlots(m.text, m.attachments)).toBe('[file "a.csv" attached]');
+    expect(labelAttachmentSlots('plain', undefined)).toBe('plain');
   });
 
   it('slot marks a user typed are removed, so they cannot pose as attachments', async () => {
