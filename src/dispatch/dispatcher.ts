@@ -2,7 +2,10 @@
  * Dispatcher: one Codex runtime fed by a durable FIFO queue of inbound turns, split into sessions.
  *
  * - An inbound message is persisted (deduplicated, bounded per dispatcher and per session) before
- *   the sender is acknowledged; overflow is answered in chat.
+ *   the sender is acknowledged; overflow is answered in chat. Its attachments (images/files, keys
+ *   persisted with it) are fetched after that, through its channel's `fetchAttachment`
+ *   (./attachments.ts); its turn waits for them, and a steer (busy policy `steer`) happens once
+ *   they are there.
  * - Sessions (./sessions/): a message belongs to the session its binding's `session` scope names
  *   (`dispatcher`: the runtime's own thread; `conversation`; `thread`), each its own Codex thread
  *   on the one app-server. Turns of a session run one at a time in arrival order; up to
@@ -545,6 +548,7 @@ export class Dispatcher {
         this.steering.delete(entry.id);
         if (ready && this.active.get(run.key) === run && this.onlyRunningAhead(ready)) await this.steer(run, ready);
       })
+      .catch((err: unknown) => this.log.warn({ entry: entry.id, err: errorMessage(err) }, 'steering after the attachments failed; the message stays queued'))
       .finally(() => {
         this.steering.delete(entry.id);
         this.kick();
