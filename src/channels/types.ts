@@ -5,11 +5,13 @@
  * Required core: `start`, `stop`, `send`. Optional capabilities are marked `?`
  * and the dispatcher checks for them before use.
  */
+import type { PendingAttachment } from './attachments.js';
 import type { ActionHandler, LiveReplies } from './live.js';
 import type { PromptMessages } from './prompt.js';
 import type { OutboundMessage, ReplyAddress, SendResult } from './reply.js';
 
 export type { OutboundMessage, ReplyAddress, SendResult } from './reply.js';
+export type { PendingAttachment } from './attachments.js';
 
 export type ChannelType = 'web' | 'slack' | 'feishu';
 
@@ -24,8 +26,16 @@ export interface InboundMessage {
   /** Platform message id; the dedup key together with channelId. */
   messageId: string;
   sender: { id: string; name?: string };
-  /** Plain text as the agent should see it (mentions of the bot removed). */
+  /**
+   * Plain text as the agent should see it (mentions of the bot removed); where `attachments` are
+   * given, `attachmentSlot(i)` (./attachments.ts) marks where attachment `i` goes.
+   */
   text: string;
+  /**
+   * Images/files the adapter fetches after the message was accepted (its `fetchAttachment`),
+   * before the turn runs; absent = none.
+   */
+  attachments?: PendingAttachment[];
   /** A direct message to the bot (Slack DM, Feishu p2p, the local web chat). */
   isDirect: boolean;
   /** The message mentions the bot (its mention is already stripped from `text`). */
@@ -109,4 +119,13 @@ export interface ChannelAdapter {
   readonly live?: LiveReplies;
   /** Optional: interactive prompts (approvals, questions) with one button per answer; see ./prompt.ts. */
   readonly prompts?: PromptMessages;
+  /**
+   * Optional (adapters whose messages carry `attachments`): fetches attachment `attachment` of the
+   * accepted message `of` (its address) into the state dir. The dispatcher calls it after the
+   * platform was acknowledged, before the message's turn runs, and again after a service restart
+   * while the entry is unresolved. Resolves with the line the agent sees in the attachment's slot:
+   * the local path, or why there is none (`[image could not be downloaded: …]`); bounded in time by
+   * the adapter; never rejects.
+   */
+  fetchAttachment?(of: ReplyAddress, attachment: PendingAttachment): Promise<string>;
 }

@@ -195,7 +195,10 @@ export const feishuProgressSchema = z
   })
   .strict();
 
-/** Images and files sent to the bot: downloaded into `<stateDir>/feishu/<channel id>/files/` and passed as paths. */
+/**
+ * Images and files sent to the bot: downloaded into `<stateDir>/feishu/<channel id>/files/` after
+ * the message was accepted (the event is acknowledged first) and passed to the turn as paths.
+ */
 export const feishuFilesSchema = z
   .object({
     /** Download images/files of messages (off: the agent gets a short note instead). */
@@ -206,6 +209,12 @@ export const feishuFilesSchema = z
       .int()
       .positive()
       .default(20 * 1024 * 1024),
+    /**
+     * Longest one download may take, ms (the request and the bytes). Downloads run after the event
+     * was acknowledged and before the message's turn, which waits for them; a download that takes
+     * longer is named in the turn text as not downloaded.
+     */
+    downloadTimeoutMs: z.number().int().positive().default(30_000),
   })
   .strict();
 

@@ -14,6 +14,7 @@
  * - `cancel N`: waiting message N of `queue`; its sender or an admin. A teammate's completion
  *   cannot be cancelled (its delivery is promised to the teammate).
  */
+import { labelAttachmentSlots } from '../channels/attachments.js';
 import type { AcceptResult, InboundMessage, OutboundMessage, ReplyAddress } from '../channels/types.js';
 import { replyAddressOf } from '../channels/types.js';
 import type { Clock } from '../clock.js';
@@ -161,6 +162,8 @@ export class ChatCommands {
 
 /** Who sent a queue entry and what it says, for `queue`. */
 function describe(entry: QueuedTurn): { sender: string; text: string } {
-  if (entry.kind === 'message') return { sender: entry.sender.name ?? entry.sender.id, text: entry.text };
+  if (entry.kind === 'message') {
+    return { sender: entry.sender.name ?? entry.sender.id, text: labelAttachmentSlots(entry.text, entry.attachments) };
+  }
   return { sender: 'a teammate', text: `result ${entry.completionId}` };
 }

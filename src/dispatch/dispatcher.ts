@@ -2,7 +2,10 @@
  * Dispatcher: one Codex runtime fed by a durable FIFO queue of inbound turns, split into sessions.
  *
  * - An inbound message is persisted (deduplicated, bounded per dispatcher and per session) before
- *   the sender is acknowledged; overflow is answered in chat.
+ *   the sender is acknowledged; overflow is answered in chat. Its attachments (images/files, keys
+ *   persisted with it) are fetched after that, through its channel's `fetchAttachment`
+ *   (./attachments.ts); its turn waits for them, and a steer (busy policy `steer`) happens once
+ *   they are there.
  * - Sessions (./sessions/): a message belongs to the session its binding's `session` scope names
  *   (`dispatcher`: the runtime's own thread; `conversation`; `thread`), each its own Codex thread
  *   on the one app-server. Turns of a session run one at a time in arrival order; up to
@@ -71,6 +74,7 @@ import { sessionKeyOf, TurnScheduler } from './turn-scheduler.js';
 import type { RunningTurn } from './running-turn.js';
 import type { DispatcherStatus, SessionStatus } from './status.js';
 import { ChatCommands } from './chat-commands.js';
+import { AttachmentFetcher } from './attachments.js';
 
 export type { DispatcherStatus } from './status.js';
 
@@ -122,6 +126,7 @@ export class Dispatcher {
   private readonly replies: ReplyPoster;
   private readonly sessions: SessionBook;
   private readonly commands: ChatCommands;
+  private readonly attachments: AttachmentFetcher;
   private liveMessageArrived = false;
   private readonly startedAt: number;
   /** The turns running now, by session key. */
@@ -163,6 +168,7 @@ export class Dispatcher {
       clock: opts.clock,
       logger: opts.logger,
     });
+    this.attachments = new AttachmentFetcher({ dispatcherId: opts.id, store: opts.store, channels: opts.channels, logger: opts.logger });
     this.replies = new ReplyPoster({
       dispatcherId: opts.id,
       channels: opts.channels,
@@ -234,6 +240,8 @@ export class Dispatcher {
   /** Starts the runtime (a failed first start keeps retrying with backoff) and the queue. */
   async start(): Promise<void> {
     await this.noticeQuarantined();
+    // Accepted before a restart with attachments still to fetch: fetch them now, not when their turn comes.
+    for (const e of this.opts.store.listQueue(this.opts.id)) if (e.kind === 'message') this.attachments.start(e);
     const res = await this.opts.runtime.start();
     if (res.status === 'failed') this.log.error({ err: res.error }, 'dispatcher runtime failed to start; retrying with backoff');
     this.kick();
@@ -243,6 +251,7 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.stopping = true;
     this.sessions.stop();
+    this.attachments.stop();
     await this.opts.runtime.stop();
     // Let the running turns record how they ended before the store closes.
     await this.scheduler.settled();
@@ -273,6 +282,7 @@ export class Dispatcher {
       acceptedAt: this.opts.clock.now(),
       attempts: 0,
     };
+    if (msg.attachments?.length) entry.attachments = msg.attachments.map((a) => ({ ...a }));
     if (session.key !== DISPATCHER_SESSION) entry.session = session.key;
     let result: EnqueueResult;
     try {
@@ -300,9 +310,13 @@ export class Dispatcher {
       { entry: entry.id, channel: msg.channelId, conversation: msg.conversation, session: session.key, position: result.position },
       'inbound turn queued',
     );
+    // The platform is acknowledged when this resolves; attachments are fetched after that.
+    this.attachments.start(entry);
     const running = this.active.get(session.key);
     if (running && route.busy === 'steer' && this.onlyRunningAhead(entry)) {
-      if (await this.steer(running, entry)) return { status: 'steered' };
+      if (!entry.attachments) {
+        if (await this.steer(running, entry)) return { status: 'steered' };
+      } else this.steerWhenFetched(running, entry);
     } else if (running && route.busy === 'interrupt') {
       this.log.info({ session: session.key, entry: running.entry.id }, 'a new message interrupts the running turn (busy policy interrupt)');
       await this.interrupt(msg.sender.name ?? msg.sender.id, session.key);
@@ -525,6 +539,25 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Steers `entry` into `run` once its attachments are fetched (held back from the scheduler
+   * meanwhile); it stays queued when the turn has ended by then or cannot take it.
+   */
+  private steerWhenFetched(run: RunningTurn, entry: QueuedMessage): void {
+    this.steering.add(entry.id);
+    void this.attachments
+      .ready(entry)
+      .then(async (ready) => {
+        this.steering.delete(entry.id);
+        if (ready && this.active.get(run.key) === run && this.onlyRunningAhead(ready)) await this.steer(run, ready);
+      })
+      .catch((err: unknown) => this.log.warn({ entry: entry.id, err: errorMessage(err) }, 'steering after the attachments failed; the message stays queued'))
+      .finally(() => {
+        this.steering.delete(entry.id);
+        this.kick();
+      });
+  }
+
   /** A queued message removed by `cancel N`: its progress mark says it will not run. */
   private cancelled(entry: QueuedTurn): void {
     if (entry.address) void this.progress(entry.address, 'failed');
@@ -562,8 +595,12 @@ export class Dispatcher {
     return true;
   }
 
-  private async runMessage(entry: QueuedMessage): Promise<void> {
+  private async runMessage(queued: QueuedMessage): Promise<void> {
     const loginFix = this.opts.runtime.loginNeeded;
+    // Without credentials there is no turn to fetch attachments for.
+    const entry = loginFix ? queued : await this.attachments.ready(queued);
+    // Stopping while the attachments were fetched: the entry runs after the next start.
+    if (!entry) return;
     const key = sessionKeyOf(entry);
     if (loginFix) {
       // A turn could only fail after codex's retries; say how to fix it at once instead.

@@ -45,8 +45,7 @@ export type AccessRefusal = 'user_not_allowed' | 'conversation_not_allowed';
 
 /**
  * The access-list rule on its own (pure): null when `access` admits the sender in the conversation
- * (an absent list admits everyone). `AccessGate.decide` applies it first; an adapter that must act
- * before the gate runs (Feishu downloads attachments while normalising) asks the same rule.
+ * (an absent list admits everyone). `AccessGate.decide` applies it first.
  */
 export function accessRefusal(access: AccessConfig | undefined, who: { senderId: string; conversation: string }): AccessRefusal | null {
   if (access?.users && !access.users.includes(who.senderId)) return 'user_not_allowed';

@@ -35,6 +35,7 @@ export const queuedTurnSchema = z.discriminatedUnion('kind', [
     address,
     sender: z.looseObject({ id: str, name: str.optional() }),
     text: str,
+    attachments: z.array(z.looseObject({ kind: z.enum(['image', 'file']), key: str, name: str.optional() })).optional(),
   }),
   z.looseObject({ ...queuedBase, kind: z.literal('completion'), completionId: str, address: address.nullable() }),
 ]) satisfies z.ZodType<QueuedTurn>;

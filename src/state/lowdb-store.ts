@@ -531,6 +531,10 @@ function patchedEntry(entry: QueuedTurn, patch: QueuedPatch): QueuedTurn {
   if (patch.attempts !== undefined) next.attempts = patch.attempts;
   if (patch.live === null) delete next.live;
   else if (patch.live !== undefined) next.live = { channelId: patch.live.channelId, ref: patch.live.ref };
+  if (next.kind === 'message') {
+    if (patch.text !== undefined) next.text = patch.text;
+    if (patch.attachments === null) delete next.attachments;
+  }
   return next;
 }
 

@@ -7,6 +7,7 @@
  * domain-level (not "give me the whole document") so that a shared store
  * (Redis, PostgreSQL) can replace the embedded lowdb file later.
  */
+import type { PendingAttachment } from '../channels/attachments.js';
 import type { ReplyAddress } from '../channels/types.js';
 import type { StorageHealthSource } from './health.js';
 
@@ -104,8 +105,13 @@ export interface QueuedMessage extends QueuedBase {
   kind: 'message';
   address: ReplyAddress;
   sender: { id: string; name?: string };
-  /** The message text (the turn input adds who sent it). */
+  /** The message text (the turn input adds who sent it); slots mark unresolved `attachments`. */
   text: string;
+  /**
+   * Attachments not fetched yet (src/channels/attachments.ts); once fetched, their lines replace the
+   * slots of `text` and the field is removed. Absent = none pending.
+   */
+  attachments?: PendingAttachment[];
 }
 
 /** The trigger turn of a completion (see `CompletionRecord`). */
@@ -120,6 +126,10 @@ export interface QueuedCompletion extends QueuedBase {
 export interface QueuedPatch {
   attempts?: number;
   live?: LiveElementRecord | null;
+  /** A message entry's resolved text; with `attachments: null` once its attachments were fetched. */
+  text?: string;
+  /** null removes a message entry's pending attachments. */
+  attachments?: null;
 }
 
 /** One entry of a dispatcher's FIFO queue. */

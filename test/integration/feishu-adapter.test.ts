@@ -5,7 +5,8 @@
  * progress reactions, token refresh, rate limits, withdrawn messages and downloads.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type * as lark from '@larksuiteoapi/node-sdk';
@@ -13,7 +14,8 @@ import { createFeishuChannel, type FeishuChannel } from '../../src/channels/feis
 import { TokenCache } from '../../src/channels/feishu/api/client.js';
 import { downloadResource } from '../../src/channels/feishu/api/resources.js';
 import { renderPostParts } from '../../src/channels/feishu/format/post.js';
-import type { AcceptResult, InboundMessage, OutboundMessage } from '../../src/channels/types.js';
+import { replyAddressOf, type AcceptResult, type InboundMessage, type OutboundMessage } from '../../src/channels/types.js';
+import { fillAttachmentSlots } from '../../src/channels/attachments.js';
 import { systemClock } from '../../src/clock.js';
 import { feishuChannelSchema } from '../../src/config/schema.js';
 import { createLogger, silentLogger } from '../../src/log.js';
@@ -95,6 +97,13 @@ async function startChannel(fake: FakeFeishu, over: Record<string, unknown> = {}
   });
   cleanups.push(() => channel.stop());
   return { fake, channel, received, log, stateDir, answer };
+}
+
+/** The message's text once its attachments were fetched through the channel (as the dispatcher does). */
+async function fetched(h: Harness, m: InboundMessage): Promise<string> {
+  const lines: string[] = [];
+  for (const a of m.attachments ?? []) lines.push(await h.channel.fetchAttachment!(replyAddressOf(m), a));
+  return fillAttachmentSlots(m.text, lines);
 }
 
 const answerOf = (text: string, key = `k-${Math.random()}`): OutboundMessage => ({ kind: 'answer', text, idempotencyKey: key });
@@ -309,17 +318,22 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
     expect(fake2.callsTo('im.messageReaction.create')).toHaveLength(0);
   });
 
-  it('images and files are downloaded into the cache dir with their bytes; the size limit is enforced', async () => {
+  it('images and files: handed over as pending attachments without a download; fetchAttachment downloads them 0600 with their bytes; the size limit is enforced', async () => {
     const fake = await fakeFeishu();
     const h = await startChannel(fake, { files: { maxBytes: 1024 } });
     const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3, 255]);
     const img = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), image: { imageKey: 'img_v3_small' } });
     const imgId = img.event.message.message_id as string;
     fake.addResource(imgId, 'img_v3_small', bytes, 'image/png', { type: 'image' });
-    await fake.sendEvent(img);
+    expect((await fake.sendEvent(img)).code).toBe(200);
+    // Acknowledged before anything was downloaded: the dispatcher fetches after accepting.
+    expect(fake.callsTo('im.messageResource.get')).toHaveLength(0);
+    expect(h.received[0]!.attachments).toEqual([{ kind: 'image', key: 'img_v3_small' }]);
     const file = `${h.channel.filesDir}/${imgId}/img_v3_small.png`;
-    expect(h.received[0]!.text).toBe(`[image: ${file}]`);
+    expect(await fetched(h, h.received[0]!)).toBe(`[image: ${file}]`);
     expect(await readFile(file)).toEqual(bytes);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(path.dirname(file))).mode & 0o777).toBe(0o700);
     expect(fake.callsTo('im.messageResource.get')[0]!.query).toEqual({ type: 'image' });
 
     const doc = fake.messageReceive({
@@ -331,7 +345,7 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
     const docId = doc.event.message.message_id as string;
     fake.addResource(docId, 'file_v3_doc', 'hello file', 'application/octet-stream', { type: 'file' });
     await fake.sendEvent(doc);
-    expect(h.received[1]!.text).toBe(`[file "../../etc/passwd": ${h.channel.filesDir}/${docId}/passwd]`);
+    expect(await fetched(h, h.received[1]!)).toBe(`[file "../../etc/passwd": ${h.channel.filesDir}/${docId}/passwd]`);
     expect(await readFile(`${h.channel.filesDir}/${docId}/passwd`, 'utf8')).toBe('hello file');
 
     const huge = fake.messageReceive({
@@ -343,48 +357,50 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
     const hugeId = huge.event.message.message_id as string;
     fake.addResource(hugeId, 'file_v3_big', Buffer.alloc(4096, 7), 'application/octet-stream', { type: 'file' });
     await fake.sendEvent(huge);
-    expect(h.received[2]!.text).toBe('[file "big.bin" not downloaded: 4 KB, over the 1 KB limit]');
+    expect(await fetched(h, h.received[2]!)).toBe('[file "big.bin" not downloaded: 4 KB, over the 1 KB limit]');
     expect(existsSync(`${h.channel.filesDir}/${hugeId}/big.bin`)).toBe(false);
 
-    // A missing resource: the agent is told, the message still arrives.
+    // A missing resource: the agent is told.
     const gone = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), image: { imageKey: 'img_v3_missing' } });
     await fake.sendEvent(gone);
-    expect(h.received[3]!.text).toMatch(/^\[image could not be downloaded: feishu_234003: File not in msg\.\]$/);
+    expect(await fetched(h, h.received[3]!)).toMatch(/^\[image could not be downloaded: feishu_234003: File not in msg\.\]$/);
   });
 
-  it('messages of one chat are handed over in arrival order even when the first one downloads slowly', async () => {
+  it('fetchAttachment waits for a held download, and gives up at files.downloadTimeoutMs leaving no file behind', async () => {
     const fake = await fakeFeishu();
-    const h = await startChannel(fake);
-    const chatId = newChatId();
-    const sender = newOpenId();
-    const img = fake.messageReceive({ chatId, chatType: 'p2p', senderOpenId: sender, image: { imageKey: 'img_v3_slow' } });
-    fake.addResource(img.event.message.message_id as string, 'img_v3_slow', 'png', 'image/png', { type: 'image' });
-    // The first download attempt fails after 300 ms (HTTP 500) and is retried after 0.5 s.
-    fake.failNext('im.messageResource.get', { httpStatus: 500, delayMs: 300 });
-    const text = fake.messageReceive({ chatId, chatType: 'p2p', senderOpenId: sender, text: 'sent right after the image' });
-    const other = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: sender, text: 'another chat' });
-    const acks = [fake.sendEvent(img), fake.sendEvent(text), fake.sendEvent(other)];
-    await waitFor(() => h.received.length === 1, 3000, 'the other chat');
-    expect(h.received[0]!.text).toBe('another chat');
-    await Promise.all(acks);
-    expect(h.received.map((m) => m.text)).toEqual(['another chat', expect.stringMatching(/^\[image: .*img_v3_slow\.png\]$/), 'sent right after the image']);
-    expect(fake.callsTo('im.messageResource.get').map((c) => c.status)).toEqual([500, 200]);
-  });
+    const h = await startChannel(fake, { files: { downloadTimeoutMs: 300 } });
+    const img = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), image: { imageKey: 'img_v3_held' } });
+    const id = img.event.message.message_id as string;
+    fake.addResource(id, 'img_v3_held', 'png', 'image/png', { type: 'image' });
+    const hold = fake.holdResource(id, 'img_v3_held');
+    await fake.sendEvent(img);
+    const line = fetched(h, h.received[0]!);
+    await hold.requested;
+    expect(await line).toBe('[image could not be downloaded: timed out after 0.3 s]');
+    hold.release();
+    await fake.waitForCall('im.messageResource.get');
+    expect(existsSync(`${h.channel.filesDir}/${id}/img_v3_held.png`)).toBe(false);
 
-  it('downloads: senders outside access.users are not downloaded; downloads can be turned off', async () => {
-    const fake = await fakeFeishu();
-    const allowed = newOpenId();
-    const h = await startChannel(fake, { access: { users: [allowed] } });
-    const ev = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), image: { imageKey: 'img_v3_x' } });
-    fake.addResource(ev.event.message.message_id as string, 'img_v3_x', 'x', 'image/png');
-    await fake.sendEvent(ev);
-    expect(h.received[0]!.text).toBe('[image attached; not downloaded]');
-    expect(fake.callsTo('im.messageResource.get')).toHaveLength(0);
-
+    // Released in time: the download completes.
     const fake2 = await fakeFeishu();
-    const off = await startChannel(fake2, { files: { download: false } });
-    await fake2.sendEvent(fake2.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), image: { imageKey: 'img_v3_y' } }));
-    expect(off.received[0]!.text).toBe('[image attached; downloads are turned off for this channel]');
+    const h2 = await startChannel(fake2);
+    const img2 = fake2.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), image: { imageKey: 'img_v3_late' } });
+    const id2 = img2.event.message.message_id as string;
+    fake2.addResource(id2, 'img_v3_late', 'png', 'image/png', { type: 'image' });
+    const hold2 = fake2.holdResource(id2, 'img_v3_late');
+    await fake2.sendEvent(img2);
+    const line2 = fetched(h2, h2.received[0]!);
+    await hold2.requested;
+    hold2.release();
+    expect(await line2).toBe(`[image: ${h2.channel.filesDir}/${id2}/img_v3_late.png]`);
+  });
+
+  it('downloads can be turned off: fetchAttachment then says so without a request', async () => {
+    const fake = await fakeFeishu();
+    const off = await startChannel(fake, { files: { download: false } });
+    await fake.sendEvent(fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), image: { imageKey: 'img_v3_y' } }));
+    expect(await fetched(off, off.received[0]!)).toBe('[image attached; downloads are turned off for this channel]');
+    expect(fake.callsTo('im.messageResource.get')).toHaveLength(0);
   });
 
   it('a stream without content-length is cut off at the limit and leaves no partial file', async () => {
@@ -398,7 +414,15 @@ describe('Feishu adapter over the long connection (real WSClient, fake Feishu)',
       },
     } as unknown as lark.Client;
     const ctx = { cache: new TokenCache(), clock: systemClock, logger: silentLogger() };
-    const res = await downloadResource(client, ctx, { messageId: 'om_1', key: 'file_1', type: 'file', dir, fileName: 'a.bin', maxBytes: 1000 });
+    const res = await downloadResource(client, ctx, {
+      messageId: 'om_1',
+      key: 'file_1',
+      type: 'file',
+      dir,
+      fileName: 'a.bin',
+      maxBytes: 1000,
+      timeoutMs: 5000,
+    });
     expect(res).toEqual({ ok: false, reason: 'too_large', bytes: undefined });
     expect(await readdir(`${dir}/om_1`)).toEqual([]);
   });

@@ -25,6 +25,8 @@ export interface FeishuTestServiceOptions {
   turnTimeoutMs?: number;
   /** Extra `codex` config (e.g. approvalPolicy, sandbox), over the test defaults. */
   codex?: Record<string, unknown>;
+  /** The channel's `files` config (downloads of images/files). */
+  files?: Record<string, unknown>;
 }
 
 /** What a card button press was answered with: the presser's toast, if any. */
@@ -100,6 +102,7 @@ export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu
           verificationToken: 'env:E2E_FEISHU_VERIFICATION_TOKEN',
           ...(mode === 'webhook' ? { encryptKey: 'env:E2E_FEISHU_ENCRYPT_KEY', listen: '127.0.0.1:0' } : {}),
           ...(opts.access ? { access: opts.access } : {}),
+          ...(opts.files ? { files: opts.files } : {}),
         },
       ],
       dispatchers: [mainDispatcher(env, 'feishu', opts)],

@@ -6,7 +6,8 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import { describe, expect, it } from 'vitest';
 import { renderContent, replaceMentionKeys, unsupportedText } from '../../src/channels/feishu/inbound/content.js';
 import { RecentIds } from '../../src/channels/feishu/inbound/dedup.js';
-import { classifyEvent, normaliseEvent, type FeishuMessageEvent, type ResourceFetcher } from '../../src/channels/feishu/inbound/event.js';
+import { classifyEvent, normaliseEvent, type FeishuMessageEvent } from '../../src/channels/feishu/inbound/event.js';
+import { attachmentSlot, fillAttachmentSlots, labelAttachmentSlots, type PendingAttachment } from '../../src/channels/attachments.js';
 import { captureLarkLogger, messageReceive, type EventContext, type MessageReceiveInput } from '../support/fake-feishu/index.js';
 
 const BOT = 'ou_bot000000000000000000000000000b';
@@ -26,16 +27,15 @@ async function flatten(event: object): Promise<FeishuMessageEvent> {
   return got;
 }
 
-const fetched: Array<Parameters<ResourceFetcher>[0]> = [];
-const fakeFetcher: ResourceFetcher = async (ref) => {
-  fetched.push(ref);
-  return ref.type === 'image' ? `[image: /cache/${ref.key}.png]` : `[file "${ref.fileName}": /cache/${ref.fileName}]`;
-};
+/** The line a channel's fetchAttachment would answer (the dispatcher puts it into the slot). */
+const fetchedLine = (a: PendingAttachment): string => (a.kind === 'image' ? `[image: /cache/${a.key}.png]` : `[file "${a.name}": /cache/${a.name}]`);
+
+/** The text the turn gets once the attachments were fetched. */
+const withFetched = (m: { text: string; attachments?: PendingAttachment[] }): string => fillAttachmentSlots(m.text, (m.attachments ?? []).map(fetchedLine));
 
 async function normalise(input: MessageReceiveInput) {
-  fetched.length = 0;
   const data = await flatten(messageReceive(input, CTX));
-  return normaliseEvent(data, { channelId: 'fs', botOpenId: BOT, resource: fakeFetcher, now: 1234 });
+  return normaliseEvent(data, { channelId: 'fs', botOpenId: BOT, now: 1234 });
 }
 
 async function message(input: MessageReceiveInput) {
@@ -110,7 +110,7 @@ describe('text messages', () => {
 });
 
 describe('rich text (post)', () => {
-  it('renders title, links, mentions, emoji, rules, code blocks and images (downloaded via the fetcher)', async () => {
+  it('renders title, links, mentions, emoji, rules, code blocks and images (slots for attachments fetched later)', async () => {
     const m = await message({
       chatId: 'oc_g',
       chatType: 'group',
@@ -137,7 +137,7 @@ describe('rich text (post)', () => {
       },
     });
     expect(m.mentionsBot).toBe(true);
-    expect(m.text).toBe(
+    expect(withFetched(m)).toBe(
       [
         'Deploy issue',
         '',
@@ -153,7 +153,8 @@ describe('rich text (post)', () => {
         '**bold** by @Grace',
       ].join('\n'),
     );
-    expect(fetched).toEqual([{ type: 'image', key: 'img_v3_1' }]);
+    expect(m.attachments).toEqual([{ kind: 'image', key: 'img_v3_1' }]);
+    expect(m.text).toContain(attachmentSlot(0));
   });
 
   it('reads a locale-wrapped post too, and a code block beside text sits on its own lines', () => {
@@ -169,27 +170,40 @@ describe('rich text (post)', () => {
         ],
       },
     });
-    expect(renderContent('post', content, [], BOT)).toEqual({ text: 'run\n```\nls\n```\nthen', resources: [] });
+    expect(renderContent('post', content, [], BOT)).toEqual({ text: 'run\n```\nls\n```\nthen', attachments: [] });
   });
 });
 
 describe('images, files and other types', () => {
-  it('an image becomes the fetcher line', async () => {
+  it('an image becomes a pending attachment in its slot (nothing is downloaded while normalising)', async () => {
     const m = await message({ chatId: 'oc_p', chatType: 'p2p', senderOpenId: ADA, image: { imageKey: 'img_v3_9' } });
-    expect(m.text).toBe('[image: /cache/img_v3_9.png]');
-    expect(fetched).toEqual([{ type: 'image', key: 'img_v3_9' }]);
+    expect(m.text).toBe(attachmentSlot(0));
+    expect(m.attachments).toEqual([{ kind: 'image', key: 'img_v3_9' }]);
+    expect(withFetched(m)).toBe('[image: /cache/img_v3_9.png]');
   });
 
   it('a file keeps its name', async () => {
     const m = await message({ chatId: 'oc_p', chatType: 'p2p', senderOpenId: ADA, file: { fileKey: 'file_v3_1', fileName: 'report.pdf' } });
-    expect(m.text).toBe('[file "report.pdf": /cache/report.pdf]');
-    expect(fetched).toEqual([{ type: 'file', key: 'file_v3_1', fileName: 'report.pdf' }]);
+    expect(m.attachments).toEqual([{ kind: 'file', key: 'file_v3_1', name: 'report.pdf' }]);
+    expect(withFetched(m)).toBe('[file "report.pdf": /cache/report.pdf]');
+  });
+
+  it('where attachments are shown without fetching (queue listing, a text answer) the slots name them', async () => {
+    const m = await message({ chatId: 'oc_p', chatType: 'p2p', senderOpenId: ADA, file: { fileKey: 'file_v3_2', fileName: 'a.csv' } });
+    expect(labelAttachmentSlots(m.text, m.attachments)).toBe('[file "a.csv" attached]');
+    expect(labelAttachmentSlots('plain', undefined)).toBe('plain');
+  });
+
+  it('slot marks a user typed are removed, so they cannot pose as attachments', async () => {
+    const m = await message({ chatId: 'oc_p', chatType: 'p2p', senderOpenId: ADA, text: `look ${attachmentSlot(0)} here` });
+    expect(m.text).toBe('look 0 here');
+    expect(m.attachments).toBeUndefined();
   });
 
   it('other message types become a short note for the agent', () => {
     for (const type of ['sticker', 'audio', 'media', 'interactive', 'share_chat', 'merge_forward']) {
       const r = renderContent(type, '{"file_key":"x"}', [], BOT);
-      expect(r).toEqual({ text: unsupportedText(type), resources: [], unsupported: true });
+      expect(r).toEqual({ text: unsupportedText(type), attachments: [], unsupported: true });
       expect(r.text).toContain(`"${type}"`);
     }
   });

@@ -93,7 +93,7 @@ describe('AccessGate', () => {
   });
 });
 
-describe('accessRefusal (the access-list rule the gate applies first; Feishu asks it before downloading)', () => {
+describe('accessRefusal (the access-list rule the gate applies first)', () => {
   it('absent lists admit everyone; the users list is checked before the conversations list', () => {
     expect(accessRefusal(undefined, { senderId: 'U9', conversation: 'C9' })).toBeNull();
     expect(accessRefusal({ admins: [] }, { senderId: 'U9', conversation: 'C9' })).toBeNull();

@@ -6,7 +6,7 @@ import { Low } from 'lowdb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { webFileName } from '../../src/state/lowdb-store.js';
 import { openStateStore, StateError } from '../../src/state/open.js';
-import { STATE_VERSION, type QueuedTurn, type StateStore, type WebMessage } from '../../src/state/types.js';
+import { STATE_VERSION, type QueuedMessage, type QueuedTurn, type StateStore, type WebMessage } from '../../src/state/types.js';
 import type { Clock } from '../../src/clock.js';
 
 let dir: string;
@@ -228,6 +228,17 @@ describe('queue', () => {
     expect(reopened.listQueue('main')[0]?.live).toEqual(live);
     await reopened.updateQueued('main', 'q1', { live: null, attempts: 2 });
     expect(reopened.listQueue('main')).toEqual([{ ...turn(1), attempts: 2 }]);
+  });
+
+  it('pending attachments survive a reopen; updateQueued records the resolved text and drops them', async () => {
+    const store = await openStore();
+    const withAttachment: QueuedMessage = { ...(turn(1) as QueuedMessage), text: 'see \uE0010\uE001', attachments: [{ kind: 'image', key: 'img_1' }] };
+    await store.enqueue('main', withAttachment, 10);
+    await store.close();
+    const reopened = await openStore();
+    expect(reopened.listQueue('main')).toEqual([withAttachment]);
+    await reopened.updateQueued('main', 'q1', { text: 'see [image: /x.png]', attachments: null });
+    expect((await onDisk()).queue.main).toEqual([{ ...turn(1), text: 'see [image: /x.png]' }]);
   });
 
   it('a list handed out earlier is not changed by later mutations', async () => {

@@ -8,11 +8,14 @@
  *   secret, an unreachable platform or an unusable listen address makes start() throw an Error
  *   naming the channel, so the service fails at startup instead of running deaf.
  * - Inbound: `im.message.receive_v1` → InboundMessage (./inbound); the verification token is checked
- *   here (the SDK does not); re-delivered event ids are dropped; images/files are downloaded into
- *   `<stateDir>/feishu/<channel id>/files/<message_id>/` (size-limited) and passed as paths. Access
- *   lists, requireMention, the `stop` / `status` commands and the notice for a message that could not
- *   be queued are the service's business (AccessGate, src/dispatch/not-queued.ts); downloads are
- *   skipped for senders/chats the gate's access rule (`accessRefusal`) leaves out.
+ *   here (the SDK does not); re-delivered event ids are dropped. Images/files become the message's
+ *   `attachments`: the event is acknowledged as soon as the message is persisted, and the dispatcher
+ *   then calls fetchAttachment(), which downloads into
+ *   `<stateDir>/feishu/<channel id>/files/<message_id>/` (size- and time-limited, `files.maxBytes`,
+ *   `files.downloadTimeoutMs`) and answers the line with the path. Only accepted messages get there,
+ *   so nothing the AccessGate drops is downloaded. Access lists, requireMention, the `stop` /
+ *   `status` commands and the notice for a message that could not be queued are the service's
+ *   business (AccessGate, src/dispatch/not-queued.ts).
  * - send(): Markdown → `post` parts with an `md` element, replies to the source message, idempotent
  *   per key (./outbound/send.ts); setProgress(): reactions (./outbound/progress.ts).
  * - live: the answer streamed into a CardKit card with the plan, activity and a Stop button
@@ -30,13 +33,23 @@ import type { Clock } from '../../clock.js';
 import type { FeishuChannelConfig } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { ActionHandler } from '../live.js';
-import type { ChannelAdapter, ChannelConnection, InboundHandler, InboundMessage, OutboundMessage, ProgressState, ReplyAddress, SendResult } from '../types.js';
+import type {
+  ChannelAdapter,
+  ChannelConnection,
+  InboundHandler,
+  InboundMessage,
+  OutboundMessage,
+  PendingAttachment,
+  ProgressState,
+  ReplyAddress,
+  SendResult,
+} from '../types.js';
+import { attachmentLabel } from '../attachments.js';
 import type { CallContext } from './api/call.js';
 import { createFeishuClient } from './api/client.js';
 import { fetchBotIdentity, type FeishuBotIdentity } from './api/identity.js';
 import { createLarkLogger, SDK_LOGGER_LEVEL } from './api/logger.js';
 import { downloadResource } from './api/resources.js';
-import type { ResourceRef } from './inbound/content.js';
 import { RecentIds } from './inbound/dedup.js';
 import { createCardActionHandler } from './inbound/card-actions.js';
 import { ChannelStoppingError, createReceiveHandler } from './inbound/handler.js';
@@ -48,7 +61,6 @@ import { FeishuLive } from './outbound/live.js';
 import { FeishuProgress } from './outbound/progress.js';
 import { FeishuPrompts } from './outbound/prompt.js';
 import { FeishuSender } from './outbound/send.js';
-import { accessRefusal } from '../../dispatch/gate.js';
 
 export interface FeishuChannel extends ChannelAdapter {
   readonly type: 'feishu';
@@ -102,32 +114,32 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
     logger.debug({ conversation: msg.conversation, messageId: msg.messageId, result: result.status }, 'feishu message offered');
   }
 
-  async function fetchResource(ref: ResourceRef, where: { messageId: string; chatId: string; senderId: string }): Promise<string> {
-    const label = ref.type === 'image' ? 'image' : `file "${ref.fileName ?? ref.key}"`;
+  /** The channel's fetchAttachment(): downloads one attachment; the line the agent sees. Never rejects. */
+  async function fetchAttachment(of: ReplyAddress, a: PendingAttachment): Promise<string> {
+    const label = attachmentLabel(a);
     if (!config.files.download) return `[${label} attached; downloads are turned off for this channel]`;
-    // The gate's own access rule: what it will drop is never downloaded.
-    if (accessRefusal(config.access, { senderId: where.senderId, conversation: where.chatId }) !== null) return `[${label} attached; not downloaded]`;
     const res = await downloadResource(client, ctx, {
-      messageId: where.messageId,
-      key: ref.key,
-      type: ref.type,
+      messageId: of.messageId,
+      key: a.key,
+      type: a.kind,
       dir: filesDir,
-      ...(ref.fileName !== undefined ? { fileName: ref.fileName } : {}),
+      ...(a.name !== undefined ? { fileName: a.name } : {}),
       maxBytes: config.files.maxBytes,
+      timeoutMs: config.files.downloadTimeoutMs,
     });
     if (res.ok) {
-      logger.debug({ messageId: where.messageId, type: ref.type, bytes: res.bytes }, 'feishu resource downloaded');
+      logger.debug({ messageId: of.messageId, type: a.kind, bytes: res.bytes }, 'feishu resource downloaded');
       return `[${label}: ${res.path}]`;
     }
     if (res.reason === 'too_large') {
       logger.info(
-        { messageId: where.messageId, type: ref.type, bytes: res.bytes, limit: config.files.maxBytes },
+        { messageId: of.messageId, type: a.kind, bytes: res.bytes, limit: config.files.maxBytes },
         'feishu resource over the size limit; not downloaded',
       );
       const size = res.bytes !== undefined ? `${formatBytes(res.bytes)}, ` : '';
       return `[${label} not downloaded: ${size}over the ${formatBytes(config.files.maxBytes)} limit]`;
     }
-    logger.warn({ messageId: where.messageId, type: ref.type, err: res.error }, 'feishu resource download failed');
+    logger.warn({ messageId: of.messageId, type: a.kind, err: res.error }, 'feishu resource download failed');
     return `[${label} could not be downloaded: ${res.error}]`;
   }
 
@@ -138,7 +150,6 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
       appId: config.appId,
       ...(config.verificationToken !== undefined ? { verificationToken: config.verificationToken } : {}),
       botOpenId: id.openId,
-      resource: fetchResource,
       seen,
       clock,
       logger,
@@ -246,6 +257,8 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
     send(to: ReplyAddress, message: OutboundMessage): Promise<SendResult> {
       return sender.send(to, message);
     },
+
+    fetchAttachment,
 
     async setProgress(to: ReplyAddress, state: ProgressState): Promise<void> {
       if (!config.progress.enabled) return;

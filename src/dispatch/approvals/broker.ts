@@ -19,6 +19,7 @@
  * - Operators answer a pending request by its short id (`decide`, `switchboard approvals`).
  */
 import { randomBytes } from 'node:crypto';
+import { labelAttachmentSlots } from '../../channels/attachments.js';
 import type { ChannelAdapter, InboundMessage, ReplyAddress } from '../../channels/types.js';
 import type { PromptView } from '../../channels/prompt.js';
 import type { Clock } from '../../clock.js';
@@ -151,7 +152,8 @@ export class ApprovalBroker {
       if (thread !== (a.thread ?? null) && thread !== a.messageId) continue;
       if (!this.mayAnswer(p, msg.sender.id)) continue;
       const by = msg.sender.name !== undefined ? { id: msg.sender.id, name: msg.sender.name } : { id: msg.sender.id };
-      const text = msg.text.trim();
+      // An answer is text: attachments are named, not downloaded (that would hold the platform's acknowledgement).
+      const text = labelAttachmentSlots(msg.text, msg.attachments).trim();
       await this.choose(
         p,
         { key: 'text', label: text, done: `Answered “${text.length > 60 ? `${text.slice(0, 59)}…` : text}”`, reply: p.current.fromText(text) },

@@ -1,5 +1,5 @@
 /** The local fake Feishu/Lark platform for tests. See server.ts for startFakeFeishu(). */
-export { startFakeFeishu, type FakeFeishu, type MessageSeed } from './server.js';
+export { startFakeFeishu, type FakeFeishu, type MessageSeed, type ResourceHold } from './server.js';
 export type {
   FakeFeishuOptions,
   InjectedFailure,

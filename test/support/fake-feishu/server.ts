@@ -85,6 +85,12 @@ export interface FakeFeishu {
     contentType?: string,
     opts?: { fileName?: string; type?: 'image' | 'file' },
   ): void;
+  /**
+   * Holds every GET …/messages/:messageId/resources/:fileKey (after its arrival is recorded in
+   * `requested`) until `release()`; then each is answered as usual (including failNext()). Lets a
+   * test keep a download hanging on an event it controls instead of a delay.
+   */
+  holdResource(messageId: string, fileKey: string): ResourceHold;
   /** messageReceive() with this fake's app/tenant/token/bot identity. */
   messageReceive(input: MessageReceiveInput): FeishuEvent;
 
@@ -125,6 +131,51 @@ export interface FakeFeishu {
   postWebhook(url: string, opts: PostWebhookOptions): Promise<PostWebhookResult>;
 
   close(): Promise<void>;
+}
+
+/** A held resource download (FakeFeishu.holdResource). */
+export interface ResourceHold {
+  /** Resolves when the first request for the resource arrived (and is being held). */
+  readonly requested: Promise<void>;
+  /** Requests for the resource that arrived so far. */
+  readonly requests: number;
+  /** Answers the held requests and lets later ones through. */
+  release(): void;
+}
+
+interface HoldState {
+  hold: ResourceHold;
+  arrived(): void;
+  released: Promise<void>;
+}
+
+function newHold(onRelease: () => void): HoldState {
+  let arrived!: () => void;
+  let release!: () => void;
+  const requested = new Promise<void>((r) => {
+    arrived = r;
+  });
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  let requests = 0;
+  return {
+    hold: {
+      requested,
+      get requests() {
+        return requests;
+      },
+      release: () => {
+        onRelease();
+        release();
+      },
+    },
+    arrived: () => {
+      requests++;
+      arrived();
+    },
+    released,
+  };
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -185,6 +236,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const store = new MessageStore();
   const tokens = new TokenIssuer(() => ttl);
   const cards = new CardStore();
+  const holds = new Map<string, HoldState>();
+  const holdKey = (messageId: string, fileKey: string): string => `${messageId}\u0000${fileKey}`;
   const state: OpenApiState = { appId, appSecret, botOpenId, botName, tenantKey, store, tokens, cards };
   const eventContext: EventContext = { appId, tenantKey, token: verificationToken, botOpenId, botName };
 
@@ -234,6 +287,11 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
       return reply(res, result);
     }
     const { route, params } = matched;
+    const held = route.name === 'im.messageResource.get' ? holds.get(holdKey(params.message_id ?? '', params.file_key ?? '')) : undefined;
+    if (held) {
+      held.arrived();
+      await held.released;
+    }
     const planned = failures.take(route.name);
     if (planned) {
       if (planned.delayMs > 0) await new Promise((r) => setTimeout(r, planned.delayMs));
@@ -317,6 +375,12 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
         ...(o.fileName !== undefined ? { fileName: o.fileName } : {}),
         ...(o.type !== undefined ? { type: o.type } : {}),
       }),
+    holdResource: (messageId, fileKey) => {
+      const key = holdKey(messageId, fileKey);
+      const state = newHold(() => holds.delete(key));
+      holds.set(key, state);
+      return state.hold;
+    },
     messageReceive: (input) => messageReceive(input, eventContext),
 
     card: (cardId) => cards.get(cardId),
@@ -358,6 +422,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     async close() {
       if (closed) return;
       closed = true;
+      for (const h of [...holds.values()]) h.hold.release();
       await hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

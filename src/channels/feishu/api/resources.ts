@@ -9,7 +9,11 @@
  * Size limit: a declared `content-length` over the limit is refused before reading; otherwise the
  * bytes are counted while streaming and the download is aborted (partial file removed) as soon as
  * the limit is passed. Files land as `<dir>/<message_id>/<name>` via a temp file + rename, so a
- * path handed to the agent always holds a complete file. Never throws.
+ * path handed to the agent always holds a complete file, 0600 in 0700 dirs (state/private-files.ts).
+ *
+ * Time limit: `timeoutMs` bounds the whole download — the request (with its retries) and the
+ * streaming. The SDK takes no abort signal, so a request still unanswered at the deadline is left to
+ * finish on its own and its stream is destroyed when it comes. Never throws.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -22,9 +26,6 @@ import type * as lark from '@larksuiteoapi/node-sdk';
 import { callFeishu, type CallContext } from './call.js';
 import { errorMessage } from '../../../errors.js';
 
-/** Longest a download may take once the answer started, ms. */
-export const DOWNLOAD_TIMEOUT_MS = 120_000;
-
 export interface DownloadArgs {
   messageId: string;
   /** `image_key` or `file_key`. */
@@ -35,6 +36,8 @@ export interface DownloadArgs {
   /** Original file name (files); images are named after their key. */
   fileName?: string;
   maxBytes: number;
+  /** Longest the whole download may take, ms. */
+  timeoutMs: number;
 }
 
 export type DownloadResult =
@@ -45,12 +48,21 @@ export type DownloadResult =
 class TooLarge extends Error {}
 
 export async function downloadResource(client: lark.Client, ctx: CallContext, args: DownloadArgs): Promise<DownloadResult> {
-  const res = await callFeishu(
+  const signal = AbortSignal.timeout(args.timeoutMs);
+  const timedOut = (): DownloadResult => ({ ok: false, reason: 'failed', error: `timed out after ${formatSeconds(args.timeoutMs)}` });
+  const request = callFeishu(
     ctx,
     'im.messageResource.get',
     () => client.im.messageResource.get({ path: { message_id: args.messageId, file_key: args.key }, params: { type: args.type } }),
     { retryTransient: true },
   );
+  const res = await untilAborted(request, signal);
+  if (res === undefined) {
+    void request.then((late) => {
+      if (late.ok) destroyQuietly(late.value);
+    });
+    return timedOut();
+  }
   if (!res.ok) return { ok: false, reason: 'failed', error: `${res.code}: ${res.detail}` };
   let stream: Readable;
   try {
@@ -81,7 +93,7 @@ export async function downloadResource(client: lark.Client, ctx: CallContext, ar
   try {
     await mkdir(folder, { recursive: true, mode: PRIVATE_DIR_MODE });
     out = createWriteStream(temp, { mode: PRIVATE_FILE_MODE });
-    await pipeline(stream, limiter, out, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
+    await pipeline(stream, limiter, out, { signal });
     await rename(temp, target);
     return { ok: true, path: target, bytes: seen };
   } catch (err) {
@@ -92,8 +104,40 @@ export async function downloadResource(client: lark.Client, ctx: CallContext, ar
     if (w && !w.closed) await new Promise<void>((resolve) => w.once('close', () => resolve()));
     await rm(temp, { force: true }).catch(() => undefined);
     if (err instanceof TooLarge) return { ok: false, reason: 'too_large', bytes: undefined };
+    if (signal.aborted) return timedOut();
     return { ok: false, reason: 'failed', error: errorMessage(err) };
   }
+}
+
+/** `p`'s value, or undefined when `signal` aborts first. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = (): void => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+function destroyQuietly(value: { getReadableStream(): Readable }): void {
+  try {
+    value.getReadableStream().destroy();
+  } catch {
+    // nothing to close
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Message content (the JSON string of `im.message.receive_v1` `message.content`) → the text the
- * agent sees. Pure: images and files become {@link ResourceRef}s marked by a slot token in the text,
- * which ./event.ts replaces with the downloaded paths.
+ * agent sees. Pure: images and files become PendingAttachments marked by a slot in the text
+ * (../../attachments.ts), which the dispatcher fills with the downloaded paths after the event was
+ * acknowledged. Slot marks a user typed are removed from every text field.
  *
  * Feishu facts (open.feishu.cn "接收消息 content 说明"; the fake's builders in
  * test/support/fake-feishu/events.ts follow them):
@@ -16,6 +17,7 @@
  * Mentions: the bot's own mention is removed (the spaces around it collapse); other people become
  * `@name`; `@_all` becomes `@all`.
  */
+import { attachmentSlot, stripSlotMarks, type PendingAttachment } from '../../attachments.js';
 
 /** A mention of `message.mentions`. */
 export interface FeishuMention {
@@ -24,26 +26,13 @@ export interface FeishuMention {
   name?: string;
 }
 
-/** An image or file the message carries, to be downloaded. */
-export interface ResourceRef {
-  type: 'image' | 'file';
-  key: string;
-  fileName?: string;
-}
-
 export interface RenderedContent {
-  /** The text; each resource appears as `slotToken(i)`. */
+  /** The text; attachment `i` appears as `attachmentSlot(i)`. */
   text: string;
-  resources: ResourceRef[];
+  attachments: PendingAttachment[];
   /** The message type is not one we render (the text is a short note saying so). */
   unsupported?: boolean;
 }
-
-/** Marks where resource `i` goes in a rendered text (private-use characters, never in user text). */
-export function slotToken(i: number): string {
-  return `\uE001${i}\uE001`;
-}
-export const SLOT = /\uE001(\d+)\uE001/g;
 
 /** What the bot's own mention becomes before whitespace is collapsed. */
 const REMOVED = '\uE000';
@@ -84,7 +73,7 @@ export function collapseRemoved(text: string): string {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const str = (v: unknown): string => (typeof v === 'string' ? stripSlotMarks(v) : '');
 
 /**
  * Renders one message's content. `messageType` is `message.message_type`; `content` the JSON string.
@@ -100,22 +89,22 @@ export function renderContent(messageType: string, content: string, mentions: re
   const body = isObject(parsed) ? parsed : {};
   switch (messageType) {
     case 'text':
-      return { text: collapseRemoved(replaceMentionKeys(str(body.text), mentions, botOpenId)), resources: [] };
+      return { text: collapseRemoved(replaceMentionKeys(str(body.text), mentions, botOpenId)), attachments: [] };
     case 'post':
       return renderPost(body, mentions, botOpenId);
     case 'image': {
       const key = str(body.image_key);
-      if (!key) return { text: '[an image without an image_key]', resources: [] };
-      return { text: slotToken(0), resources: [{ type: 'image', key }] };
+      if (!key) return { text: '[an image without an image_key]', attachments: [] };
+      return { text: attachmentSlot(0), attachments: [{ kind: 'image', key }] };
     }
     case 'file': {
       const key = str(body.file_key);
-      if (!key) return { text: '[a file without a file_key]', resources: [] };
-      const fileName = str(body.file_name);
-      return { text: slotToken(0), resources: [{ type: 'file', key, ...(fileName ? { fileName } : {}) }] };
+      if (!key) return { text: '[a file without a file_key]', attachments: [] };
+      const name = str(body.file_name);
+      return { text: attachmentSlot(0), attachments: [{ kind: 'file', key, ...(name ? { name } : {}) }] };
     }
     default:
-      return { text: unsupportedText(messageType), resources: [], unsupported: true };
+      return { text: unsupportedText(messageType), attachments: [], unsupported: true };
   }
 }
 
@@ -132,10 +121,10 @@ export function renderPost(body: Record<string, unknown>, mentions: readonly Fei
     : ((Object.values(body).find((v) => isObject(v) && Array.isArray(v.content)) as Record<string, unknown> | undefined) ?? {});
   const byKey = new Map<string, FeishuMention>();
   for (const m of mentions ?? []) if (m.key) byKey.set(m.key, m);
-  const resources: ResourceRef[] = [];
-  const slot = (ref: ResourceRef): string => {
-    resources.push(ref);
-    return slotToken(resources.length - 1);
+  const attachments: PendingAttachment[] = [];
+  const slot = (a: PendingAttachment): string => {
+    attachments.push(a);
+    return attachmentSlot(attachments.length - 1);
   };
 
   const renderElement = (el: Record<string, unknown>): string => {
@@ -158,7 +147,7 @@ export function renderPost(body: Record<string, unknown>, mentions: readonly Fei
       }
       case 'img': {
         const key = str(el.image_key);
-        return key ? slot({ type: 'image', key }) : '';
+        return key ? slot({ kind: 'image', key }) : '';
       }
       case 'media':
         return '[video attachment: not downloaded]';
@@ -195,5 +184,5 @@ export function renderPost(body: Record<string, unknown>, mentions: readonly Fei
     );
   }
   const text = collapseRemoved(lines.join('\n'));
-  return { text, resources };
+  return { text, attachments };
 }

@@ -1,7 +1,7 @@
 /**
  * Recently seen event ids (bounded, oldest forgotten first). Feishu re-delivers an event whose
  * acknowledgement it did not get in time; the dispatcher already deduplicates by message id, this
- * drops the repeat earlier (no second download, no second hand-over).
+ * drops the repeat earlier (no second hand-over).
  */
 export class RecentIds {
   private readonly ids = new Set<string>();

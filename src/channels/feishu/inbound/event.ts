@@ -7,11 +7,12 @@
  *   ../outbound/send.ts for how replies use it).
  * - isDirect = `chat_type === 'p2p'`; mentionsBot = the bot's open_id is in `message.mentions`.
  * - Messages sent by apps (`sender_type: 'app'`) or by the bot's open_id are skipped.
- * - Images and files are fetched through `ctx.resource` (downloads, see ../api/resources.ts) and
- *   appear in the text as lines naming the local path.
+ * - Images and files become the message's `attachments` (a slot in the text each): nothing is
+ *   downloaded here, so the event is acknowledged at once; the dispatcher has the channel fetch
+ *   them afterwards (../index.ts `fetchAttachment`, ../api/resources.ts).
  */
 import type { InboundMessage } from '../../types.js';
-import { mentionsOpenId, renderContent, SLOT, type FeishuMention, type ResourceRef } from './content.js';
+import { mentionsOpenId, renderContent, type FeishuMention } from './content.js';
 
 /** The flattened receive event (fields this adapter reads). */
 export interface FeishuMessageEvent {
@@ -41,13 +42,9 @@ export type SkipReason = 'own_message' | 'app_message' | 'malformed' | 'empty';
 
 export type NormaliseResult = { status: 'message'; message: InboundMessage } | { status: 'skip'; reason: SkipReason; detail?: string };
 
-/** Fetches one resource of the message; resolves with the line the agent sees (never rejects). */
-export type ResourceFetcher = (ref: ResourceRef, where: { messageId: string; chatId: string; senderId: string }) => Promise<string>;
-
 export interface NormaliseContext {
   channelId: string;
   botOpenId: string;
-  resource: ResourceFetcher;
   /** Arrival time, ms since the epoch. */
   now: number;
 }
@@ -63,8 +60,8 @@ export function classifyEvent(e: FeishuMessageEvent, botOpenId: string): { statu
   return { status: 'ok' };
 }
 
-/** Normalises one receive event (downloads its resources through `ctx.resource`). */
-export async function normaliseEvent(e: FeishuMessageEvent, ctx: NormaliseContext): Promise<NormaliseResult> {
+/** Normalises one receive event, without I/O. */
+export function normaliseEvent(e: FeishuMessageEvent, ctx: NormaliseContext): NormaliseResult {
   const verdict = classifyEvent(e, ctx.botOpenId);
   if (verdict.status === 'skip') return verdict;
   const m = e.message!;
@@ -72,14 +69,7 @@ export async function normaliseEvent(e: FeishuMessageEvent, ctx: NormaliseContex
   const chatId = m.chat_id!;
   const senderId = e.sender!.sender_id!.open_id!;
   const rendered = renderContent(m.message_type ?? '', m.content ?? '', m.mentions, ctx.botOpenId);
-  let text = rendered.text;
-  if (rendered.resources.length > 0) {
-    const lines: string[] = [];
-    // One at a time: a message rarely carries more than a few, and the cache dir sees one writer per message.
-    for (const ref of rendered.resources) lines.push(await ctx.resource(ref, { messageId, chatId, senderId }));
-    text = text.replace(SLOT, (_whole, i: string) => lines[Number(i)] ?? '');
-  }
-  text = text.trim();
+  const text = rendered.text.trim();
   if (text === '') return { status: 'skip', reason: 'empty' };
   const message: InboundMessage = {
     channelId: ctx.channelId,
@@ -91,6 +81,7 @@ export async function normaliseEvent(e: FeishuMessageEvent, ctx: NormaliseContex
     mentionsBot: mentionsOpenId(m.mentions, ctx.botOpenId),
     receivedAt: ctx.now,
   };
+  if (rendered.attachments.length > 0) message.attachments = rendered.attachments;
   const thread = nonEmpty(m.thread_id) ?? nonEmpty(m.root_id);
   if (thread !== undefined) message.thread = thread;
   return { status: 'message', message };

@@ -6,8 +6,10 @@
  * - EventDispatcher never checks the verification token (and the long connection calls it with
  *   `needCheck: false`): the flattened `token` (schema 2.0 `header.token`) is compared here.
  * - The long connection acks a frame only after the handler settles (`{code: 200}`, or `{code: 500}`
- *   when it threw), so the handler does only the hand-over: the service's handler resolves once the
- *   message is persisted; turns run later, never inside it.
+ *   when it threw), and the webhook answers once it settled, so the handler does only the
+ *   hand-over: the service's handler resolves once the message is persisted; attachments are
+ *   downloaded and turns run later, never inside it (Feishu wants the webhook's 200 within about
+ *   3 s and redelivers otherwise).
  *
  * The event's shape is checked first (./schema.ts `messageReceiveSchema`): a malformed event —
  * e.g. `mentions` that is not an array — is acknowledged (the webhook answers 200, the long
@@ -20,8 +22,8 @@
  * answers 500). Everything that is not a failure resolves.
  *
  * Events of one chat are handed over in arrival order (a chain per chat_id): the SDK runs frame
- * handlers concurrently, and a message whose image is still downloading must not be overtaken by
- * the text sent after it.
+ * handlers concurrently, and a message must not be overtaken by the one sent after it while it is
+ * being persisted.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../../clock.js';
@@ -29,7 +31,7 @@ import type { Logger } from '../../../log.js';
 import type { InboundMessage } from '../../types.js';
 import type { RecentIds } from './dedup.js';
 import { describeIssues } from '../../schema-issues.js';
-import { normaliseEvent, type FeishuMessageEvent, type ResourceFetcher } from './event.js';
+import { normaliseEvent, type FeishuMessageEvent } from './event.js';
 import { messageReceiveSchema } from './schema.js';
 
 export interface ReceiveHandlerOptions {
@@ -38,7 +40,6 @@ export interface ReceiveHandlerOptions {
   /** Compared with the event's token when set. */
   verificationToken?: string;
   botOpenId: string;
-  resource: ResourceFetcher;
   seen: RecentIds;
   clock: Clock;
   logger: Logger;
@@ -105,7 +106,7 @@ export function createReceiveHandler(opts: ReceiveHandlerOptions): (data: unknow
     const now = opts.clock.now();
     try {
       return await inOrder(data.message?.chat_id ?? '', async (): Promise<ReceiveOutcome> => {
-        const res = await normaliseEvent(data, { channelId: opts.channelId, botOpenId: opts.botOpenId, resource: opts.resource, now });
+        const res = normaliseEvent(data, { channelId: opts.channelId, botOpenId: opts.botOpenId, now });
         if (res.status === 'skip') {
           logger.debug({ ...where, reason: res.reason, detail: res.detail }, 'feishu event skipped');
           return 'skipped';
