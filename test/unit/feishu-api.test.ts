@@ -188,7 +188,7 @@ describe('feishu channel config', () => {
       path: '/feishu/events',
       access: { admins: [], approvers: 'requester-or-admins' },
       progress: { enabled: true, working: 'OnIt', done: 'DONE', failed: 'CrossMark' },
-      files: { download: true, maxBytes: 20 * 1024 * 1024 },
+      files: { download: true, maxBytes: 20 * 1024 * 1024, downloadTimeoutMs: 30_000 },
     });
   });
 
