@@ -16,6 +16,7 @@ import { systemClock, type Clock } from './clock.js';
 import { codexBinaryFor } from './codex/binary.js';
 import { OnDemandRuntime } from './codex/on-demand-runtime.js';
 import type { AgentRuntime } from './codex/agent-runtime.js';
+import { startRetentionSweeps } from './state/retention.js';
 import { startGate } from './codex/start-gate.js';
 import { childEnvironmentFor, type CodexLaunch } from './codex/child-env.js';
 import { CodexRuntime } from './codex/runtime.js';
@@ -194,6 +195,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
 
   const socket = adminSocketPath(config);
   let admin: AdminServer | null = null;
+  let sweeps: { stop(): void } | null = null;
   let health: HealthServer | null = null;
   const service: Service = {
     config,
@@ -235,6 +237,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     hasChannel: (id) => channels.has(id),
     completionMaxBytes: config.completions.maxBytes,
     stop: once(async () => {
+      sweeps?.stop();
       await admin?.close();
       await health?.close();
       await Promise.allSettled(
@@ -278,6 +281,14 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     await service.stop();
     throw err;
   }
+  // Spilled completions and Feishu downloads older than retention.filesMaxAgeMs go, unless a queued turn refers to them.
+  sweeps = startRetentionSweeps({
+    dirs: [path.join(config.stateDir, 'completions'), path.join(config.stateDir, 'feishu')],
+    maxAgeMs: config.retention.filesMaxAgeMs,
+    keep: (file) => config.dispatchers.some((d) => store.listQueue(d.id).some((e) => JSON.stringify(e).includes(file))),
+    clock,
+    logger: log.child({ component: 'retention' }),
+  });
   log.info({ dispatchers: [...dispatchers.keys()], channels: [...channels.keys()], adminSocket: socket }, 'switchboard started');
   return service;
 }

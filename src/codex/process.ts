@@ -7,6 +7,7 @@
  * `setpriv --pdeathsig KILL` so that it dies with the service even on `kill -9` (death-signal.ts),
  * and it is recorded in the `ChildRegistry` while it runs, so a next start can reap a leftover (reap.ts).
  */
+import { rotateIfLarge } from '../state/retention.js';
 import { execa, type ResultPromise } from 'execa';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -32,6 +33,8 @@ export interface CodexProcessOptions {
   cwd: string;
   /** File that receives the child's stdout and stderr (appended; created or made 0600 first). */
   logFile: string;
+  /** Before each spawn a log larger than this is rotated to `<logFile>.1`, bytes; absent: never. */
+  logMaxBytes?: number;
   logger: Logger;
   /** Where the running child is recorded (added on spawn, removed on exit); none = not recorded. */
   children?: ChildRegistry;
@@ -72,6 +75,8 @@ export class CodexProcess {
    */
   static async spawn(opts: CodexProcessOptions, timeoutMs: number): Promise<CodexProcess> {
     // A short path under the OS temp dir: unix socket paths are limited to ~107 bytes.
+    if (opts.logMaxBytes !== undefined && (await rotateIfLarge(opts.logFile, opts.logMaxBytes).catch(() => false)))
+      opts.logger.info({ logFile: opts.logFile }, 'codex log rotated');
     // The log holds what the agent did: private (0600) before the child appends to it.
     await ensurePrivateFile(opts.logFile);
     const socketDir = await mkdtemp(path.join(os.tmpdir(), 'sbx-'));

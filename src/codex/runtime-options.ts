@@ -75,6 +75,7 @@ export function runtimeOptions(
     record: spec.record,
     ...(deps.codex.startGate ? { startGate: deps.codex.startGate } : {}),
     logFile: spec.logFile,
+    logMaxBytes: config.retention.logMaxBytes,
     logger: deps.logger,
     clock: deps.clock,
     ...(deps.codex.children ? { children: deps.codex.children } : {}),

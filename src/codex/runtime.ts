@@ -76,6 +76,8 @@ export interface CodexRuntimeOptions {
   startGate?: StartGate;
   /** The child's stdout/stderr go here (appended). */
   logFile: string;
+  /** Rotate the log before a spawn when larger, bytes (config `retention.logMaxBytes`). */
+  logMaxBytes?: number;
   logger: Logger;
   clock: Clock;
   /** Records each app-server child while it runs (see CodexProcessOptions.children); none = not recorded. */
@@ -462,6 +464,7 @@ export class CodexRuntime implements AgentRuntime {
         env: o.env,
         cwd: o.cwd,
         logFile: o.logFile,
+        ...(o.logMaxBytes !== undefined ? { logMaxBytes: o.logMaxBytes } : {}),
         logger: this.log,
         ...(o.children ? { children: o.children } : {}),
       },

@@ -380,6 +380,24 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** How long the files kept beside the state live (src/state/retention.ts). */
+    retention: z
+      .object({
+        /** Spilled completions and Feishu downloads older than this are removed (unless a queued turn still refers to them), ms. */
+        filesMaxAgeMs: z
+          .number()
+          .int()
+          .positive()
+          .default(7 * 24 * 3600_000),
+        /** A codex log larger than this is rotated to `<log>.1` before the next app-server start, bytes. */
+        logMaxBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     /** Teammate runtimes (spawned by dispatchers' agents). */
     teammates: z
       .object({

@@ -128,7 +128,7 @@ describe('parseConfig: schema issues', () => {
     const lines = (err as ConfigError).message.split('\n');
     expect(lines[0]).toBe('Invalid config /x/switchboard.json:');
     expect(lines.slice(1).sort()).toEqual([
-      'config error at foo: unknown key "foo"; fix: remove it; allowed keys: stateDir, logLevel, logFormat, adminSocket, codex, channels, dispatchers, routing, skills, health, approvals, teammates, completions',
+      'config error at foo: unknown key "foo"; fix: remove it; allowed keys: stateDir, logLevel, logFormat, adminSocket, codex, channels, dispatchers, routing, skills, health, approvals, retention, teammates, completions',
       'config error at logLevel: invalid value "loud"; fix: use one of "fatal", "error", "warn", "info", "debug", "trace"',
     ]);
   });
