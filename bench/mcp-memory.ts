@@ -1,0 +1,146 @@
+/**
+ * MCP memory benchmark: what the teammate tools cost a service with one session per conversation.
+ * A dispatcher with binding `session: conversation` answers one message in each of N
+ * conversations (N session threads loaded on its one app-server); then, with every answer in,
+ * the script walks /proc from the service process (this one) and prints:
+ * - the number of descendant processes, and of those running Switchboard's stdio MCP server
+ *   (`mcp/server.js` on the command line);
+ * - the resident memory (RSS) of the codex app-server, of the service process, of all its
+ *   descendants (set SB_BENCH_LIST=1 to list them), and of the whole tree.
+ *
+ *   npm run bench:mcp                      # 10 conversations
+ *   npm run bench:mcp -- --conversations 20
+ *
+ * Not a timed test: it prints figures. Exits 1 only on a crash or a missing answer.
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../src/config/load.js';
+import { writeCodexHome } from '../src/demo/codex-home.js';
+import { startScriptedModel } from '../src/demo/scripted-model.js';
+import { silentLogger } from '../src/log.js';
+import { startService } from '../src/service.js';
+
+function parseConversations(argv: string[]): number {
+  let n = 10;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[++i];
+    if (flag !== '--conversations') throw new Error(`unknown argument ${flag} (known: --conversations N)`);
+    n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--conversations must be an integer ≥ 1, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+interface Proc {
+  pid: number;
+  cmdline: string;
+  /** bytes */
+  rss: number;
+}
+
+/** `pid`'s live descendants (Linux /proc), with their command lines and RSS. */
+async function descendants(pid: number): Promise<Proc[]> {
+  const children = new Map<number, number[]>();
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    // Field 4 (ppid) follows the parenthesised command name, which may hold spaces.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (Number.isInteger(ppid)) children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const out: Proc[] = [];
+  for (const stack = [...(children.get(pid) ?? [])]; stack.length > 0; ) {
+    const p = stack.pop()!;
+    const rss = await rssOf(p);
+    const cmdline = (await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ').trim();
+    if (rss !== null) out.push({ pid: p, cmdline, rss });
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/** Resident set size of process `pid`, bytes; null where unreadable (gone). */
+async function rssOf(pid: number): Promise<number | null> {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+
+async function main(): Promise<void> {
+  const conversations = parseConversations(process.argv.slice(2));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-bench-mcp-'));
+  const logger = silentLogger();
+  const model = await startScriptedModel({ logger, script: () => ({ kind: 'reply', text: 'ok' }) });
+  try {
+    const codexHome = path.join(dir, 'codex-home');
+    await writeCodexHome(codexHome, model.url);
+    const config = parseConfig(
+      {
+        stateDir: path.join(dir, 'state'),
+        codex: { home: codexHome, sandbox: 'read-only' },
+        channels: [{ id: 'local', type: 'web', listen: '127.0.0.1:0' }],
+        dispatchers: [{ id: 'main', cwd: path.join(dir, 'workspace'), bindings: [{ channel: 'local', session: 'conversation' }], maxConcurrentTurns: 4 }],
+      },
+      { file: '<bench>' },
+    );
+    const service = await startService(config, { logger });
+    try {
+      const url = service.channels.get('local')?.url;
+      const dispatcher = service.dispatchers.get('main');
+      if (!url || !dispatcher) throw new Error('the bench service has no web chat or no dispatcher');
+      await Promise.all(
+        Array.from({ length: conversations }, async (_, c) => {
+          const res = await fetch(`${url}/api/conversations/bench-${c}/messages`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ text: `hello from conversation ${c}` }),
+          });
+          if (res.status !== 202) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
+        }),
+      );
+      await dispatcher.whenIdle();
+      const answered = Array.from(
+        { length: conversations },
+        (_, c) => service.store.listWebMessages('local', `bench-${c}`).filter((m) => m.role === 'assistant').length,
+      );
+      if (answered.some((n) => n !== 1)) throw new Error(`not every conversation was answered once: ${answered.join(', ')}`);
+      const loaded = dispatcher.status().sessions.filter((s) => s.loaded).length;
+      const procs = await descendants(process.pid);
+      const mcp = procs.filter((p) => p.cmdline.includes(path.join('mcp', 'server.js')));
+      if (process.env.SB_BENCH_LIST) for (const p of procs) console.log(p.pid, mib(p.rss), p.cmdline.slice(0, 160));
+      const own = (await rssOf(process.pid)) ?? 0;
+      const appServers = procs.filter((p) => p.cmdline.includes(' app-server '));
+      const children = procs.reduce((sum, p) => sum + p.rss, 0);
+      console.log('Switchboard MCP memory benchmark');
+      console.log(`  node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}), ${process.platform}-${process.arch}`);
+      console.log(`  1 dispatcher, session: conversation, ${conversations} conversations answered once each (${loaded} session threads loaded)`);
+      console.log('');
+      console.log(`  descendant processes            ${procs.length}`);
+      console.log(
+        `  of them stdio MCP servers       ${mcp.length}${mcp.length ? ` (≈ ${mib(mcp.reduce((s, p) => s + p.rss, 0) / mcp.length)} MiB each)` : ''}`,
+      );
+      console.log(`  codex app-server RSS            ${mib(appServers.reduce((sum, p) => sum + p.rss, 0))} MiB (${appServers.length} process)`);
+      console.log(`  service RSS (this process)      ${mib(own)} MiB`);
+      console.log(`  descendants' RSS                ${mib(children)} MiB`);
+      console.log(`  process tree RSS                ${mib(own + children)} MiB`);
+    } finally {
+      await service.stop();
+    }
+  } finally {
+    await model.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
