@@ -3,10 +3,10 @@
  * A dispatcher with binding `session: conversation` answers one message in each of N
  * conversations (N session threads loaded on its one app-server); then, with every answer in,
  * the script walks /proc from the service process (this one) and prints:
- * - the number of descendant processes, and of those running Switchboard's stdio MCP server
- *   (`mcp/server.js` on the command line);
- * - the resident memory (RSS) of the codex app-server, of the service process, of all its
- *   descendants (set SB_BENCH_LIST=1 to list them), and of the whole tree.
+ * the number of processes and their resident memory (RSS): the service process, its codex
+ * app-server, the stdio MCP servers (`mcp/server.js` on the command line; one per loaded thread
+ * before issue 15 §2, none since), other descendants (set SB_BENCH_LIST=1 to list them), and the
+ * whole tree; and the time from posting the messages to the last answer.
  *
  *   npm run bench:mcp                      # 10 conversations
  *   npm run bench:mcp -- --conversations 20
@@ -16,6 +16,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../src/config/load.js';
 import { writeCodexHome } from '../src/demo/codex-home.js';
 import { startScriptedModel } from '../src/demo/scripted-model.js';
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
       const url = service.channels.get('local')?.url;
       const dispatcher = service.dispatchers.get('main');
       if (!url || !dispatcher) throw new Error('the bench service has no web chat or no dispatcher');
+      const started = performance.now();
       await Promise.all(
         Array.from({ length: conversations }, async (_, c) => {
           const res = await fetch(`${url}/api/conversations/bench-${c}/messages`, {
@@ -107,30 +109,40 @@ async function main(): Promise<void> {
         }),
       );
       await dispatcher.whenIdle();
+      const seconds = (performance.now() - started) / 1000;
       const answered = Array.from(
         { length: conversations },
         (_, c) => service.store.listWebMessages('local', `bench-${c}`).filter((m) => m.role === 'assistant').length,
       );
       if (answered.some((n) => n !== 1)) throw new Error(`not every conversation was answered once: ${answered.join(', ')}`);
       const loaded = dispatcher.status().sessions.filter((s) => s.loaded).length;
-      const procs = await descendants(process.pid);
-      const mcp = procs.filter((p) => p.cmdline.includes(path.join('mcp', 'server.js')));
+      // codex's own short-lived children (the login shells of its shell snapshot, one per thread)
+      // come and go: sample once they are gone, or after 15 s with them counted as "other".
+      const isMcp = (p: Proc): boolean => p.cmdline.includes(path.join('mcp', 'server.js'));
+      const isAppServer = (p: Proc): boolean => p.cmdline.includes(' app-server ');
+      let procs = await descendants(process.pid);
+      for (let waited = 0; waited < 15_000 && procs.some((p) => !isMcp(p) && !isAppServer(p)); waited += 250) {
+        await new Promise((r) => setTimeout(r, 250));
+        procs = await descendants(process.pid);
+      }
       if (process.env.SB_BENCH_LIST) for (const p of procs) console.log(p.pid, mib(p.rss), p.cmdline.slice(0, 160));
       const own = (await rssOf(process.pid)) ?? 0;
-      const appServers = procs.filter((p) => p.cmdline.includes(' app-server '));
-      const children = procs.reduce((sum, p) => sum + p.rss, 0);
+      const sum = (ps: Proc[]): number => ps.reduce((total, p) => total + p.rss, 0);
+      const mcp = procs.filter(isMcp);
+      const appServers = procs.filter(isAppServer);
+      const other = procs.filter((p) => !isMcp(p) && !isAppServer(p));
       console.log('Switchboard MCP memory benchmark');
       console.log(`  node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}), ${process.platform}-${process.arch}`);
-      console.log(`  1 dispatcher, session: conversation, ${conversations} conversations answered once each (${loaded} session threads loaded)`);
-      console.log('');
-      console.log(`  descendant processes            ${procs.length}`);
       console.log(
-        `  of them stdio MCP servers       ${mcp.length}${mcp.length ? ` (≈ ${mib(mcp.reduce((s, p) => s + p.rss, 0) / mcp.length)} MiB each)` : ''}`,
+        `  1 dispatcher, session: conversation, ${conversations} conversations answered once each in ${seconds.toFixed(2)} s (${loaded} session threads loaded)`,
       );
-      console.log(`  codex app-server RSS            ${mib(appServers.reduce((sum, p) => sum + p.rss, 0))} MiB (${appServers.length} process)`);
-      console.log(`  service RSS (this process)      ${mib(own)} MiB`);
-      console.log(`  descendants' RSS                ${mib(children)} MiB`);
-      console.log(`  process tree RSS                ${mib(own + children)} MiB`);
+      console.log('');
+      console.log('                                  processes   RSS MiB');
+      console.log(`  service (this process)          ${'1'.padStart(9)}   ${mib(own).padStart(7)}`);
+      console.log(`  codex app-server                ${String(appServers.length).padStart(9)}   ${mib(sum(appServers)).padStart(7)}`);
+      console.log(`  stdio MCP servers (mcp/server.js) ${String(mcp.length).padStart(7)}   ${mib(sum(mcp)).padStart(7)}`);
+      console.log(`  other descendants               ${String(other.length).padStart(9)}   ${mib(sum(other)).padStart(7)}`);
+      console.log(`  process tree                    ${String(1 + procs.length).padStart(9)}   ${mib(own + sum(procs)).padStart(7)}`);
     } finally {
       await service.stop();
     }
