@@ -1,6 +1,7 @@
 /**
  * The Switchboard service: state store, one Dispatcher (+ CodexRuntime) per
- * configured dispatcher, channel adapters, router, and the admin socket.
+ * configured dispatcher, channel adapters, router, the admin socket and the
+ * teammate tools' MCP endpoint (src/mcp/http-server.ts).
  */
 import { ApprovalBroker } from './dispatch/approvals/broker.js';
 import { ActionRegistry } from './dispatch/actions.js';

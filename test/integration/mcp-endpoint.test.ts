@@ -8,6 +8,7 @@
  * - a session thread's tool call names its session: with two sessions' turns running at once, a
  *   spawn from one of them is answered in that session's conversation (a caller without the
  *   session would have no origin: two turns run);
+ * - after a restart (a new token secret) a resumed session thread gets its new token;
  * - no runtime starts an MCP server process.
  */
 import path from 'node:path';
@@ -206,5 +207,29 @@ describe('the service’s MCP endpoint (real codex)', { timeout: 120_000 }, () =
     expect(teammateTurn()?.toolNames).toContain(MCP_TOOL_NAMESPACE);
     // The dispatcher's and the teammate's tool calls started no MCP server process.
     expect(mcpServerProcesses()).toEqual([]);
+  });
+
+  it('after a service restart (new token secret) a resumed session thread calls the tools with its new token', async () => {
+    const first = await start();
+    await post(first, 'alpha', 'spawn one');
+    await waitFor(() => answers(first, 'alpha').length >= 1, 60_000, 'the first spawn answered');
+    const session = () =>
+      service!.dispatchers
+        .get('main')!
+        .status()
+        .sessions.find((x) => x.key === 'c:local:alpha');
+    const threadId = session()?.threadId;
+    const oldToken = first.mcp.tokens.tokenFor({ role: 'dispatcher', id: 'main', session: 'c:local:alpha' });
+    await first.stop();
+    service = undefined;
+
+    const second = await start();
+    expect(second.mcp.tokens.callerOf(oldToken)).toBeNull();
+    await post(second, 'alpha', 'spawn two');
+    // (Other answers may arrive meanwhile: teammate one's completion is relayed to alpha too.)
+    const spawnedTwo = () => answers(second, 'alpha').find((t) => t.startsWith('spawned: ') && t.includes('"name":"two"'));
+    await waitFor(() => spawnedTwo() !== undefined, 60_000, 'the second spawn answered');
+    expect(session()?.threadId).toBe(threadId);
+    expect(JSON.parse(spawnedTwo()!.replace(/^spawned: /, ''))).toMatchObject({ status: 'spawned', origin: { channel: 'local', conversation: 'alpha' } });
   });
 });
