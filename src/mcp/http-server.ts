@@ -28,6 +28,13 @@ export const MCP_PATH = '/mcp';
 
 const BODY_LIMIT = 1024 * 1024;
 
+/**
+ * How long an idle keep-alive connection stays open, ms. Longer than the client's own pool idle
+ * timeout (reqwest, which codex's MCP client uses: 90 s), so the client is the one to close an idle
+ * connection and never sends a tool call on one the server is closing at that moment.
+ */
+const KEEP_ALIVE_MS = 120_000;
+
 export interface McpHttpServer {
   /** e.g. `http://127.0.0.1:41234/mcp`. */
   readonly url: string;
@@ -66,6 +73,7 @@ export async function startMcpHttpServer(deps: McpHttpServerDeps): Promise<McpHt
       rpcError(res, 500, -32603, 'internal error');
     });
   });
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, deps.host ?? '127.0.0.1', () => resolve());
