@@ -162,6 +162,14 @@ describe('the service’s MCP endpoint (real codex)', { timeout: 120_000 }, () =
     expect((await initialize(url, `Bearer ${teammateToken}`, 'GET')).status).toBe(405);
     expect((await initialize(url.replace(/\/mcp$/, '/other'), `Bearer ${teammateToken}`)).status).toBe(404);
     expect((await initialize(url, `Bearer ${teammateToken}`)).status).toBe(200);
+    const raw = (body: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${teammateToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body,
+      });
+    expect((await raw('{not json')).status).toBe(400);
+    expect((await raw(JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }))).status).toBe(413);
 
     // As a teammate: the tools are listed; spawning is refused, even when the arguments claim to be the dispatcher.
     const asTeammate = await connect(s, { role: 'teammate', id: 'w-1' });
