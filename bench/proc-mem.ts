@@ -32,3 +32,31 @@ export async function treeRss(pid: number): Promise<number | null> {
   }
   return total;
 }
+
+export interface Proc {
+  pid: number;
+  cmdline: string;
+  /** bytes */
+  rss: number;
+}
+
+/** `pid`'s live descendants (Linux /proc), with their command lines and RSS. */
+export async function descendants(pid: number): Promise<Proc[]> {
+  const children = new Map<number, number[]>();
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    // Field 4 (ppid) follows the parenthesised command name, which may hold spaces.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (Number.isInteger(ppid)) children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const out: Proc[] = [];
+  for (const stack = [...(children.get(pid) ?? [])]; stack.length > 0; ) {
+    const p = stack.pop()!;
+    const rss = await rssOf(p);
+    const cmdline = (await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ').trim();
+    if (rss !== null) out.push({ pid: p, cmdline, rss });
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}

@@ -14,7 +14,6 @@
  *   restart backoff base plus one direct start (the floor).
  * Prints one line per figure and a summary table. Exits 1 only on a crash.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +25,7 @@ import { startScriptedModel, type ScriptedModel } from '../src/demo/scripted-mod
 import { silentLogger } from '../src/log.js';
 import { startService, type Service } from '../src/service.js';
 import { startDirectAppServer } from './direct-app-server.js';
-import { treeRss } from './proc-mem.js';
+import { descendants, treeRss } from './proc-mem.js';
 import { median } from './stats.js';
 
 interface Options {
@@ -67,6 +66,15 @@ async function until(cond: () => boolean, what: string, timeoutMs = 120_000): Pr
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** As `until`, for a condition that reads /proc asynchronously. */
+async function untilAsync(cond: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -113,27 +121,9 @@ async function startWith(b: Bench, n: number, dispatcher: Record<string, unknown
 
 const allReady = (s: Service): boolean => [...s.dispatchers.values()].every((d) => d.status().status === 'ready');
 
-/** Live codex app-servers and Switchboard MCP servers on the machine started from this process's tree. */
-function childCount(): number {
-  const parent = new Map<number, number>();
-  const cmd = new Map<number, string>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] === 'Z') continue;
-      parent.set(Number(name), Number(fields[1]));
-      cmd.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' '));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const below = (pid: number): boolean => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
-    return false;
-  };
-  return [...cmd].filter(([pid, c]) => (c.includes('app-server') || c.includes('mcp/server.js')) && below(pid)).length;
+/** Live codex app-servers (and anything they started) below this process. */
+async function childCount(): Promise<number> {
+  return (await descendants(process.pid)).filter((p) => p.cmdline.includes('app-server')).length;
 }
 
 /** Own RSS of this process and the RSS of its whole tree. */
@@ -194,10 +184,7 @@ async function main(): Promise<void> {
     const eagerMem = await memory();
     for (let i = 0; i < opts.eager; i++) await post(eager, `c${i}`, 'hello');
     await until(() => [...eager.dispatchers.values()].every((d) => d.status().status === 'idle'), 'idle stop of every dispatcher');
-    // Their MCP servers notice within a second that their app-server is gone (src/mcp/server.ts).
-    await until(() => childCount() === 0, 'no child process left after idle stop', 30_000).catch((err: unknown) =>
-      console.log(`  note: ${String(err)}: ${childCount()} left`),
-    );
+    await untilAsync(async () => (await childCount()) === 0, 'no app-server left after idle stop');
     const stoppedMem = await memory();
     await eager.stop();
     const lazy = await startWith(b, opts.lazy, { lazyStart: true });

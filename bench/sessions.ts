@@ -58,7 +58,7 @@ interface RunResult {
   seconds: number;
   serviceRssPeak: number;
   codexRssPeak: number | null;
-  /** The app-server and everything it started (per-thread MCP servers). */
+  /** The app-server and everything it started (its commands and shells; the teammate tools start no process). */
   treeRssPeak: number | null;
 }
 
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     `  ${opts.conversations} conversations (session: conversation) × ${opts.messages} message(s), posted at once; scripted model answers after ${opts.modelMs} ms`,
   );
   console.log('');
-  console.log('RSS peaks in MiB: the service process; its codex app-server; the app-server with all it started (per-thread MCP servers)');
+  console.log('RSS peaks in MiB: the service process; its codex app-server; the app-server with all it started (commands, shells)');
   console.log('maxConcurrentTurns  turns  seconds  turns/s  service  app-server  app-server tree');
   for (const n of opts.concurrency) {
     const r = await runOnce(opts, n);

@@ -1,6 +1,7 @@
 /**
  * The Switchboard service: state store, one Dispatcher (+ CodexRuntime) per
- * configured dispatcher, channel adapters, router, and the admin socket.
+ * configured dispatcher, channel adapters, router, the admin socket and the
+ * teammate tools' MCP endpoint (src/mcp/http-server.ts).
  */
 import { ApprovalBroker } from './dispatch/approvals/broker.js';
 import { ActionRegistry } from './dispatch/actions.js';
@@ -30,7 +31,9 @@ import { Router } from './dispatch/router.js';
 import { startHealthServer, type HealthServer } from './health/http.js';
 import { readinessOf, type ChannelLifecycle, type ReadinessReport } from './health/readiness.js';
 import type { Logger } from './log.js';
-import { mcpServerScript, switchboardMcpSessionConfig, type McpRegistration } from './mcp/registration.js';
+import { startMcpHttpServer, type McpHttpServer } from './mcp/http-server.js';
+import { switchboardMcpSessionConfig, type McpEndpoint } from './mcp/registration.js';
+import { McpCallerTokens } from './mcp/tokens.js';
 import { openStateStore } from './state/open.js';
 import { ensurePrivateDir, tightenTree } from './state/private-files.js';
 import type { StateStore } from './state/types.js';
@@ -48,6 +51,8 @@ export interface Service extends AdminPort {
   readonly teammates: TeammateManager;
   /** Absolute path of the admin socket. */
   readonly adminSocket: string;
+  /** Where the service serves its runtimes the teammate tools (loopback MCP endpoint), and the caller tokens it accepts. */
+  readonly mcp: McpEndpoint;
   status(): ServiceStatus;
   /**
    * What `GET /readyz` reports: ready when every dispatcher is `ready` and every channel is started
@@ -86,8 +91,6 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const clock = opts.clock ?? systemClock;
   const log = opts.logger;
   const startedAt = new Date(clock.now()).toISOString();
-  // Switchboard's MCP server (teammate tools) for every runtime; fails here, clearly, when it was not built.
-  const mcp: McpRegistration = { script: mcpServerScript(), adminSocket: path.resolve(adminSocketPath(config)) };
   await tightenStateDir(config, log);
   const store = await openStateStore(config.stateDir, { logger: log.child({ component: 'state' }) });
   // One line when the state stops being writable and one when it is again (the store retries meanwhile).
@@ -169,11 +172,24 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     clock,
     logger: log.child({ component: 'approvals' }),
   });
-  for (const d of config.dispatchers) {
-    const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, policyOf, approvals, router };
-    dispatchers.set(d.id, await createDispatcher(config, d, deps));
+  // The teammate tools for every runtime, served here (no MCP server process per thread); its
+  // tools answer once the teammate manager below exists, before any runtime starts.
+  let toolOps: TeammateManager | null = null;
+  const tokens = new McpCallerTokens();
+  const mcpServer: McpHttpServer = await startMcpHttpServer({ tokens, teammates: () => toolOps, logger: log.child({ component: 'mcp' }) });
+  const mcp: McpEndpoint = { url: mcpServer.url, tokens };
+  let teammates: TeammateManager;
+  try {
+    for (const d of config.dispatchers) {
+      const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, policyOf, approvals, router };
+      dispatchers.set(d.id, await createDispatcher(config, d, deps));
+    }
+    teammates = new TeammateManager({ config, store, dispatchers, codex, logDir, mcp, logger: log, clock });
+  } catch (err) {
+    await mcpServer.close();
+    throw err;
   }
-  const teammates = new TeammateManager({ config, store, dispatchers, codex, logDir, mcp, logger: log, clock });
+  toolOps = teammates;
 
   const gate = new AccessGate(router, new Map(config.channels.map((c) => [c.id, channelAccess(c)])));
   const onMessage = async (msg: InboundMessage): Promise<AcceptResult> => {
@@ -204,6 +220,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     channels,
     teammates,
     adminSocket: socket,
+    mcp,
     get health() {
       return health;
     },
@@ -249,6 +266,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       // Teammates first: a result that settles meanwhile is still handed to a running dispatcher.
       await teammates.stop();
       await Promise.allSettled([...dispatchers.values()].map((d) => d.stop()));
+      // After the runtimes: a tool call of a turn that was cut off meanwhile still gets its answer.
+      await mcpServer.close();
       await store.close();
       log.info('switchboard stopped');
     }),
@@ -300,7 +319,7 @@ async function createDispatcher(
     store: StateStore;
     channels: Map<string, ChannelAdapter>;
     codex: CodexLaunch;
-    mcp: McpRegistration;
+    mcp: McpEndpoint;
     logDir: string;
     logger: Logger;
     clock: Clock;
@@ -347,7 +366,7 @@ async function createDispatcher(
     channels: deps.channels,
     queueLimit: d.queueLimit,
     maxConcurrentTurns: d.maxConcurrentTurns,
-    // Each session thread's switchboard MCP server names its session, so teammate tools know whose turn called.
+    // Each session thread's caller token names its session, so teammate tools know whose turn called.
     threadConfig: (key) => switchboardMcpSessionConfig(deps.mcp, d.id, key),
     sessions: d.sessions,
     // A conversation bound to another dispatcher never reaches this one; its route is not ours.

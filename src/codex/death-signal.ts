@@ -9,7 +9,8 @@
  * setpriv execs, it does not fork). The death signal fires when the *thread* that forked the child
  * exits (prctl(2)); Node spawns children from its main thread (libuv `uv_spawn` runs on the
  * event loop), whose exit is the process's. The setting survives execve and is not inherited by
- * codex's own children (the MCP servers): those exit on their stdin's end instead (src/mcp/server.ts).
+ * codex's own children (its shell commands, any stdio MCP servers an operator configured): those
+ * are codex's to end; Switchboard's own teammate tools start no process (the service serves them).
  *
  * Where setpriv is missing (macOS, images without util-linux) or lacks `--pdeathsig` (busybox),
  * children are started directly and a warning is logged once: a killed service then leaves them

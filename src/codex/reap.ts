@@ -6,7 +6,7 @@
  * - the recorded pid is signalled only when it is alive, its command line contains the record's
  *   `marker` (the child's unique listen address) and, where both are known, its start time is the
  *   recorded one; a pid recycled by an unrelated process is never signalled;
- * - that child and its descendants (its MCP servers), as found in /proc before signalling, get
+ * - that child and its descendants (its commands, any stdio MCP servers), as found in /proc before signalling, get
  *   SIGTERM, then SIGKILL after `graceMs` if still alive; one log line per reaped child;
  * - its socket dir is removed (only a directory named `sbx-*`, as CodexProcess creates it) and the
  *   record is forgotten.

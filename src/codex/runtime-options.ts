@@ -1,13 +1,13 @@
 /**
  * Builds `CodexRuntimeOptions` from the service config for one runtime, so
  * dispatchers and teammates get the same codex settings (binary, environment, CODEX_HOME,
- * `-c` overrides plus Switchboard's MCP server, timeouts, backoff, sandbox,
- * approval policy, role-gated skill roots).
+ * `-c` overrides plus Switchboard's MCP endpoint, the thread config carrying the runtime's caller
+ * token, timeouts, backoff, sandbox, approval policy, role-gated skill roots).
  */
 import type { Clock } from '../clock.js';
 import type { Config, RuntimeRole } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { MCP_SERVER_NAME, switchboardMcpOverrides, type McpRegistration } from '../mcp/registration.js';
+import { MCP_SERVER_NAME, switchboardMcpOverrides, switchboardMcpRuntimeConfig, type McpEndpoint } from '../mcp/registration.js';
 import { skillRootsFor } from '../skills/roots.js';
 import type { CodexLaunch } from './child-env.js';
 import type { CodexRuntimeOptions, RuntimeRecordStore } from './runtime.js';
@@ -35,9 +35,10 @@ export interface RuntimeSpec {
  * - `features.default_mode_request_user_input` — codex 0.171 offers `request_user_input` but answers
  *   "unavailable in Default mode" unless this is on (measured); Switchboard asks the question in chat;
  * - `thread_unload_delay_secs` — how long codex keeps a thread no client subscribes to (after an idle
- *   session's `thread/unsubscribe`) loaded, with its MCP server children (≈ 80 MiB each, measured on
- *   0.171); codex's own delay kept 6 unsubscribed session threads and their servers for the whole
- *   12 s observed, 30 s frees them soon after Switchboard's idle unload (`sessions.idleUnloadMs`).
+ *   session's `thread/unsubscribe`) loaded, with its memory (and the stdio MCP server children of any
+ *   operator-configured MCP servers, ≈ 80 MiB each for a Node one, measured on 0.171); codex's own
+ *   delay kept 6 unsubscribed session threads for the whole 12 s observed, 30 s frees them soon
+ *   after Switchboard's idle unload (`sessions.idleUnloadMs`).
  */
 export const HOST_DEFAULT_OVERRIDES: Readonly<Record<string, string>> = {
   'tools.update_plan.enabled': 'true',
@@ -48,7 +49,7 @@ export const HOST_DEFAULT_OVERRIDES: Readonly<Record<string, string>> = {
 export function runtimeOptions(
   config: Config,
   spec: RuntimeSpec,
-  deps: { codex: CodexLaunch; mcp: McpRegistration; logger: Logger; clock: Clock },
+  deps: { codex: CodexLaunch; mcp: McpEndpoint; logger: Logger; clock: Clock },
 ): CodexRuntimeOptions {
   const c = config.codex;
   return {
@@ -59,7 +60,7 @@ export function runtimeOptions(
     pathDirs: deps.codex.pathDirs,
     env: deps.codex.env,
     ...(c.home ? { codexHome: c.home } : {}),
-    overrides: { ...HOST_DEFAULT_OVERRIDES, ...c.overrides, ...switchboardMcpOverrides(deps.mcp, spec.role, spec.id) },
+    overrides: { ...HOST_DEFAULT_OVERRIDES, ...c.overrides, ...switchboardMcpOverrides(deps.mcp) },
     requestTimeoutMs: c.requestTimeoutMs,
     startTimeoutMs: c.startTimeoutMs,
     backoff: c.restartBackoff,
@@ -68,6 +69,8 @@ export function runtimeOptions(
       approvalPolicy: spec.approvalPolicy ?? c.approvalPolicy,
       model: spec.model ?? c.model ?? null,
       developerInstructions: spec.developerInstructions,
+      // The runtime's own thread calls the tools as this runtime; session threads override it (service.ts).
+      config: switchboardMcpRuntimeConfig(deps.mcp, spec.role, spec.id),
     },
     skillRoots: skillRootsFor(spec.role, config.skills.roots),
     // The first turn of a dispatcher or teammate must already see the teammate tools.

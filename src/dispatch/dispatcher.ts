@@ -98,7 +98,7 @@ export interface DispatcherOptions {
   maxConcurrentTurns?: number;
   /** Session limits (config `sessions`). Default: the config defaults. */
   sessions?: SessionsConfig;
-  /** Extra config of a session's Codex thread (codex app-server v2 `thread/start` `config`), e.g. its MCP server args. */
+  /** Extra config of a session's Codex thread (codex app-server v2 `thread/start` `config`), e.g. its MCP caller token header. */
   threadConfig?: (sessionKey: string) => Record<string, unknown> | undefined;
   /** The binding of a conversation (its session scope and busy policy); null/absent: `dispatcher`, `queue`. */
   routeOf?: (channelId: string, conversation: string) => SessionRoute | null;

@@ -1,9 +1,7 @@
 /**
- * The teammate API shared by the admin routes (service side) and the MCP
- * server (runtime side): caller identity, request bodies, answers, name rules.
- *
- * Kept free of runtime/service imports: the MCP server process loads it on
- * every codex app-server start.
+ * The teammate API shared by the admin routes and the MCP tools: caller
+ * identity, request bodies, answers, name rules. Kept free of runtime/service
+ * imports (types only), so clients of the admin socket can use it.
  */
 import { z } from 'zod';
 
@@ -16,8 +14,8 @@ export const TEAMMATE_NAME_RULE = 'a teammate name is 1–32 characters of a-z, 
 export const MAX_TASK_BYTES = 256 * 1024;
 
 /**
- * Who is calling. The MCP server puts the identity the service gave it on its
- * command line; the CLI calls as `operator`. The service decides what each
+ * Who is calling. A runtime's MCP tool call is the identity its caller token
+ * names (src/mcp/tokens.ts); the CLI calls as `operator`. The service decides what each
  * role may do (see `src/teammates/rules.ts`).
  */
 export const callerSchema = z.discriminatedUnion('role', [

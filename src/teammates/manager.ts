@@ -18,7 +18,7 @@ import type { Config, DispatcherConfig } from '../config/schema.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { DISPATCHER_SESSION } from '../dispatch/sessions/key.js';
 import type { Logger } from '../log.js';
-import type { McpRegistration } from '../mcp/registration.js';
+import type { McpEndpoint } from '../mcp/registration.js';
 import { freshRuntimeRecord } from '../state/types.js';
 import type { StateStore, TeammateRecord } from '../state/types.js';
 import type { ReplyAddress } from '../channels/types.js';
@@ -44,8 +44,8 @@ export interface TeammateManagerOptions {
   codex: CodexLaunch;
   /** Where `codex-teammate-<name>.log` files go. */
   logDir: string;
-  /** Switchboard's MCP server for the teammates' own app-servers. */
-  mcp: McpRegistration;
+  /** Switchboard's MCP endpoint for the teammates' own app-servers. */
+  mcp: McpEndpoint;
   logger: Logger;
   clock: Clock;
 }
@@ -98,8 +98,8 @@ export class TeammateManager {
    */
   /**
    * Where the answer of the dispatcher turn that made a tool call goes: the running turn of the
-   * caller's session (`--session` of its MCP server; absent: the dispatcher's own thread), else
-   * the one running turn of the dispatcher (a codex that ignored the thread's MCP args). Null for
+   * caller's session (named by its thread's caller token; absent: the dispatcher's own thread),
+   * else the one running turn of the dispatcher (a codex that ignored the thread's MCP config). Null for
    * other callers, or when no such turn runs.
    */
   private callerOrigin(caller: Caller): ReplyAddress | null {

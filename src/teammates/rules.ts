@@ -74,8 +74,8 @@ export async function resolveTeammateCwd(dispatcherCwd: string, name: string, re
 export type TeammateAction = 'spawn' | 'send' | 'status' | 'close';
 
 /**
- * What each caller role may do (the service side is authoritative; the MCP
- * server only passes the identity on): dispatchers manage their own teammates;
+ * What each caller role may do (the caller comes from the admin request or
+ * from the MCP caller token): dispatchers manage their own teammates;
  * teammates may only look (`status`), never spawn, send or close; operators
  * (CLI) may look and close any teammate, and spawn nothing (spawning belongs
  * to a dispatcher's conversation).

@@ -58,7 +58,7 @@ afterAll(async () => {
 describe('the image (rehearsed)', () => {
   it('holds the built CLI and production dependencies only, not the sources', () => {
     expect(existsSync(image.host('/app/dist/cli/main.js'))).toBe(true);
-    expect(existsSync(image.host('/app/dist/mcp/server.js'))).toBe(true);
+    expect(existsSync(image.host('/app/dist/mcp/http-server.js'))).toBe(true);
     expect(existsSync(image.host('/app/node_modules/@openai/codex/package.json'))).toBe(true);
     expect(existsSync(image.host('/app/node_modules/typescript'))).toBe(false);
     expect(existsSync(image.host('/app/node_modules/vitest'))).toBe(false);

@@ -4,8 +4,9 @@
  * scripted model calls `exec_command` with `env` and a dump of every `/proc/<pid>/environ` the
  * agent's sandbox can see. The tool output the model receives holds none of the secrets (config
  * `env:` secrets, `SLACK_BOT_TOKEN` / `FEISHU_APP_SECRET` of the service's environment) and holds
- * the `codex.env` variables the operator allowed. The app-server and the MCP server it starts
- * (read from this process, outside the sandbox) hold none either.
+ * the `codex.env` variables the operator allowed. The app-server (read from this process, outside
+ * the sandbox) holds none either, and starts no MCP server process: the service serves the teammate
+ * tools itself, and the runtime's caller token for them is in no environment and no command line.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -140,18 +141,21 @@ describe('the agent environment (real codex)', () => {
       (got) => `no answer: ${JSON.stringify(got)}`,
     );
 
-    // While the app-server (and its MCP server) still run: their environments, read from outside the sandbox.
+    // While the app-server still runs: the environments of it and its children, read from outside the sandbox.
     const children = descendants(process.pid)
       .map((pid) => ({ pid, ...environOf(pid) }))
       .filter((c) => c.cmdline !== undefined);
     expect(children.some((c) => c.cmdline?.includes('app-server'))).toBe(true);
-    expect(children.some((c) => c.cmdline?.includes('mcp/server.js'))).toBe(true);
+    expect(children.some((c) => c.cmdline?.includes('mcp/server.js'))).toBe(false);
 
     const output = env.model.requests.map((r) => r.functionOutput(CALL_ID)).find((o) => o !== undefined);
     expect(output).toBeDefined();
     expect(output).toContain('--- /proc environ ---');
     expect(output).toContain(`SB_TEST_ALLOWED=${ALLOWED.SB_TEST_ALLOWED}`);
     expect(output).toContain('SB_TEST_SET=set-value-6');
+    const token = service.mcp.tokens.tokenFor({ role: 'dispatcher', id: 'main' });
+    expect(output, 'the MCP caller token reached the agent').not.toContain(token);
+    for (const c of children) expect(`${c.cmdline} ${c.environ}`, `the MCP caller token in ${c.cmdline}`).not.toContain(token);
     for (const [name, value] of Object.entries(SECRETS)) {
       expect(output, `${name} reached the agent`).not.toContain(value);
       for (const c of children) expect(c.environ, `${name} in the environment of ${c.cmdline}`).not.toContain(value);

@@ -2,8 +2,11 @@
  * CodexRuntime against the real codex app-server and the scripted model.
  */
 import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CodexRuntime } from '../../src/codex/runtime.js';
 import type { SandboxMode } from '../../src/codex/protocol.js';
@@ -245,35 +248,63 @@ describe('CodexRuntime (real codex)', () => {
   }, 9_000);
 
   it('waits for an awaited MCP server to start before it is ready, so the first turn is offered its tools', async () => {
-    // The server's command announces itself, then waits for a gate file the test writes.
-    const waiting = path.join(env.workDir, 'waiting');
-    const gate = path.join(env.workDir, 'gate');
-    const server = path.resolve('dist/mcp/server.js');
-    const q = JSON.stringify;
-    const script = `touch ${q(waiting)}; while [ ! -e ${q(gate)} ]; do sleep 0.05; done; exec ${q(process.execPath)} ${q(server)} --socket /nonexistent.sock --role dispatcher --caller main`;
-    const rt = track(
-      testRuntime(env, store, {
-        overrides: {
-          overrides: { 'mcp_servers.gated.command': q('sh'), 'mcp_servers.gated.args': q(['-c', script]), 'mcp_servers.gated.startup_timeout_sec': '60' },
-          awaitMcpServers: ['gated'],
-          startTimeoutMs: 120_000,
-        },
-      }),
-    );
-    let ready = false;
-    const started = rt.start().then((r) => {
-      ready = true;
-      return r;
+    // A streamable HTTP MCP server (as the service serves its teammate tools) that holds
+    // `initialize` until the test opens the gate.
+    let open = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let initializing = false;
+    const server = http.createServer((req, res) => {
+      void (async () => {
+        let raw = '';
+        for await (const chunk of req) raw += String(chunk);
+        if (req.method !== 'POST') return void res.writeHead(405).end();
+        const body = JSON.parse(raw) as { method?: string };
+        if (body.method === 'initialize') {
+          initializing = true;
+          await gate;
+        }
+        const mcp = new McpServer({ name: 'gated', version: '0' });
+        mcp.registerTool('ping', { description: 'ping' }, () => ({ content: [{ type: 'text', text: 'pong' }] }));
+        const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+        res.on('close', () => void mcp.close());
+        await mcp.connect(transport);
+        await transport.handleRequest(req, res, body);
+      })();
     });
-    await waitFor(() => existsSync(waiting) && store.getDispatcher('main')?.threadId != null, 20_000, 'the MCP server command and the thread');
-    // Without the wait, start() resolves right after the thread opened; give it the chance to.
-    await new Promise((r) => setTimeout(r, 300));
-    expect(ready).toBe(false);
-    expect(rt.status).toBe('starting');
-    await writeFile(gate, '');
-    expect(await started).toEqual({ status: 'ready' });
-    await rt.runTurn('first turn', 20_000);
-    expect(env.model.requests[0]?.toolNames).toContain('mcp__gated');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const q = JSON.stringify;
+    try {
+      const rt = track(
+        testRuntime(env, store, {
+          overrides: {
+            overrides: {
+              'mcp_servers.gated.url': q(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`),
+              'mcp_servers.gated.startup_timeout_sec': '60',
+            },
+            awaitMcpServers: ['gated'],
+            startTimeoutMs: 120_000,
+          },
+        }),
+      );
+      let ready = false;
+      const started = rt.start().then((r) => {
+        ready = true;
+        return r;
+      });
+      await waitFor(() => initializing && store.getDispatcher('main')?.threadId != null, 20_000, 'the MCP server asked to initialize and the thread');
+      // Without the wait, start() resolves right after the thread opened; give it the chance to.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(ready).toBe(false);
+      expect(rt.status).toBe('starting');
+      open();
+      expect(await started).toEqual({ status: 'ready' });
+      await rt.runTurn('first turn', 20_000);
+      expect(env.model.requests[0]?.toolNames).toContain('mcp__gated');
+    } finally {
+      open();
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('reports a fatal model error as a failed turn', async () => {

@@ -1,9 +1,10 @@
 /**
  * Teammates through the real service: the scripted model calls Switchboard's
  * MCP tools (offered by codex as namespace `mcp__switchboard`), the real
- * dispatcher app-server runs Switchboard's MCP server, which forwards to the
- * admin socket; real teammate app-servers run the tasks, and their completions
- * come back into the dispatcher's thread and the origin web conversation.
+ * dispatcher app-server calls the service's own MCP endpoint (streamable HTTP
+ * on loopback, one caller token per thread; no MCP server process); real
+ * teammate app-servers run the tasks, and their completions come back into the
+ * dispatcher's thread and the origin web conversation.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
@@ -70,7 +71,7 @@ async function stopService(s: TestService): Promise<void> {
   await s.stop();
 }
 
-/** Calls a teammate route as the MCP server would for `caller`. */
+/** Calls a teammate route on the admin socket for `caller`, as an external tool would. */
 function api<T>(s: TestService, route: string, body: object): Promise<T> {
   return adminRequest<T>(s.service.adminSocket, 'POST', route, { body, timeoutMs: 60_000 });
 }
@@ -108,13 +109,12 @@ function injectedCopies(req: ModelRequest | undefined, id: string): number {
   return (req?.messages ?? []).filter((m) => m.role === 'developer' && m.text.includes(`<teammate_completion id="${id}"`)).length;
 }
 
-/** Live processes whose command line runs Switchboard's MCP server for `caller`. */
-function mcpServersOf(caller: string): number[] {
+/** Live descendants running a Switchboard stdio MCP server (there are none: the service serves the tools). */
+function mcpServerProcesses(): number[] {
   const pids: number[] = [];
   const walk = (pid: number): void => {
     for (const c of childPids(pid)) {
-      const cmd = commandLine(c);
-      if (cmd.includes(path.join('mcp', 'server.js')) && cmd.includes(`--caller ${caller}`)) pids.push(c);
+      if (commandLine(c).includes(path.join('mcp', 'server.js'))) pids.push(c);
       walk(c);
     }
   };
@@ -131,7 +131,7 @@ afterEach(async () => {
   await env.cleanup();
 });
 
-// Each test runs several real app-servers in sequence (dispatcher, teammates, their MCP servers);
+// Each test runs several real app-servers in sequence (dispatcher, teammates);
 // on a loaded 2-core machine one took over 60 s, so these get the suite's longest bound.
 describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
   it('dispatcher spawns a teammate through the MCP tool; its completion is injected and answered in the origin conversation', async () => {
@@ -166,12 +166,14 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     const replies = await s.waitForReplies('general', 2);
     expect(replies[1]?.text).toBe(`relayed ${completion!.id}`);
 
-    // The teammate ran as role teammate: its own thread, teammate skills only, its MCP server says so.
+    // The teammate ran as role teammate: its own thread, teammate skills only, offered the tools too;
+    // no runtime started an MCP server process for them.
     const t = teammate(s, 'builder')!;
     expect(t).toMatchObject({ dispatcher: 'main', status: 'ready', tasks: 0, lastCompletionId: completion!.id });
     expect(t.threadId).not.toBe(s.service.dispatchers.get('main')!.status().threadId);
-    expect(mcpServersOf('builder').map(commandLine).join('\n')).toContain('--role teammate');
+    expect(mcpServerProcesses()).toEqual([]);
     const teammateReq = env.model.requests.find((r) => r.lastUserText.startsWith(TASK_HEADER));
+    expect(teammateReq?.toolNames).toContain(MCP_TOOL_NAMESPACE);
     expect(teammateReq?.allText).toContain('teammate-basics');
     expect(teammateReq?.allText).not.toContain('chat-dispatcher');
   });
@@ -209,9 +211,11 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     const s = await start({ extra: { teammates: { idleStopMs: 300 } } });
     await api(s, '/teammates/spawn', { caller: MAIN, name: 'sleeper', task: 'first task' });
     await waitDelivered(s, 'sleeper', 1);
+    const pid = teammate(s, 'sleeper')?.pid;
+    expect(pid).toEqual(expect.any(Number));
     await waitFor(() => teammate(s, 'sleeper')?.status === 'idle', 30_000, 'the teammate idle');
     expect(teammate(s, 'sleeper')?.pid).toBeNull();
-    await waitFor(() => mcpServersOf('sleeper').length === 0, 30_000, 'its MCP server gone with its app-server');
+    await waitFor(() => !isAlive(pid!), 30_000, 'its app-server gone');
     const threadId = teammate(s, 'sleeper')?.threadId;
 
     expect(await api(s, '/teammates/send', { caller: MAIN, name: 'sleeper', text: 'second task' })).toMatchObject({ status: 'queued' });
@@ -277,14 +281,15 @@ describe('teammates (real codex, MCP tools)', { timeout: 180_000 }, () => {
     expect(await apiError(api(s, '/teammates/spawn', { caller: MAIN, name: 'escape', task: 't', cwd: 'link-out/x' }))).toMatchObject({ status: 400 });
     expect(await apiError(api(s, '/teammates/spawn', { caller: { role: 'dispatcher', id: 'ghost' }, name: 'x', task: 't' }))).toMatchObject({ status: 403 });
 
-    // Close through the tool: the app-server and its MCP server are gone.
+    // Close through the tool: the app-server is gone (and no MCP server process ever ran).
     const pid = teammate(s, 'helper')!.pid!;
     expect(isAlive(pid)).toBe(true);
-    expect(mcpServersOf('helper')).toHaveLength(1);
+    expect(mcpServerProcesses()).toEqual([]);
     await s.post('ops', toolMessage('teammate_close', { name: 'helper' }));
     const closed = JSON.parse((await s.waitForReplies('ops', 4))[3]!.text.replace(/^tool result: /, '')) as Record<string, unknown>;
     expect(closed).toEqual({ status: 'closed', name: 'helper', interruptedTask: false, droppedTasks: 0 });
-    await waitFor(() => !isAlive(pid) && mcpServersOf('helper').length === 0, 10_000, 'teammate processes gone');
+    await waitFor(() => !isAlive(pid), 10_000, 'teammate app-server gone');
+    expect(mcpServerProcesses()).toEqual([]);
     expect(teammate(s, 'helper')).toMatchObject({ status: 'closed', pid: null });
     expect(s.service.store.getTeammate('helper')).toMatchObject({ closed: true, status: 'stopped', tasks: [] });
     expect(await apiError(api(s, '/teammates/send', { caller: MAIN, name: 'helper', text: 'more' }))).toMatchObject({ status: 409, error: 'closed' });

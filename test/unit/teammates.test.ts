@@ -1,19 +1,17 @@
 /**
  * Teammate building blocks without codex: names, working dirs, role gating,
- * persistence, the MCP registration overrides, the MCP server over stdio, and
- * the status table.
+ * persistence, the MCP registration (overrides, thread config), the caller
+ * tokens, and the status table.
  */
+import { createHmac } from 'node:crypto';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatStatusTable } from '../../src/cli/format-status.js';
-import { McpServerMissingError, mcpServerScript, switchboardMcpOverrides, switchboardMcpSessionConfig } from '../../src/mcp/registration.js';
+import { switchboardMcpOverrides, switchboardMcpRuntimeConfig, switchboardMcpSessionConfig } from '../../src/mcp/registration.js';
+import { McpCallerTokens } from '../../src/mcp/tokens.js';
 import type { ServiceStatus } from '../../src/service.js';
 import { freshRuntimeRecord } from '../../src/state/types.js';
 import { openStateStore } from '../../src/state/open.js';
@@ -143,103 +141,60 @@ describe('teammate records in the state store', () => {
 });
 
 describe('MCP registration', () => {
-  it('registers the server with TOML values and pre-approved tools', () => {
-    const o = switchboardMcpOverrides({ script: '/p/dist/mcp/server.js', adminSocket: '/s/admin.sock', node: '/usr/bin/node' }, 'teammate', 'w-1');
-    expect(o).toEqual({
-      'mcp_servers.switchboard.command': '"/usr/bin/node"',
-      'mcp_servers.switchboard.args': '["/p/dist/mcp/server.js", "--socket", "/s/admin.sock", "--role", "teammate", "--caller", "w-1"]',
+  const endpoint = { url: 'http://127.0.0.1:4321/mcp', tokens: new McpCallerTokens(Buffer.alloc(32, 7)) };
+  const bearer = (config: Record<string, unknown>): string => {
+    const headers = config['mcp_servers.switchboard.http_headers'] as { Authorization: string };
+    expect(Object.keys(config)).toEqual(['mcp_servers.switchboard.http_headers']);
+    return headers.Authorization.replace(/^Bearer /, '');
+  };
+
+  it('registers the service endpoint with TOML values and pre-approved tools; no identity on the command line', () => {
+    expect(switchboardMcpOverrides(endpoint)).toEqual({
+      'mcp_servers.switchboard.url': '"http://127.0.0.1:4321/mcp"',
       'mcp_servers.switchboard.startup_timeout_sec': '30',
       'mcp_servers.switchboard.tool_timeout_sec': '180',
       'mcp_servers.switchboard.default_tools_approval_mode': '"approve"',
     });
   });
 
-  it('gives a dispatcher session thread its own server args naming the session (thread config, JSON values)', () => {
-    const o = switchboardMcpSessionConfig({ script: '/p/dist/mcp/server.js', adminSocket: '/s/admin.sock' }, 'main', 't:slack:C1:1.2');
-    expect(o).toEqual({
-      'mcp_servers.switchboard.args': [
-        '/p/dist/mcp/server.js',
-        '--socket',
-        '/s/admin.sock',
-        '--role',
-        'dispatcher',
-        '--caller',
-        'main',
-        '--session',
-        't:slack:C1:1.2',
-      ],
-    });
-    // The identity the server forwards: the session rides along for dispatchers only.
-    expect(callerSchema.parse({ role: 'dispatcher', id: 'main', session: 't:slack:C1:1.2' })).toEqual({
+  it("gives a runtime's thread, and a dispatcher session's thread, a bearer token naming its caller (thread config, JSON values)", () => {
+    expect(endpoint.tokens.callerOf(bearer(switchboardMcpRuntimeConfig(endpoint, 'teammate', 'w-1')))).toEqual({ role: 'teammate', id: 'w-1' });
+    expect(endpoint.tokens.callerOf(bearer(switchboardMcpRuntimeConfig(endpoint, 'dispatcher', 'main')))).toEqual({ role: 'dispatcher', id: 'main' });
+    expect(endpoint.tokens.callerOf(bearer(switchboardMcpSessionConfig(endpoint, 'main', 't:slack:C1:1.2')))).toEqual({
       role: 'dispatcher',
       id: 'main',
       session: 't:slack:C1:1.2',
     });
+    // The session rides along for dispatchers only.
     expect(() => callerSchema.parse({ role: 'teammate', id: 'w-1', session: 'x' })).toThrow();
-  });
-
-  it('resolves the built server next to dist modules, and from src to dist; fails clearly when missing', async () => {
-    const fromSrc = mcpServerScript(pathToFileURL(path.resolve('src/mcp/registration.ts')).href);
-    expect(fromSrc).toBe(path.resolve('dist/mcp/server.js'));
-    expect(mcpServerScript(pathToFileURL(path.resolve('dist/mcp/registration.js')).href)).toBe(path.resolve('dist/mcp/server.js'));
-    const elsewhere = pathToFileURL(path.join(dir, 'dist', 'mcp', 'registration.js')).href;
-    expect(() => mcpServerScript(elsewhere)).toThrow(McpServerMissingError);
-    expect(() => mcpServerScript(elsewhere)).toThrow(/npm run build/);
   });
 });
 
-describe('MCP server over stdio', () => {
-  async function connect(socket: string, role = 'dispatcher'): Promise<Client> {
-    const client = new Client({ name: 'test', version: '0' });
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [path.resolve('dist/mcp/server.js'), '--socket', socket, '--role', role, '--caller', 'main'],
-      }),
-    );
-    return client;
-  }
+describe('MCP caller tokens', () => {
+  const tokens = new McpCallerTokens();
 
-  it('lists the four tools and forwards calls with the caller identity', async () => {
-    const socket = path.join(dir, 'admin.sock');
-    const seen: Array<{ url: string | undefined; body: unknown }> = [];
-    const server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        seen.push({ url: req.url, body: JSON.parse(body) });
-        const refused = req.url === '/teammates/close';
-        res.writeHead(refused ? 403 : 200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(refused ? { error: 'refused', message: 'no' } : { teammates: [] }));
-      });
-    });
-    await new Promise<void>((r) => server.listen(socket, r));
-    const client = await connect(socket);
-    try {
-      expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['teammate_close', 'teammate_send', 'teammate_spawn', 'teammate_status']);
-      expect(await client.callTool({ name: 'teammate_status', arguments: {} })).toEqual({ content: [{ type: 'text', text: '{"teammates":[]}' }] });
-      expect(await client.callTool({ name: 'teammate_close', arguments: { name: 'x' } })).toEqual({
-        content: [{ type: 'text', text: '{"error":"refused","message":"no"}' }],
-        isError: true,
-      });
-      expect(seen).toEqual([
-        { url: '/teammates/status', body: { caller: { role: 'dispatcher', id: 'main' } } },
-        { url: '/teammates/close', body: { caller: { role: 'dispatcher', id: 'main' }, name: 'x' } },
-      ]);
-    } finally {
-      await client.close();
-      server.close();
-    }
+  it('name the caller they were issued for, and only with the secret that issued them', () => {
+    const main = tokens.tokenFor({ role: 'dispatcher', id: 'main' });
+    expect(main).toMatch(/^sb1\.[\w-]+\.[\w-]+$/);
+    expect(tokens.callerOf(main)).toEqual({ role: 'dispatcher', id: 'main' });
+    expect(tokens.callerOf(tokens.tokenFor({ role: 'teammate', id: 'w-1' }))).toEqual({ role: 'teammate', id: 'w-1' });
+    expect(new McpCallerTokens().callerOf(main)).toBeNull();
   });
 
-  it('says so when the service is not running', async () => {
-    const client = await connect(path.join(dir, 'nobody.sock'), 'teammate');
-    try {
-      const res = await client.callTool({ name: 'teammate_spawn', arguments: { name: 'x', task: 't' } });
-      expect(res).toMatchObject({ isError: true, content: [{ type: 'text', text: expect.stringContaining('"error":"unavailable"') }] });
-    } finally {
-      await client.close();
-    }
+  it('refuse a forged identity, an altered or truncated token, and junk', () => {
+    const teammate = tokens.tokenFor({ role: 'teammate', id: 'w-1' });
+    const [prefix, , mac] = teammate.split('.');
+    const forged = Buffer.from(JSON.stringify({ role: 'dispatcher', id: 'main' })).toString('base64url');
+    expect(tokens.callerOf(`${prefix}.${forged}.${mac}`)).toBeNull();
+    expect(tokens.callerOf(`${teammate.slice(0, -2)}AA`)).toBeNull();
+    expect(tokens.callerOf(teammate.slice(0, -5))).toBeNull();
+    for (const junk of ['', 'sb1', 'sb1..', 'Bearer x', `sb2.${teammate.slice(4)}`]) expect(tokens.callerOf(junk)).toBeNull();
+    // A well-signed payload that is not a runtime identity (e.g. the operator) is refused too.
+    const secret = Buffer.alloc(32, 1);
+    const mine = new McpCallerTokens(secret);
+    const operator = Buffer.from(JSON.stringify({ role: 'operator' })).toString('base64url');
+    const sig = createHmac('sha256', secret).update('switchboard-mcp\u0000').update(operator).digest('base64url');
+    expect(mine.callerOf(`sb1.${operator}.${sig}`)).toBeNull();
   });
 });
 
