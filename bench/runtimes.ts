@@ -179,7 +179,7 @@ async function main(): Promise<void> {
 
     // Memory at rest.
     const base = await memory();
-    const eager = await startWith(b, opts.eager, { idleStopMs: 1000 });
+    const eager = await startWith(b, opts.eager, { idleStopMs: 10_000 });
     await until(() => allReady(eager), 'eager dispatchers ready');
     const eagerMem = await memory();
     for (let i = 0; i < opts.eager; i++) await post(eager, `c${i}`, 'hello');
