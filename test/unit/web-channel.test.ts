@@ -21,6 +21,7 @@ import { webFileName } from '../../src/state/lowdb-store.js';
 import { openStateStore } from '../../src/state/open.js';
 import type { ReplyAddress, StateStore, WebMessage } from '../../src/state/types.js';
 import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
+import { waitFor } from '../support/fake-clock.js';
 
 const NOW = Date.UTC(2025, 0, 2, 3, 4, 5);
 const MAX_TEXT = 64;
@@ -334,7 +335,7 @@ describe('web channel: POST messages', () => {
     }
   });
 
-  it('runs the handler while the question is being stored, and answers once both are done', async () => {
+  it('runs the handler while the question is being stored; the 202 waits for the handler, the history write follows', async () => {
     const file = path.join(path.dirname(h.store.location), webFileName('web'));
     const onDisk = (): string[] => {
       try {
@@ -352,6 +353,7 @@ describe('web channel: POST messages', () => {
     const res = await post('general', { text: 'parallel', id: 'c1' });
     expect(res.status).toBe(202);
     expect(seenByHandler).toEqual({ memory: ['c1'], disk: [] });
+    await waitFor(() => onDisk().includes('c1'), 5000, 'the question in the history file');
     expect(onDisk()).toEqual(['c1']);
   });
 

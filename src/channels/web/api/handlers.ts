@@ -90,7 +90,7 @@ export async function handlePostMessage(ctx: ApiContext, req: IncomingMessage, r
 
   const { inbound, userMessage } = inboundOf(ctx, post.conversation, post.body);
   const offered = await recordAndOffer(ctx, onMessage, post.conversation, inbound, userMessage);
-  if (offered.status === 'not_stored') return answerNotStored(ctx, res, post.conversation, inbound.messageId, offered);
+  if (offered.status === 'not_stored') return answerNotStored(res, offered);
   return answerResult(ctx, res, post.conversation, inbound.messageId, offered.result);
 }
 
@@ -138,17 +138,15 @@ function inboundOf(ctx: ApiContext, conversation: string, body: PostMessageBody)
   return { inbound, userMessage };
 }
 
-/** The handler's result; `not_stored` when the question could not be written to the history. */
-type Offered =
-  | { status: 'stored'; result: AcceptResult }
-  /** `result` is null when the handler never ran (the history refused the message at once). */
-  | { status: 'not_stored'; err: unknown; result: AcceptResult | null };
+/** The handler's result; `not_stored` when the history refused the question at once (the handler never ran). */
+type Offered = { status: 'stored'; result: AcceptResult } | { status: 'not_stored'; err: unknown };
 
 /**
  * Records the question and offers it to the handler. The question goes into the in-memory history
- * and out over SSE before the handler runs, so the page shows it before any (fast) answer. Its
- * durable write and the handler (which enqueues) then run concurrently: both mutations land in
- * one coalesced store write instead of two in a row. Never throws.
+ * and out over SSE before the handler runs, so the page shows it before any (fast) answer. The
+ * answer to the POST waits for the handler (which persists the queue entry: persisted before
+ * acknowledged), not for the history file's write: the history is a record, not the queue, and
+ * the store keeps and retries a failed history write (logged here). Never throws.
  */
 async function recordAndOffer(
   ctx: ApiContext,
@@ -162,43 +160,26 @@ async function recordAndOffer(
     stored = ctx.chat.recordUserMessage(conversation, userMessage).stored;
   } catch (err) {
     ctx.logger.error({ err, conversation }, 'could not store a web chat message');
-    return { status: 'not_stored', err, result: null };
+    return { status: 'not_stored', err };
   }
-  const [storeError, result] = await Promise.all([
-    stored.then(
-      () => null,
-      (err: unknown) => ({ err }),
-    ),
-    offer(ctx, onMessage, inbound),
-  ]);
+  stored.catch((err: unknown) =>
+    ctx.logger.warn({ err, conversation }, 'the question could not be written to the web history yet; kept in memory and retried'),
+  );
+  const result = await offer(ctx, onMessage, inbound);
   ctx.logger.debug({ conversation, messageId: inbound.messageId, status: result.status }, 'web message offered');
-  return storeError ? { status: 'not_stored', err: storeError.err, result } : { status: 'stored', result };
+  return { status: 'stored', result };
 }
 
 /**
- * The question's history write failed. The history is a record, not the queue: what the handler
- * decided stands (an accepted message is queued and will be answered, so it is acknowledged like
- * any other; the store keeps the history entry in memory and writes it once it can). Only when
- * the handler never ran: 503 `not_stored` for a state write error, else 500.
+ * The history refused the question before the handler ran: 503 `not_stored` for a state write
+ * error (the sender may send it again later), else 500. (A history write that fails later is
+ * retried by the store; the handler's decision stands, see recordAndOffer.)
  */
-async function answerNotStored(
-  ctx: ApiContext,
-  res: ServerResponse,
-  conversation: string,
-  messageId: string,
-  offered: Extract<Offered, { status: 'not_stored' }>,
-): Promise<void> {
-  const { err, result } = offered;
-  if (result === null) {
-    return isStorageError(err)
-      ? sendError(res, 503, 'not_stored', `the message was not stored, so it will not be answered: ${errorText(err)}; send it again later`)
-      : sendError(res, 500, 'failed', `the message could not be stored: ${errorText(err)}`);
-  }
-  ctx.logger.warn(
-    { err, conversation, messageId, handlerResult: result.status },
-    'could not write a web chat message to the history yet (kept in memory; written once the state is writable)',
-  );
-  return answerResult(ctx, res, conversation, messageId, result);
+function answerNotStored(res: ServerResponse, offered: Extract<Offered, { status: 'not_stored' }>): void {
+  const { err } = offered;
+  return isStorageError(err)
+    ? sendError(res, 503, 'not_stored', `the message was not stored, so it will not be answered: ${errorText(err)}; send it again later`)
+    : sendError(res, 500, 'failed', `the message could not be stored: ${errorText(err)}`);
 }
 
 /**
