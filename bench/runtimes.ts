@@ -26,7 +26,7 @@ import { silentLogger } from '../src/log.js';
 import { startService, type Service } from '../src/service.js';
 import { startDirectAppServer } from './direct-app-server.js';
 import { descendants, treeRss } from './proc-mem.js';
-import { median } from './stats.js';
+import { median, printSummary } from './stats.js';
 
 interface Options {
   cold: number[];
@@ -230,9 +230,7 @@ async function main(): Promise<void> {
   } finally {
     await b.close();
   }
-  console.log('');
-  console.log(`${'figure'.padEnd(40)} ${'switchboard'.padStart(12)} ${'baseline'.padStart(10)} ${'ratio'.padStart(7)}`);
-  for (const [what, sb, baseLine, ratio] of summary) console.log(`${what.padEnd(40)} ${sb.padStart(12)} ${baseLine.padStart(10)} ${ratio.padStart(7)}`);
+  for (const row of summary) printSummary(...row);
 }
 
 main().catch((err: unknown) => {

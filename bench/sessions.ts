@@ -24,6 +24,7 @@ import { startScriptedModel } from '../src/demo/scripted-model.js';
 import { silentLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
 import { rssOf, treeRss } from './proc-mem.js';
+import { printSummary } from './stats.js';
 
 interface Options {
   conversations: number;
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
   console.log('maxConcurrentTurns  turns  seconds  turns/s  service  app-server  app-server tree');
   for (const n of opts.concurrency) {
     const r = await runOnce(opts, n);
+    printSummary(`sessions: ${opts.conversations} conversations, maxConcurrentTurns ${n}`, `${(r.turns / r.seconds).toFixed(2)} turns/s`, '', '');
     console.log(
       `${String(n).padStart(18)}  ${String(r.turns).padStart(5)}  ${r.seconds.toFixed(2).padStart(7)}  ${(r.turns / r.seconds).toFixed(2).padStart(7)}  ${mib(r.serviceRssPeak).padStart(7)}  ${mib(r.codexRssPeak).padStart(10)}  ${mib(r.treeRssPeak).padStart(15)}`,
     );

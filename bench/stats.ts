@@ -61,3 +61,14 @@ export function summaryHeader(labelWidth: number): string {
   const cols = ['median', 'p95', 'mean', 'min', 'max'].map((c) => c.padStart(8));
   return `  ${'ms'.padEnd(labelWidth)} ${cols.join(' ')}`;
 }
+
+/** Prefix of the machine-read lines `npm run bench` (bench/all.ts) collects into its summary table. */
+export const SUMMARY_PREFIX = 'SUMMARY\t';
+
+/**
+ * Prints one summary row for bench/all.ts: the figure, Switchboard's value, its baseline measured
+ * in the same run (empty when it has none) and the ratio (empty likewise).
+ */
+export function printSummary(figure: string, switchboard: string, baseline = '', ratio = ''): void {
+  console.log(`${SUMMARY_PREFIX}${[figure, switchboard, baseline, ratio].join('\t')}`);
+}

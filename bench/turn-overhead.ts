@@ -3,10 +3,10 @@
  * delay) measured (a) directly against `codex app-server` and (b) through the
  * whole Switchboard service (web channel → dispatcher → runtime → web SSE).
  *
- *   npm run bench                       # N = 50 measured turns per path
- *   npm run bench -- --turns 100        # or BENCH_TURNS=100
- *   npm run bench -- --sequential       # all (a) turns, then all (b) turns
- *   npm run bench -- --profile          # also time StateStore writes of (b)
+ *   npm run bench:turn                    # N = 50 measured turns per path
+ *   npm run bench:turn -- --turns 100        # or BENCH_TURNS=100
+ *   npm run bench:turn -- --sequential       # all (a) turns, then all (b) turns
+ *   npm run bench:turn -- --profile          # also time StateStore writes of (b)
  *
  * Options: --turns N, --warmup N (default 5), --gap-ms N (idle pause between
  * turns, default 5), --sequential, --profile. Exits 0 whether or not the target
@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { resolveBundledCodex } from '../src/codex/binary.js';
 import { silentLogger } from '../src/log.js';
 import { startDirectPath, startSwitchboardPath, type BenchPath, type SwitchboardPath, type TurnSample } from './paths.js';
-import { median, ms, summarize, summaryHeader, summaryRow } from './stats.js';
+import { median, ms, printSummary, summarize, summaryHeader, summaryRow } from './stats.js';
 
 const TARGET_OVERHEAD_MS = 5;
 const TARGET_RATIO = 1.05;
@@ -222,6 +222,9 @@ async function main(): Promise<number> {
 
     printBreakdown(a, b);
     printStoreProfile(sb, opts.turns);
+    printSummary('turn, median (web → answer)', `${ms(sbs.median)} ms`, `${ms(sa.median)} ms direct`, `${ratio.toFixed(2)}×`);
+    printSummary('turn overhead, median', `${ms(overhead)} ms`, `≤ ${TARGET_OVERHEAD_MS} ms target`);
+    printSummary('POST → 202, median', `${ms(markMedian(b, 'postAck'))} ms`, '≤ 3 ms target');
     console.log('');
     console.log(`total runtime ${ms((performance.now() - began) / 1000)} s`);
     return 0;

@@ -1,0 +1,185 @@
+/**
+ * Burst benchmark (issue 15): many messages over many conversations and dispatchers, as fast as
+ * the web API takes them.
+ *
+ *   npm run bench:burst                                  # 1,000 messages, 50 conversations, 10 dispatchers
+ *   npm run bench:burst -- --messages 200 --conversations 20 --dispatchers 4 --in-flight 32
+ *
+ * Each dispatcher is bound to conversations `c<i>` with i ≡ its index (mod dispatchers); messages
+ * go round-robin over the conversations, at most `--in-flight` POSTs open at once. Prints: accept
+ * latency (POST → 202) p50/p99, the longest event-loop stall (perf_hooks monitorEventLoopDelay)
+ * during the burst, time until every message is answered, turns/s, and per message id
+ * how many answers came (once / twice / never). The floor: the same number of turns on as many
+ * direct app-servers, each running its share one turn at a time (as one dispatcher does).
+ * Scripted model, no model delay. Exits 1 only on a crash.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import pLimit from 'p-limit';
+import { parseConfig } from '../src/config/load.js';
+import { writeCodexHome } from '../src/demo/codex-home.js';
+import { startScriptedModel } from '../src/demo/scripted-model.js';
+import { silentLogger } from '../src/log.js';
+import { startService } from '../src/service.js';
+import { startDirectAppServer, type DirectAppServer } from './direct-app-server.js';
+import { printSummary } from './stats.js';
+
+interface Options {
+  messages: number;
+  conversations: number;
+  dispatchers: number;
+  inFlight: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const opts: Options = { messages: 1000, conversations: 50, dispatchers: 10, inFlight: 64 };
+  const keys: Record<string, keyof Options> = {
+    '--messages': 'messages',
+    '--conversations': 'conversations',
+    '--dispatchers': 'dispatchers',
+    '--in-flight': 'inFlight',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const key = keys[argv[i] ?? ''];
+    const n = Number(argv[++i]);
+    if (!key) throw new Error(`unknown argument ${argv[i - 1]} (known: ${Object.keys(keys).join(', ')})`);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${argv[i - 1]} must be a positive integer`);
+    opts[key] = n;
+  }
+  return opts;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+const ms = (v: number): string => `${v.toFixed(1)} ms`;
+
+/** Runs `turns` turns on one direct app-server, one after another; resolves when all completed. */
+async function directTurns(server: DirectAppServer, turns: number): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    const done = new Promise<void>((resolve, reject) => {
+      const off = server.rpc.onNotification((n) => {
+        if (n.method !== 'turn/completed' || n.params.threadId !== server.threadId) return;
+        off();
+        if (n.params.turn.status === 'completed') resolve();
+        else reject(new Error(`direct turn ended ${n.params.turn.status}`));
+      });
+    });
+    await server.rpc.request('turn/start', { threadId: server.threadId, input: [{ type: 'text', text: `direct ${i}`, text_elements: [] }] });
+    await done;
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  console.log('Switchboard burst benchmark');
+  console.log(`  node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}), load ${os.loadavg()[0]?.toFixed(1)}`);
+  console.log(
+    `  ${opts.messages} messages over ${opts.conversations} conversations and ${opts.dispatchers} dispatchers, ≤ ${opts.inFlight} POSTs in flight; scripted model, no delay`,
+  );
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-bench-burst-'));
+  const model = await startScriptedModel({ logger: silentLogger(), script: () => ({ kind: 'reply', text: 'ok' }) });
+  try {
+    const codexHome = path.join(dir, 'codex-home');
+    await writeCodexHome(codexHome, model.url);
+    const config = parseConfig(
+      {
+        stateDir: path.join(dir, 'state'),
+        codex: { home: codexHome, sandbox: 'read-only' },
+        channels: [{ id: 'local', type: 'web', listen: '127.0.0.1:0', historyLimit: opts.messages * 2 }],
+        dispatchers: Array.from({ length: opts.dispatchers }, (_, d) => ({
+          id: `d${d}`,
+          cwd: path.join(dir, 'workspace'),
+          queueLimit: opts.messages,
+          bindings: Array.from({ length: opts.conversations }, (_, c) => c)
+            .filter((c) => c % opts.dispatchers === d)
+            .map((c) => ({ channel: 'local', conversation: `c${c}` })),
+        })),
+      },
+      { file: '<bench>' },
+    );
+    const service = await startService(config, { logger: silentLogger() });
+    const url = service.channels.get('local')?.url;
+    if (!url) throw new Error('no web chat');
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    const accept: number[] = [];
+    const limit = pLimit(opts.inFlight);
+    const t0 = performance.now();
+    loop.enable();
+    await Promise.all(
+      Array.from({ length: opts.messages }, (_, i) =>
+        limit(async () => {
+          const started = performance.now();
+          const res = await fetch(`${url}/api/conversations/c${i % opts.conversations}/messages`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ text: `burst ${i}`, id: `burst-${i}` }),
+          });
+          if (res.status !== 202) throw new Error(`POST ${i} answered ${res.status}: ${await res.text()}`);
+          accept.push(performance.now() - started);
+        }),
+      ),
+    );
+    const acceptedAt = performance.now();
+    await Promise.all([...service.dispatchers.values()].map((d) => d.whenIdle()));
+    const doneAt = performance.now();
+    loop.disable();
+    const modelRequests = model.requests.length;
+    const replies = new Map<string, number>();
+    for (let c = 0; c < opts.conversations; c++)
+      for (const m of service.store.listWebMessages('local', `c${c}`))
+        if (m.role === 'assistant' && m.replyTo) replies.set(m.replyTo, (replies.get(m.replyTo) ?? 0) + 1);
+    const counts = { once: 0, twice: 0, never: 0 };
+    for (let i = 0; i < opts.messages; i++) {
+      const n = replies.get(`burst-${i}`) ?? 0;
+      if (n === 0) counts.never++;
+      else if (n === 1) counts.once++;
+      else counts.twice++;
+    }
+    await service.stop();
+    const sorted = [...accept].sort((a, b) => a - b);
+    const seconds = (doneAt - t0) / 1000;
+    console.log(
+      `accept (POST → 202): p50 ${ms(percentile(sorted, 50))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? Number.NaN)}; all accepted after ${((acceptedAt - t0) / 1000).toFixed(2)} s`,
+    );
+    console.log(`event loop: longest stall ${ms(loop.max / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}`);
+    console.log(
+      `answered: once ${counts.once}, twice ${counts.twice}, never ${counts.never}; all answered after ${seconds.toFixed(2)} s (${(opts.messages / seconds).toFixed(1)} turns/s; ${modelRequests} model requests)`,
+    );
+
+    // The floor: the same turns on as many direct app-servers, each one turn at a time.
+    const servers = await Promise.all(
+      Array.from({ length: opts.dispatchers }, (_, d) =>
+        startDirectAppServer(codexHome, path.join(dir, 'workspace'), path.join(dir, `direct-${d}.log`), silentLogger()),
+      ),
+    );
+    const per = Math.ceil(opts.messages / opts.dispatchers);
+    const f0 = performance.now();
+    await Promise.all(servers.map((s) => directTurns(s, per)));
+    const floor = (performance.now() - f0) / 1000;
+    await Promise.all(servers.map((s) => s.close()));
+    console.log(
+      `floor: ${per * opts.dispatchers} turns on ${opts.dispatchers} direct app-servers in ${floor.toFixed(2)} s (${((per * opts.dispatchers) / floor).toFixed(1)} turns/s); Switchboard throughput ${((opts.messages / seconds / ((per * opts.dispatchers) / floor)) * 1).toFixed(2)}× the floor`,
+    );
+    printSummary('burst: accept p50 / p99', `${ms(percentile(sorted, 50))} / ${ms(percentile(sorted, 99))}`, '≤ 100 ms p99 target');
+    printSummary('burst: longest event-loop stall', ms(loop.max / 1e6), '≤ 100 ms target');
+    printSummary('burst: answered once / twice / never', `${counts.once} / ${counts.twice} / ${counts.never}`, `${opts.messages} / 0 / 0`);
+    printSummary(
+      'burst: turns/s',
+      (opts.messages / seconds).toFixed(1),
+      `${((per * opts.dispatchers) / floor).toFixed(1)} direct`,
+      `${(opts.messages / seconds / ((per * opts.dispatchers) / floor)).toFixed(2)}×`,
+    );
+  } finally {
+    await model.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
