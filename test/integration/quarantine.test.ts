@@ -57,6 +57,8 @@ describe('a malformed queue entry (real service)', () => {
       ['m1', 'echo: first'],
       ['m3', 'echo: third'],
     ]);
+    // The answer is posted before its entry leaves the queue: wait for the dispatcher to settle.
+    await svc.service.dispatchers.get('main')!.whenIdle();
     expect(svc.service.store.listQueue('main')).toEqual([]);
     expect(svc.service.store.listQuarantine()).toEqual([expect.objectContaining({ from: 'queue.main[1]', raw: bad, noticed: true })]);
 
