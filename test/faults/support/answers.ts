@@ -1,0 +1,117 @@
+/**
+ * Per message id: how often it was answered, and whether the sender was told it failed. What a
+ * web user saw is the union of the live stream (SSE `message` events, reopened after each restart)
+ * and the history the service keeps, both keyed by reply message id: an answer shown live and then
+ * lost from the history by a kill, followed by a second answer, counts twice.
+ */
+import http from 'node:http';
+import type { WebMessage } from '../../../src/state/types.js';
+import type { FaultService } from './fault-service.js';
+
+export interface Tally {
+  once: number;
+  twice: number;
+  never: number;
+  /** Refused at POST (a definitive non-2xx answer) or told in chat that it failed. */
+  failed: number;
+  /** Reported failed and answered anyway (must be 0). */
+  failedThenAnswered: number;
+  /** Ids answered more than once, or never (for the failure message). */
+  twiceIds: string[];
+  neverIds: string[];
+}
+
+export class AnswerTracker {
+  /** Reply message id → the reply, over SSE and history. */
+  private readonly replies = new Map<string, WebMessage>();
+  private readonly streams = new Set<http.ClientRequest>();
+  /** Message ids refused at POST with a definitive answer. */
+  readonly refused = new Set<string>();
+
+  constructor(
+    private readonly svc: FaultService,
+    private readonly conversations: readonly string[],
+    /** Whether `reply` is the answer to the message `id` (else it is a notice). */
+    private readonly isAnswer: (reply: WebMessage) => boolean,
+  ) {}
+
+  /** Opens one live stream per conversation on the running service (call after each start). */
+  async open(): Promise<void> {
+    await Promise.all(this.conversations.map((c) => this.openOne(c)));
+  }
+
+  private openOne(conversation: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const req = http.get(`${this.svc.webUrl}/api/events?conversation=${conversation}`, { headers: this.svc.headers() }, (res) => {
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          for (let cut = buf.indexOf('\n\n'); cut !== -1; cut = buf.indexOf('\n\n')) {
+            const frame = buf.slice(0, cut);
+            buf = buf.slice(cut + 2);
+            if (!frame.split('\n').includes('event: message')) continue;
+            const data = frame
+              .split('\n')
+              .filter((l) => l.startsWith('data: '))
+              .map((l) => l.slice(6))
+              .join('\n');
+            this.note(JSON.parse(data) as WebMessage);
+          }
+        });
+        res.on('error', () => undefined);
+        resolve();
+      });
+      req.on('error', (err) => (this.streams.has(req) ? undefined : reject(err)));
+      req.on('close', () => this.streams.delete(req));
+      this.streams.add(req);
+    });
+  }
+
+  private note(m: WebMessage): void {
+    if (m.role !== 'user' && m.replyTo !== undefined) this.replies.set(m.id, m);
+  }
+
+  /** Reads the history of every conversation into the tally. */
+  async readHistory(): Promise<void> {
+    for (const c of this.conversations) for (const m of await this.svc.messages(c)) this.note(m);
+  }
+
+  /** Answers to `id` seen so far. */
+  answers(id: string): number {
+    let n = 0;
+    for (const m of this.replies.values()) if (m.replyTo === id && this.isAnswer(m)) n++;
+    return n;
+  }
+
+  /** Whether the sender of `id` was told it failed (refused at POST, or a notice in chat). */
+  toldFailed(id: string): boolean {
+    if (this.refused.has(id)) return true;
+    for (const m of this.replies.values()) if (m.replyTo === id && !this.isAnswer(m)) return true;
+    return false;
+  }
+
+  tally(ids: readonly string[]): Tally {
+    const t: Tally = { once: 0, twice: 0, never: 0, failed: 0, failedThenAnswered: 0, twiceIds: [], neverIds: [] };
+    for (const id of ids) {
+      const n = this.answers(id);
+      const failed = this.toldFailed(id);
+      if (failed) t.failed++;
+      if (failed && n > 0) t.failedThenAnswered++;
+      if (n === 1) t.once++;
+      else if (n > 1) {
+        t.twice++;
+        t.twiceIds.push(id);
+      } else if (!failed) {
+        t.never++;
+        t.neverIds.push(id);
+      }
+    }
+    return t;
+  }
+
+  close(): void {
+    for (const s of this.streams) s.destroy();
+    this.streams.clear();
+  }
+}
