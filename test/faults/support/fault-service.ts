@@ -32,6 +32,8 @@ export interface FaultServiceOptions {
   extraEnv?: Record<string, string>;
   /** Extra config of every dispatcher. */
   dispatcher?: Record<string, unknown>;
+  /** Service log level (default `info`). */
+  logLevel?: 'info' | 'debug' | 'trace';
 }
 
 export interface PostResult {
@@ -118,7 +120,7 @@ export async function faultService(opts: FaultServiceOptions): Promise<FaultServ
   const config = {
     stateDir: env.stateDir,
     adminSocket,
-    logLevel: 'info',
+    logLevel: opts.logLevel ?? 'info',
     logFormat: 'json',
     codex: testCodexConfig(env),
     channels,
