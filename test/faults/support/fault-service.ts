@@ -32,8 +32,17 @@ export interface FaultServiceOptions {
   extraEnv?: Record<string, string>;
   /** Extra config of every dispatcher. */
   dispatcher?: Record<string, unknown>;
+  /** State dir (default the env's); the config file stays next to the env's. */
+  stateDir?: string;
   /** Service log level (default `info`). */
   logLevel?: 'info' | 'debug' | 'trace';
+}
+
+/** The parts of the admin API's `GET /status` the fault scenarios read. */
+export interface ServiceStatusView {
+  dispatchers: { id: string; pid: number | null; status: string; queueDepth: number; runningTurnAgeMs: number | null; restartCount: number }[];
+  quarantined: number;
+  state: { status: 'ok' | 'degraded'; reason: string | null; error: string | null };
 }
 
 export interface PostResult {
@@ -65,7 +74,7 @@ export interface FaultService {
   /** The web history of `conversation`. */
   messages(conversation: string): Promise<WebMessage[]>;
   /** `GET /status` of the admin API. */
-  status(): Promise<{ dispatchers: { id: string; pid: number | null; status: string; queueDepth: number }[]; quarantined: number }>;
+  status(): Promise<ServiceStatusView>;
 }
 
 /** Writes the config file next to the state dir and returns a handle (not started). */
@@ -76,7 +85,8 @@ export async function faultService(opts: FaultServiceOptions): Promise<FaultServ
   const slackPort = opts.slack ? await freePort() : null;
   const feishuPort = opts.feishu ? await freePort() : null;
   const healthPort = opts.health ? await freePort() : null;
-  const adminSocket = path.join(env.stateDir, 'admin.sock');
+  const stateDir = opts.stateDir ?? env.stateDir;
+  const adminSocket = path.join(stateDir, 'admin.sock');
   const channels: Record<string, unknown>[] = [
     { id: 'web', type: 'web', listen: `127.0.0.1:${webPort}`, ...(opts.webToken ? { auth: { token: 'env:FAULT_WEB_TOKEN' } } : {}) },
   ];
@@ -118,7 +128,7 @@ export async function faultService(opts: FaultServiceOptions): Promise<FaultServ
     };
   });
   const config = {
-    stateDir: env.stateDir,
+    stateDir,
     adminSocket,
     logLevel: opts.logLevel ?? 'info',
     logFormat: 'json',
