@@ -119,7 +119,7 @@ describe('fault: corrupt and malformed state', () => {
     const tracker = new AnswerTracker(svc, conversations, (m) => m.role === 'assistant' && m.text.startsWith('echo: '));
     await svc.start();
     await tracker.open();
-    const later = conversations.map((c, d) => `later-${d}`);
+    const later = conversations.map((_c, d) => `later-${d}`);
     for (const [d, id] of later.entries()) {
       const res = await svc.post(conversations[d]!, `later ${d}`, id);
       if (res.status !== 202) tracker.refused.add(id);

@@ -71,8 +71,8 @@ function battery(t: Target): Record<string, RawRequest> {
     'deep json': { path: p, headers: { 'content-type': 'application/json' }, body: `${'['.repeat(50_000)}${']'.repeat(50_000)}` },
     'huge body': { path: p, headers: { 'content-type': 'application/json' }, body: Buffer.alloc(HUGE_BYTES, 0x61) },
     'lying content-length': { path: p, headers: { 'content-type': 'application/json', 'content-length': '100000' }, body: '{}', timeoutMs: 3000 },
-    'PUT': { method: 'PUT', path: p, body: '{}' },
-    'DELETE': { method: 'DELETE', path: p },
+    PUT: { method: 'PUT', path: p, body: '{}' },
+    DELETE: { method: 'DELETE', path: p },
     'GET the post path': { method: 'GET', path: p },
     'path traversal': { method: 'GET', path: '/../../../../etc/passwd' },
     'encoded traversal': { method: 'GET', path: '/%2e%2e/%2e%2e/etc/passwd' },
@@ -170,16 +170,35 @@ describe('fault: hostile HTTP and slow clients on every listener', () => {
     // Signed but hostile payloads through the fakes' own signing (the receiver's inner checks).
     const counts = new Map<string, StatusCounts>(targets.map((t) => [t.name, emptyCounts()]));
     const slackCounts = counts.get('slack')!;
-    for (const [what, payload] of Object.entries({ 'signed garbage': garbage(256).toString('latin1'), 'signed null': 'null', 'signed text number': JSON.stringify(slack.eventCallback({ type: 'message', channel: 'C1', user: 'U1', text: 42, ts: '1.1' })) })) {
+    for (const [what, payload] of Object.entries({
+      'signed garbage': garbage(256).toString('latin1'),
+      'signed null': 'null',
+      'signed text number': JSON.stringify(slack.eventCallback({ type: 'message', channel: 'C1', user: 'U1', text: 42, ts: '1.1' })),
+    })) {
       count(slackCounts, (await slack.postEvent(s.slackUrl!, SIGNING_SECRET, payload)).status, `slack ${what}`);
     }
     for (const tamper of ['signature', 'stale', 'missing'] as const) {
-      count(slackCounts, (await slack.postEvent(s.slackUrl!, SIGNING_SECRET, slack.eventCallback(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> x', ts: slack.nextTs() })), { tamper })).status, `slack tamper ${tamper}`);
+      count(
+        slackCounts,
+        (
+          await slack.postEvent(
+            s.slackUrl!,
+            SIGNING_SECRET,
+            slack.eventCallback(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> x', ts: slack.nextTs() })),
+            { tamper },
+          )
+        ).status,
+        `slack tamper ${tamper}`,
+      );
     }
     const feishuCounts = counts.get('feishu')!;
     const bogusMentions = { ...f.messageReceive({ chatId: 'oc_hostile', chatType: 'group', senderOpenId: 'ou_h', text: 'x' }) } as Record<string, unknown>;
     (bogusMentions.event as { message: Record<string, unknown> }).message.mentions = 'not an array';
-    for (const [what, payload] of Object.entries({ 'signed garbage': garbage(256).toString('latin1'), 'signed null': 'null', 'mentions not an array': bogusMentions })) {
+    for (const [what, payload] of Object.entries({
+      'signed garbage': garbage(256).toString('latin1'),
+      'signed null': 'null',
+      'mentions not an array': bogusMentions,
+    })) {
       count(feishuCounts, (await f.postWebhook(s.feishuUrl!, { payload, encryptKey: ENCRYPT_KEY })).status, `feishu ${what}`);
     }
     for (const tamper of ['signature', 'token'] as const) {
@@ -192,7 +211,9 @@ describe('fault: hostile HTTP and slow clients on every listener', () => {
       for (const [what, req] of Object.entries(battery(t))) count(c, await rawRequest(t.origin, req), `${t.name} ${what}`);
       // A burst of concurrent connections with garbage.
       const burst = await Promise.all(
-        Array.from({ length: CONCURRENT }, () => rawRequest(t.origin, { path: t.postPath, headers: { 'content-type': 'application/json' }, body: garbage(512) })),
+        Array.from({ length: CONCURRENT }, () =>
+          rawRequest(t.origin, { path: t.postPath, headers: { 'content-type': 'application/json' }, body: garbage(512) }),
+        ),
       );
       for (const st of burst) count(c, st, `${t.name} concurrent garbage`);
     }
@@ -212,19 +233,33 @@ describe('fault: hostile HTTP and slow clients on every listener', () => {
     const ready = await rawRequest(s.healthUrl!, { method: 'GET', path: '/readyz' });
     if (health === 200 && ready === 200) normal.push('health');
     const posted = await s.post('c0', 'after the storm', 'normal-web');
-    const webAnswered = await pollUntil(async () => ((await s.messages('c0')).some((m) => m.replyTo === 'normal-web' && m.text === 'echo: after the storm') ? true : undefined), 'the web answer', 60_000).catch(() => false);
+    const webAnswered = await pollUntil(
+      async () => ((await s.messages('c0')).some((m) => m.replyTo === 'normal-web' && m.text === 'echo: after the storm') ? true : undefined),
+      'the web answer',
+      60_000,
+    ).catch(() => false);
     if (posted.status === 202 && webAnswered) normal.push('web');
     const ts = slack.nextTs();
-    const mention = await slack.postEvent(s.slackUrl!, SIGNING_SECRET, slack.eventCallback(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> after the storm', ts })));
+    const mention = await slack.postEvent(
+      s.slackUrl!,
+      SIGNING_SECRET,
+      slack.eventCallback(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> after the storm', ts })),
+    );
     const sl = slack;
     // The answer may be posted, streamed or a placeholder updated (live answers): any Web API call carrying it.
     const carriesAnswer = (body: unknown): boolean => JSON.stringify(body).includes('echo: after the storm');
-    const slackAnswered = await pollUntil(() => (sl.calls.some((c) => carriesAnswer(c.body)) ? true : undefined), 'the Slack answer', 60_000).catch(() => false);
+    const slackAnswered = await pollUntil(() => (sl.calls.some((c) => carriesAnswer(c.body)) ? true : undefined), 'the Slack answer', 60_000).catch(
+      () => false,
+    );
     if (mention.status === 200 && slackAnswered) normal.push('slack');
     const ev = f.messageReceive({ chatId: 'oc_normal', chatType: 'p2p', senderOpenId: 'ou_normal', text: 'after the storm' });
     const messageId = (ev.event as { message: { message_id: string } }).message.message_id;
     const delivered = await f.postWebhook(s.feishuUrl!, { payload: ev, encryptKey: ENCRYPT_KEY });
-    const feishuAnswered = await pollUntil(() => (f.sentMessages().some((m) => m.parent_id === messageId) ? true : undefined), 'the Feishu answer', 60_000).catch(() => false);
+    const feishuAnswered = await pollUntil(
+      () => (f.sentMessages().some((m) => m.parent_id === messageId) ? true : undefined),
+      'the Feishu answer',
+      60_000,
+    ).catch(() => false);
     if (delivered.status === 200 && feishuAnswered) normal.push('feishu');
 
     const broken: string[] = [];

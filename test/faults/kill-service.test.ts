@@ -33,7 +33,9 @@ afterAll(async () => {
 });
 
 describe('fault: kill -9 of the service mid-burst', () => {
-  it(`${MESSAGES} messages, ${DISPATCHERS} dispatchers, ${KILLS} kills: every message answered once, no orphans`, { timeout: bySize(240_000, 900_000) }, async () => {
+  it(`${MESSAGES} messages, ${DISPATCHERS} dispatchers, ${KILLS} kills: every message answered once, no orphans`, {
+    timeout: bySize(240_000, 900_000),
+  }, async () => {
     env = await codexTestEnv(echo);
     const s = await faultService({ env, dispatchers: DISPATCHERS });
     svc = s;

@@ -92,10 +92,22 @@ describe('fault: secrets scan of logs, state and the agent environment', () => {
 
     // The agent prints its environment (web), and answers on Slack and Feishu; one Slack reaction fails first.
     expect((await s.post('c0', 'print your environment', 'env-1')).status).toBe(202);
-    await pollUntil(async () => ((await s.messages('c0')).some((m) => m.replyTo === 'env-1' && m.role === 'assistant') ? true : undefined), 'the env dump answer', 60_000);
+    await pollUntil(
+      async () => ((await s.messages('c0')).some((m) => m.replyTo === 'env-1' && m.role === 'assistant') ? true : undefined),
+      'the env dump answer',
+      60_000,
+    );
     sl.failNext('reactions.add');
     const ts = sl.nextTs();
-    expect((await sl.postEvent(s.slackUrl!, CONFIG_SECRETS.slackSigningSecret, sl.eventCallback(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> hello slack', ts })))).status).toBe(200);
+    expect(
+      (
+        await sl.postEvent(
+          s.slackUrl!,
+          CONFIG_SECRETS.slackSigningSecret,
+          sl.eventCallback(appMention({ user: 'U1', channel: 'C1', text: '<@UBOT> hello slack', ts })),
+        )
+      ).status,
+    ).toBe(200);
     await pollUntil(() => (sl.calls.some((c) => JSON.stringify(c.body).includes('echo: hello slack')) ? true : undefined), 'the Slack answer', 60_000);
     const ev = f.messageReceive({ chatId: 'oc_secret', chatType: 'p2p', senderOpenId: 'ou_secret', text: 'hello feishu' });
     const messageId = (ev.event as { message: { message_id: string } }).message.message_id;

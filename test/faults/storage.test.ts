@@ -38,7 +38,7 @@ interface StorageFault {
   undo(): Promise<void>;
 }
 
-async function runStorageFault(name: string, make: (stateDir: string, fs: SmallFs | null) => StorageFault, fsNote: string | null, fs: SmallFs | null): Promise<void> {
+async function runStorageFault(name: string, make: (stateDir: string, fs: SmallFs | null) => StorageFault, fs: SmallFs | null): Promise<void> {
   const env = await codexTestEnv(echo);
   envs.push(env);
   const stateDir = fs ? path.join(fs.dir, 'state') : env.stateDir;
@@ -77,7 +77,11 @@ async function runStorageFault(name: string, make: (stateDir: string, fs: SmallF
   const upWhileBroken = s.proc !== null && s.proc.exitInfo() === null;
 
   await fault.undo();
-  const recovered = await pollUntil(async () => ((await s.status()).state.status === 'ok' && (await readyz()) === 200 ? true : undefined), 'recovery', 60_000).then(
+  const recovered = await pollUntil(
+    async () => ((await s.status()).state.status === 'ok' && (await readyz()) === 200 ? true : undefined),
+    'recovery',
+    60_000,
+  ).then(
     () => true,
     () => false,
   );
@@ -89,7 +93,9 @@ async function runStorageFault(name: string, make: (stateDir: string, fs: SmallF
   await pollUntil(() => (resendIds.every((id) => tracker.answers(id) > 0 || tracker.toldFailed(id)) ? true : undefined), 'the resends answered', 60_000).catch(
     () => undefined,
   );
-  await pollUntil(async () => ((await s.status()).dispatchers.every((d) => d.queueDepth === 0) ? true : undefined), 'empty queues', 30_000).catch(() => undefined);
+  await pollUntil(async () => ((await s.status()).dispatchers.every((d) => d.queueDepth === 0) ? true : undefined), 'empty queues', 30_000).catch(
+    () => undefined,
+  );
   await tracker.readHistory();
   tracker.close();
   const upAtEnd = s.proc !== null && s.proc.exitInfo() === null;
@@ -109,7 +115,7 @@ async function runStorageFault(name: string, make: (stateDir: string, fs: SmallF
   if (resent.once !== REFUSED) broken.push(`resends answered once ${resent.once} of ${REFUSED}`);
   reportFault(
     name,
-    `${how}${fsNote ? ` (${fsNote})` : ''}: ${REFUSED} messages → refused 503 ${refused}, answered anyway ${refusedAnswered}; status ${degradedStatus}, /readyz ${readyWhileBroken}; codex child kill -9 → ${restarted === null ? 'not restarted' : 'restarted'}, service ${upWhileBroken ? 'up' : 'EXITED'}; writable again → ${recovered ? 'recovered' : 'NOT recovered'}, resends answered once ${resent.once}, twice ${resent.twice}, never ${resent.never}`,
+    `${how}: ${REFUSED} messages → refused 503 ${refused}, answered anyway ${refusedAnswered}; status ${degradedStatus}, /readyz ${readyWhileBroken}; codex child kill -9 → ${restarted === null ? 'not restarted' : 'restarted'}, service ${upWhileBroken ? 'up' : 'EXITED'}; writable again → ${recovered ? 'recovered' : 'NOT recovered'}, resends answered once ${resent.once}, twice ${resent.twice}, never ${resent.never}`,
     broken,
   );
   expect(broken).toEqual([]);
@@ -131,7 +137,7 @@ describe('fault: state dir full or read-only', () => {
   it('full: refused and never run, no crash, recovery when space returns', { timeout: 180_000 }, async () => {
     const fs = mountSmallFs(8 * 1024);
     if ('skip' in fs) {
-      await runStorageFault('state-dir-full', (dir) => stateFileAsDirectory(dir, `no tmpfs: ${fs.skip}`), null, null);
+      await runStorageFault('state-dir-full', (dir) => stateFileAsDirectory(dir, `no tmpfs: ${fs.skip}`), null);
       return;
     }
     mounts.push(fs);
@@ -147,7 +153,6 @@ describe('fault: state dir full or read-only', () => {
           small!.unfill();
         },
       }),
-      null,
       fs,
     );
   });
@@ -155,7 +160,7 @@ describe('fault: state dir full or read-only', () => {
   it('read-only: refused and never run, no crash, recovery when writable again', { timeout: 180_000 }, async () => {
     const fs = mountSmallFs(8 * 1024);
     if ('skip' in fs) {
-      await runStorageFault('state-dir-read-only', (dir) => stateFileAsDirectory(dir, `no tmpfs: ${fs.skip}`), null, null);
+      await runStorageFault('state-dir-read-only', (dir) => stateFileAsDirectory(dir, `no tmpfs: ${fs.skip}`), null);
       return;
     }
     mounts.push(fs);
@@ -177,7 +182,6 @@ describe('fault: state dir full or read-only', () => {
           if (err !== null) throw new Error(`remount,rw failed: ${err}`);
         },
       }),
-      null,
       fs,
     );
   });
