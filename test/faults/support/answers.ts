@@ -84,6 +84,11 @@ export class AnswerTracker {
     return n;
   }
 
+  /** Texts of the notices (replies that are not answers) to `id`. */
+  notices(id: string): string[] {
+    return [...this.replies.values()].filter((m) => m.replyTo === id && !this.isAnswer(m)).map((m) => m.text);
+  }
+
   /** Whether the sender of `id` was told it failed (refused at POST, or a notice in chat). */
   toldFailed(id: string): boolean {
     if (this.refused.has(id)) return true;
