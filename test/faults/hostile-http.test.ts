@@ -175,7 +175,7 @@ describe('fault: hostile HTTP and slow clients on every listener', () => {
       'signed null': 'null',
       'signed text number': JSON.stringify(slack.eventCallback({ type: 'message', channel: 'C1', user: 'U1', text: 42, ts: '1.1' })),
     })) {
-      count(slackCounts, (await slack.postEvent(s.slackUrl!, SIGNING_SECRET, payload)).status, `slack ${what}`);
+      count(slackCounts, (await slack.postEvent(s.slackUrl!, SIGNING_SECRET, payload)).status, what);
     }
     for (const tamper of ['signature', 'stale', 'missing'] as const) {
       count(
@@ -199,23 +199,23 @@ describe('fault: hostile HTTP and slow clients on every listener', () => {
       'signed null': 'null',
       'mentions not an array': bogusMentions,
     })) {
-      count(feishuCounts, (await f.postWebhook(s.feishuUrl!, { payload, encryptKey: ENCRYPT_KEY })).status, `feishu ${what}`);
+      count(feishuCounts, (await f.postWebhook(s.feishuUrl!, { payload, encryptKey: ENCRYPT_KEY })).status, what);
     }
     for (const tamper of ['signature', 'token'] as const) {
       const ev = f.messageReceive({ chatId: 'oc_hostile', chatType: 'p2p', senderOpenId: 'ou_h', text: 'x' });
-      count(feishuCounts, (await f.postWebhook(s.feishuUrl!, { payload: ev, encryptKey: ENCRYPT_KEY, tamper })).status, `feishu tamper ${tamper}`);
+      count(feishuCounts, (await f.postWebhook(s.feishuUrl!, { payload: ev, encryptKey: ENCRYPT_KEY, tamper })).status, `tamper ${tamper}`);
     }
 
     for (const t of targets) {
       const c = counts.get(t.name)!;
-      for (const [what, req] of Object.entries(battery(t))) count(c, await rawRequest(t.origin, req), `${t.name} ${what}`);
+      for (const [what, req] of Object.entries(battery(t))) count(c, await rawRequest(t.origin, req), what);
       // A burst of concurrent connections with garbage.
       const burst = await Promise.all(
         Array.from({ length: CONCURRENT }, () =>
           rawRequest(t.origin, { path: t.postPath, headers: { 'content-type': 'application/json' }, body: garbage(512) }),
         ),
       );
-      for (const st of burst) count(c, st, `${t.name} concurrent garbage`);
+      for (const st of burst) count(c, st, 'concurrent garbage');
     }
 
     // Slowloris on every listener at once; a normal request on each must be answered meanwhile.

@@ -46,24 +46,32 @@ export interface StatusCounts {
   cut: number;
   /** The 5xx answers, `status request-name`. */
   serverErrors: string[];
+  /** Names of the requests that got no answer. */
+  cuts: string[];
 }
 
 export function emptyCounts(): StatusCounts {
-  return { requests: 0, ok: 0, client: 0, server: 0, cut: 0, serverErrors: [] };
+  return { requests: 0, ok: 0, client: 0, server: 0, cut: 0, serverErrors: [], cuts: [] };
 }
 
 export function count(into: StatusCounts, status: number, what: string): void {
   into.requests++;
-  if (status === 0) into.cut++;
-  else if (status >= 500) {
+  if (status === 0) {
+    into.cut++;
+    into.cuts.push(what);
+  } else if (status >= 500) {
     into.server++;
     into.serverErrors.push(`${status} ${what}`);
   } else if (status >= 400) into.client++;
   else into.ok++;
 }
 
+/** `N requests (2xx/3xx a, 4xx b, 5xx c, cut d: name ×n, …)`. */
 export function formatCounts(c: StatusCounts): string {
-  return `${c.requests} requests (2xx/3xx ${c.ok}, 4xx ${c.client}, 5xx ${c.server}, cut ${c.cut})`;
+  const byName = new Map<string, number>();
+  for (const w of c.cuts) byName.set(w, (byName.get(w) ?? 0) + 1);
+  const cuts = [...byName].map(([w, n]) => (n > 1 ? `${w} ×${n}` : w)).join(', ');
+  return `${c.requests} requests (2xx/3xx ${c.ok}, 4xx ${c.client}, 5xx ${c.server}, cut ${c.cut}${cuts ? `: ${cuts}` : ''})`;
 }
 
 export interface SlowClients {
