@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ScriptFn } from '../../src/demo/script-types.js';
 import { STATE_VERSION, type QueuedMessage } from '../../src/state/types.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
-import { killLeftoverClis, pollUntil } from '../support/e2e-cli.js';
+import { killLeftoverClis } from '../support/e2e-cli.js';
 import { stripHeader } from '../support/service.js';
 import { AnswerTracker } from './support/answers.js';
 import { faultService } from './support/fault-service.js';
@@ -125,9 +125,7 @@ describe('fault: corrupt and malformed state', () => {
       if (res.status !== 202) tracker.refused.add(id);
     }
     const all = [...goodIds, ...later];
-    await pollUntil(() => (all.every((id) => tracker.answers(id) > 0 || tracker.toldFailed(id)) ? true : undefined), 'the good entries answered', 90_000).catch(
-      () => undefined,
-    );
+    await tracker.waitSettled(all, 90_000);
     await tracker.readHistory();
     const quarantined = (await svc.status()).quarantined;
     let notices = 0;

@@ -105,8 +105,7 @@ describe('fault: kill -9 of a codex child mid-turn', () => {
       }
     }
 
-    const settled = (): boolean => ids.every((id) => tracker.answers(id) > 0 || tracker.toldFailed(id));
-    await pollUntil(() => (settled() ? true : undefined), 'every message answered or reported failed', bySize(120_000, 300_000), 100).catch(() => undefined);
+    await tracker.waitSettled(ids, bySize(120_000, 300_000));
     await pollUntil(async () => ((await s.status()).dispatchers.every((d) => d.queueDepth === 0) ? true : undefined), 'empty queues', 60_000).catch(
       () => undefined,
     );

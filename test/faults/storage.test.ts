@@ -90,9 +90,7 @@ async function runStorageFault(name: string, make: (stateDir: string, fs: SmallF
     const res = await s.post('c0', `resent ${k}`, id);
     if (res.status !== 202) tracker.refused.add(id);
   }
-  await pollUntil(() => (resendIds.every((id) => tracker.answers(id) > 0 || tracker.toldFailed(id)) ? true : undefined), 'the resends answered', 60_000).catch(
-    () => undefined,
-  );
+  await tracker.waitSettled(resendIds, 60_000);
   await pollUntil(async () => ((await s.status()).dispatchers.every((d) => d.queueDepth === 0) ? true : undefined), 'empty queues', 30_000).catch(
     () => undefined,
   );

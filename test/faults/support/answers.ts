@@ -5,6 +5,7 @@
  * lost from the history by a kill, followed by a second answer, counts twice.
  */
 import http from 'node:http';
+import { pollUntil } from '../../support/e2e-cli.js';
 import type { WebMessage } from '../../../src/state/types.js';
 import type { FaultService } from './fault-service.js';
 
@@ -75,6 +76,27 @@ export class AnswerTracker {
   /** Reads the history of every conversation into the tally. */
   async readHistory(): Promise<void> {
     for (const c of this.conversations) for (const m of await this.svc.messages(c)) this.note(m);
+  }
+
+  /**
+   * Waits until every id is answered or reported failed, reading the history too (answers given
+   * while no stream was open, e.g. right after a restart, are seen there); false after `timeoutMs`.
+   */
+  async waitSettled(ids: readonly string[], timeoutMs: number): Promise<boolean> {
+    const settled = (): boolean => ids.every((id) => this.answers(id) > 0 || this.toldFailed(id));
+    return pollUntil(
+      async () => {
+        if (settled()) return true;
+        await this.readHistory();
+        return settled() ? true : undefined;
+      },
+      'every message answered or reported failed',
+      timeoutMs,
+      200,
+    ).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Answers to `id` seen so far. */
