@@ -26,14 +26,20 @@ const DOUBLE_KILLS = bySize(0, 2);
 /** Messages posted before each kill, spread over the dispatchers. */
 const PER_KILL = bySize(3, 4);
 
-/** Messages whose model request is in flight now (the script holds each for 400 ms). */
-const inFlight = new Set<number>();
+/**
+ * Message number → sequence number of its model request in flight now (the script holds each for
+ * 400 ms). A request cut by a kill stays here until its 400 ms are up; the sequence number tells a
+ * re-run's request from it.
+ */
+const inFlight = new Map<number, number>();
+let requests = 0;
 const echo: ScriptFn = async (req) => {
   const text = stripHeader(req.lastUserText);
   const k = Number(/^message (\d+)$/.exec(text)?.[1] ?? -1);
-  inFlight.add(k);
+  const seq = ++requests;
+  inFlight.set(k, seq);
   await new Promise((r) => setTimeout(r, 400)); // the model's latency: the window a kill lands in
-  inFlight.delete(k);
+  if (inFlight.get(k) === seq) inFlight.delete(k);
   return { kind: 'reply', text: `echo: ${text}` };
 };
 
@@ -63,14 +69,18 @@ describe('fault: kill -9 of a codex child mid-turn', () => {
     let killedMidTurn = 0;
     let orphans = 0;
 
-    /** Kills dispatcher `target`'s app-server while the model works on a message `pick` accepts; returns that message. */
-    const killMidTurn = async (target: number, pick: (k: number) => boolean): Promise<number> => {
+    /**
+     * Kills dispatcher `target`'s app-server while the model works on a message `pick` accepts (given
+     * the message and its request's sequence number); returns that message and sequence number.
+     */
+    const killMidTurn = async (target: number, pick: (k: number, seq: number) => boolean): Promise<{ k: number; seq: number }> => {
       const victim = await pollUntil(
         async () => {
-          const k = [...inFlight].find((m) => m % DISPATCHERS === target && pick(m));
-          if (k === undefined) return undefined;
+          const hit = [...inFlight].find(([m, seq]) => m % DISPATCHERS === target && pick(m, seq));
+          if (hit === undefined) return undefined;
+          const [k, seq] = hit;
           const d = (await s.status()).dispatchers.find((x) => x.id === `d${target}`);
-          return d && d.pid !== null && d.runningTurnAgeMs !== null && inFlight.has(k) ? { k, pid: d.pid } : undefined;
+          return d && d.pid !== null && d.runningTurnAgeMs !== null && inFlight.get(k) === seq ? { k, seq, pid: d.pid } : undefined;
         },
         `a turn running on d${target}`,
         60_000,
@@ -81,7 +91,7 @@ describe('fault: kill -9 of a codex child mid-turn', () => {
       killedMidTurn++;
       // Its children die with it; the service itself stays up.
       orphans += (await watch.orphans(s.proc!.pid)).length;
-      return victim.k;
+      return { k: victim.k, seq: victim.seq };
     };
     const postMessage = async (): Promise<void> => {
       const k = next++;
@@ -96,12 +106,12 @@ describe('fault: kill -9 of a codex child mid-turn', () => {
     for (let kill = 0; kill < KILLS + DOUBLE_KILLS; kill++) {
       const target = kill % DISPATCHERS;
       for (let j = 0; j < PER_KILL; j++) await postMessage();
-      const k = await killMidTurn(target, (m) => !killedOnce.has(m));
-      killedOnce.add(k);
+      const first = await killMidTurn(target, (m) => !killedOnce.has(m));
+      killedOnce.add(first.k);
       if (kill >= KILLS) {
-        // Kill its re-run too.
-        await killMidTurn(target, (m) => m === k);
-        killedTwice.add(k);
+        // Kill its re-run too: a later request for the same message.
+        await killMidTurn(target, (m, seq) => m === first.k && seq > first.seq);
+        killedTwice.add(first.k);
       }
     }
 
