@@ -52,15 +52,16 @@ describe('fault: kill -9 of the service mid-burst', () => {
     const watch = new ProcessWatch(() => s.proc?.pid ?? null);
     let orphans = 0;
     let resent = 0;
+    /** Resent POSTs answered `200 duplicate` (the message had been stored before the kill). */
+    let resentDuplicates = 0;
     /** Messages posted but not yet answered when a kill came (queued, running, or still being posted). */
     let pendingAtKills = 0;
-    const acknowledged = new Set<string>();
 
     /** Posts message k until it gets a definitive answer (a POST with no answer is retried on the next run). */
-    const post = async (k: number): Promise<'answered' | 'no_answer'> => {
+    const post = async (k: number, again = false): Promise<'answered' | 'no_answer'> => {
       const res = await s.post(conversationOf(k), textOf(k), ids[k]!);
       if (res.status === 0) return 'no_answer';
-      acknowledged.add(ids[k]!);
+      if (again && res.body.duplicate === true) resentDuplicates++;
       if (res.status !== 202 && res.status !== 200) tracker.refused.add(ids[k]!);
       return 'answered';
     };
@@ -71,9 +72,18 @@ describe('fault: kill -9 of the service mid-burst', () => {
       const posts = wave.map(async (k) => ((await post(k)) === 'no_answer' ? k : null));
       if (w < KILLS) {
         // Kill while the wave is queued and running: once one of its messages was answered (even
-        // waves), or as soon as one POST of it was acknowledged, with others still in flight (odd waves).
-        const ready = (k: number): boolean => (w % 2 === 0 ? tracker.answers(ids[k]!) > 0 : acknowledged.has(ids[k]!));
-        await pollUntil(() => (wave.some(ready) ? true : undefined), `wave ${w} under way`, 120_000, 10);
+        // waves), or as soon as the first of its messages shows in the chat, before its POST is
+        // answered (odd waves: the web chat shows a message before its durable write).
+        if (w % 2 === 0) await pollUntil(() => (wave.some((k) => tracker.answers(ids[k]!) > 0) ? true : undefined), `an answer in wave ${w}`, 120_000, 10);
+        else {
+          const waveIds = new Set(wave.map((k) => ids[k]!));
+          await new Promise<void>((resolve) => {
+            tracker.onLive = (m) => {
+              if (m.role === 'user' && waveIds.has(m.id)) resolve();
+            };
+          });
+          tracker.onLive = null;
+        }
         pendingAtKills += wave.filter((k) => tracker.answers(ids[k]!) === 0).length;
         watch.sample();
         await s.kill9();
@@ -86,7 +96,7 @@ describe('fault: kill -9 of the service mid-burst', () => {
         const retry = unanswered;
         unanswered = [];
         resent += retry.length;
-        for (const k of retry) if ((await post(k)) === 'no_answer') unanswered.push(k);
+        for (const k of retry) if ((await post(k, true)) === 'no_answer') unanswered.push(k);
       } else {
         unanswered.push(...(await Promise.all(posts)).filter((k): k is number => k !== null));
       }
@@ -113,7 +123,7 @@ describe('fault: kill -9 of the service mid-burst', () => {
     if (orphans > 0) broken.push(`${orphans} orphaned processes`);
     reportFault(
       'kill-service-mid-burst',
-      `${MESSAGES} messages, ${DISPATCHERS} dispatchers, ${KILLS} kills (${pendingAtKills} unanswered at the kills, ${resent} POSTs resent) → answered once ${t.once}, twice ${t.twice}, never ${t.never}, reported failed ${t.failed}, orphans ${orphans} (of ${watch.count} children watched)`,
+      `${MESSAGES} messages, ${DISPATCHERS} dispatchers, ${KILLS} kills (${pendingAtKills} unanswered at the kills, ${resent} unanswered POSTs resent, ${resentDuplicates} of them duplicates) → answered once ${t.once}, twice ${t.twice}, never ${t.never}, reported failed ${t.failed}, orphans ${orphans} (of ${watch.count} children watched)`,
       broken,
     );
     expect(broken).toEqual([]);

@@ -28,6 +28,8 @@ export class AnswerTracker {
   private readonly streams = new Set<http.ClientRequest>();
   /** Message ids refused at POST with a definitive answer. */
   readonly refused = new Set<string>();
+  /** Called with every message of the live streams (the user's own included) as it arrives. */
+  onLive: ((m: WebMessage) => void) | null = null;
 
   constructor(
     private readonly svc: FaultService,
@@ -57,7 +59,9 @@ export class AnswerTracker {
               .filter((l) => l.startsWith('data: '))
               .map((l) => l.slice(6))
               .join('\n');
-            this.note(JSON.parse(data) as WebMessage);
+            const m = JSON.parse(data) as WebMessage;
+            this.onLive?.(m);
+            this.note(m);
           }
         });
         res.on('error', () => undefined);
