@@ -19,7 +19,7 @@ import { bySize } from './support/size.js';
 
 const MESSAGES = bySize(12, 60);
 const DISPATCHERS = 3;
-const KILLS = bySize(1, 3);
+const KILLS = bySize(2, 3);
 
 const echo: ScriptFn = (req) => ({ kind: 'reply', text: `echo: ${stripHeader(req.lastUserText)}`, delayMs: 150 });
 
