@@ -32,7 +32,7 @@ export interface FaultServiceOptions {
   extraEnv?: Record<string, string>;
   /** Extra config of every dispatcher. */
   dispatcher?: Record<string, unknown>;
-  /** State dir (default the env's); the config file stays next to the env's. */
+  /** State dir (default the env's). */
   stateDir?: string;
   /** Service log level (default `info`). */
   logLevel?: 'info' | 'debug' | 'trace';
@@ -137,7 +137,8 @@ export async function faultService(opts: FaultServiceOptions): Promise<FaultServ
     dispatchers,
     ...(healthPort ? { health: { listen: `127.0.0.1:${healthPort}` } } : {}),
   };
-  const configFile = path.join(path.dirname(env.stateDir), `${path.basename(env.stateDir)}-switchboard.json`);
+  // In the env's work dir, so env.cleanup() removes it (it names secrets only as env: references).
+  const configFile = path.join(env.workDir, 'switchboard.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
 
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...opts.extraEnv };

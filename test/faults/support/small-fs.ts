@@ -21,7 +21,7 @@ export interface SmallFs {
    * do not make a read-only remount of this one busy; the error text, or null.
    */
   mountInside(rel: string, sizeKb: number): string | null;
-  /** Unmounts (lazily, so open files do not block it), inner mounts first. */
+  /** Unmounts (lazily, so open files do not block it), inner mounts first, and removes the mount point. */
   unmount(): void;
 }
 
@@ -77,6 +77,7 @@ export function mountSmallFs(sizeKb: number): SmallFs | { skip: string } {
     unmount() {
       for (const at of inner) run('umount', ['-l', at]);
       run('umount', ['-l', dir]);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
