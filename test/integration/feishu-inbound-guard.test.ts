@@ -5,6 +5,7 @@
  * an exception in a handler — over the long connection and the webhook (issue 14 §7), and signed
  * webhooks dated more than five minutes in the past or the future are refused (§4).
  */
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFeishuChannel, type FeishuChannel } from '../../src/channels/feishu/index.js';
 import { ACTION_VALUE_KEY } from '../../src/channels/feishu/outbound/card-stream.js';
@@ -156,5 +157,30 @@ describe('Feishu webhook only', () => {
     ]);
     for (const ts of [now - 240, now + 240, now]) expect((await h.deliver(receive(h.fake, `at ${ts - now}`), { timestamp: String(ts) })).status).toBe(200);
     expect(h.received.map((m) => m.text)).toEqual(['at -240', 'at 240', 'at 0']);
+  });
+});
+
+describe('Feishu webhook listener', () => {
+  /** Raw status line of a request Node's HTTP parser refuses (fetch would refuse to send it). */
+  function rawStatus(url: string, request: string): Promise<string> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname, () => socket.write(request));
+      let got = '';
+      socket.on('data', (d) => (got += d.toString('latin1')));
+      socket.on('close', () => resolve(got.split('\r\n')[0] ?? ''));
+      socket.on('error', reject);
+    });
+  }
+
+  it('answers a request its parser refuses with a status (431 for a header block too large, 400 for garbage), then stays up', async () => {
+    const h = await start('webhook');
+    const url = h.channel.eventsUrl!;
+    const path = new URL(url).pathname;
+    expect(await rawStatus(url, `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(32 * 1024)}\r\n\r\n`)).toBe(
+      'HTTP/1.1 431 Request Header Fields Too Large',
+    );
+    expect(await rawStatus(url, 'NOT HTTP AT ALL\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
+    expect((await h.deliver(receive(h.fake, 'still here'))).status).toBe(200);
   });
 });

@@ -201,7 +201,13 @@ export async function startWebhook(opts: WebhookOptions): Promise<RunningWebhook
       send(res, 500, { error: 'internal' });
     });
   });
-  server.on('clientError', (_err, socket) => socket.destroy());
+  // A request Node's parser refuses gets its status, as Node's own default handler gives it
+  // (431 for an oversized header block or URL, else 400); a reset or half-written socket is closed.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
 
   const { host, port } = parseListenAddress(opts.listen);
   try {
