@@ -335,9 +335,12 @@ export class Dispatcher {
     const results = await Promise.all(
       runs.map(async (run) => {
         if (by !== null) run.stoppedBy ??= by;
-        // Stopping a turn declines what it still asks (the prompts say who stopped it).
+        // The interrupt goes out first: a decline sent before it lets the model finish the turn
+        // (seen on a loaded machine: the turn completed instead of stopping). Then what the turn
+        // still asks is declined (the prompts say who stopped it), so codex is not left waiting.
+        const interrupted = this.opts.runtime.interruptTurn(threadKey(run.key));
         if (this.opts.approvals) await this.opts.approvals.withdraw(run.entry.id, by ?? 'an operator');
-        return this.opts.runtime.interruptTurn(threadKey(run.key));
+        return interrupted;
       }),
     );
     return results.some(Boolean);
