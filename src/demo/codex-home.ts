@@ -2,7 +2,7 @@
  * Offline CODEX_HOME: a config.toml that points codex at a local Responses-API endpoint
  * (normally the scripted model from ./scripted-model.ts), so no login or network is needed.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { ensurePrivateDir, writePrivateFile } from '../state/private-files.js';
 import path from 'node:path';
 
 /** Quotes a string as a TOML basic string. */
@@ -39,10 +39,11 @@ export function renderCodexConfig(modelUrl: string, extraToml?: string): string 
 }
 
 /**
- * Creates `dir` (recursively) and writes `dir/config.toml` for offline use (see renderCodexConfig).
- * Overwrites an existing config.toml. Rejects on filesystem errors.
+ * Creates `dir` (recursively, 0700 like the state dir it usually sits in) and writes
+ * `dir/config.toml` 0600 for offline use (see renderCodexConfig). Overwrites an existing
+ * config.toml. Rejects on filesystem errors.
  */
 export async function writeCodexHome(dir: string, modelUrl: string, extraToml?: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'config.toml'), renderCodexConfig(modelUrl, extraToml), 'utf8');
+  await ensurePrivateDir(dir);
+  await writePrivateFile(path.join(dir, 'config.toml'), renderCodexConfig(modelUrl, extraToml));
 }
