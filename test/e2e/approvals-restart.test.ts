@@ -83,8 +83,8 @@ describe('an approval pending across a kill -9 of the service', () => {
     );
     expect(res.status).toBe(200);
     await pollUntil(() => (prompts().length === 1 ? true : undefined), 'the first prompt', 60_000);
-    // The prompt is kept in state before the kill.
-    await cli.waitForLog((l) => l.msg === 'approval asked in chat', { timeoutMs: 10_000, what: 'approval asked' });
+    // The prompt (with its message) is kept in state before the kill: only then can a restart expire it.
+    await cli.waitForLog((l) => l.msg === 'approval prompt kept in state', { timeoutMs: 60_000, what: 'approval prompt kept in state' });
     const firstTs = String(prompts()[0]!.response.ts);
 
     process.kill(-cli.pid, 'SIGKILL');

@@ -285,7 +285,11 @@ export class ApprovalBroker {
         const text = `**${p.current.title}**\n${p.current.body}\n\n_This channel cannot show buttons: an operator can answer with \`switchboard approvals approve ${p.record.id}\` or \`decline ${p.record.id}\`._`;
         await adapter.send(p.ctx.address, { kind: 'notice', text, idempotencyKey: `approval:${p.record.id}` });
       }
-      if (this.pending.has(p.record.id)) await this.deps.store.putApproval(p.record, this.deps.config.keep);
+      if (this.pending.has(p.record.id)) {
+        await this.deps.store.putApproval(p.record, this.deps.config.keep);
+        // From here a restart can mark the prompt expired (expireLeftovers knows its message).
+        this.deps.logger.info({ approval: p.record.id, posted: p.record.prompt !== null }, 'approval prompt kept in state');
+      }
     } catch (err) {
       this.deps.logger.warn({ approval: p.record.id, err: errorMessage(err) }, 'approval prompt failed');
     }
