@@ -13,16 +13,14 @@
  * direct app-servers, each running its share one turn at a time (as one dispatcher does).
  * Scripted model, no model delay. Exits 1 only on a crash.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import { parseConfig } from '../src/config/load.js';
-import { writeCodexHome } from '../src/demo/codex-home.js';
-import { startScriptedModel } from '../src/demo/scripted-model.js';
 import { silentLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
+import { startBenchEnv } from './bench-env.js';
 import { startDirectAppServer, type DirectAppServer } from './direct-app-server.js';
 import { printSummary } from './stats.js';
 
@@ -80,11 +78,9 @@ async function main(): Promise<void> {
   console.log(
     `  ${opts.messages} messages over ${opts.conversations} conversations and ${opts.dispatchers} dispatchers, ≤ ${opts.inFlight} POSTs in flight; scripted model, no delay`,
   );
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-bench-burst-'));
-  const model = await startScriptedModel({ logger: silentLogger(), script: () => ({ kind: 'reply', text: 'ok' }) });
+  const env = await startBenchEnv('burst');
+  const { dir, codexHome, model } = env;
   try {
-    const codexHome = path.join(dir, 'codex-home');
-    await writeCodexHome(codexHome, model.url);
     const config = parseConfig(
       {
         stateDir: path.join(dir, 'state'),
@@ -174,8 +170,7 @@ async function main(): Promise<void> {
       `${(opts.messages / seconds / ((per * opts.dispatchers) / floor)).toFixed(2)}×`,
     );
   } finally {
-    await model.close();
-    await rm(dir, { recursive: true, force: true });
+    await env.close();
   }
 }
 

@@ -13,14 +13,12 @@
  *
  * Not a timed test: it prints figures. Exits 1 only on a crash or a missing answer.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../src/config/load.js';
-import { writeCodexHome } from '../src/demo/codex-home.js';
-import { startScriptedModel } from '../src/demo/scripted-model.js';
 import { silentLogger } from '../src/log.js';
+import { startBenchEnv } from './bench-env.js';
 import { startService } from '../src/service.js';
 import { descendants, rssOf, type Proc } from './proc-mem.js';
 
@@ -40,12 +38,10 @@ const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
 
 async function main(): Promise<void> {
   const conversations = parseConversations(process.argv.slice(2));
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-bench-mcp-'));
+  const env = await startBenchEnv('mcp');
+  const { dir, codexHome } = env;
   const logger = silentLogger();
-  const model = await startScriptedModel({ logger, script: () => ({ kind: 'reply', text: 'ok' }) });
   try {
-    const codexHome = path.join(dir, 'codex-home');
-    await writeCodexHome(codexHome, model.url);
     const config = parseConfig(
       {
         stateDir: path.join(dir, 'state'),
@@ -110,8 +106,7 @@ async function main(): Promise<void> {
       await service.stop();
     }
   } finally {
-    await model.close();
-    await rm(dir, { recursive: true, force: true });
+    await env.close();
   }
 }
 

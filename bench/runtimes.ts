@@ -14,16 +14,14 @@
  *   restart backoff base plus one direct start (the floor).
  * Prints one line per figure and a summary table. Exits 1 only on a crash.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import { parseConfig } from '../src/config/load.js';
-import { writeCodexHome } from '../src/demo/codex-home.js';
-import { startScriptedModel, type ScriptedModel } from '../src/demo/scripted-model.js';
 import { silentLogger } from '../src/log.js';
 import { startService, type Service } from '../src/service.js';
+import { startBenchEnv, type BenchEnv } from './bench-env.js';
 import { startDirectAppServer } from './direct-app-server.js';
 import { descendants, treeRss } from './proc-mem.js';
 import { median, printSummary } from './stats.js';
@@ -78,30 +76,7 @@ async function untilAsync(cond: () => Promise<boolean>, what: string, timeoutMs 
   }
 }
 
-interface Bench {
-  dir: string;
-  model: ScriptedModel;
-  codexHome: string;
-  close(): Promise<void>;
-}
-
-async function benchDir(): Promise<Bench> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-bench-runtimes-'));
-  const model = await startScriptedModel({ logger: silentLogger(), script: () => ({ kind: 'reply', text: 'ok' }) });
-  const codexHome = path.join(dir, 'codex-home');
-  await writeCodexHome(codexHome, model.url);
-  return {
-    dir,
-    model,
-    codexHome,
-    close: async () => {
-      await model.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function startWith(b: Bench, n: number, dispatcher: Record<string, unknown> = {}): Promise<Service> {
+async function startWith(b: BenchEnv, n: number, dispatcher: Record<string, unknown> = {}): Promise<Service> {
   const config = parseConfig(
     {
       stateDir: path.join(b.dir, `state-${n}-${Date.now()}`),
@@ -131,7 +106,7 @@ async function memory(): Promise<{ own: number; tree: number | null }> {
   return { own: process.memoryUsage().rss, tree: await treeRss(process.pid) };
 }
 
-async function coldStart(b: Bench, n: number): Promise<{ switchboardMs: number; directMs: number }> {
+async function coldStart(b: BenchEnv, n: number): Promise<{ switchboardMs: number; directMs: number }> {
   const t0 = performance.now();
   const s = await startWith(b, n);
   await until(() => allReady(s), `${n} dispatchers ready`);
@@ -165,7 +140,7 @@ async function main(): Promise<void> {
   console.log(
     `  node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}), ${(os.totalmem() / 2 ** 30) | 0} GiB, load ${os.loadavg()[0]?.toFixed(1)}`,
   );
-  const b = await benchDir();
+  const b = await startBenchEnv('runtimes');
   const summary: Array<[string, string, string, string]> = [];
   try {
     // Cold start.

@@ -14,14 +14,12 @@
  * limits (at most 20 threads loaded; beyond that the least recently active idle one is unloaded).
  * Exits 1 only on a crash.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../src/config/load.js';
-import { writeCodexHome } from '../src/demo/codex-home.js';
-import { startScriptedModel } from '../src/demo/scripted-model.js';
 import { silentLogger } from '../src/log.js';
+import { startBenchEnv } from './bench-env.js';
 import { startService } from '../src/service.js';
 import { rssOf, treeRss } from './proc-mem.js';
 import { printSummary } from './stats.js';
@@ -64,12 +62,10 @@ interface RunResult {
 }
 
 async function runOnce(opts: Options, maxConcurrentTurns: number): Promise<RunResult> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-bench-sessions-'));
+  const env = await startBenchEnv('sessions', { kind: 'reply', text: 'ok', delayMs: opts.modelMs });
+  const { dir, codexHome, model } = env;
   const logger = silentLogger();
-  const model = await startScriptedModel({ logger, script: () => ({ kind: 'reply', text: 'ok', delayMs: opts.modelMs }) });
   try {
-    const codexHome = path.join(dir, 'codex-home');
-    await writeCodexHome(codexHome, model.url);
     const config = parseConfig(
       {
         stateDir: path.join(dir, 'state'),
@@ -133,8 +129,7 @@ async function runOnce(opts: Options, maxConcurrentTurns: number): Promise<RunRe
       await service.stop();
     }
   } finally {
-    await model.close();
-    await rm(dir, { recursive: true, force: true });
+    await env.close();
   }
 }
 
