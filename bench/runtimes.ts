@@ -58,21 +58,12 @@ function parseOptions(argv: string[]): Options {
 const mib = (bytes: number | null): string => (bytes === null ? '?' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
-/** Polls `cond` every 20 ms (a bench measuring wall time, not a test). */
-async function until(cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** As `until`, for a condition that reads /proc asynchronously. */
-async function untilAsync(cond: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+/** Polls `cond` (which may read /proc asynchronously) every 20 ms (a bench measuring wall time, not a test). */
+async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -159,7 +150,7 @@ async function main(): Promise<void> {
     const eagerMem = await memory();
     for (let i = 0; i < opts.eager; i++) await post(eager, `c${i}`, 'hello');
     await until(() => [...eager.dispatchers.values()].every((d) => d.status().status === 'idle'), 'idle stop of every dispatcher');
-    await untilAsync(async () => (await childCount()) === 0, 'no app-server left after idle stop');
+    await until(async () => (await childCount()) === 0, 'no app-server left after idle stop', 60_000);
     const stoppedMem = await memory();
     await eager.stop();
     const lazy = await startWith(b, opts.lazy, { lazyStart: true });

@@ -39,6 +39,15 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
+/** Nearest-rank percentile of an unsorted list, `q` in (0, 1]; NaN when empty. */
+export function percentile(samples: readonly number[], q: number): number {
+  if (samples.length === 0) return Number.NaN;
+  return sortedPercentile(
+    [...samples].sort((x, y) => x - y),
+    q,
+  );
+}
+
 /** Median of an unsorted list, NaN when empty. */
 export function median(samples: readonly number[]): number {
   if (samples.length === 0) return Number.NaN;
