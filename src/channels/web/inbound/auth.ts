@@ -15,11 +15,13 @@ const COOKIE_MAX_AGE_S = 30 * 24 * 3600;
 export class WebAuth {
   private readonly tokenDigest: Buffer;
   private readonly cookieValue: string;
+  private readonly cookieDigest: Buffer;
 
   /** `token`: the configured access token (the schema requires ≥ 16 characters). */
   constructor(token: string) {
     this.tokenDigest = sha256(token);
     this.cookieValue = createHmac('sha256', token).update('switchboard web session v1').digest('base64url');
+    this.cookieDigest = sha256(this.cookieValue);
   }
 
   /** True when `candidate` is the access token. */
@@ -35,7 +37,7 @@ export class WebAuth {
       if (m?.[1] && this.matches(m[1])) return true;
     }
     const cookie = cookieOf(req.headers.cookie, SESSION_COOKIE);
-    return cookie !== undefined && timingSafeEqual(sha256(cookie), sha256(this.cookieValue));
+    return cookie !== undefined && timingSafeEqual(sha256(cookie), this.cookieDigest);
   }
 
   /** `Set-Cookie` value for a client that presented the token (`Secure` when the request came over HTTPS). */
