@@ -184,7 +184,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       const deps = { store, channels, codex, mcp, logDir, logger: log.child({ dispatcher: d.id }), clock, actions, policyOf, approvals, router };
       dispatchers.set(d.id, await createDispatcher(config, d, deps));
     }
-    teammates = new TeammateManager({ config, store, dispatchers, codex, logDir, mcp, logger: log, clock });
+    teammates = new TeammateManager({ config, store, dispatchers, codex, logDir, mcp, approvals, logger: log, clock });
   } catch (err) {
     await mcpServer.close();
     throw err;
@@ -354,7 +354,7 @@ async function createDispatcher(
           lazyStart: d.lazyStart,
           idleStopMs: d.idleStopMs ?? null,
           // Queued turns and completions, and approvals the dispatcher's turns wait on, keep it up.
-          busy: () => deps.store.listQueue(d.id).length > 0 || deps.approvals.list().some((r) => r.dispatcherId === d.id),
+          busy: () => deps.store.listQueue(d.id).length > 0 || deps.approvals.list().some((r) => r.dispatcherId === d.id && r.teammate === null),
           clock: deps.clock,
           logger: deps.logger,
         })

@@ -411,6 +411,13 @@ export const configSchema = z
           .positive()
           .nullable()
           .default(30 * 60_000),
+        /**
+         * When a teammate's codex asks before acting (its approvals go to the conversation of the
+         * dispatcher turn that gave the task). Absent: the owning dispatcher's policy.
+         */
+        approvalPolicy: z.enum(['never', 'on-request', 'untrusted']).optional(),
+        /** The teammates' sandbox. Absent: the owning dispatcher's. */
+        sandbox: z.enum(['read-only', 'workspace-write', 'danger-full-access']).optional(),
       })
       .strict()
       .prefault({}),

@@ -456,9 +456,22 @@ export class Dispatcher {
    * turn's. Null when none runs, or several run and `session` is absent (the caller cannot tell).
    */
   runningAddress(session?: string): ReplyAddress | null {
-    if (session !== undefined) return this.active.get(session)?.address ?? null;
+    return this.runningTurn(session)?.address ?? null;
+  }
+
+  /**
+   * Who sent the chat message of a running turn (chosen as `runningAddress` does): they may answer
+   * approvals of work that turn delegated. Null when none runs, or the turn is a completion's.
+   */
+  runningRequester(session?: string): { id: string; name?: string } | null {
+    const entry = this.runningTurn(session)?.entry;
+    return entry?.kind === 'message' ? entry.sender : null;
+  }
+
+  private runningTurn(session?: string): RunningTurn | null {
+    if (session !== undefined) return this.active.get(session) ?? null;
     const runs = [...this.active.values()];
-    return runs.length === 1 ? (runs[0]?.address ?? null) : null;
+    return runs.length === 1 ? (runs[0] ?? null) : null;
   }
 
   /** Resolves when the queue is empty and no turn runs (tests, graceful shutdown). */

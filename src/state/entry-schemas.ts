@@ -104,6 +104,7 @@ const teammateTask = z.looseObject({
   id: str,
   text: str,
   origin: address.nullable(),
+  requester: z.looseObject({ id: str, name: str.optional() }).nullable().optional(),
   acceptedAt: num,
   startedAt: nullableNum,
   turnId: nullableStr,

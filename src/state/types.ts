@@ -169,6 +169,11 @@ export interface TeammateTask {
   text: string;
   /** Where the dispatcher's answer to this task's completion goes; null = kept in state only. */
   origin: ReplyAddress | null;
+  /**
+   * Who sent the chat message whose dispatcher turn gave this task: they may answer the task's
+   * approvals in `origin` (config `access.approvers`). Null or absent: nobody known (admins only).
+   */
+  requester?: { id: string; name?: string } | null;
   acceptedAt: number;
   /** Set when `turn/start` was sent; a task found started (and unsettled) after a service restart was cut off. */
   startedAt: number | null;

@@ -15,17 +15,20 @@ import type { Clock } from '../clock.js';
 import type { CodexLaunch } from '../codex/child-env.js';
 import { CodexRuntime } from '../codex/runtime.js';
 import type { Config, DispatcherConfig } from '../config/schema.js';
+import type { ApprovalBroker } from '../dispatch/approvals/broker.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { DISPATCHER_SESSION } from '../dispatch/sessions/key.js';
 import type { Logger } from '../log.js';
 import type { McpEndpoint } from '../mcp/registration.js';
 import { freshRuntimeRecord } from '../state/types.js';
-import type { StateStore, TeammateRecord } from '../state/types.js';
+import type { StateStore, TeammateRecord, TeammateTask } from '../state/types.js';
 import type { ReplyAddress } from '../channels/types.js';
 import type { Caller, CloseAnswer, SendAnswer, SpawnAnswer, TeammateStatus } from './api.js';
 import { authorize, checkName, checkTaskText, resolveTeammateCwd, TeammateError, type TeammateAction } from './rules.js';
 import { newTask, statusOfRecord, Teammate } from './teammate.js';
 import { keptInMemory, StateWriteError } from '../state/health.js';
+
+type TaskRequester = NonNullable<TeammateTask['requester']> | null;
 
 /** Open teammates per service (each is a codex app-server process). */
 export const MAX_OPEN_TEAMMATES = 16;
@@ -46,6 +49,8 @@ export interface TeammateManagerOptions {
   logDir: string;
   /** Switchboard's MCP endpoint for the teammates' own app-servers. */
   mcp: McpEndpoint;
+  /** Asks teammates' approvals in the conversation of the dispatcher turn that gave the task; absent: declined at once. */
+  approvals?: ApprovalBroker;
   logger: Logger;
   clock: Clock;
 }
@@ -100,12 +105,18 @@ export class TeammateManager {
    * Where the answer of the dispatcher turn that made a tool call goes: the running turn of the
    * caller's session (named by its thread's caller token; absent: the dispatcher's own thread),
    * else the one running turn of the dispatcher (a codex that ignored the thread's MCP config). Null for
-   * other callers, or when no such turn runs.
+   * other callers, or when no such turn runs. `requester` is who sent that turn's chat message
+   * (they may answer the task's approvals there).
    */
-  private callerOrigin(caller: Caller): ReplyAddress | null {
+  private callerOrigin(caller: Caller): { origin: ReplyAddress; requester: TaskRequester } | null {
     if (caller.role !== 'dispatcher') return null;
     const d = this.opts.dispatchers.get(caller.id);
-    return d?.runningAddress(caller.session ?? DISPATCHER_SESSION) ?? d?.runningAddress() ?? null;
+    if (!d) return null;
+    for (const session of [caller.session ?? DISPATCHER_SESSION, undefined]) {
+      const origin = d.runningAddress(session);
+      if (origin) return { origin, requester: d.runningRequester(session) };
+    }
+    return null;
   }
 
   async spawn(caller: Caller, req: { name: string; task: string; cwd?: string | undefined }): Promise<SpawnAnswer> {
@@ -128,7 +139,8 @@ export class TeammateManager {
       const dcfg = this.dispatcherConfig(dispatcher);
       const cwd = await resolveTeammateCwd(dcfg.cwd, name, req.cwd);
       await mkdir(cwd, { recursive: true });
-      const origin = this.callerOrigin(caller);
+      const from = this.callerOrigin(caller);
+      const origin = from?.origin ?? null;
       const now = this.opts.clock.now();
       const rec: TeammateRecord = {
         ...freshRuntimeRecord(now),
@@ -139,7 +151,7 @@ export class TeammateManager {
         createdAt: now,
         closed: false,
         closedAt: null,
-        tasks: [newTask(task, origin, now)],
+        tasks: [newTask(task, origin, now, from?.requester ?? null)],
         lastCompletionId: null,
       };
       if (existing) this.log.info({ teammate: name }, 'reusing the name of a closed teammate (fresh thread)');
@@ -189,8 +201,9 @@ export class TeammateManager {
         `teammate "${rec.name}" has ${rec.tasks.length} tasks queued already (limit ${MAX_TEAMMATE_TASKS}); wait for its completions`,
       );
     }
-    const origin: ReplyAddress | null = this.callerOrigin(caller) ?? rec.origin;
-    const position = await teammate.enqueue(text, origin);
+    // Sent outside a chat turn: the answer goes where the teammate was spawned from; nobody in particular asked.
+    const from = this.callerOrigin(caller);
+    const position = await teammate.enqueue(text, from?.origin ?? rec.origin, from?.requester ?? null);
     return { status: 'queued', name: rec.name, position };
   }
 
@@ -320,6 +333,11 @@ export class TeammateManager {
       logFile: path.join(this.opts.logDir, `codex-teammate-${rec.name}.log`),
     };
     if (d.model) spec.model = d.model;
+    // The teammate role's policy (config `teammates`), else the owning dispatcher's: a teammate works for it.
+    const approvalPolicy = config.teammates.approvalPolicy ?? d.approvalPolicy;
+    const sandbox = config.teammates.sandbox ?? d.sandbox;
+    if (approvalPolicy) spec.approvalPolicy = approvalPolicy;
+    if (sandbox) spec.sandbox = sandbox;
     const codexRuntime = new CodexRuntime(runtimeOptions(config, spec, { codex: this.opts.codex, mcp: this.opts.mcp, logger, clock }));
     const idleStopMs = config.teammates.idleStopMs;
     const runtime: AgentRuntime =
@@ -339,6 +357,7 @@ export class TeammateManager {
       store,
       dispatcher,
       turnTimeoutMs: d.turnTimeoutMs ?? c.turnTimeoutMs,
+      ...(this.opts.approvals ? { approvals: this.opts.approvals } : {}),
       logger,
       clock,
     });

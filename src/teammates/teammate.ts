@@ -16,9 +16,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { RuntimeNotReadyError, type AgentRuntime, type StartResult } from '../codex/agent-runtime.js';
+import { RuntimeNotReadyError, type AgentRuntime, type StartResult, type TurnHooks } from '../codex/agent-runtime.js';
 import { PUMP_RETRY_MS, QueuePump } from '../dispatch/queue-pump.js';
 import type { TurnOutcome } from '../codex/turn-runner.js';
+import type { ApprovalBroker, ApprovalContext } from '../dispatch/approvals/broker.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Logger } from '../log.js';
 import type { StateStore, TeammateRecord, TeammateTask } from '../state/types.js';
@@ -35,6 +36,8 @@ export interface TeammateOptions {
   /** The owning dispatcher: completions go to it. */
   dispatcher: Dispatcher;
   turnTimeoutMs: number;
+  /** Asks the task's approvals in its origin conversation; absent: codex's requests are declined at once. */
+  approvals?: ApprovalBroker;
   logger: Logger;
   clock: Clock;
 }
@@ -45,8 +48,8 @@ export function completionIdFor(name: string, task: Pick<TeammateTask, 'id' | 't
 }
 
 /** A fresh task. */
-export function newTask(text: string, origin: ReplyAddress | null, now: number): TeammateTask {
-  return { id: randomUUID(), text, origin, acceptedAt: now, startedAt: null, turnId: null, result: null };
+export function newTask(text: string, origin: ReplyAddress | null, now: number, requester: TeammateTask['requester'] = null): TeammateTask {
+  return { id: randomUUID(), text, origin, requester: requester ?? null, acceptedAt: now, startedAt: null, turnId: null, result: null };
 }
 
 function minutes(ms: number): string {
@@ -108,9 +111,9 @@ export class Teammate {
   }
 
   /** Appends a task; resolves with its 1-based position once persisted. */
-  async enqueue(text: string, origin: ReplyAddress | null): Promise<number> {
+  async enqueue(text: string, origin: ReplyAddress | null, requester: TeammateTask['requester'] = null): Promise<number> {
     const rec = this.record();
-    const task = newTask(text, origin, this.opts.clock.now());
+    const task = newTask(text, origin, this.opts.clock.now(), requester);
     const tasks = [...rec.tasks, task];
     try {
       await this.opts.store.patchTeammate(this.opts.name, { tasks });
@@ -208,6 +211,7 @@ export class Teammate {
           this.runningTurnId = turnId;
           void this.patchTask(task.id, { turnId }).catch((err: unknown) => this.log.warn({ err }, 'could not record the turn id'));
         },
+        ...this.askIn(task, rec.dispatcher),
       });
       this.runningSince = this.opts.clock.now();
       this.log.info({ task: task.id }, 'teammate task started');
@@ -254,6 +258,26 @@ export class Teammate {
             'it may have had partial effects. Send it again with teammate_send if it should still be done.',
         );
     }
+  }
+
+  /**
+   * The task's approvals and questions are asked in the conversation of the dispatcher turn that
+   * gave it (`origin`), labelled with this teammate's name; who may answer follows that channel's
+   * `access.approvers` with the task's `requester`. Without a broker or an origin: none (codex's
+   * requests are declined at once, src/codex/turn-runner.ts).
+   */
+  private askIn(task: TeammateTask, dispatcherId: string): Pick<TurnHooks, 'onServerRequest'> {
+    const { approvals } = this.opts;
+    const address = task.origin;
+    if (!approvals || !address) return {};
+    const ctx: ApprovalContext = {
+      dispatcherId,
+      teammate: this.opts.name,
+      turnKey: `teammate:${this.opts.name}:${task.id}`,
+      address,
+      requester: task.requester ?? null,
+    };
+    return { onServerRequest: (r) => approvals.ask(ctx, r) };
   }
 
   /**
