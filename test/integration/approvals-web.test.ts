@@ -43,7 +43,7 @@ function touchScript(file: string): void {
 
 async function start(
   approvals: Record<string, unknown> = {},
-): Promise<{ url: string; conversation: string; post(text: string): Promise<void>; messages(): Promise<WebMessage[]> }> {
+): Promise<{ url: string; conversation: string; post(text: string, id?: string): Promise<number>; messages(): Promise<WebMessage[]> }> {
   const config = parseConfig(
     {
       stateDir: env.stateDir,
@@ -60,13 +60,14 @@ async function start(
   return {
     url,
     conversation: conv,
-    async post(text) {
+    async post(text, id) {
       const res = await fetch(`${url}/api/conversations/${conv}/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text }),
+        body: JSON.stringify(id ? { text, id } : { text }),
       });
       expect([200, 202]).toContain(res.status);
+      return res.status;
     },
     async messages() {
       const res = await fetch(`${url}/api/conversations/${conv}/messages`);
@@ -185,7 +186,7 @@ describe('approvals in the web chat (real codex, untrusted policy)', () => {
     expect(answer?.text).toContain('Blue');
   });
 
-  it('a question with free text: a reply in the conversation is the answer, not a new turn', async () => {
+  it('questions with free text: a reply in the conversation is the answer, not a new turn; its redelivery does not answer the next', async () => {
     const callId = `ask-${++n}`;
     env.model.setScript((req) => {
       if (!req.hasFunctionOutput(callId)) {
@@ -196,6 +197,7 @@ describe('approvals in the web chat (real codex, untrusted policy)', () => {
           arguments: {
             questions: [
               { id: 'name', header: 'Name', question: 'What is the project called?', options: [{ label: 'Keep the old name', description: 'no change' }] },
+              { id: 'owner', header: 'Owner', question: 'Who owns it?', options: [{ label: 'Nobody yet', description: 'decide later' }] },
             ],
           },
         };
@@ -204,8 +206,20 @@ describe('approvals in the web chat (real codex, untrusted policy)', () => {
     });
     const chat = await start();
     await chat.post('ask me a name');
-    await pollUntil(async () => (await chat.messages()).find((m) => m.prompt && m.prompt.buttons.length > 0), 'the question', 30_000);
-    await chat.post('Switchboard Nova');
+    const prompt = await pollUntil(async () => (await chat.messages()).find((m) => m.prompt && m.prompt.buttons.length > 0), 'the question', 30_000);
+    expect(prompt.text).toContain('What is the project called?');
+    await chat.post('Switchboard Nova', 'reply-1');
+    const second = await pollUntil(
+      async () => (await chat.messages()).find((m) => m.id === prompt.id && m.text.includes('Who owns it?')),
+      'the second question',
+      30_000,
+    );
+    expect(second.prompt?.buttons.length).toBeGreaterThan(0);
+    // The platform delivers the first reply again: swallowed, the second question still waits.
+    expect(await chat.post('Switchboard Nova', 'reply-1')).toBe(200);
+    expect(service!.status().approvals).toHaveLength(1);
+    expect((await chat.messages()).find((m) => m.id === prompt.id)?.text).toContain('Who owns it?');
+    await chat.post('Ada', 'reply-2');
     const [answer] = await waitForCount(
       () => answers(chat),
       1,
@@ -213,6 +227,7 @@ describe('approvals in the web chat (real codex, untrusted policy)', () => {
       (got) => `no answer: ${JSON.stringify(got)}`,
     );
     expect(answer?.text).toContain('Switchboard Nova');
+    expect(answer?.text).toContain('Ada');
     await service!.dispatchers.get('main')!.whenIdle();
     // The reply answered the question: only the first message became a turn.
     expect((await chat.messages()).filter((m) => m.outcome !== undefined)).toHaveLength(1);

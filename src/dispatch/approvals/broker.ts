@@ -15,7 +15,8 @@
  *   itself, the turn ending or the runtime being lost (the request's abort signal) retires the
  *   prompt; a service restart marks prompts left pending `expired` (`expireLeftovers`).
  * - Questions (`request_user_input`) are asked one at a time; a reply in the thread from someone
- *   who may answer answers the current question where free text is allowed (`answerInThread`).
+ *   who may answer answers the current question where free text is allowed (`answerInThread`); a
+ *   platform's redelivery of that reply (same message id) is swallowed, not taken as the next answer.
  * - Operators answer a pending request by its short id (`decide`, `switchboard approvals`).
  */
 import { randomBytes } from 'node:crypto';
@@ -85,10 +86,18 @@ interface Pending {
 /** Result of an operator's `approve`/`decline`. */
 export type DecideResult = { status: 'done'; text: string } | { status: 'not_found' } | { status: 'unsupported'; text: string };
 
+/** Answer messages remembered against redelivery (in memory: prompts do not outlive the process). */
+const ANSWER_KEYS_KEPT = 1000;
+
+/** The status line of a prompt still waiting: how to answer by text, where its question allows it. */
+const replyHint = (asked: Asked): string | null => (asked.fromText ? 'Reply in this thread to answer.' : null);
+
 const time = (ms: number): string => `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 
 export class ApprovalBroker {
   private readonly pending = new Map<string, Pending>();
+  /** Message keys (`channel:conversation:messageId`) taken as answers, oldest first, at most ANSWER_KEYS_KEPT. */
+  private readonly answers = new Set<string>();
 
   constructor(private readonly deps: ApprovalBrokerDeps) {}
 
@@ -145,6 +154,10 @@ export class ApprovalBroker {
    * was taken as the answer (then it is not a turn).
    */
   async answerInThread(msg: InboundMessage): Promise<boolean> {
+    // A platform's redelivery of a message already taken as an answer (Slack retries, Feishu
+    // resends) is that answer again: swallowed, so it cannot answer the next question too.
+    const key = `${msg.channelId}:${msg.conversation}:${msg.messageId}`;
+    if (this.answers.has(key)) return true;
     for (const p of this.pending.values()) {
       const a = p.ctx.address;
       if (!p.current.fromText || a.channelId !== msg.channelId || a.conversation !== msg.conversation) continue;
@@ -154,6 +167,8 @@ export class ApprovalBroker {
       const by = msg.sender.name !== undefined ? { id: msg.sender.id, name: msg.sender.name } : { id: msg.sender.id };
       // An answer is text: attachments are named, not downloaded (that would hold the platform's acknowledgement).
       const text = labelAttachmentSlots(msg.text, msg.attachments).trim();
+      this.answers.add(key);
+      if (this.answers.size > ANSWER_KEYS_KEPT) this.answers.delete(this.answers.values().next().value as string);
       await this.choose(
         p,
         { key: 'text', label: text, done: `Answered “${text.length > 60 ? `${text.slice(0, 59)}…` : text}”`, reply: p.current.fromText(text) },
@@ -272,14 +287,17 @@ export class ApprovalBroker {
 
   private async post(p: Pending): Promise<void> {
     const adapter = this.deps.channels.get(p.ctx.address.channelId);
-    const hint = p.current.fromText ? 'Reply in this thread to answer.' : null;
+    const hint = replyHint(p.current);
+    const shown = p.current;
     try {
       if (adapter?.prompts) {
         const res = await adapter.prompts.post(p.ctx.address, this.view(p, hint));
         if (res.status === 'sent') {
           p.record.prompt = { channelId: p.ctx.address.channelId, ref: res.ref };
-          // A settle that raced the post (timeout 0, abort) updates the message it now knows.
+          // A settle that raced the post (timeout 0, abort) updates the message it now knows; so
+          // does an answer that came before the post resolved (the next question is shown).
           if (p.settledText !== null) await adapter.prompts.update(p.ctx.address, res.ref, this.view(p, p.settledText));
+          else if (p.current !== shown) await adapter.prompts.update(p.ctx.address, res.ref, this.view(p, replyHint(p.current)));
         } else this.deps.logger.warn({ approval: p.record.id, err: res.error }, 'approval prompt could not be posted');
       } else if (adapter) {
         const text = `**${p.current.title}**\n${p.current.body}\n\n_This channel cannot show buttons: an operator can answer with \`switchboard approvals approve ${p.record.id}\` or \`decline ${p.record.id}\`._`;
@@ -305,8 +323,7 @@ export class ApprovalBroker {
       if (q.index < q.list.length) {
         p.current = this.questionAsked(q);
         const adapter = this.deps.channels.get(p.ctx.address.channelId);
-        if (p.record.prompt && adapter?.prompts)
-          await adapter.prompts.update(p.ctx.address, p.record.prompt.ref, this.view(p, p.current.fromText ? 'Reply in this thread to answer.' : null));
+        if (p.record.prompt && adapter?.prompts) await adapter.prompts.update(p.ctx.address, p.record.prompt.ref, this.view(p, replyHint(p.current)));
         return `${choice.done}; next question.`;
       }
       choice = { ...choice, reply: { status: 'result', result: { answers: q.answers } } as ServerRequestReply };
