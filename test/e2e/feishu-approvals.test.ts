@@ -85,6 +85,7 @@ for (const mode of ['websocket', 'webhook'] as const) {
       const s = await startFeishuTestService(env, fake, { mode, codex: APPROVALS });
       running.push(s);
       const ada = newOpenId();
+      fake.setUser(ada, 'Ada Lovelace');
       const chatId = newChatId();
       const event = fake.messageReceive({ chatId, chatType: 'group', senderOpenId: ada, text: `please touch feishu-${mode}.txt` });
       const messageId = event.event.message.message_id as string;
@@ -114,19 +115,21 @@ for (const mode of ['websocket', 'webhook'] as const) {
       await stat(path.join(env.workDir, `feishu-${mode}.txt`));
       const decided = s.service.store.listApprovals().filter((a) => a.state === 'decided');
       expect(decided).toHaveLength(1);
-      expect(decided[0]).toMatchObject({ decision: 'accept', decidedBy: { id: ada } });
+      expect(decided[0]).toMatchObject({ decision: 'accept', decidedBy: { id: ada, name: 'Ada Lovelace' } });
+      // The agent was told who asked by name (contact API), not by open_id.
+      expect(env.model.requests[0]?.lastUserText).toMatch(/^\[Ada Lovelace via /);
 
       // The card was patched in place: no buttons, who decided.
       await waitFor(() => buttons(prompt.message_id).length === 0, 15_000, 'the card patched');
       const patches = fake.callsTo('im.message.patch').filter((c) => c.params.message_id === prompt.message_id);
       expect(patches.length).toBeGreaterThan(0);
       expect(buttons(prompt.message_id)).toEqual([]);
-      expect(cardOf(prompt.message_id).text).toContain(`Approved by ${ada}`);
+      expect(cardOf(prompt.message_id).text).toContain('Approved by Ada Lovelace');
       expect(s.service.status().approvals).toHaveLength(0);
 
       // A press after the decision is told who decided.
       const stale = await press(ada);
-      expect(stale.toast?.content).toContain(`Approved by ${ada}`);
+      expect(stale.toast?.content).toContain('Approved by Ada Lovelace');
     });
   });
 }

@@ -8,7 +8,8 @@
  *   secret, an unreachable platform or an unusable listen address makes start() throw an Error
  *   naming the channel, so the service fails at startup instead of running deaf.
  * - Inbound: `im.message.receive_v1` → InboundMessage (./inbound); the verification token is checked
- *   here (the SDK does not); re-delivered event ids are dropped. Images/files become the message's
+ *   here (the SDK does not); re-delivered event ids are dropped. Senders (and card pressers) get
+ *   their display name from the contact API, cached, within 1 s or not at all (./api/users.ts). Images/files become the message's
  *   `attachments`: the event is acknowledged as soon as the message is persisted, and the dispatcher
  *   then calls fetchAttachment(), which downloads into
  *   `<stateDir>/feishu/<channel id>/files/<message_id>/` (size- and time-limited, `files.maxBytes`,
@@ -48,6 +49,7 @@ import { attachmentLabel } from '../attachments.js';
 import type { CallContext } from './api/call.js';
 import { createFeishuClient } from './api/client.js';
 import { fetchBotIdentity, type FeishuBotIdentity } from './api/identity.js';
+import { FeishuUserNames } from './api/users.js';
 import { createLarkLogger, SDK_LOGGER_LEVEL } from './api/logger.js';
 import { downloadResource } from './api/resources.js';
 import { RecentIds } from './inbound/dedup.js';
@@ -96,6 +98,8 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
   const progress = new FeishuProgress({ client, ctx, logger, reactions: config.progress });
   const live = new FeishuLive({ client, ctx, logger });
   const prompts = new FeishuPrompts({ client, ctx, logger });
+  const userNames = new FeishuUserNames({ client, ctx, clock });
+  const names = (openId: string): Promise<string | undefined> => userNames.name(openId);
   const filesDir = path.join(deps.stateDir, 'feishu', config.id, 'files');
   const seen = new RecentIds();
 
@@ -151,11 +155,12 @@ export function createFeishuChannel(config: FeishuChannelConfig, deps: FeishuCha
       ...(config.verificationToken !== undefined ? { verificationToken: config.verificationToken } : {}),
       botOpenId: id.openId,
       seen,
+      names,
       clock,
       logger,
       deliver,
     });
-    const cardAction = createCardActionHandler({ channelId: config.id, appId: config.appId, handler: () => onAction, clock, logger });
+    const cardAction = createCardActionHandler({ channelId: config.id, appId: config.appId, handler: () => onAction, names, clock, logger });
     const dispatcher = new lark.EventDispatcher({
       ...(config.verificationToken !== undefined ? { verificationToken: config.verificationToken } : {}),
       ...(config.encryptKey !== undefined ? { encryptKey: config.encryptKey } : {}),

@@ -24,6 +24,8 @@ export interface OpenApiState {
   tokens: TokenIssuer;
   /** CardKit card entities (./cardkit.ts); a reply may carry one. */
   cards: CardStore;
+  /** open_id → name, for contact.user.get. */
+  users: Map<string, string>;
 }
 
 export interface ApiRequest {
@@ -121,6 +123,14 @@ export const OPEN_API: Partial<Record<RouteName, Handler>> = {
       bot: { activate_status: 2, app_name: s.botName, avatar_url: '', ip_white_list: [], open_id: s.botOpenId },
     },
   }),
+
+  // Feishu answers a user outside the app's contact range with 41050 "no user authority error".
+  'contact.user.get': (req, s) => {
+    if (req.query.user_id_type !== 'open_id') return fail(99992402, 'field validation failed: user_id_type');
+    const name = s.users.get(req.params.user_id ?? '');
+    if (name === undefined) return fail(41050, 'no user authority error');
+    return ok({ user: { open_id: req.params.user_id, name, en_name: name } });
+  },
 
   'im.message.create': (req, s) => {
     const idType = req.query.receive_id_type;

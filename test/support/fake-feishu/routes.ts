@@ -15,6 +15,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { name: 'auth.tenantAccessToken', method: 'POST', template: '/open-apis/auth/v3/tenant_access_token/internal' },
   { name: 'auth.appAccessToken', method: 'POST', template: '/open-apis/auth/v3/app_access_token/internal' },
   { name: 'bot.info', method: 'GET', template: '/open-apis/bot/v3/info' },
+  { name: 'contact.user.get', method: 'GET', template: '/open-apis/contact/v3/users/:user_id' },
   { name: 'im.message.create', method: 'POST', template: '/open-apis/im/v1/messages' },
   { name: 'im.message.reply', method: 'POST', template: '/open-apis/im/v1/messages/:message_id/reply' },
   { name: 'im.message.update', method: 'PUT', template: '/open-apis/im/v1/messages/:message_id' },

@@ -61,6 +61,8 @@ export interface FakeFeishu {
   clearCalls(): void;
   /** The next call(s) to `route` answer with this failure instead (checked before the token). */
   failNext(route: RouteName, failure?: InjectedFailure): void;
+  /** Makes `GET /open-apis/contact/v3/users/<openId>` answer this name. */
+  setUser(openId: string, name: string): void;
 
   // Tokens
   /** Tenant tokens issued so far, oldest first. */
@@ -238,7 +240,8 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
   const cards = new CardStore();
   const holds = new Map<string, HoldState>();
   const holdKey = (messageId: string, fileKey: string): string => `${messageId}\u0000${fileKey}`;
-  const state: OpenApiState = { appId, appSecret, botOpenId, botName, tenantKey, store, tokens, cards };
+  const users = new Map(Object.entries(opts.users ?? {}));
+  const state: OpenApiState = { appId, appSecret, botOpenId, botName, tenantKey, store, tokens, cards, users };
   const eventContext: EventContext = { appId, tenantKey, token: verificationToken, botOpenId, botName };
 
   let port = 0;
@@ -352,6 +355,7 @@ export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<Fak
     waitForCall: (pattern, predicate, timeoutMs) => log.waitForCall(pattern, predicate, timeoutMs),
     clearCalls: () => log.clear(),
     failNext: (route, failure) => failures.add(route, failure),
+    setUser: (openId, name) => void users.set(openId, name),
 
     issuedTokens: tokens.issued,
     revokeTokens: () => tokens.revokeAll(),

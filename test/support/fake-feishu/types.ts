@@ -13,6 +13,8 @@ export interface FakeFeishuOptions {
   botOpenId?: string;
   /** The bot's name, from /open-apis/bot/v3/info and in mentions (default 'Switchboard'). */
   botName?: string;
+  /** open_id → display name, served by `GET /open-apis/contact/v3/users/:user_id` (others: 41050). */
+  users?: Record<string, string>;
   /** Tenant key in event headers and sender objects (default 'fake_tenant_key'). */
   tenantKey?: string;
   /** Verification token put into built event headers (default 'fake-verification-token'). */
@@ -40,6 +42,7 @@ export type RouteName =
   | 'auth.tenantAccessToken'
   | 'auth.appAccessToken'
   | 'bot.info'
+  | 'contact.user.get'
   | 'im.message.create'
   | 'im.message.reply'
   | 'im.message.update'

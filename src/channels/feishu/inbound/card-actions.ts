@@ -48,6 +48,8 @@ export interface CardActionOptions {
   appId: string;
   /** The service's handler, while the channel is started. */
   handler: () => ActionHandler | undefined;
+  /** The presser's display name by open_id (../api/users.ts); absent or undefined: the open_id only. */
+  names?: (openId: string) => Promise<string | undefined>;
   clock: Clock;
   logger: Logger;
   /** Default {@link CARD_ACTION_ANSWER_MS}. */
@@ -92,10 +94,13 @@ export function createCardActionHandler(opts: CardActionOptions): (data: unknown
       timer = opts.clock.setTimeout(() => resolve(undefined), answerMs);
     });
     try {
-      const result = await Promise.race([
-        handler({ channelId: opts.channelId, actionId, user: { id: userId }, conversation: data.context?.open_chat_id ?? '' }),
-        late,
-      ]);
+      // The name lookup runs inside the answer window too (the callback has about 3 s in all).
+      const pressed = async (): Promise<ActionResult> => {
+        const name = await opts.names?.(userId);
+        const user = name !== undefined ? { id: userId, name } : { id: userId };
+        return handler({ channelId: opts.channelId, actionId, user, conversation: data.context?.open_chat_id ?? '' });
+      };
+      const result = await Promise.race([pressed(), late]);
       if (result === undefined) {
         logger.warn({ ...where, actionId, answerMs }, 'feishu card action still being handled; answered before Feishu gives up');
         return { toast: { type: 'info', content: 'Working on it…' } };

@@ -41,6 +41,8 @@ export interface ReceiveHandlerOptions {
   verificationToken?: string;
   botOpenId: string;
   seen: RecentIds;
+  /** The sender's display name by open_id (../api/users.ts); absent or undefined: the open_id only. */
+  names?: (openId: string) => Promise<string | undefined>;
   clock: Clock;
   logger: Logger;
   /** Hands a normalised message to the service (resolves after it was queued or refused). */
@@ -112,7 +114,8 @@ export function createReceiveHandler(opts: ReceiveHandlerOptions): (data: unknow
           return 'skipped';
         }
         logger.debug({ ...where, text: res.message.text }, 'feishu message received');
-        await opts.deliver(res.message);
+        const name = await opts.names?.(res.message.sender.id);
+        await opts.deliver(name !== undefined ? { ...res.message, sender: { ...res.message.sender, name } } : res.message);
         return 'delivered';
       });
     } catch (err) {
