@@ -181,8 +181,13 @@ export interface CommandExecutionItem {
 /** One file of a `fileChange` item (`FileUpdateChange`; `kind.type` is add, delete or update). */
 export interface FileUpdateChange {
   path: string;
-  kind: { type: 'add' | 'delete' | 'update' };
-  /** The change as a unified diff. */
+  /** `update` with `move_path` (snake case on the wire): the file is also renamed to it. */
+  kind: { type: 'add' | 'delete' } | { type: 'update'; move_path?: string | null };
+  /**
+   * The change. Observed with codex 0.171: for `add` the new file's content, for `delete` the
+   * removed file's content, for `update` unified-diff hunks (`@@ -1,3 +1,4 @@`, then lines
+   * starting ` `, `-` or `+`; no `---`/`+++` header).
+   */
   diff: string;
 }
 

@@ -41,9 +41,29 @@ export interface FileChangeApprovalParams extends TurnBound {
   startedAtMs: number;
 }
 
-/** The permissions a `item/permissions/requestApproval` asks for (codex `RequestPermissionProfile`). */
+/**
+ * Where a file-system rule applies (codex `FileSystemPath`): a path, a glob, or a special place
+ * (`{kind: 'root' | 'minimal' | 'project_roots' | 'tmpdir' | 'slash_tmp' | 'unknown', …}`).
+ */
+export type FileSystemPath =
+  | { type: 'path'; path: string }
+  | { type: 'glob_pattern'; pattern: string }
+  | { type: 'special'; value: { kind: string; path?: string; subpath?: string | null } };
+
+/** One file-system rule of a permission profile (codex `FileSystemSandboxEntry`). */
+export interface FileSystemEntry {
+  path: FileSystemPath;
+  access: 'read' | 'write' | 'deny';
+}
+
+/**
+ * The permissions a `item/permissions/requestApproval` asks for (codex `RequestPermissionProfile`).
+ * Codex 0.171 sends a path both in the legacy `read`/`write` lists and as an `entries` rule
+ * (observed: `request_permissions {file_system:{write:[P]}}` → `write: [P]` and
+ * `entries: [{path:{type:'path', path:P}, access:'write'}]`).
+ */
 export interface PermissionProfile {
-  fileSystem?: { read?: string[] | null; write?: string[] | null; entries?: unknown[] | null } | null;
+  fileSystem?: { read?: string[] | null; write?: string[] | null; entries?: FileSystemEntry[] | null } | null;
   network?: { enabled?: boolean | null } | null;
 }
 
@@ -79,7 +99,26 @@ export interface UserInputParams extends TurnBound {
   isBlocking: boolean;
 }
 
-/** `mcpServer/elicitation/request` params (form mode: a JSON schema; url mode: a URL to visit). */
+/**
+ * `_meta` of the elicitation codex itself sends to approve an MCP tool call (observed with codex
+ * 0.171 when the server's tools are not pre-approved: `message` "Allow the <server> MCP server to
+ * run tool "<tool>"?", an empty form, and this). Accepting with `_meta: {persist: 'session'}`
+ * approves the tool for the rest of the session (measured: the second call is not asked).
+ */
+export interface CodexToolApprovalMeta {
+  codex_approval_kind: 'mcp_tool_call';
+  /** How long an approval may be kept: `session`, `always`. */
+  persist?: string[];
+  tool_name?: string;
+  tool_description?: string | null;
+  tool_params?: unknown;
+}
+
+/**
+ * `mcpServer/elicitation/request` params (form mode: a JSON schema; url mode: a URL to visit).
+ * An MCP server's own `elicitation/create` arrives with `_meta` null; codex's approval of an MCP
+ * tool call carries a {@link CodexToolApprovalMeta}.
+ */
 export interface ElicitationParams {
   threadId: string;
   turnId?: string | null;
@@ -89,6 +128,7 @@ export interface ElicitationParams {
   /** Form modes: a flat JSON schema `{type:'object', properties, required?}`. */
   requestedSchema?: unknown;
   url?: string;
+  _meta?: CodexToolApprovalMeta | Record<string, unknown> | null;
 }
 
 /** What each request is answered with (codex `*Response.json`). */
@@ -110,7 +150,8 @@ export interface ServerRequestResults {
   'item/permissions/requestApproval': { permissions: PermissionProfile; scope: 'turn' | 'session' };
   /** Question id → the chosen option labels or free text. */
   'item/tool/requestUserInput': { answers: Record<string, { answers: string[] }> };
-  'mcpServer/elicitation/request': { action: 'accept' | 'decline' | 'cancel'; content: unknown };
+  /** `content`: the form's values when accepted, else null; `_meta`: e.g. `{persist: 'session'}` for a tool-call approval. */
+  'mcpServer/elicitation/request': { action: 'accept' | 'decline' | 'cancel'; content: unknown; _meta?: Record<string, unknown> };
 }
 
 export type ServerRequestMethod = keyof ServerRequestParams;

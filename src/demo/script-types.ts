@@ -19,6 +19,13 @@ export type ScriptStep =
    * `<tool>`), sent as the item's `namespace` field.
    */
   | { kind: 'functionCall'; name: string; arguments: object; callId?: string; namespace?: string; delayMs?: number }
+  /**
+   * A call of a freeform (Responses-API `custom`) tool: `input` is sent verbatim as the item's
+   * `input` (`output_item.done` `{type:'custom_tool_call', call_id, name, input}`). Codex offers
+   * `apply_patch` this way to models whose catalog entry says `apply_patch_tool_type = "freeform"`;
+   * its output comes back as `custom_tool_call_output` (see {@link FunctionOutput}).
+   */
+  | { kind: 'customToolCall'; name: string; input: string; callId?: string; delayMs?: number }
   /** Plain HTTP error with a JSON body (default `{"error":{"message":"scripted HTTP <status>"}}`). */
   | { kind: 'httpError'; status: number; body?: unknown }
   /** Never answers (no headers) until the client aborts or the server is closed. */
@@ -37,7 +44,7 @@ export interface InputMessage {
   text: string;
 }
 
-/** A `function_call_output` item of the request input; `output` flattened to a string. */
+/** A `function_call_output` (or `custom_tool_call_output`) item of the request input; `output` flattened to a string. */
 export interface FunctionOutput {
   callId: string;
   output: string;

@@ -5,7 +5,8 @@
  *
  * Routes:
  * - `POST /v1/responses` (JSON body `{model, stream, input:[...], tools, ...}`) → `text/event-stream`
- *   produced from the script's {@link ScriptStep}.
+ *   produced from the script's {@link ScriptStep} (a reply, a function call, or a freeform
+ *   `custom_tool_call` such as codex's `apply_patch`).
  * - Anything else → 404 `{"error":{"message":...}}`. A body that is not a JSON object → 400.
  *   A script that throws → 400 naming the request (a 5xx would make codex retry the same request and
  *   report "high demand"; a 4xx fails the turn at once, with this text), also kept in `scriptErrors`.
@@ -256,6 +257,12 @@ export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promi
       sse(res, 'response.output_item.done', {
         output_index: 0,
         item: { type: 'message', role: 'assistant', id: itemId, content: [{ type: 'output_text', text: step.text }] },
+      });
+    } else if (step.kind === 'customToolCall') {
+      outputText = step.input;
+      sse(res, 'response.output_item.done', {
+        output_index: 0,
+        item: { type: 'custom_tool_call', id: `ctc_scripted_${n}`, call_id: step.callId ?? `call_scripted_${n}`, name: step.name, input: step.input },
       });
     } else {
       const args = JSON.stringify(step.arguments);

@@ -1,5 +1,6 @@
 /**
- * `src/codex/protocol.ts` against the JSON Schema the installed codex binary prints
+ * `src/codex/protocol.ts` (and the server requests of `src/codex/server-requests.ts`, with the
+ * answers we send them) against the JSON Schema the installed codex binary prints
  * (`codex app-server generate-json-schema --experimental`). A codex upgrade that renames a
  * method, drops or renames a field we use, makes a new params field required, or changes an
  * enum we mirror fails here with the method/field named.
@@ -46,8 +47,10 @@ import {
   SERVER_REQUEST_METHODS,
   type CommandApprovalParams,
   type FileChangeApprovalParams,
+  type FileSystemEntry,
   type PermissionsApprovalParams,
   type ServerRequestMethod,
+  type ServerRequestResults,
   type UserInputOption,
   type UserInputParams,
   type UserInputQuestion,
@@ -152,7 +155,13 @@ const TYPED_ITEMS: Array<[ThreadItem['type'], FieldCheck['fields']]> = [
   ['reasoning', REASONING],
 ];
 
-type Source = { params: ClientMethod } | { result: ClientMethod } | { notification: keyof ServerNotifications } | { serverRequest: ServerRequestMethod };
+type Source =
+  | { params: ClientMethod }
+  | { result: ClientMethod }
+  | { notification: keyof ServerNotifications }
+  | { serverRequest: ServerRequestMethod }
+  /** The result we answer a server request with. */
+  | { serverReply: ServerRequestMethod };
 
 interface FieldCheck {
   /** Test name, e.g. `turn/completed params .turn`. */
@@ -165,7 +174,7 @@ interface FieldCheck {
 
 function row(source: Source, path: string, fields: FieldCheck['fields']): FieldCheck {
   const [kind, name] = Object.entries(source)[0] as [string, string];
-  const label = `${name} ${kind === 'notification' || kind === 'serverRequest' ? 'params' : kind}${path ? ` .${path}` : ''}`;
+  const label = `${name} ${kind === 'notification' || kind === 'serverRequest' ? 'params' : kind === 'serverReply' ? 'reply' : kind}${path ? ` .${path}` : ''}`;
   return { label, source, path, fields };
 }
 
@@ -174,8 +183,19 @@ function check<T>(source: Source, path: string, fields: Presence<T>): FieldCheck
   return row(source, path, fields as FieldCheck['fields']);
 }
 
+/** Top-level result fields of the answers we send to server requests, per method. */
+const REPLY_SENT: { [M in ServerRequestMethod]: Presence<ServerRequestResults[M]> } = {
+  'item/commandExecution/requestApproval': { decision: 'required' },
+  'item/fileChange/requestApproval': { decision: 'required' },
+  'item/permissions/requestApproval': { permissions: 'required', scope: 'required' },
+  'item/tool/requestUserInput': { answers: 'required' },
+  'mcpServer/elicitation/request': { action: 'required', content: 'nullable', _meta: 'optional' },
+};
+
 const SENT: FieldCheck[] = [
   ...(Object.keys(PARAMS_SENT) as ClientMethod[]).map((m) => row({ params: m }, '', PARAMS_SENT[m])),
+  ...(Object.keys(REPLY_SENT) as ServerRequestMethod[]).map((m) => row({ serverReply: m }, '', REPLY_SENT[m])),
+  check<FileSystemEntry>({ serverReply: 'item/permissions/requestApproval' }, 'permissions.fileSystem.entries[]', { path: 'required', access: 'required' }),
   check<InitializeParams['clientInfo']>({ params: 'initialize' }, 'clientInfo', { name: 'required', version: 'required', title: 'optional' }),
   check<NonNullable<InitializeParams['capabilities']>>({ params: 'initialize' }, 'capabilities', { experimentalApi: 'required' }),
   check<TextUserInput>({ params: 'turn/start' }, 'input[].<text>', { type: 'required', text: 'required', text_elements: 'required' }),
@@ -219,6 +239,11 @@ const READ: FieldCheck[] = [
     reason: 'optional',
     grantRoot: 'optional',
     startedAtMs: 'required',
+  }),
+  check<FileSystemEntry>({ serverRequest: 'item/permissions/requestApproval' }, 'permissions.fileSystem.entries[]', { path: 'required', access: 'required' }),
+  check<Extract<FileUpdateChange['kind'], { type: 'update' }>>({ notification: 'item/completed' }, 'item.<fileChange>.changes[].kind.<update>', {
+    type: 'required',
+    move_path: 'optional',
   }),
   check<PermissionsApprovalParams>({ serverRequest: 'item/permissions/requestApproval' }, '', {
     threadId: 'required',
@@ -278,6 +303,7 @@ describe('codex app-server protocol schema vs src/codex/protocol.ts', () => {
     if ('params' in source) return schema.params('ClientRequest.json', source.params);
     if ('result' in source) return schema.result(source.result);
     if ('serverRequest' in source) return schema.params('ServerRequest.json', source.serverRequest);
+    if ('serverReply' in source) return schema.serverRequestResult(source.serverReply);
     return schema.params('ServerNotification.json', source.notification);
   }
 

@@ -134,6 +134,31 @@ describe('scripted model over HTTP', () => {
     expect(model.requests[1]!.allText).toContain('result-42');
   });
 
+  it('emits freeform (custom) tool calls, whose custom_tool_call_output the script then sees', async () => {
+    const patch = '*** Begin Patch\n*** Add File: a.txt\n+a\n*** End Patch\n';
+    model = await startScriptedModel({
+      script: (req) =>
+        req.hasFunctionOutput('call_p')
+          ? { kind: 'reply', text: `got ${req.functionOutput('call_p')}` }
+          : { kind: 'customToolCall', name: 'apply_patch', input: patch, callId: 'call_p' },
+    });
+    const first = parseSse(await (await postResponses(model, { input: [userMessage('go')] })).text());
+    expect(first.map((e) => e.event)).toEqual(['response.created', 'response.output_item.done', 'response.completed']);
+    expect(first[1]!.data.item).toMatchObject({ type: 'custom_tool_call', call_id: 'call_p', name: 'apply_patch', input: patch });
+    const second = parseSse(
+      await (
+        await postResponses(model, {
+          input: [
+            userMessage('go'),
+            { type: 'custom_tool_call', call_id: 'call_p', name: 'apply_patch', input: patch },
+            { type: 'custom_tool_call_output', call_id: 'call_p', output: 'Success.' },
+          ],
+        })
+      ).text(),
+    );
+    expect(second[3]!.data.item).toMatchObject({ content: [{ type: 'output_text', text: 'got Success.' }] });
+  });
+
   it('404s unknown routes and 400s malformed bodies without recording them', async () => {
     model = await startScriptedModel();
     const get = await fetch(`${model.url}/models`);

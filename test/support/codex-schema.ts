@@ -249,11 +249,20 @@ export class CodexSchema {
    * by convention `<X>Params` answers with `<X>Response`, emitted as `v2/`, `v1/` or top-level file.
    */
   result(method: string): SchemaNode {
-    const paramsRef = this.params('ClientRequest.json', method).schema;
+    return this.responseOf('ClientRequest.json', method);
+  }
+
+  /** The result schema of a server request (what the client answers), by the same convention as {@link result}. */
+  serverRequestResult(method: string): SchemaNode {
+    return this.responseOf('ServerRequest.json', method);
+  }
+
+  private responseOf(unionFile: string, method: string): SchemaNode {
+    const paramsRef = this.params(unionFile, method).schema;
     const ref = typeof paramsRef === 'object' ? paramsRef.$ref : undefined;
     const paramsName = ref?.split('/').pop();
     if (!paramsName?.endsWith('Params')) {
-      throw new Error(`ClientRequest.json ${method}: params is not a $ref to a *Params type (${JSON.stringify(paramsRef)})`);
+      throw new Error(`${unionFile} ${method}: params is not a $ref to a *Params type (${JSON.stringify(paramsRef)})`);
     }
     const responseName = `${paramsName.slice(0, -'Params'.length)}Response`;
     for (const rel of [`v2/${responseName}.json`, `v1/${responseName}.json`, `${responseName}.json`]) {

@@ -9,11 +9,20 @@
  * - permissions: grant the requested profile for the turn or the session, or grant nothing;
  * - `request_user_input`: one question at a time, its options as buttons, free text by a reply;
  * - MCP elicitation: accept / decline / cancel; a form of one field takes a reply (string) or
- *   buttons (enum, boolean); other forms cannot be filled in chat and offer decline / cancel.
+ *   buttons (enum — plain `enum` or titled `oneOf` options — and boolean); other forms cannot be
+ *   filled in chat and offer decline / cancel. Codex's own approval of an MCP tool call (an
+ *   elicitation whose `_meta.codex_approval_kind` is `mcp_tool_call`, empty form) is shown as an
+ *   approval: Approve (`accept`), Approve for this session (`accept` with `_meta.persist =
+ *   'session'`, where `_meta.persist` offers it), Decline, Cancel.
+ *
+ * File changes: codex announces them on the `fileChange` item, one entry per file, whose `diff`
+ * is the new content (add), the old content (delete) or unified-diff hunks (update), as observed
+ * with codex 0.171 (see src/codex/protocol.ts `FileUpdateChange`); the prompt shows each file with
+ * its added/removed line counts. Driven for real by test/integration/approvals-kinds-web.test.ts.
  */
 import type { ApprovalKind } from '../../state/types.js';
-import type { ServerRequest, ServerRequestReply, UserInputQuestion } from '../../codex/server-requests.js';
-import type { ThreadItem } from '../../codex/protocol.js';
+import type { FileSystemEntry, PermissionProfile, ServerRequest, ServerRequestReply, UserInputQuestion } from '../../codex/server-requests.js';
+import type { FileUpdateChange, ThreadItem } from '../../codex/protocol.js';
 
 /** One answer a person can give. */
 export interface Choice {
@@ -67,6 +76,55 @@ function withReason(lines: string[], reason: string | null | undefined): string[
   return reason ? [...lines, `**Why:** ${reason}`] : lines;
 }
 
+const countLines = (text: string): number => (text === '' ? 0 : text.replace(/\n$/, '').split('\n').length);
+
+/** Lines added and removed by one file change (see the module header for what `diff` holds). */
+export function changeCounts(change: FileUpdateChange): { added: number; removed: number } {
+  if (change.kind.type === 'add') return { added: countLines(change.diff), removed: 0 };
+  if (change.kind.type === 'delete') return { added: 0, removed: countLines(change.diff) };
+  let added = 0;
+  let removed = 0;
+  for (const line of change.diff.split('\n')) {
+    if (line.startsWith('+')) added++;
+    else if (line.startsWith('-')) removed++;
+  }
+  return { added, removed };
+}
+
+function describeChange(change: FileUpdateChange): string {
+  const { added, removed } = changeCounts(change);
+  const moved = change.kind.type === 'update' && change.kind.move_path ? ` → \`${change.kind.move_path}\`` : '';
+  const what = change.kind.type === 'add' ? 'new file' : change.kind.type === 'delete' ? 'deleted' : 'changed';
+  return `- \`${change.path}\`${moved} (${what}, +${added} −${removed})`;
+}
+
+function describeEntry(e: FileSystemEntry): string {
+  const where =
+    e.path.type === 'path'
+      ? `\`${e.path.path}\``
+      : e.path.type === 'glob_pattern'
+        ? `\`${e.path.pattern}\``
+        : `${e.path.value.kind}${e.path.value.subpath ? ` \`${e.path.value.subpath}\`` : ''}`;
+  return `${e.access === 'deny' ? 'no access to' : e.access}: ${where}`;
+}
+
+/** One line per permission asked; a path codex lists both as a rule and in `read`/`write` is named once. */
+function describePermissions(permissions: PermissionProfile): string[] {
+  const fs = permissions.fileSystem;
+  const grants: string[] = [];
+  const entries = fs?.entries ?? [];
+  const asRule = new Set(entries.flatMap((e) => (e.path.type === 'path' ? [`${e.access} ${e.path.path}`] : [])));
+  const legacy = (access: 'read' | 'write', paths: string[] | null | undefined): void => {
+    const rest = (paths ?? []).filter((x) => !asRule.has(`${access} ${x}`));
+    if (rest.length > 0) grants.push(`${access}: ${rest.map((x) => `\`${x}\``).join(', ')}`);
+  };
+  legacy('read', fs?.read);
+  legacy('write', fs?.write);
+  for (const e of entries) grants.push(describeEntry(e));
+  if (permissions.network?.enabled) grants.push('network access');
+  return grants;
+}
+
 /** Describes `request`; `item` is the item codex announced for it (file changes carry their diffs there). */
 export function describeRequest(request: ServerRequest, item: ThreadItem | null): Asked {
   switch (request.method) {
@@ -87,12 +145,7 @@ export function describeRequest(request: ServerRequest, item: ThreadItem | null)
     case 'item/fileChange/requestApproval': {
       const p = request.params;
       const changes = item?.type === 'fileChange' ? item.changes : [];
-      const files = changes.map((c) => {
-        const diff = c.diff;
-        const added = diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++')).length;
-        const removed = diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---')).length;
-        return `- \`${c.path}\` (${c.kind.type}${diff ? `, +${added} −${removed}` : ''})`;
-      });
+      const files = changes.map(describeChange);
       const choices = decisionChoices(true);
       const lines = files.length > 0 ? files.slice(0, 20) : ['(the files were not announced)'];
       if (files.length > 20) lines.push(`- … and ${files.length - 20} more`);
@@ -109,12 +162,7 @@ export function describeRequest(request: ServerRequest, item: ThreadItem | null)
     }
     case 'item/permissions/requestApproval': {
       const p = request.params;
-      const grants: string[] = [];
-      const fs = p.permissions.fileSystem;
-      if (fs?.read?.length) grants.push(`- read: ${fs.read.map((x) => `\`${x}\``).join(', ')}`);
-      if (fs?.write?.length) grants.push(`- write: ${fs.write.map((x) => `\`${x}\``).join(', ')}`);
-      if (fs?.entries?.length) grants.push(`- ${fs.entries.length} file-system rule(s)`);
-      if (p.permissions.network?.enabled) grants.push('- network access');
+      const grants = describePermissions(p.permissions);
       const grant = (scope: 'turn' | 'session'): ServerRequestReply =>
         ({ status: 'result', result: { permissions: p.permissions, scope } }) as ServerRequestReply;
       const none: ServerRequestReply = { status: 'result', result: { permissions: {}, scope: 'turn' } } as ServerRequestReply;
@@ -126,8 +174,8 @@ export function describeRequest(request: ServerRequest, item: ThreadItem | null)
       return {
         kind: 'permissions',
         title: '🔐 Approval needed: more permissions',
-        body: withReason([(grants.length ? grants : ['- (no details)']).join('\n'), `**In:** \`${p.cwd}\``], p.reason).join('\n\n'),
-        summary: `grant ${grants.length ? grants.map((g) => g.slice(2)).join('; ') : 'permissions'}`,
+        body: withReason([(grants.length ? grants : ['(no details)']).map((g) => `- ${g}`).join('\n'), `**In:** \`${p.cwd}\``], p.reason).join('\n\n'),
+        summary: `grant ${grants.length ? clip(grants.join('; '), 160) : 'permissions'}`,
         choices,
         fromText: null,
         onTimeout: () => choices[2] as Choice,
@@ -166,15 +214,61 @@ export function describeQuestion(q: UserInputQuestion, index: number, total: num
 
 interface FieldSchema {
   type?: string;
-  enum?: unknown[];
   title?: string;
+  /** Untitled single select (and the legacy titled one, with `enumNames`). */
+  enum?: unknown[];
+  enumNames?: string[];
+  /** Titled single select. */
+  oneOf?: { const?: unknown; title?: string }[];
 }
 
-function describeElicitation(p: Extract<ServerRequest, { method: 'mcpServer/elicitation/request' }>['params']): Asked {
-  const result = (action: 'accept' | 'decline' | 'cancel', content: unknown = null): ServerRequestReply =>
-    ({ status: 'result', result: { action, content } }) as ServerRequestReply;
+type ElicitationRequestParams = Extract<ServerRequest, { method: 'mcpServer/elicitation/request' }>['params'];
+
+/** The options of a single-select field: value sent, label shown; null when the field is not one. */
+function enumOptions(f: FieldSchema): { value: string; label: string }[] | null {
+  if (Array.isArray(f.enum)) return f.enum.map((v, i) => ({ value: String(v), label: f.enumNames?.[i] ?? String(v) }));
+  if (Array.isArray(f.oneOf) && f.oneOf.every((o) => o.const !== undefined))
+    return f.oneOf.map((o) => ({ value: String(o.const), label: o.title ?? String(o.const) }));
+  return null;
+}
+
+/** Codex's own elicitation asking to approve an MCP tool call (see src/codex/server-requests.ts `CodexToolApprovalMeta`). */
+function toolApprovalMeta(p: ElicitationRequestParams): { tool: string | null; persist: string[] } | null {
+  const meta = p._meta;
+  if (meta?.codex_approval_kind !== 'mcp_tool_call') return null;
+  const tool = typeof meta.tool_name === 'string' ? meta.tool_name : null;
+  const persist = Array.isArray(meta.persist) ? meta.persist.filter((x): x is string => typeof x === 'string') : [];
+  return { tool, persist };
+}
+
+type ElicitationResult = Extract<ServerRequestReply<'mcpServer/elicitation/request'>, { status: 'result' }>['result'];
+
+function describeElicitation(p: ElicitationRequestParams): Asked {
+  const result = (action: ElicitationResult['action'], content: unknown = null, meta?: Record<string, unknown>): ServerRequestReply =>
+    ({ status: 'result', result: { action, content, ...(meta ? { _meta: meta } : {}) } }) as ServerRequestReply;
   const decline: Choice = { key: 'decline', label: 'Decline', style: 'danger', done: 'Declined', reply: result('decline') };
   const cancel: Choice = { key: 'cancel', label: 'Cancel', style: 'danger', done: 'Cancelled', reply: result('cancel') };
+  const approval = toolApprovalMeta(p);
+  if (approval) {
+    const choices: Choice[] = [{ key: 'accept', label: 'Approve', style: 'primary', done: 'Approved', reply: result('accept', {}) }];
+    if (approval.persist.includes('session'))
+      choices.push({
+        key: 'acceptForSession',
+        label: 'Approve for this session',
+        done: 'Approved for this session',
+        reply: result('accept', {}, { persist: 'session' }),
+      });
+    choices.push(decline, cancel);
+    return {
+      kind: 'elicitation',
+      title: '🔐 Approval needed: use an MCP tool',
+      body: [p.message, `**Server:** \`${p.serverName}\`${approval.tool ? ` · **Tool:** \`${approval.tool}\`` : ''}`].join('\n\n'),
+      summary: `use ${p.serverName} tool ${approval.tool ?? '(unnamed)'}`,
+      choices,
+      fromText: null,
+      onTimeout: (d) => (d === 'cancel' ? cancel : decline),
+    };
+  }
   const lines = [`**${p.serverName}** asks:`, p.message];
   let choices: Choice[] = [decline, cancel];
   let fromText: Asked['fromText'] = null;
@@ -187,10 +281,12 @@ function describeElicitation(p: Extract<ServerRequest, { method: 'mcpServer/elic
     if (fields.length === 0) choices = [{ key: 'accept', label: 'Accept', style: 'primary', done: 'Accepted', reply: result('accept', {}) }, decline, cancel];
     else if (fields.length === 1) {
       const [name, f] = fields[0] as [string, FieldSchema];
-      if (Array.isArray(f.enum)) {
-        const opts = f.enum.map((v) => String(v));
+      const options = enumOptions(f);
+      if (options) {
         choices = [
-          ...opts.map((v): Choice => ({ key: v, label: clip(v, 30), done: `Answered “${v}”`, reply: result('accept', { [name]: v }) })),
+          ...options.map(
+            (o): Choice => ({ key: o.value, label: clip(o.label, 30), done: `Answered “${o.label}”`, reply: result('accept', { [name]: o.value }) }),
+          ),
           decline,
           cancel,
         ];
