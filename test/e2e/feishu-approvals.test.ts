@@ -157,3 +157,20 @@ describe('Feishu approvals: decline (real codex)', () => {
     expect(cardOf(prompt.message_id).text).toContain(`Declined by ${ada}`);
   });
 });
+
+describe('Feishu approvals: no answer (real codex)', () => {
+  it('approvals.timeoutMs passes: the card shows the timeout decision without buttons; the command does not run', async () => {
+    const s = await startFeishuTestService(env, fake, { codex: APPROVALS, approvals: { timeoutMs: 1000 } });
+    running.push(s);
+    const event = fake.messageReceive({ chatId: newChatId(), chatType: 'p2p', senderOpenId: newOpenId(), text: 'please touch timed-out.txt' });
+    const messageId = event.event.message.message_id as string;
+    await s.deliver(event);
+    const markdown = await answerTo(s, messageId, 'tool said');
+    expect(markdown).toMatch(/rejected|declined/i);
+    await expect(stat(path.join(env.workDir, 'timed-out.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(s.service.store.listApprovals().at(-1)).toMatchObject({ state: 'timedOut', decision: 'decline', decidedBy: null });
+    const prompt = prompts(s, messageId)[0]!;
+    await waitFor(() => buttons(prompt.message_id).length === 0, 15_000, 'the card patched');
+    expect(cardOf(prompt.message_id).text).toContain('No answer within 1 s');
+  });
+});

@@ -128,3 +128,23 @@ describe('Slack approvals: decline (real codex)', () => {
     expect(s.service.store.listApprovals().at(-1)).toMatchObject({ state: 'decided', decision: 'decline', decidedBy: { id: 'U1' } });
   });
 });
+
+describe('Slack approvals: no answer (real codex)', () => {
+  it('approvals.timeoutMs passes: the prompt shows the timeout decision without buttons; the command does not run', async () => {
+    const s = await startSlackTestService(env, fake, { mode: 'socket', codex: { sandbox: 'workspace-write', approvalPolicy: 'untrusted' }, approvals: { timeoutMs: 1000 } });
+    running.push(s);
+    const ts = fake.nextTs();
+    await s.deliver(appMention({ user: 'U1', channel: 'C3', text: '<@UBOT> please touch timed-out.txt', ts }));
+    const answer = (await s.waitForPosts('C3', ts, 2)).find((p) => String(p.body.text).includes('tool said'));
+    expect(answer?.body.text).toMatch(/rejected|declined/i);
+    await expect(stat(path.join(env.workDir, 'timed-out.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(s.service.store.listApprovals().at(-1)).toMatchObject({ state: 'timedOut', decision: 'decline', decidedBy: null });
+    // The prompt was updated in place: the timeout line, no buttons left.
+    const promptTs = prompts('C3')[0]!.response.ts;
+    const updates = () => fake.callsTo('chat.update').filter((c) => c.body.ts === promptTs && c.response.ok === true);
+    await waitFor(() => updates().length > 0, 15_000, 'the prompt updated');
+    const last = JSON.stringify(updates().at(-1)!.body.blocks);
+    expect(last).toContain('No answer within 1 s');
+    expect(last).not.toContain('switchboard_prompt_');
+  });
+});

@@ -25,6 +25,8 @@ export interface FeishuTestServiceOptions {
   turnTimeoutMs?: number;
   /** Extra `codex` config (e.g. approvalPolicy, sandbox), over the test defaults. */
   codex?: Record<string, unknown>;
+  /** The `approvals` config (e.g. timeoutMs). */
+  approvals?: Record<string, unknown>;
   /** The channel's `files` config (downloads of images/files). */
   files?: Record<string, unknown>;
 }
@@ -91,6 +93,7 @@ export async function startFeishuTestService(env: CodexTestEnv, fake: FakeFeishu
     {
       stateDir: env.stateDir,
       codex: { ...testCodexConfig(env), ...opts.codex },
+      ...(opts.approvals ? { approvals: opts.approvals } : {}),
       channels: [
         {
           id: 'feishu',

@@ -27,6 +27,8 @@ export interface SlackTestServiceOptions {
   turnTimeoutMs?: number;
   /** Extra `codex` config (e.g. approvalPolicy, sandbox), over the test defaults. */
   codex?: Record<string, unknown>;
+  /** The `approvals` config (e.g. timeoutMs). */
+  approvals?: Record<string, unknown>;
 }
 
 export interface SlackTestService {
@@ -48,6 +50,7 @@ export async function startSlackTestService(env: CodexTestEnv, fake: FakeSlack, 
     {
       stateDir: env.stateDir,
       codex: { ...testCodexConfig(env), ...opts.codex },
+      ...(opts.approvals ? { approvals: opts.approvals } : {}),
       channels: [
         {
           id: 'slack',
