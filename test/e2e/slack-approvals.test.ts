@@ -131,7 +131,11 @@ describe('Slack approvals: decline (real codex)', () => {
 
 describe('Slack approvals: no answer (real codex)', () => {
   it('approvals.timeoutMs passes: the prompt shows the timeout decision without buttons; the command does not run', async () => {
-    const s = await startSlackTestService(env, fake, { mode: 'socket', codex: { sandbox: 'workspace-write', approvalPolicy: 'untrusted' }, approvals: { timeoutMs: 1000 } });
+    const s = await startSlackTestService(env, fake, {
+      mode: 'socket',
+      codex: { sandbox: 'workspace-write', approvalPolicy: 'untrusted' },
+      approvals: { timeoutMs: 1000 },
+    });
     running.push(s);
     const ts = fake.nextTs();
     await s.deliver(appMention({ user: 'U1', channel: 'C3', text: '<@UBOT> please touch timed-out.txt', ts }));
