@@ -200,6 +200,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         log.info(where, 'message from an unbound conversation ignored');
         return { status: 'unrouted' };
       }
+      // "Reply in this thread to answer": a reply that answers a pending question needs no @-mention.
+      if (decision.reason === 'no_mention' && (await approvals.answerInThread(msg))) return { status: 'handled', command: 'answer' };
       log.debug({ ...where, sender: msg.sender.id, reason: decision.reason }, 'message ignored');
       return { status: 'ignored', reason: decision.reason };
     }

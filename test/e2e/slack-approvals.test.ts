@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScriptFn } from '../../src/demo/scripted-model.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { waitFor } from '../support/fake-clock.js';
-import { appMention, startFakeSlack, type FakeSlack } from '../support/fake-slack/index.js';
+import { appMention, channelMessage, startFakeSlack, type FakeSlack } from '../support/fake-slack/index.js';
 import type { RecordedCall } from '../support/fake-slack/index.js';
 import { SLACK_SIGNING_SECRET, startSlackTestService, type SlackTestService } from '../support/slack-service.js';
 
@@ -150,5 +150,40 @@ describe('Slack approvals: no answer (real codex)', () => {
     const last = JSON.stringify(updates().at(-1)!.body.blocks);
     expect(last).toContain('No answer within 1 s');
     expect(last).not.toContain('switchboard_prompt_');
+  });
+});
+
+describe('Slack questions (real codex)', () => {
+  it('a free-text question in a channel is answered by a plain reply in the thread (no @-mention needed); a stranger’s reply is not the answer', async () => {
+    const callId = 'ask-name';
+    env.model.setScript((req) => {
+      if (!req.hasFunctionOutput(callId)) {
+        return {
+          kind: 'functionCall',
+          name: 'request_user_input',
+          callId,
+          arguments: {
+            questions: [
+              { id: 'name', header: 'Name', question: 'What is the project called?', options: [{ label: 'Keep the old name', description: 'no change' }] },
+            ],
+          },
+        };
+      }
+      return { kind: 'reply', text: `user said: ${req.functionOutput(callId) ?? '(nothing)'}` };
+    });
+    const s = await startSlackTestService(env, fake, { mode: 'socket' });
+    running.push(s);
+    const ts = fake.nextTs();
+    await s.deliver(appMention({ user: 'U1', channel: 'C5', text: '<@UBOT> name the project', ts }));
+    await waitFor(() => prompts('C5').length === 1, 30_000, 'the question');
+    expect(JSON.stringify(prompts('C5')[0]!.body.blocks)).toContain('Reply in this thread to answer.');
+    // Someone else's reply in the thread is neither the answer nor a turn (no mention).
+    await s.deliver(channelMessage({ user: 'U2', channel: 'C5', text: 'Project Grace', ts: fake.nextTs(), thread_ts: ts }));
+    expect(s.service.status().approvals).toHaveLength(1);
+    await s.deliver(channelMessage({ user: 'U1', channel: 'C5', text: 'Switchboard Nova', ts: fake.nextTs(), thread_ts: ts }));
+    const answer = (await s.waitForPosts('C5', ts, 2)).find((p) => String(p.body.text).includes('user said'));
+    expect(answer?.body.text).toContain('Switchboard Nova');
+    expect(answer?.body.text).not.toContain('Project Grace');
+    expect(s.service.store.listApprovals().at(-1)).toMatchObject({ kind: 'question', state: 'decided', decidedBy: { id: 'U1' } });
   });
 });
