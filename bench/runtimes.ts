@@ -145,6 +145,10 @@ async function main(): Promise<void> {
 
     // Memory at rest.
     const base = await memory();
+    const single = await startWith(b, 1);
+    await until(() => allReady(single), 'one dispatcher ready');
+    const singleMem = await memory();
+    await single.stop();
     const eager = await startWith(b, opts.eager, { idleStopMs: 10_000 });
     await until(() => allReady(eager), 'eager dispatchers ready');
     const eagerMem = await memory();
@@ -157,9 +161,18 @@ async function main(): Promise<void> {
     const lazyMem = await memory();
     await lazy.stop();
     const tree = (m: { tree: number | null }): number | null => (m.tree === null || base.tree === null ? null : m.tree - base.tree + base.own);
+    console.log(`memory, 1 dispatcher at rest: service ${mib(singleMem.own)}, process tree ${mib(tree(singleMem))}`);
     console.log(`memory, ${opts.eager} eager dispatchers at rest: service ${mib(eagerMem.own)}, process tree ${mib(tree(eagerMem))}`);
     console.log(`memory, the same after one message each and idleStopMs: service ${mib(stoppedMem.own)}, process tree ${mib(tree(stoppedMem))}`);
     console.log(`memory, ${opts.lazy} lazyStart dispatchers at rest: service ${mib(lazyMem.own)}, process tree ${mib(tree(lazyMem))}`);
+    // The service's own RSS (children excluded) is this process's: it only grows within one run, so it reads as an upper bound.
+    summary.push([
+      `memory, service own RSS: 1 / ${opts.eager} eager / ${opts.lazy} lazy`,
+      `${mib(singleMem.own)} / ${mib(eagerMem.own)} / ${mib(lazyMem.own)}`,
+      '',
+      '',
+    ]);
+    summary.push(['memory, 1 dispatcher (tree)', mib(tree(singleMem)), '', '']);
     summary.push([`memory, ${opts.eager} eager (tree)`, mib(tree(eagerMem)), '', '']);
     summary.push([`memory, ${opts.eager} after idle stop (tree)`, mib(tree(stoppedMem)), '', '']);
     summary.push([`memory, ${opts.lazy} lazy (tree)`, mib(tree(lazyMem)), '', '']);
