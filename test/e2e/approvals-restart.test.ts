@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ScriptFn } from '../../src/demo/script-types.js';
+import { touchUntilRan } from '../support/approval-scripts.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { killLeftoverClis, pollUntil, spawnCli, type CliProcess } from '../support/e2e-cli.js';
 import { appMention, startFakeSlack, type FakeSlack, type RecordedCall } from '../support/fake-slack/index.js';
@@ -16,22 +16,12 @@ import { freePort } from '../support/ports.js';
 import { mainDispatcher, testCodexConfig } from '../support/service.js';
 import { SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET } from '../support/slack-service.js';
 
-/**
- * Runs `touch` until it ran: the call cut off by the kill comes back (resumed thread) with codex's
- * aborted output, so the re-run turn calls again with a fresh id, which asks for approval again.
- */
-const touchScript: ScriptFn = (req) => {
-  const ran = req.functionOutputs.find((o) => o.output.includes('Process exited with code 0'));
-  if (ran) return { kind: 'reply', text: `tool said: ${ran.output}` };
-  return { kind: 'functionCall', name: 'exec_command', arguments: { cmd: 'touch restarted.txt', login: false }, callId: `touch-${req.functionOutputs.length}` };
-};
-
 let env: CodexTestEnv;
 let fake: FakeSlack;
 let cli: CliProcess | undefined;
 
 beforeEach(async () => {
-  env = await codexTestEnv(touchScript);
+  env = await codexTestEnv(touchUntilRan);
   fake = await startFakeSlack({ users: { U1: { name: 'ada', display_name: 'Ada' } } });
 });
 

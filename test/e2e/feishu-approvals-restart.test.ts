@@ -10,26 +10,19 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROMPT_BODY_ELEMENT } from '../../src/channels/feishu/outbound/prompt.js';
 import { ACTION_VALUE_KEY } from '../../src/channels/feishu/outbound/card-stream.js';
-import type { ScriptFn } from '../../src/demo/script-types.js';
+import { touchUntilRan } from '../support/approval-scripts.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { killLeftoverClis, pollUntil, spawnCli, type CliProcess } from '../support/e2e-cli.js';
 import { newChatId, newOpenId, startFakeFeishu, type FakeFeishu, type StoredMessage } from '../support/fake-feishu/index.js';
 import { shownAnswer } from '../support/feishu-service.js';
 import { mainDispatcher, testCodexConfig } from '../support/service.js';
 
-/** Runs `touch` until it ran (the call cut off by the kill comes back aborted; the re-run asks again). */
-const touchScript: ScriptFn = (req) => {
-  const ran = req.functionOutputs.find((o) => o.output.includes('Process exited with code 0'));
-  if (ran) return { kind: 'reply', text: `tool said: ${ran.output}` };
-  return { kind: 'functionCall', name: 'exec_command', arguments: { cmd: 'touch restarted.txt', login: false }, callId: `touch-${req.functionOutputs.length}` };
-};
-
 let env: CodexTestEnv;
 let fake: FakeFeishu;
 let cli: CliProcess | undefined;
 
 beforeEach(async () => {
-  env = await codexTestEnv(touchScript);
+  env = await codexTestEnv(touchUntilRan);
   fake = await startFakeFeishu();
 });
 

@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScriptFn } from '../../src/demo/scripted-model.js';
+import { askScript } from '../support/approval-scripts.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { waitFor } from '../support/fake-clock.js';
 import { appMention, channelMessage, startFakeSlack, type FakeSlack } from '../support/fake-slack/index.js';
@@ -155,22 +156,11 @@ describe('Slack approvals: no answer (real codex)', () => {
 
 describe('Slack questions (real codex)', () => {
   it('a free-text question in a channel is answered by a plain reply in the thread (no @-mention needed); a stranger’s reply is not the answer', async () => {
-    const callId = 'ask-name';
-    env.model.setScript((req) => {
-      if (!req.hasFunctionOutput(callId)) {
-        return {
-          kind: 'functionCall',
-          name: 'request_user_input',
-          callId,
-          arguments: {
-            questions: [
-              { id: 'name', header: 'Name', question: 'What is the project called?', options: [{ label: 'Keep the old name', description: 'no change' }] },
-            ],
-          },
-        };
-      }
-      return { kind: 'reply', text: `user said: ${req.functionOutput(callId) ?? '(nothing)'}` };
-    });
+    env.model.setScript(
+      askScript('ask-name', [
+        { id: 'name', header: 'Name', question: 'What is the project called?', options: [{ label: 'Keep the old name', description: 'no change' }] },
+      ]),
+    );
     const s = await startSlackTestService(env, fake, { mode: 'socket' });
     running.push(s);
     const ts = fake.nextTs();

@@ -8,25 +8,18 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ScriptFn } from '../../src/demo/script-types.js';
 import type { WebMessage } from '../../src/state/types.js';
+import { touchUntilRan } from '../support/approval-scripts.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { killLeftoverClis, pollUntil, spawnCli, type CliProcess } from '../support/e2e-cli.js';
 import { freePort } from '../support/ports.js';
 import { mainDispatcher, testCodexConfig } from '../support/service.js';
 
-/** Runs `touch` until it ran (the call cut off by the kill comes back aborted; the re-run asks again). */
-const touchScript: ScriptFn = (req) => {
-  const ran = req.functionOutputs.find((o) => o.output.includes('Process exited with code 0'));
-  if (ran) return { kind: 'reply', text: `tool said: ${ran.output}` };
-  return { kind: 'functionCall', name: 'exec_command', arguments: { cmd: 'touch restarted.txt', login: false }, callId: `touch-${req.functionOutputs.length}` };
-};
-
 let env: CodexTestEnv;
 let cli: CliProcess | undefined;
 
 beforeEach(async () => {
-  env = await codexTestEnv(touchScript);
+  env = await codexTestEnv(touchUntilRan);
 });
 
 afterEach(async () => {

@@ -13,6 +13,7 @@ import type { PendingApproval } from '../../src/admin/port.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Service } from '../../src/service.js';
 import type { WebMessage } from '../../src/state/types.js';
+import { askScript } from '../support/approval-scripts.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { pollUntil } from '../support/e2e-cli.js';
 import { mainDispatcher, startWithTestLog, testCodexConfig, waitForCount } from '../support/service.js';
@@ -142,30 +143,19 @@ describe('approvals in the web chat (real codex, untrusted policy)', () => {
   });
 
   it('a question (request_user_input): an option button answers it, and the model gets the answer', async () => {
-    const callId = `ask-${++n}`;
-    env.model.setScript((req) => {
-      if (!req.hasFunctionOutput(callId)) {
-        return {
-          kind: 'functionCall',
-          name: 'request_user_input',
-          callId,
-          arguments: {
-            questions: [
-              {
-                id: 'color',
-                header: 'Colour',
-                question: 'Which colour?',
-                options: [
-                  { label: 'Red', description: 'warm' },
-                  { label: 'Blue', description: 'cool' },
-                ],
-              },
-            ],
-          },
-        };
-      }
-      return { kind: 'reply', text: `user said: ${req.functionOutput(callId) ?? '(nothing)'}` };
-    });
+    env.model.setScript(
+      askScript(`ask-${++n}`, [
+        {
+          id: 'color',
+          header: 'Colour',
+          question: 'Which colour?',
+          options: [
+            { label: 'Red', description: 'warm' },
+            { label: 'Blue', description: 'cool' },
+          ],
+        },
+      ]),
+    );
     const chat = await start();
     await chat.post('ask me something');
     const prompt = await pollUntil(async () => (await chat.messages()).find((m) => m.prompt && m.prompt.buttons.length > 0), 'the question', 30_000);
@@ -187,23 +177,12 @@ describe('approvals in the web chat (real codex, untrusted policy)', () => {
   });
 
   it('questions with free text: a reply in the conversation is the answer, not a new turn; its redelivery does not answer the next', async () => {
-    const callId = `ask-${++n}`;
-    env.model.setScript((req) => {
-      if (!req.hasFunctionOutput(callId)) {
-        return {
-          kind: 'functionCall',
-          name: 'request_user_input',
-          callId,
-          arguments: {
-            questions: [
-              { id: 'name', header: 'Name', question: 'What is the project called?', options: [{ label: 'Keep the old name', description: 'no change' }] },
-              { id: 'owner', header: 'Owner', question: 'Who owns it?', options: [{ label: 'Nobody yet', description: 'decide later' }] },
-            ],
-          },
-        };
-      }
-      return { kind: 'reply', text: `user said: ${req.functionOutput(callId) ?? '(nothing)'}` };
-    });
+    env.model.setScript(
+      askScript(`ask-${++n}`, [
+        { id: 'name', header: 'Name', question: 'What is the project called?', options: [{ label: 'Keep the old name', description: 'no change' }] },
+        { id: 'owner', header: 'Owner', question: 'Who owns it?', options: [{ label: 'Nobody yet', description: 'decide later' }] },
+      ]),
+    );
     const chat = await start();
     await chat.post('ask me a name');
     const prompt = await pollUntil(async () => (await chat.messages()).find((m) => m.prompt && m.prompt.buttons.length > 0), 'the question', 30_000);
