@@ -9,7 +9,10 @@
  * go round-robin over the conversations, at most `--in-flight` POSTs open at once, sent from a
  * child process (./burst-client.ts) so the client's own work does not block the service's event
  * loop. Prints: accept latency (POST → 202) p50/p99, the longest stall of the service's event
- * loop (perf_hooks monitorEventLoopDelay; the scripted model still shares it) during the burst, time until every message is answered, turns/s, and per message id
+ * loop (perf_hooks monitorEventLoopDelay; the scripted model still shares it) during the burst,
+ * the CPU time of the process (user + system: the service and the scripted model, the codex
+ * children excluded; less sensitive to other load on the machine than the latencies), time until
+ * every message is answered, turns/s, and per message id
  * how many answers came (once / twice / never). The floor: the same number of turns on as many
  * direct app-servers, each running its share one turn at a time (as one dispatcher does).
  * Scripted model, no model delay. Exits 1 only on a crash.
@@ -116,6 +119,7 @@ async function main(): Promise<void> {
     if (!url) throw new Error('no web chat');
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
+    const cpu0 = process.cpuUsage();
     const { accept, startedAtEpochMs, allAcceptedMs } = await postFromClient({
       url,
       messages: opts.messages,
@@ -125,8 +129,10 @@ async function main(): Promise<void> {
     // The burst's start on this process's clock (the client's start-up is not part of it).
     const t0 = startedAtEpochMs - performance.timeOrigin;
     const acceptedAt = t0 + allAcceptedMs;
+    const cpuAccept = process.cpuUsage(cpu0);
     await Promise.all([...service.dispatchers.values()].map((d) => d.whenIdle()));
     const doneAt = performance.now();
+    const cpuAll = process.cpuUsage(cpu0);
     loop.disable();
     const modelRequests = model.requests.length;
     const replies = new Map<string, number>();
@@ -144,6 +150,10 @@ async function main(): Promise<void> {
     const seconds = (doneAt - t0) / 1000;
     console.log(
       `accept (POST → 202): p50 ${ms(percentile(accept, 0.5))}, p99 ${ms(percentile(accept, 0.99))}, max ${ms(Math.max(...accept))}; all accepted after ${((acceptedAt - t0) / 1000).toFixed(2)} s`,
+    );
+    const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+    console.log(
+      `bench process CPU (service + scripted model; codex children excluded): ${(cpuMs(cpuAccept) / 1000).toFixed(2)} s until all accepted, ${(cpuMs(cpuAll) / 1000).toFixed(2)} s until all answered (${(cpuMs(cpuAll) / opts.messages).toFixed(1)} ms per message)`,
     );
     console.log(`event loop: longest stall ${ms(loop.max / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}`);
     console.log(
@@ -166,6 +176,7 @@ async function main(): Promise<void> {
     );
     printSummary('burst: accept p50 / p99', `${ms(percentile(accept, 0.5))} / ${ms(percentile(accept, 0.99))}`, '≤ 100 ms p99 target');
     printSummary('burst: longest event-loop stall', ms(loop.max / 1e6), '≤ 100 ms target');
+    printSummary('burst: process CPU per message (codex children excluded)', `${(cpuMs(cpuAll) / opts.messages).toFixed(1)} ms`);
     printSummary('burst: answered once / twice / never', `${counts.once} / ${counts.twice} / ${counts.never}`, `${opts.messages} / 0 / 0`);
     printSummary(
       'burst: turns/s',
