@@ -4,7 +4,7 @@
  * baseline measured in the same run, and the ratio.
  *
  *   npm run bench                 # all of them (several minutes)
- *   npm run bench -- turn burst   # only those named: turn, burst, runtimes, sessions, mcp
+ *   npm run bench -- turn burst   # only those named: turn, burst, runtimes, sessions, mcp, state
  *
  * Each bench runs as its own process (a fresh heap and event loop each). Exits 1 when one crashed.
  */
@@ -20,6 +20,7 @@ const BENCHES: Record<string, string> = {
   runtimes: 'runtimes.ts',
   sessions: 'sessions.ts',
   mcp: 'mcp-memory.ts',
+  state: 'state-cost.ts',
 };
 
 async function main(): Promise<number> {

@@ -6,21 +6,27 @@
  *   npm run bench:burst -- --messages 200 --conversations 20 --dispatchers 4 --in-flight 32
  *
  * Each dispatcher is bound to conversations `c<i>` with i ≡ its index (mod dispatchers); messages
- * go round-robin over the conversations, at most `--in-flight` POSTs open at once. Prints: accept
- * latency (POST → 202) p50/p99, the longest event-loop stall (perf_hooks monitorEventLoopDelay)
- * during the burst, time until every message is answered, turns/s, and per message id
+ * go round-robin over the conversations, at most `--in-flight` POSTs open at once, sent from a
+ * child process (./burst-client.ts) so the client's own work does not block the service's event
+ * loop. Prints: accept latency (POST → 202) p50/p99, the longest stall of the service's event
+ * loop (perf_hooks monitorEventLoopDelay; the scripted model still shares it) during the burst,
+ * the CPU time of the process (user + system: the service and the scripted model, the codex
+ * children excluded; less sensitive to other load on the machine than the latencies), time until
+ * every message is answered, turns/s, and per message id
  * how many answers came (once / twice / never). The floor: the same number of turns on as many
  * direct app-servers, each running its share one turn at a time (as one dispatcher does).
  * Scripted model, no model delay. Exits 1 only on a crash.
  */
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import pLimit from 'p-limit';
+import { fork } from 'node:child_process';
 import { parseConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
 import { startBenchEnv } from './bench-env.js';
+import type { BurstClientJob, BurstClientResult } from './burst-client.js';
 import { startDirectAppServer, type DirectAppServer } from './direct-app-server.js';
 import { percentile, printSummary } from './stats.js';
 
@@ -50,6 +56,21 @@ function parseOptions(argv: string[]): Options {
 }
 
 const ms = (v: number): string => `${v.toFixed(1)} ms`;
+
+/** Sends the burst from a child process (./burst-client.ts); resolves with its result, rejects when a POST failed. */
+function postFromClient(job: BurstClientJob): Promise<BurstClientResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./burst-client.ts', import.meta.url)), [JSON.stringify(job)], { execArgv: ['--import', 'tsx'] });
+    let result: BurstClientResult | undefined;
+    child.once('message', (m: BurstClientResult) => {
+      result = m;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      result && code === 0 ? resolve(result) : reject(new Error(`burst client exited ${code}${result ? '' : ' without a result'}`)),
+    );
+  });
+}
 
 /** Runs `turns` turns on one direct app-server, one after another; resolves when all completed. */
 async function directTurns(server: DirectAppServer, turns: number): Promise<void> {
@@ -97,27 +118,21 @@ async function main(): Promise<void> {
     const url = service.channels.get('local')?.url;
     if (!url) throw new Error('no web chat');
     const loop = monitorEventLoopDelay({ resolution: 10 });
-    const accept: number[] = [];
-    const limit = pLimit(opts.inFlight);
-    const t0 = performance.now();
     loop.enable();
-    await Promise.all(
-      Array.from({ length: opts.messages }, (_, i) =>
-        limit(async () => {
-          const started = performance.now();
-          const res = await fetch(`${url}/api/conversations/c${i % opts.conversations}/messages`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ text: `burst ${i}`, id: `burst-${i}` }),
-          });
-          if (res.status !== 202) throw new Error(`POST ${i} answered ${res.status}: ${await res.text()}`);
-          accept.push(performance.now() - started);
-        }),
-      ),
-    );
-    const acceptedAt = performance.now();
+    const cpu0 = process.cpuUsage();
+    const { accept, startedAtEpochMs, allAcceptedMs } = await postFromClient({
+      url,
+      messages: opts.messages,
+      conversations: opts.conversations,
+      inFlight: opts.inFlight,
+    });
+    // The burst's start on this process's clock (the client's start-up is not part of it).
+    const t0 = startedAtEpochMs - performance.timeOrigin;
+    const acceptedAt = t0 + allAcceptedMs;
+    const cpuAccept = process.cpuUsage(cpu0);
     await Promise.all([...service.dispatchers.values()].map((d) => d.whenIdle()));
     const doneAt = performance.now();
+    const cpuAll = process.cpuUsage(cpu0);
     loop.disable();
     const modelRequests = model.requests.length;
     const replies = new Map<string, number>();
@@ -135,6 +150,10 @@ async function main(): Promise<void> {
     const seconds = (doneAt - t0) / 1000;
     console.log(
       `accept (POST → 202): p50 ${ms(percentile(accept, 0.5))}, p99 ${ms(percentile(accept, 0.99))}, max ${ms(Math.max(...accept))}; all accepted after ${((acceptedAt - t0) / 1000).toFixed(2)} s`,
+    );
+    const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+    console.log(
+      `bench process CPU (service + scripted model; codex children excluded): ${(cpuMs(cpuAccept) / 1000).toFixed(2)} s until all accepted, ${(cpuMs(cpuAll) / 1000).toFixed(2)} s until all answered (${(cpuMs(cpuAll) / opts.messages).toFixed(1)} ms per message)`,
     );
     console.log(`event loop: longest stall ${ms(loop.max / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}`);
     console.log(
@@ -157,6 +176,7 @@ async function main(): Promise<void> {
     );
     printSummary('burst: accept p50 / p99', `${ms(percentile(accept, 0.5))} / ${ms(percentile(accept, 0.99))}`, '≤ 100 ms p99 target');
     printSummary('burst: longest event-loop stall', ms(loop.max / 1e6), '≤ 100 ms target');
+    printSummary('burst: process CPU per message (codex children excluded)', `${(cpuMs(cpuAll) / opts.messages).toFixed(1)} ms`);
     printSummary('burst: answered once / twice / never', `${counts.once} / ${counts.twice} / ${counts.never}`, `${opts.messages} / 0 / 0`);
     printSummary(
       'burst: turns/s',

@@ -1,16 +1,14 @@
 /**
- * `StateStore` on embedded lowdb JSON files in the state directory:
+ * `StateStore` on files in the state directory:
  *
- * - `state.json`: dispatchers, queues and seen keys, session records, completions,
+ * - `state.json` (lowdb): dispatchers, queues and seen keys, session records, completions,
  *   teammates and approvals (its `web` object stays empty; older files that
- *   still carry history are migrated on open);
- * - `web-<channel>.json`: the local web chat history of one web channel, so
- *   queue writes (on a turn's critical path) stay small instead of rewriting
- *   up to `historyLimit` messages per conversation.
- *
- * Each snapshot is written 0600 to `.<name>.tmp` and renamed over the file
- * (./private-files.ts `PrivateJsonFile`), so a crash leaves either the old or the new
- * document of a file, never a torn one.
+ *   still carry history are migrated on open). Each snapshot is written 0600 to
+ *   `.state.json.tmp` and renamed over the file (./private-files.ts `PrivateJsonFile`), so a
+ *   crash leaves either the old or the new document, never a torn one;
+ * - `web-<channel>.jsonl`: the local web chat history of one web channel, an append-only
+ *   journal (./web-journal.ts), so neither queue writes (on a turn's critical path) nor history
+ *   writes rewrite up to `historyLimit` messages per conversation.
  *
  * Mutations apply to the in-memory document synchronously and join the next
  * *batch* of their file; the returned promise settles once a snapshot that
@@ -32,6 +30,8 @@ import type { Low } from 'lowdb';
 import type { BackoffPolicy } from '../codex/backoff.js';
 import type { Clock } from '../clock.js';
 import { StorageHealth, type StorageHealthSource } from './health.js';
+import { StateError } from './state-error.js';
+import type { WebJournal } from './web-journal.js';
 import { CoalescingWriter, DEFAULT_WRITE_RETRY, WriteLane, type WriterHealth } from './write-queue.js';
 import type {
   ApprovalRecord,
@@ -51,52 +51,22 @@ import type {
 } from './types.js';
 import { freshRuntimeRecord } from './types.js';
 
-/** Raised for unusable state files and for use of a closed store. */
-export class StateError extends Error {
-  override readonly name = 'StateError';
-}
-
-/** Schema version of the per-channel web history files. */
-export const WEB_FILE_VERSION = 1;
-
-/** Contents of `web-<channel>.json`. */
-export interface WebFileData {
-  version: number;
-  /** The web channel id (authoritative; the file name is derived from it). */
-  channel: string;
-  /** conversation → messages (oldest first, bounded). */
-  conversations: Record<string, WebMessage[]>;
-}
-
-/**
- * File name of a channel's history: `web-<id>.json`, with every character
- * other than lowercase ASCII letters, digits, `-` and `_` written as `%XX`
- * (UTF-8), so any id gives one safe path component, distinct even on
- * case-insensitive file systems.
- */
-export function webFileName(channelId: string): string {
-  let out = '';
-  for (const byte of Buffer.from(channelId, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += /[a-z0-9_-]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return `web-${out}.json`;
-}
+export { StateError };
 
 export interface LowdbStoreOptions {
   /** Dedup keys kept per dispatcher (oldest dropped first). */
   seenLimit: number;
   clock: Clock;
-  /** Web history files found on open, by channel id (`data` already valid). */
-  webFiles: Map<string, Low<WebFileData>>;
-  /** Creates the (not yet existing) history file of a channel; written on its first append. */
-  createWebFile(channelId: string): Low<WebFileData>;
+  /** Web history journals found on open (or migrated), by channel id. */
+  webJournals: Map<string, WebJournal>;
+  /** Creates the (not yet existing) history journal of a channel; written on its first append. */
+  createWebJournal(channelId: string): WebJournal;
   /** Delays between rewrites of a file whose write failed; default `DEFAULT_WRITE_RETRY` (200 ms doubling to 5 s). */
   writeRetry?: BackoffPolicy;
 }
 
 interface WebFile {
-  db: Low<WebFileData>;
+  journal: WebJournal;
   writer: CoalescingWriter;
 }
 
@@ -122,7 +92,7 @@ export class LowdbStateStore implements StateStore {
     this.#opts = opts;
     this.#health = new StorageHealth(() => opts.clock.now());
     this.#writer = new CoalescingWriter(() => db.write(), this.#lane, true, this.#writerHealth(location));
-    for (const [channelId, file] of opts.webFiles) this.#addWebFile(channelId, file);
+    for (const [channelId, journal] of opts.webJournals) this.#addWebFile(channelId, journal);
   }
 
   /** Whether the state files can be written now (see ./health.ts). */
@@ -134,8 +104,9 @@ export class LowdbStateStore implements StateStore {
     return { file, health: this.#health, clock: this.#opts.clock, retry: this.#opts.writeRetry ?? DEFAULT_WRITE_RETRY };
   }
 
-  #addWebFile(channelId: string, db: Low<WebFileData>): WebFile {
-    const file = { db, writer: new CoalescingWriter(() => db.write(), this.#lane, false, this.#writerHealth(`web history of ${JSON.stringify(channelId)}`)) };
+  #addWebFile(channelId: string, journal: WebJournal): WebFile {
+    const health = this.#writerHealth(`web history of ${JSON.stringify(channelId)}`);
+    const file = { journal, writer: new CoalescingWriter(() => journal.write(), this.#lane, false, health) };
     this.#web.set(channelId, file);
     return file;
   }
@@ -463,14 +434,12 @@ export class LowdbStateStore implements StateStore {
     return this.#persist();
   }
 
-  /** Keeps the newest `limit` messages of the conversation (in the channel's own file). */
+  /** Keeps the newest `limit` messages of the conversation (in the channel's own journal). */
   appendWebMessage(channelId: string, conversation: string, message: WebMessage, limit: number): Promise<void> {
     try {
       this.#checkOpen();
-      const file = this.#web.get(channelId) ?? this.#addWebFile(channelId, this.#opts.createWebFile(channelId));
-      const data = file.db.data;
-      const list = [...(own(data.conversations, conversation) ?? []), { ...message }].slice(-Math.max(1, limit));
-      data.conversations = { ...data.conversations, [conversation]: list };
+      const file = this.#web.get(channelId) ?? this.#addWebFile(channelId, this.#opts.createWebJournal(channelId));
+      file.journal.append(conversation, message, limit);
       return file.writer.persist();
     } catch (err) {
       return Promise.reject(err);
@@ -481,11 +450,7 @@ export class LowdbStateStore implements StateStore {
     try {
       this.#checkOpen();
       const file = this.#web.get(channelId);
-      const list = file && own(file.db.data.conversations, conversation);
-      const at = list?.findIndex((m) => m.id === id) ?? -1;
-      if (!file || !list || at === -1) return Promise.resolve(false);
-      const next = list.with(at, { ...message });
-      file.db.data.conversations = { ...file.db.data.conversations, [conversation]: next };
+      if (!file?.journal.replace(conversation, id, message)) return Promise.resolve(false);
       return file.writer.persist().then(() => true);
     } catch (err) {
       return Promise.reject(err);
@@ -493,16 +458,13 @@ export class LowdbStateStore implements StateStore {
   }
 
   listWebMessages(channelId: string, conversation: string): readonly WebMessage[] {
-    return own(this.#webConversations(channelId), conversation) ?? [];
+    this.#checkOpen();
+    return this.#web.get(channelId)?.journal.messages(conversation) ?? [];
   }
 
   listWebConversations(channelId: string): string[] {
-    return Object.keys(this.#webConversations(channelId));
-  }
-
-  #webConversations(channelId: string): Record<string, WebMessage[]> {
     this.#checkOpen();
-    return this.#web.get(channelId)?.db.data.conversations ?? {};
+    return this.#web.get(channelId)?.journal.conversations() ?? [];
   }
 
   /**
@@ -510,7 +472,8 @@ export class LowdbStateStore implements StateStore {
    * failed), after one last write of each file whose latest write failed.
    */
   close(): Promise<void> {
-    this.#closing ??= Promise.all([this.#writer, ...[...this.#web.values()].map((f) => f.writer)].map((w) => w.close())).then(() => undefined);
+    const webFiles = [...this.#web.values()];
+    this.#closing ??= Promise.all([this.#writer.close(), ...webFiles.map((f) => f.writer.close().then(() => f.journal.close()))]).then(() => undefined);
     return this.#closing;
   }
 }

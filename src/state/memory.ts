@@ -1,12 +1,14 @@
 /**
- * A `StateStore` held in memory: the same `LowdbStateStore` code over lowdb's `Memory` adapters,
- * so queue, dedup and history semantics are the ones the service runs; nothing touches the disk.
- * For fast tests of the layers above the store (and for tools that need no persistence).
+ * A `StateStore` held in memory: the same `LowdbStateStore` code over lowdb's `Memory` adapter and
+ * memory-only web journals, so queue, dedup and history semantics are the ones the service runs;
+ * nothing touches the disk. For fast tests of the layers above the store (and for tools that need
+ * no persistence).
  */
 import { Low, Memory } from 'lowdb';
 import { systemClock, type Clock } from '../clock.js';
-import { LowdbStateStore, WEB_FILE_VERSION, type WebFileData } from './lowdb-store.js';
+import { LowdbStateStore } from './lowdb-store.js';
 import { STATE_VERSION, type StateData, type StateStore } from './types.js';
+import { WebJournal } from './web-journal.js';
 
 /** A fresh, empty store; `location` is `memory:`. */
 export function openMemoryStateStore(opts: { seenLimit?: number; clock?: Clock } = {}): StateStore {
@@ -15,7 +17,7 @@ export function openMemoryStateStore(opts: { seenLimit?: number; clock?: Clock }
   return new LowdbStateStore(db, 'memory:', {
     seenLimit: opts.seenLimit ?? 1000,
     clock: opts.clock ?? systemClock,
-    webFiles: new Map(),
-    createWebFile: (channelId) => new Low<WebFileData>(new Memory<WebFileData>(), { version: WEB_FILE_VERSION, channel: channelId, conversations: {} }),
+    webJournals: new Map(),
+    createWebJournal: (channelId) => new WebJournal(channelId, null, null),
   });
 }

@@ -1,14 +1,21 @@
 /**
  * Opens the embedded state store in `<stateDir>`: `state.json` (created when
- * missing) plus one `web-<channel>.json` per web channel with history. An
- * existing file that cannot be used is never modified: opening fails with a
- * `StateError` saying which file, what is wrong and what to do. The dir is 0700 and every file
- * 0600 (./private-files.ts).
+ * missing) plus one history journal `web-<channel>.jsonl` per web channel with history
+ * (./web-journal-format.ts). An existing file that cannot be used is never modified: opening
+ * fails with a `StateError` saying which file, what is wrong and what to do. The dir is 0700 and
+ * every file 0600 (./private-files.ts). Every file is read and checked before anything is written.
  *
- * Migration: web history that an earlier version kept in `state.json`'s `web`
- * object is moved to the per-channel files (those are written first, then
- * `state.json` without it, so a crash in between loses nothing). If a channel
- * already has a file, that file wins and the leftover copy is dropped.
+ * A journal whose last line was torn by a crash (no `\n`) opens without that line, with one
+ * warning, and is rewritten at once from its complete lines (an append after the torn bytes
+ * would join them into one bad line).
+ *
+ * Migrations, each writing the new file before removing the old copy, so a crash in between
+ * loses nothing (the newer file then wins, and the old copy is dropped on the next open):
+ * - a v1 history file `web-<channel>.json` (the whole history as one JSON document, rewritten on
+ *   every message) becomes the channel's journal, then the `.json` file is removed (one info line);
+ * - web history that an even earlier version kept in `state.json`'s `web` object becomes the
+ *   channels' journals, then `state.json` is written without it.
+ * A channel's journal wins over its `.json` file, which wins over a `state.json` copy.
  *
  * Keys added without a version bump (`failedReplies`, `completions`, `teammates`, `sessions`,
  * `approvals`, `quarantine`) may be absent (= none) in older files; when present they must have their shape.
@@ -18,29 +25,44 @@
  * the reason (./quarantine.ts) — written back at once, one log line each — and the rest of the
  * state opens as usual; the entry is never dropped.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import { LowdbStateStore } from './lowdb-store.js';
 import { ensurePrivateDir, PrivateJsonFile } from './private-files.js';
 import { quarantineMalformed } from './quarantine.js';
-import { LowdbStateStore, StateError, WEB_FILE_VERSION, webFileName, type WebFileData } from './lowdb-store.js';
+import { StateError } from './state-error.js';
 import { STATE_VERSION, type StateData, type StateStore, type WebMessage } from './types.js';
+import { isRecord, parseVersioned } from './versioned.js';
+import { FileJournalSink, WebJournal } from './web-journal.js';
+import { replayJournal, WEB_FILE_VERSION, webFileName, webJournalName, type JournalConversation } from './web-journal-format.js';
 
-export { StateError } from './lowdb-store.js';
+export { StateError };
 
 export interface OpenStateOptions {
   /** Dedup keys remembered per dispatcher; default 1000. */
   seenLimit?: number;
   /** Time source for record timestamps; default the system clock. */
   clock?: Clock;
-  /** Gets one warning per quarantined entry; default none. */
+  /** Gets one warning per quarantined entry or torn journal line, one info line per migrated file; default none. */
   logger?: Logger;
 }
 
-/** Web history files are `web-<encoded channel id>.json` (see `webFileName`). */
+/** History journals are `web-<encoded channel id>.jsonl` (see `webJournalName`). */
+const JOURNAL_RE = /^web-.+\.jsonl$/;
+/** v1 history files are `web-<encoded channel id>.json` (see `webFileName`). */
 const WEB_FILE_RE = /^web-.+\.json$/;
+
+/** Contents of a v1 `web-<channel>.json`. */
+interface WebFileData {
+  version: number;
+  /** The web channel id (authoritative; the file name is derived from it). */
+  channel: string;
+  /** conversation → messages (oldest first, bounded). */
+  conversations: Record<string, WebMessage[]>;
+}
 
 /**
  * @throws StateError when an existing file is not valid JSON, has the wrong
@@ -68,31 +90,61 @@ export async function openStateStore(stateDir: string, opts: OpenStateOptions = 
   }
 
   // Every file is checked before anything is written.
-  const webFiles = new Map<string, Low<WebFileData>>();
-  for (const name of (await readdir(dir)).filter((n) => WEB_FILE_RE.test(n)).sort()) {
+  const names = (await readdir(dir)).sort();
+  const journals = new Map<string, WebJournal>();
+  const torn: WebJournal[] = [];
+  for (const name of names.filter((n) => JOURNAL_RE.test(n))) {
+    const journalPath = path.join(dir, name);
+    const journalText = await readIfExists(journalPath);
+    if (journalText === null) continue; // removed meanwhile
+    const replayed = replayJournal(journalText, journalPath, name);
+    const journal = new WebJournal(replayed.channel, new FileJournalSink(journalPath), {
+      conversations: replayed.conversations,
+      lines: replayed.lines,
+      rewrite: replayed.torn !== null,
+    });
+    if (replayed.torn) {
+      opts.logger?.warn(
+        { file: journalPath, line: replayed.torn.line, bytes: replayed.torn.bytes },
+        'torn last line of a web history journal ignored (a write cut short)',
+      );
+      torn.push(journal);
+    }
+    journals.set(replayed.channel, journal);
+  }
+  const v1Files: { path: string; data: WebFileData }[] = [];
+  for (const name of names.filter((n) => WEB_FILE_RE.test(n))) {
     const webPath = path.join(dir, name);
     const webText = await readIfExists(webPath);
-    if (webText === null) continue; // removed meanwhile
-    const data = validateWebFile(webText, webPath, name);
-    const webDb = new Low<WebFileData>(new PrivateJsonFile<WebFileData>(webPath), data);
-    webFiles.set(data.channel, webDb);
+    if (webText === null) continue;
+    v1Files.push({ path: webPath, data: validateWebFile(webText, webPath, name) });
   }
 
-  const createWebFile = (channelId: string): Low<WebFileData> =>
-    new Low<WebFileData>(new PrivateJsonFile<WebFileData>(path.join(dir, webFileName(channelId))), {
-      version: WEB_FILE_VERSION,
-      channel: channelId,
-      conversations: {},
-    });
+  const journalPath = (channelId: string): string => path.join(dir, webJournalName(channelId));
+  const migrated = (channelId: string, conversations: Record<string, WebMessage[]>): WebJournal => {
+    const convs = new Map<string, JournalConversation>(Object.entries(conversations).map(([c, messages]) => [c, { messages, limit: null }]));
+    return new WebJournal(channelId, new FileJournalSink(journalPath(channelId)), { conversations: convs, lines: 0, rewrite: true });
+  };
+
+  for (const journal of torn) await journal.write();
+  for (const v1 of v1Files) {
+    const { channel, conversations } = v1.data;
+    if (!journals.has(channel)) {
+      const journal = migrated(channel, conversations);
+      await journal.write();
+      journals.set(channel, journal);
+      opts.logger?.info({ from: v1.path, to: journalPath(channel) }, 'web history file migrated to a journal');
+    }
+    await unlink(v1.path);
+  }
 
   const legacy = Object.entries(db.data.web);
   if (legacy.length > 0) {
     for (const [channelId, conversations] of legacy) {
-      if (webFiles.has(channelId) || Object.keys(conversations).length === 0) continue;
-      const webDb = createWebFile(channelId);
-      webDb.data.conversations = conversations;
-      await webDb.write();
-      webFiles.set(channelId, webDb);
+      if (journals.has(channelId) || Object.keys(conversations).length === 0) continue;
+      const journal = migrated(channelId, conversations);
+      await journal.write();
+      journals.set(channelId, journal);
     }
     db.data = { ...db.data, web: {} };
     await db.write();
@@ -103,8 +155,8 @@ export async function openStateStore(stateDir: string, opts: OpenStateOptions = 
   return new LowdbStateStore(db, file, {
     seenLimit: opts.seenLimit ?? 1000,
     clock,
-    webFiles,
-    createWebFile,
+    webJournals: journals,
+    createWebJournal: (channelId) => new WebJournal(channelId, new FileJournalSink(journalPath(channelId)), null),
   });
 }
 
@@ -162,37 +214,7 @@ function validateWebFile(text: string, file: string, name: string): WebFileData 
   return doc as unknown as WebFileData;
 }
 
-type Fail = (what: string, todo?: string) => never;
-
-/**
- * Parses a versioned JSON document; every problem throws a StateError that names the file, says
- * it was not modified, and what to do (`fresh` completes "move it aside to …").
- */
-function parseVersioned(text: string, o: { what: string; version: number; fresh: string }): { doc: Record<string, unknown>; fail: Fail } {
-  const fail: Fail = (what, todo = `move it aside to ${o.fresh}, or restore a backup`) => {
-    throw new StateError(`${o.what} ${what}. Switchboard has not modified it; ${todo}.`);
-  };
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    return fail(`is not valid JSON (${(err as Error).message.split('\n')[0]})`);
-  }
-  if (!isRecord(doc)) return fail('is not a JSON object');
-  if (doc.version !== o.version) {
-    const v = JSON.stringify(doc.version);
-    return typeof doc.version === 'number' && doc.version > o.version
-      ? fail(`has version ${v}, newer than this Switchboard supports (${o.version})`, `upgrade Switchboard, or move it aside to ${o.fresh}`)
-      : fail(`has unsupported version ${v} (expected ${o.version})`);
-  }
-  return { doc, fail };
-}
-
 /** conversation → array of messages (the messages themselves are not checked). */
 function isConversations(v: unknown): v is Record<string, WebMessage[]> {
   return isRecord(v) && Object.values(v).every(Array.isArray);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

@@ -25,14 +25,16 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 
 /**
  * Writes `data` to `file` 0600, atomically: a `.<name>.tmp` sibling (opened 0600 and chmod-ed,
- * in case a crash left one looser) renamed over the file.
+ * in case a crash left one looser) renamed over the file. `data` may come in chunks (written in
+ * order as they come, so a large document need not be one string nor built in one tick).
  */
-export async function writePrivateFile(file: string, data: string): Promise<void> {
+export async function writePrivateFile(file: string, data: string | AsyncIterable<string>): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
   const fh = await open(temp, 'w', PRIVATE_FILE_MODE);
   try {
     await fh.chmod(PRIVATE_FILE_MODE);
-    await fh.writeFile(data, 'utf8');
+    if (typeof data === 'string') await fh.writeFile(data, 'utf8');
+    else for await (const chunk of data) await fh.write(chunk, null, 'utf8');
   } finally {
     await fh.close();
   }

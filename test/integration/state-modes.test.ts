@@ -99,17 +99,17 @@ describe('state dir permissions (real service)', () => {
       (got) => `no answer: ${JSON.stringify(got)}`,
     );
     // Wait for the write that holds the answer to reach the history file.
-    const history = path.join(dir, 'web-local.json');
+    const history = path.join(dir, 'web-local.jsonl');
     await waitForCount(
       () => (existsSync(history) && readFileSync(history, 'utf8').includes('echo: ') ? [true] : []),
       1,
       30_000,
-      () => 'the answer never reached web-local.json',
+      () => 'the answer never reached web-local.jsonl',
     );
 
     const tree = walk(dir);
     const names = tree.map((e) => path.relative(dir, e.path));
-    expect(names).toEqual(expect.arrayContaining(['state.json', 'web-local.json', 'admin.sock', path.join('logs', 'codex-main.log')]));
+    expect(names).toEqual(expect.arrayContaining(['state.json', 'web-local.jsonl', 'admin.sock', path.join('logs', 'codex-main.log')]));
     const loose = tree.filter((e) => e.mode !== (e.dir ? 0o700 : 0o600)).map((e) => `${path.relative(dir, e.path) || '.'} ${octal(e.mode)}`);
     expect(loose).toEqual([]);
   });

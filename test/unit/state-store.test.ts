@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { webFileName } from '../../src/state/lowdb-store.js';
 import { openStateStore, StateError } from '../../src/state/open.js';
 import { STATE_VERSION, type QueuedMessage, type QueuedTurn, type StateStore, type WebMessage } from '../../src/state/types.js';
 import type { Clock } from '../../src/clock.js';
+import { WebJournal } from '../../src/state/web-journal.js';
+import { webFileName, webJournalName } from '../../src/state/web-journal-format.js';
 
 let dir: string;
 const open: StateStore[] = [];
@@ -48,9 +49,20 @@ async function onDisk(): Promise<any> {
   return JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8'));
 }
 
-/** A web channel's history file as on disk. */
-async function webOnDisk(channelId: string): Promise<any> {
-  return JSON.parse(await readFile(path.join(dir, webFileName(channelId)), 'utf8'));
+/** A web channel's history journal as on disk: its header and every later line, parsed. */
+async function webOnDisk(channelId: string): Promise<{ header: unknown; records: any[] }> {
+  const text = await readFile(path.join(dir, webJournalName(channelId)), 'utf8');
+  expect(text.endsWith('\n')).toBe(true);
+  const [header, ...records] = text
+    .slice(0, -1)
+    .split('\n')
+    .map((l) => JSON.parse(l) as unknown);
+  return { header, records };
+}
+
+/** The messages appended to `conversation` in the journal (ids in file order). */
+async function appendedOnDisk(channelId: string, conversation: string): Promise<string[]> {
+  return (await webOnDisk(channelId)).records.filter((r) => r.c === conversation && r.m).map((r) => r.m.id as string);
 }
 
 async function openError(): Promise<StateError> {
@@ -302,30 +314,31 @@ describe('web messages', () => {
     expect((await openStore()).listWebMessages('local', 'general')).toEqual([msg(1), prompt, msg(3)]);
   });
 
-  it('live in one file per web channel, so queue writes do not rewrite the history', async () => {
+  it('live in one journal per web channel, so queue writes do not rewrite the history', async () => {
     const store = await openStore();
     await store.appendWebMessage('local', 'general', msg(1), 10);
     await store.appendWebMessage('team', 'general', msg(2), 10);
-    expect((await readdir(dir)).sort()).toEqual(['state.json', 'web-local.json', 'web-team.json']);
-    expect(await webOnDisk('local')).toEqual({ version: 1, channel: 'local', conversations: { general: [msg(1)] } });
+    expect((await readdir(dir)).sort()).toEqual(['state.json', 'web-local.jsonl', 'web-team.jsonl']);
+    expect(await webOnDisk('local')).toEqual({ header: { version: 2, channel: 'local' }, records: [{ c: 'general', n: 10, m: msg(1) }] });
     expect((await onDisk()).web).toEqual({});
 
-    const before = (await stat(path.join(dir, 'web-local.json'))).mtimeMs;
+    const before = (await stat(path.join(dir, 'web-local.jsonl'))).mtimeMs;
     const write = vi.spyOn(Low.prototype, 'write');
     await store.enqueue('main', turn(1), 10);
     await store.removeQueued('main', 'q1');
     expect(write).toHaveBeenCalledTimes(2);
     // Both writes were of state.json's document.
     for (const db of write.mock.contexts) expect((db as Low<Record<string, unknown>>).data).toHaveProperty('queue');
-    expect((await stat(path.join(dir, 'web-local.json'))).mtimeMs).toBe(before);
+    expect((await stat(path.join(dir, 'web-local.jsonl'))).mtimeMs).toBe(before);
     expect((await onDisk()).queue.main).toEqual([]);
   });
 
   it('file names encode any channel id into one safe, case-distinct path component', () => {
-    expect(webFileName('local-web_1')).toBe('web-local-web_1.json');
+    expect(webJournalName('local-web_1')).toBe('web-local-web_1.jsonl');
+    expect(webJournalName('Web')).toBe('web-%57eb.jsonl');
+    expect(webJournalName('../x y')).toBe('web-%2E%2E%2Fx%20y.jsonl');
+    expect(webJournalName('é')).toBe('web-%C3%A9.jsonl');
     expect(webFileName('Web')).toBe('web-%57eb.json');
-    expect(webFileName('../x y')).toBe('web-%2E%2E%2Fx%20y.json');
-    expect(webFileName('é')).toBe('web-%C3%A9.json');
   });
 
   it('moves history kept in state.json by an earlier version into the channel files', async () => {
@@ -341,12 +354,14 @@ describe('web messages', () => {
     expect(store.listWebMessages('local', 'general')).toEqual([msg(1), msg(2)]);
     expect(store.listWebConversations('local').sort()).toEqual(['empty', 'general']);
     expect(store.listQueue('main')).toEqual([turn(1)]);
-    expect(await webOnDisk('local')).toEqual({ version: 1, channel: 'local', conversations: { general: [msg(1), msg(2)], empty: [] } });
+    expect(await appendedOnDisk('local', 'general')).toEqual(['w1', 'w2']);
     expect(await onDisk()).toEqual({ ...legacy, web: {} });
-    expect((await readdir(dir)).sort()).toEqual(['state.json', 'web-local.json']);
+    expect((await readdir(dir)).sort()).toEqual(['state.json', 'web-local.jsonl']);
+    await store.close();
+    expect((await openStore()).listWebConversations('local').sort()).toEqual(['empty', 'general']);
   });
 
-  it('after a crash mid-migration the channel file wins over the leftover copy', async () => {
+  it('after a crash mid-migration the newer file wins over the leftover copies, which are dropped', async () => {
     await writeFile(path.join(dir, 'web-local.json'), JSON.stringify({ version: 1, channel: 'local', conversations: { general: [msg(1), msg(2)] } }));
     await writeFile(
       path.join(dir, 'state.json'),
@@ -355,6 +370,14 @@ describe('web messages', () => {
     const store = await openStore();
     expect(store.listWebMessages('local', 'general')).toEqual([msg(1), msg(2)]);
     expect((await onDisk()).web).toEqual({});
+    expect((await readdir(dir)).sort()).toEqual(['state.json', 'web-local.jsonl']);
+
+    // A journal and a v1 file of the same channel: the journal wins.
+    await store.close();
+    await writeFile(path.join(dir, 'web-local.json'), JSON.stringify({ version: 1, channel: 'local', conversations: { general: [msg(7)] } }));
+    const again = await openStore();
+    expect(again.listWebMessages('local', 'general')).toEqual([msg(1), msg(2)]);
+    expect((await readdir(dir)).sort()).toEqual(['state.json', 'web-local.jsonl']);
   });
 
   it('refuses an unusable history file without touching any file', async () => {
@@ -430,26 +453,36 @@ describe('write coalescing', () => {
 
   it('history appends of one channel coalesce too, in call order', async () => {
     const store = await openStore();
-    const write = vi.spyOn(Low.prototype, 'write');
+    const write = vi.spyOn(WebJournal.prototype, 'write');
     await Promise.all(Array.from({ length: 20 }, (_, n) => store.appendWebMessage('local', 'c', msg(n), 100)));
     expect(write).toHaveBeenCalledTimes(1);
-    expect((await webOnDisk('local')).conversations.c.map((m: WebMessage) => m.id)).toEqual(Array.from({ length: 20 }, (_, n) => `w${n}`));
+    expect(await appendedOnDisk('local', 'c')).toEqual(Array.from({ length: 20 }, (_, n) => `w${n}`));
+    await Promise.all(Array.from({ length: 20 }, (_, n) => store.appendWebMessage('local', 'c', msg(20 + n), 100)));
+    expect(write).toHaveBeenCalledTimes(2);
+    expect(await appendedOnDisk('local', 'c')).toEqual(Array.from({ length: 40 }, (_, n) => `w${n}`));
   });
 
   it('writes one file at a time, state.json first, and a file passed over goes next', async () => {
     const store = await openStore();
-    const original = Low.prototype.write;
     const order: string[] = [];
     let inFlight = 0;
     let maxInFlight = 0;
-    vi.spyOn(Low.prototype, 'write').mockImplementation(async function (this: Low<Record<string, unknown>>) {
-      order.push('queue' in this.data ? 'state' : 'web');
+    const track = async (name: string, write: Promise<void>): Promise<void> => {
+      order.push(name);
       maxInFlight = Math.max(maxInFlight, ++inFlight);
       try {
-        await original.call(this);
+        await write;
       } finally {
         inFlight--;
       }
+    };
+    const stateWrite = Low.prototype.write;
+    vi.spyOn(Low.prototype, 'write').mockImplementation(function (this: Low<Record<string, unknown>>) {
+      return track('state', stateWrite.call(this));
+    });
+    const journalWrite = WebJournal.prototype.write;
+    vi.spyOn(WebJournal.prototype, 'write').mockImplementation(function (this: WebJournal) {
+      return track('web', journalWrite.call(this));
     });
     // The history append comes first, as in a web POST; the queue write still goes first.
     const first = [store.appendWebMessage('local', 'c', msg(1), 10), store.enqueue('main', turn(1), 10)];
@@ -491,7 +524,7 @@ describe('write coalescing', () => {
     const pending = [store.enqueue('main', turn(1), 10), store.appendWebMessage('local', 'c', msg(1), 10)];
     await store.close();
     expect((await onDisk()).queue.main).toHaveLength(1);
-    expect((await webOnDisk('local')).conversations.c).toEqual([msg(1)]);
+    expect(await appendedOnDisk('local', 'c')).toEqual(['w1']);
     await expect(Promise.all(pending)).resolves.toBeDefined();
     expect(() => store.listWebMessages('local', 'c')).toThrow(/closed/);
     await expect(store.appendWebMessage('local', 'c', msg(2), 10)).rejects.toThrow(StateError);

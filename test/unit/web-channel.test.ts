@@ -17,7 +17,7 @@ import { maxBodyBytes, parseConversationName, parsePostMessageBody, toInboundMes
 import { PAGE_SCRIPT } from '../../src/channels/web/page/page.js';
 import type { WebChannelConfig } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
-import { webFileName } from '../../src/state/lowdb-store.js';
+import { webJournalName } from '../../src/state/web-journal-format.js';
 import { openStateStore } from '../../src/state/open.js';
 import type { ReplyAddress, StateStore, WebMessage } from '../../src/state/types.js';
 import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
@@ -105,6 +105,12 @@ async function history(conversation: string): Promise<(WebMessage & { progress?:
   const res = await fetch(`${h.channel.url}/api/conversations/${conversation}/messages`);
   expect(res.status).toBe(200);
   return ((await res.json()) as { messages: (WebMessage & { progress?: string })[] }).messages;
+}
+
+/** Ids of the messages appended to `conversation` in a history journal, read straight from its lines (header skipped). */
+function journalIds(file: string, conversation: string): string[] {
+  const lines = readFileSync(file, 'utf8').split('\n').slice(1, -1);
+  return lines.map((l) => JSON.parse(l) as { c: string; m?: WebMessage }).flatMap((r) => (r.c === conversation && r.m ? [r.m.id] : []));
 }
 
 function addr(messageId: string, conversation = 'general'): ReplyAddress {
@@ -319,10 +325,7 @@ describe('web channel: POST messages', () => {
       });
       const res = await post('general', { text: 'now?', id: 'n1' });
       expect(res.status).toBe(202);
-      const disk = JSON.parse(readFileSync(path.join(path.dirname(h.store.location), webFileName('web')), 'utf8')) as {
-        conversations: Record<string, WebMessage[]>;
-      };
-      expect(disk.conversations.general!.map((m) => m.id)).toEqual(['n1', outboundMessageId('k-now')]);
+      expect(journalIds(path.join(path.dirname(h.store.location), webJournalName('web')), 'general')).toEqual(['n1', outboundMessageId('k-now')]);
 
       await sse.waitFor((e) => e.event === 'message' && e.data.includes('instant'));
       const messages = sse.events.filter((e) => e.event === 'message').map((e) => JSON.parse(e.data) as WebMessage);
@@ -336,11 +339,10 @@ describe('web channel: POST messages', () => {
   });
 
   it('runs the handler while the question is being stored; the 202 waits for the handler, the history write follows', async () => {
-    const file = path.join(path.dirname(h.store.location), webFileName('web'));
+    const file = path.join(path.dirname(h.store.location), webJournalName('web'));
     const onDisk = (): string[] => {
       try {
-        const doc = JSON.parse(readFileSync(file, 'utf8')) as { conversations: Record<string, WebMessage[]> };
-        return (doc.conversations.general ?? []).map((m) => m.id);
+        return journalIds(file, 'general');
       } catch {
         return [];
       }
