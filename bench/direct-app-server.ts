@@ -33,6 +33,8 @@ export async function startDirectAppServer(codexHome: string, cwd: string, logFi
       env: childEnvironment(process.env, NO_CODEX_ENV, NO_SECRETS).env,
       cwd,
       logFile,
+      // As Switchboard's default `codex.niceness`, so the floor runs codex under the same priority.
+      niceness: 10,
       logger,
     },
     30_000,

@@ -6,6 +6,8 @@
  * `kill()` leaves no process and no socket file behind. On Linux the child is started through
  * `setpriv --pdeathsig KILL` so that it dies with the service even on `kill -9` (death-signal.ts),
  * and it is recorded in the `ChildRegistry` while it runs, so a next start can reap a leftover (reap.ts).
+ * Its niceness is raised right after spawn (config `codex.niceness`), so under CPU contention the
+ * service's acknowledgements and replies go before agent work.
  */
 import { rotateIfLarge } from '../state/retention.js';
 import { execa, type ResultPromise } from 'execa';
@@ -38,6 +40,8 @@ export interface CodexProcessOptions {
   logger: Logger;
   /** Where the running child is recorded (added on spawn, removed on exit); none = not recorded. */
   children?: ChildRegistry;
+  /** Niceness (0–19) set on the child right after spawn; its own children inherit it. Absent or 0: unchanged. */
+  niceness?: number;
 }
 
 export interface ProcessExit {
@@ -107,6 +111,14 @@ export class CodexProcess {
     );
     const proc = new CodexProcess(child, socketPath, socketDir, exited);
     const pid = child.pid;
+    if (pid !== undefined && opts.niceness) {
+      // Raising a child's niceness needs no privilege; before codex forks anything, so its commands inherit it.
+      try {
+        os.setPriority(pid, opts.niceness);
+      } catch (err) {
+        opts.logger.warn({ pid, niceness: opts.niceness, err: String(err) }, 'could not lower the app-server priority');
+      }
+    }
     if (opts.children && pid !== undefined) {
       const children = opts.children;
       await children.add({ pid, marker: `unix://${socketPath}`, socketDir });

@@ -79,6 +79,7 @@ export function runtimeOptions(
     ...(deps.codex.startGate ? { startGate: deps.codex.startGate } : {}),
     logFile: spec.logFile,
     logMaxBytes: config.retention.logMaxBytes,
+    niceness: c.niceness,
     logger: deps.logger,
     clock: deps.clock,
     ...(deps.codex.children ? { children: deps.codex.children } : {}),

@@ -78,6 +78,8 @@ export interface CodexRuntimeOptions {
   logFile: string;
   /** Rotate the log before a spawn when larger, bytes (config `retention.logMaxBytes`). */
   logMaxBytes?: number;
+  /** The app-server's niceness (config `codex.niceness`); absent: unchanged. */
+  niceness?: number;
   logger: Logger;
   clock: Clock;
   /** Records each app-server child while it runs (see CodexProcessOptions.children); none = not recorded. */
@@ -465,6 +467,7 @@ export class CodexRuntime implements AgentRuntime {
         cwd: o.cwd,
         logFile: o.logFile,
         ...(o.logMaxBytes !== undefined ? { logMaxBytes: o.logMaxBytes } : {}),
+        ...(o.niceness !== undefined ? { niceness: o.niceness } : {}),
         logger: this.log,
         ...(o.children ? { children: o.children } : {}),
       },

@@ -61,6 +61,11 @@ export const codexSchema = z
     startTimeoutMs: z.number().int().positive().default(30_000),
     /** codex app-servers starting at once across the service (dispatchers, teammates, restarts); more wait for a slot. */
     startConcurrency: z.number().int().min(1).max(64).default(4),
+    /**
+     * Niceness of the app-servers and the commands their agents run (Unix `nice`, 0–19): under CPU
+     * contention the service's own work (acknowledging messages, posting replies) goes first. 0: as the service.
+     */
+    niceness: z.number().int().min(0).max(19).default(10),
     /** A running turn longer than this is interrupted and reported failed, ms. */
     turnTimeoutMs: z
       .number()

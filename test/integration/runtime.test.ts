@@ -4,6 +4,7 @@
 import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -59,6 +60,18 @@ describe('CodexRuntime (real codex)', () => {
     expect(rec?.lastReadyAt).toBeTypeOf('number');
     const outcome = await rt.runTurn('hello there', 20_000);
     expect(outcome).toMatchObject({ status: 'completed', text: 'echo: hello there' });
+  });
+
+  it('runs the app-server, and the commands its agent runs, at the configured niceness', async () => {
+    env.model.setScript((req) => {
+      if (!req.hasFunctionOutput('nice')) return { kind: 'functionCall', name: 'exec_command', arguments: { cmd: 'nice', login: false }, callId: 'nice' };
+      return { kind: 'reply', text: `tool said: ${req.functionOutput('nice') ?? '(nothing)'}` };
+    });
+    const rt = track(testRuntime(env, store, { overrides: { niceness: 7 } }));
+    expect(await rt.start()).toEqual({ status: 'ready' });
+    expect(os.getPriority(rt.pid!)).toBe(7);
+    const outcome = await rt.runTurn('how nice are you?', 20_000);
+    expect(outcome.status === 'completed' && outcome.text).toMatch(/Process exited with code 0[\s\S]*\n7\s*$/);
   });
 
   it('applies role-gated skill roots: the bundled dispatcher skill is listed', async () => {
