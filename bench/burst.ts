@@ -9,9 +9,9 @@
  * go round-robin over the conversations, at most `--in-flight` POSTs open at once, sent from a
  * child process (./burst-client.ts) so the client's own work does not block the service's event
  * loop. Prints: accept latency (POST → 202) p50/p99, the longest stall of the service's event
- * loop (perf_hooks monitorEventLoopDelay; the scripted model still shares it) during the burst,
- * the CPU time of the process (user + system: the service and the scripted model, the codex
- * children excluded; less sensitive to other load on the machine than the latencies), time until
+ * loop (perf_hooks monitorEventLoopDelay; the scripted model runs in a child process) during the burst,
+ * the CPU time of the process (user + system: the service alone, the codex children and the
+ * model excluded; less sensitive to other load on the machine than the latencies), time until
  * every message is answered, turns/s, and per message id
  * how many answers came (once / twice / never). The floor: the same number of turns on as many
  * direct app-servers, each running its share one turn at a time (as one dispatcher does).
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     `  ${opts.messages} messages over ${opts.conversations} conversations and ${opts.dispatchers} dispatchers, ≤ ${opts.inFlight} POSTs in flight; scripted model, no delay`,
   );
   const env = await startBenchEnv('burst');
-  const { dir, codexHome, model } = env;
+  const { dir, codexHome } = env;
   try {
     const config = parseConfig(
       {
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     const doneAt = performance.now();
     const cpuAll = process.cpuUsage(cpu0);
     loop.disable();
-    const modelRequests = model.requests.length;
+    const modelRequests = await env.modelRequests();
     const replies = new Map<string, number>();
     for (let c = 0; c < opts.conversations; c++)
       for (const m of service.store.listWebMessages('local', `c${c}`))
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     );
     const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
     console.log(
-      `bench process CPU (service + scripted model; codex children excluded): ${(cpuMs(cpuAccept) / 1000).toFixed(2)} s until all accepted, ${(cpuMs(cpuAll) / 1000).toFixed(2)} s until all answered (${(cpuMs(cpuAll) / opts.messages).toFixed(1)} ms per message)`,
+      `service process CPU (codex children and the model excluded): ${(cpuMs(cpuAccept) / 1000).toFixed(2)} s until all accepted, ${(cpuMs(cpuAll) / 1000).toFixed(2)} s until all answered (${(cpuMs(cpuAll) / opts.messages).toFixed(1)} ms per message)`,
     );
     console.log(`event loop: longest stall ${ms(loop.max / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}`);
     console.log(

@@ -63,7 +63,7 @@ interface RunResult {
 
 async function runOnce(opts: Options, maxConcurrentTurns: number): Promise<RunResult> {
   const env = await startBenchEnv('sessions', { kind: 'reply', text: 'ok', delayMs: opts.modelMs });
-  const { dir, codexHome, model } = env;
+  const { dir, codexHome } = env;
   const logger = silentLogger();
   try {
     const config = parseConfig(
@@ -121,7 +121,7 @@ async function runOnce(opts: Options, maxConcurrentTurns: number): Promise<RunRe
       const seconds = (performance.now() - start) / 1000;
       clearInterval(sampler);
       await sample();
-      const answered = model.requests.length;
+      const answered = await env.modelRequests();
       const turns = opts.conversations * opts.messages;
       if (answered < turns) throw new Error(`only ${answered} model requests for ${turns} turns`);
       return { turns, seconds, serviceRssPeak, codexRssPeak, treeRssPeak };
