@@ -176,7 +176,7 @@ async function main(): Promise<void> {
     );
     printSummary('burst: accept p50 / p99', `${ms(percentile(accept, 0.5))} / ${ms(percentile(accept, 0.99))}`, '≤ 100 ms p99 target');
     printSummary('burst: longest event-loop stall', ms(loop.max / 1e6), '≤ 100 ms target');
-    printSummary('burst: process CPU per message (codex children excluded)', `${(cpuMs(cpuAll) / opts.messages).toFixed(1)} ms`);
+    printSummary('burst: service CPU per message (codex children, model excluded)', `${(cpuMs(cpuAll) / opts.messages).toFixed(1)} ms`);
     printSummary('burst: answered once / twice / never', `${counts.once} / ${counts.twice} / ${counts.never}`, `${opts.messages} / 0 / 0`);
     printSummary(
       'burst: turns/s',
