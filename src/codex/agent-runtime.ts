@@ -75,7 +75,10 @@ export interface AgentRuntime {
   readonly loginNeeded: string | null;
   /** When the runtime was last used, ms since the epoch, where it keeps track (lazy start / idle stop). */
   readonly lastUsedAt?: number;
-  /** Called after every successful start (the first and each restart); returns its unsubscribe. */
+  /**
+   * Called after every successful start (the first and each restart), in the same step as the status
+   * turns `ready` and before `whenReady` waiters resume; returns its unsubscribe.
+   */
   onReady(listener: (e: ReadyEvent) => void): () => void;
   /** First start; a failed attempt keeps retrying with backoff. @throws Error when already started. */
   start(): Promise<StartResult>;

@@ -508,14 +508,18 @@ export class CodexRuntime implements AgentRuntime {
       void this.onLost(gen, reason).catch((err: unknown) => this.log.error({ err }, 'handling the lost codex runtime failed'));
     gen.rpc?.onClose((r) => watch(`app-server connection closed: ${r}`));
     void gen.proc?.exited.then((e) => watch(`app-server exited (code ${e.code}, signal ${e.signal})`));
-    await this.setStatus('ready', { lastReadyAt: this.opts.clock.now(), restartAttempts: 0, lastError: this.loginFix });
-    this.log.info({ threadId: gen.threadId, thread: ready.thread.status, skills: ready.skills }, 'codex runtime ready');
     const event: ReadyEvent = { ...ready, firstStart: this.readyCount === 0 };
     this.readyCount++;
+    // The status reads 'ready' as soon as setStatus starts its write; the listeners run in that same
+    // step, before anything else can see it, so a dispatcher holds its turns until it prepared the
+    // thread (e.g. injected the restart notice) instead of racing a turn in during the write.
+    const persisted = this.setStatus('ready', { lastReadyAt: this.opts.clock.now(), restartAttempts: 0, lastError: this.loginFix });
+    for (const l of this.readyListeners) l(event);
+    await persisted;
+    this.log.info({ threadId: gen.threadId, thread: ready.thread.status, skills: ready.skills }, 'codex runtime ready');
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
     for (const w of waiters) w.resolve();
-    for (const l of this.readyListeners) l(event);
   }
 
   private async onLost(gen: Generation, reason: string): Promise<void> {
