@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScriptFn } from '../../src/demo/scripted-model.js';
 import { statusLineText, stoppedText } from '../../src/dispatch/messages.js';
-import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
+import { codexTestEnv, rolloutHolds, type CodexTestEnv } from '../support/codex-env.js';
+import { pollUntil } from '../support/e2e-cli.js';
 import { waitFor } from '../support/fake-clock.js';
 import { freePort } from '../support/ports.js';
 import { startTestService, stripHeader, type TestService } from '../support/service.js';
@@ -180,6 +181,9 @@ describe('dispatcher (real codex through the web channel)', () => {
     await first.post('general', 'warm up the thread');
     const d = first.service.dispatchers.get('main')!;
     await waitFor(() => d.status().runningTurnAgeMs !== null, 10_000, 'running turn');
+    // A thread resumes only once codex wrote its rollout; without one the thread starts fresh and
+    // there is nothing to notice (test/integration/runtime.test.ts covers that case).
+    await pollUntil(async () => ((await rolloutHolds(env.codexHome, 'warm up the thread')) ? true : undefined), 'the rollout to hold the first turn', 30_000);
     await first.post('general', 'queued before restart');
     await stop(first);
     env.model.setScript(echoScript().script);

@@ -2,6 +2,8 @@
  * Offline codex environment for integration tests: a scripted model, a CODEX_HOME pointing at it,
  * temp state/work dirs, and the native codex binary from node_modules.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { resolveBundledCodex } from '../../src/codex/binary.js';
 import { writeCodexHome } from '../../src/demo/codex-home.js';
 import { startScriptedModel, type ScriptFn, type ScriptedModel } from '../../src/demo/scripted-model.js';
@@ -50,4 +52,20 @@ export async function codexTestEnv(script?: ScriptFn): Promise<CodexTestEnv> {
       await Promise.all([removeTempDir(codexHome), removeTempDir(stateDir), removeTempDir(workDir)]);
     },
   };
+}
+
+/**
+ * Whether a session rollout under `codexHome/sessions` (codex's `rollout-*.jsonl`) holds `text`.
+ * Codex writes the rollout asynchronously after a turn starts; a test that stops codex and
+ * expects the thread to resume waits for this first (under load codex can die before writing it).
+ */
+export async function rolloutHolds(codexHome: string, text: string): Promise<boolean> {
+  const dir = path.join(codexHome, 'sessions');
+  const names = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.endsWith('.jsonl')) continue;
+    const body = await readFile(path.join(dir, name), 'utf8').catch(() => '');
+    if (body.includes(text)) return true;
+  }
+  return false;
 }
