@@ -20,6 +20,7 @@ import { silentLogger } from '../../src/log.js';
 import { webJournalName } from '../../src/state/web-journal-format.js';
 import { openStateStore } from '../../src/state/open.js';
 import type { ReplyAddress, StateStore, WebMessage } from '../../src/state/types.js';
+import { openSseClient, type SseClient } from '../support/sse-client.js';
 import { cleanupTempDirs, makeTempDir } from '../support/temp.js';
 import { waitFor } from '../support/fake-clock.js';
 
@@ -134,75 +135,9 @@ function rawRequest(
   });
 }
 
-interface SseEvent {
-  event: string;
-  data: string;
-}
-
-/** An SSE client collecting events and comments. */
-function openSse(conversation: string): Promise<{
-  events: SseEvent[];
-  comments: string[];
-  status: number;
-  waitFor(pred: (e: SseEvent) => boolean, ms?: number): Promise<SseEvent>;
-  waitForComment(text: string, ms?: number): Promise<void>;
-  ended: Promise<void>;
-  close(): void;
-}> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${h.channel.url}/api/events?conversation=${encodeURIComponent(conversation)}`, (res) => {
-      const events: SseEvent[] = [];
-      const comments: string[] = [];
-      const waiters = new Set<() => void>();
-      let buf = '';
-      const ended = new Promise<void>((done) => res.on('close', () => done()));
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        for (let cut = buf.indexOf('\n\n'); cut !== -1; cut = buf.indexOf('\n\n')) {
-          const frame = buf.slice(0, cut);
-          buf = buf.slice(cut + 2);
-          let event = 'message';
-          const data: string[] = [];
-          for (const line of frame.split('\n')) {
-            if (line.startsWith(':')) comments.push(line.slice(1).trim());
-            else if (line.startsWith('event: ')) event = line.slice(7);
-            else if (line.startsWith('data: ')) data.push(line.slice(6));
-          }
-          if (data.length) events.push({ event, data: data.join('\n') });
-        }
-        for (const w of [...waiters]) w();
-      });
-      const poll = <T>(check: () => T | undefined, ms: number, what: string): Promise<T> =>
-        new Promise((ok, fail) => {
-          const tryNow = (): boolean => {
-            const v = check();
-            if (v === undefined) return false;
-            clearTimeout(timer);
-            waiters.delete(waiter);
-            ok(v);
-            return true;
-          };
-          const waiter = (): void => void tryNow();
-          const timer = setTimeout(() => {
-            waiters.delete(waiter);
-            fail(new Error(`timed out waiting for ${what}; got ${JSON.stringify(events)}`));
-          }, ms);
-          waiters.add(waiter);
-          tryNow();
-        });
-      resolve({
-        events,
-        comments,
-        status: res.statusCode ?? 0,
-        waitFor: (pred, ms = 3000) => poll(() => events.find(pred), ms, 'an SSE event'),
-        waitForComment: (text, ms = 3000) => poll(() => (comments.includes(text) ? true : undefined), ms, `comment "${text}"`).then(() => undefined),
-        ended,
-        close: () => req.destroy(),
-      });
-    });
-    req.on('error', reject);
-  });
+/** An SSE client on `conversation`'s live stream. */
+function openSse(conversation: string): Promise<SseClient> {
+  return openSseClient(`${h.channel.url}/api/events?conversation=${encodeURIComponent(conversation)}`);
 }
 
 describe('web channel: lifecycle', () => {

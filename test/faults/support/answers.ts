@@ -4,8 +4,8 @@
  * and the history the service keeps, both keyed by reply message id: an answer shown live and then
  * lost from the history by a kill, followed by a second answer, counts twice.
  */
-import http from 'node:http';
 import { pollUntil } from '../../support/e2e-cli.js';
+import { openSseClient, type SseClient } from '../../support/sse-client.js';
 import type { WebMessage } from '../../../src/state/types.js';
 import type { FaultService } from './fault-service.js';
 
@@ -25,7 +25,7 @@ export interface Tally {
 export class AnswerTracker {
   /** Reply message id → the reply, over SSE and history. */
   private readonly replies = new Map<string, WebMessage>();
-  private readonly streams = new Set<http.ClientRequest>();
+  private readonly streams = new Set<SseClient>();
   /** Message ids refused at POST with a definitive answer. */
   readonly refused = new Set<string>();
   /** Called with every message of the live streams (the user's own included) as it arrives. */
@@ -43,34 +43,15 @@ export class AnswerTracker {
     await Promise.all(this.conversations.map((c) => this.openOne(c)));
   }
 
-  private openOne(conversation: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const req = http.get(`${this.svc.webUrl}/api/events?conversation=${conversation}`, { headers: this.svc.headers() }, (res) => {
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buf += chunk;
-          for (let cut = buf.indexOf('\n\n'); cut !== -1; cut = buf.indexOf('\n\n')) {
-            const frame = buf.slice(0, cut);
-            buf = buf.slice(cut + 2);
-            if (!frame.split('\n').includes('event: message')) continue;
-            const data = frame
-              .split('\n')
-              .filter((l) => l.startsWith('data: '))
-              .map((l) => l.slice(6))
-              .join('\n');
-            const m = JSON.parse(data) as WebMessage;
-            this.onLive?.(m);
-            this.note(m);
-          }
-        });
-        res.on('error', () => undefined);
-        resolve();
-      });
-      req.on('error', (err) => (this.streams.has(req) ? undefined : reject(err)));
-      req.on('close', () => this.streams.delete(req));
-      this.streams.add(req);
+  private async openOne(conversation: string): Promise<void> {
+    const stream = await openSseClient(`${this.svc.webUrl}/api/events?conversation=${conversation}`, this.svc.headers());
+    stream.onEvent((e) => {
+      if (e.event !== 'message') return;
+      const m = JSON.parse(e.data) as WebMessage;
+      this.onLive?.(m);
+      this.note(m);
     });
+    this.streams.add(stream);
   }
 
   private note(m: WebMessage): void {
@@ -142,7 +123,7 @@ export class AnswerTracker {
   }
 
   close(): void {
-    for (const s of this.streams) s.destroy();
+    for (const s of this.streams) s.close();
     this.streams.clear();
   }
 }
