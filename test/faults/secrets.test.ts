@@ -12,13 +12,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ScriptFn } from '../../src/demo/script-types.js';
+import { descendantPids } from '../../src/codex/proc-info.js';
 import { codexTestEnv, type CodexTestEnv } from '../support/codex-env.js';
 import { killLeftoverClis, pollUntil } from '../support/e2e-cli.js';
 import { startFakeFeishu, type FakeFeishu } from '../support/fake-feishu/index.js';
 import { appMention, startFakeSlack, type FakeSlack } from '../support/fake-slack/index.js';
 import { stripHeader } from '../support/service.js';
 import { faultService, type FaultService } from './support/fault-service.js';
-import { descendantsOf } from './support/processes.js';
 import { reportFault } from './support/report.js';
 import { scanText, scanTree, type SecretHit } from './support/secret-scan.js';
 
@@ -116,7 +116,7 @@ describe('fault: secrets scan of logs, state and the agent environment', () => {
 
     // The children, read from outside the sandbox while they run.
     const servicePid = s.proc!.pid;
-    const children = descendantsOf(servicePid);
+    const children = descendantPids(servicePid);
     const hits: SecretHit[] = [];
     for (const pid of children) {
       for (const part of ['environ', 'cmdline']) {

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processArgv } from '../../src/codex/proc-info.js';
 
 /** Repository root (two levels above test/support). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -254,28 +255,13 @@ export async function runCli(
   return { code: res.code, stdout: proc.stdout(), stderr: proc.stderr() };
 }
 
-/** True when `pid` exists and is not a zombie. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return procState(pid) !== 'Z';
-  } catch {
-    return false; // vanished in between
-  }
-}
+/** True when `pid` exists and is not a zombie (src/codex/proc-info.ts). */
+export { isProcessAlive as isAlive } from '../../src/codex/proc-info.js';
 
 /** `/proc/<pid>/stat` fields after the command name: [state, ppid, ...]. */
 function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
-function procState(pid: number): string | undefined {
-  return statFields(pid)[0];
 }
 
 /** Pids of live (non-zombie) direct children of `pid` (like `pgrep -P`), read from /proc. */
@@ -295,11 +281,7 @@ export function childPids(pid: number): number[] {
 
 /** Command line of `pid` (NUL-separated args joined by spaces), or '' when gone. */
 export function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-  } catch {
-    return '';
-  }
+  return processArgv(pid)?.join(' ') ?? '';
 }
 
 /** Polls `fn` until it returns a non-undefined value; rejects with `what` after `timeoutMs`. */

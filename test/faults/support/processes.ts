@@ -6,60 +6,9 @@
  * processes reparented to pid 1 whose command line looks like ours and whose environment names
  * this scenario's CODEX_HOME.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { pollUntil } from '../../support/e2e-cli.js';
-
-interface ProcEntry {
-  ppid: number;
-  /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat). */
-  startTime: string;
-}
-
-function readProc(pid: number): ProcEntry | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z') return undefined;
-    return { ppid: Number(fields[1]), startTime: fields[19] ?? '' };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Live (non-zombie) processes: pid → parent and start time. */
-function procTable(): Map<number, ProcEntry> {
-  const table = new Map<number, ProcEntry>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const e = readProc(Number(name));
-    if (e) table.set(Number(name), e);
-  }
-  return table;
-}
-
-/** Pids of every live descendant of `root` (children, their children, …). */
-export function descendantsOf(root: number): number[] {
-  const table = procTable();
-  const children = new Map<number, number[]>();
-  for (const [pid, e] of table) children.set(e.ppid, [...(children.get(e.ppid) ?? []), pid]);
-  const out: number[] = [];
-  const stack = [...(children.get(root) ?? [])];
-  while (stack.length) {
-    const pid = stack.pop()!;
-    out.push(pid);
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
-
-/** Command line of `pid` joined by spaces; '' when gone. */
-export function cmdlineOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-  } catch {
-    return '';
-  }
-}
+import { readFileSync } from 'node:fs';
+import { descendantPids, isProcessAlive, processStartTime } from '../../../src/codex/proc-info.js';
+import { childPids, commandLine, pollUntil } from '../../support/e2e-cli.js';
 
 function environOf(pid: number): string {
   try {
@@ -72,9 +21,8 @@ function environOf(pid: number): string {
 /** Processes reparented to pid 1 that look like ours (codex app-server, MCP server) and carry `marker` in their environment. */
 export function reparentedOurs(marker: string): number[] {
   const out: number[] = [];
-  for (const [pid, e] of procTable()) {
-    if (e.ppid !== 1) continue;
-    if (!/codex|app-server|mcp/.test(cmdlineOf(pid))) continue;
+  for (const pid of childPids(1)) {
+    if (!/codex|app-server|mcp/.test(commandLine(pid))) continue;
     if (environOf(pid).includes(marker)) out.push(pid);
   }
   return out;
@@ -99,9 +47,9 @@ export class ProcessWatch {
   sample(): void {
     const root = this.rootPid();
     if (root === null) return;
-    for (const pid of descendantsOf(root)) {
-      const e = readProc(pid);
-      if (e) this.seen.set(pid, e.startTime);
+    for (const pid of descendantPids(root)) {
+      const start = processStartTime(pid);
+      if (start !== null && isProcessAlive(pid)) this.seen.set(pid, start);
     }
   }
 
@@ -112,8 +60,9 @@ export class ProcessWatch {
 
   /** Watched processes still alive (same start time) and not descendants of `liveRoot` (the running service, if any). */
   survivors(liveRoot: number | null): number[] {
-    const owned = new Set(liveRoot === null ? [] : descendantsOf(liveRoot));
-    return [...this.seen].filter(([pid, start]) => readProc(pid)?.startTime === start && !owned.has(pid)).map(([pid]) => pid);
+    const owned = new Set(liveRoot === null ? [] : descendantPids(liveRoot));
+    const alive = (pid: number, start: string): boolean => isProcessAlive(pid) && processStartTime(pid) === start;
+    return [...this.seen].filter(([pid, start]) => alive(pid, start) && !owned.has(pid)).map(([pid]) => pid);
   }
 
   /**
